@@ -1,0 +1,76 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use super::{Login, go_to};
+use crate::use_hydrated;
+
+/// The one login page for admins and agents (manual §一).
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let notice = move || {
+        query.with(|q| match q.get("reason").as_deref() {
+            Some("expired") => Some("登录已失效，请重新登录"),
+            Some("kicked") => Some("您的登录已被客服管理员剔除，请重新登录"),
+            Some("logout") => Some("您已退出系统"),
+            _ => None,
+        })
+    };
+    let hydrated = use_hydrated();
+    let login_value = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let action = ServerAction::<Login>::new();
+
+    Effect::new(move |_| {
+        if let Some(Ok(target)) = action.value().get() {
+            go_to(&target);
+        }
+    });
+    let error = move || action.value().get().and_then(Result::err).map(|e| e.to_string());
+    let busy = move || !hydrated.get() || action.pending().get();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch(Login { login: login_value.get_untracked(), password: password.get_untracked() });
+    };
+
+    view! {
+        <main class="login-page">
+            <div class="login-brand">
+                <div class="logo-mark">"832"</div>
+                <div>
+                    <h1>"832 平台在线客服系统"</h1>
+                    <p class="subtitle">"供应商版 · 脱贫地区农副产品网络销售平台"</p>
+                </div>
+            </div>
+            <form class="login-card" on:submit=on_submit novalidate>
+                <h2>"登录"</h2>
+                {move || notice().map(|n| view! { <p class="notice">{n}</p> })}
+                <label for="login">"账号"</label>
+                <input
+                    id="login"
+                    name="login"
+                    autocomplete="username"
+                    maxlength="32"
+                    placeholder="请输入账号"
+                    bind:value=login_value
+                />
+                <label for="password">"密码"</label>
+                <input
+                    id="password"
+                    name="password"
+                    type="password"
+                    autocomplete="current-password"
+                    maxlength="64"
+                    placeholder="请输入密码"
+                    bind:value=password
+                />
+                {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                <button type="submit" class="btn primary block" disabled=busy>
+                    {move || if action.pending().get() { "登录中…" } else { "登录" }}
+                </button>
+                <p class="hint">"供应商客服管理员和在线客服均通过此页面登录"</p>
+            </form>
+            <footer class="login-footer">"消费帮扶 · 政采同行"</footer>
+        </main>
+    }
+}

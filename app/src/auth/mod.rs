@@ -1,0 +1,88 @@
+//! Login, logout, password change and the signed-in account: the server functions and the
+//! components that use them.
+
+mod account_menu;
+mod change_password_dialog;
+mod login_page;
+
+pub use account_menu::AccountMenu;
+pub use change_password_dialog::ChangePasswordDialog;
+pub use login_page::LoginPage;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// The signed-in account as pages show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub login: String,
+    pub display_name: String,
+    /// `admin` or `agent`.
+    pub role: String,
+    pub supplier_name: String,
+}
+
+/// Logs in; on success sets a fresh session cookie and returns the path to land on.
+#[server(prefix = "/api", endpoint = "login")]
+pub async fn login(login: String, password: String) -> Result<String, AppError> {
+    use crate::state::{app_state, landing_path, request_origin, set_session_cookie};
+    let state = app_state()?;
+    let (addr, agent) = request_origin().await?;
+    let (token, session) = state.auth.login(login.trim(), &password, &addr, &agent).await?;
+    set_session_cookie(token)?;
+    tracing::info!(account = session.account_id, %addr, "login");
+    Ok(landing_path(&session.role).to_owned())
+}
+
+/// Ends the login on the server and removes the cookie.
+#[server(prefix = "/api", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::state::{app_state, clear_session_cookie, token_from_headers};
+    let state = app_state()?;
+    let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
+    if let Some(token) = token_from_headers(&parts.headers) {
+        state.auth.logout(&token).await?;
+    }
+    clear_session_cookie()
+}
+
+/// The signed-in account; also serves as the page's heartbeat.
+#[server(prefix = "/api", endpoint = "me")]
+pub async fn me() -> Result<AccountView, AppError> {
+    let s = crate::state::current_session().await?;
+    Ok(AccountView {
+        login: s.login,
+        display_name: s.display_name,
+        role: s.role.as_str().to_owned(),
+        supplier_name: s.supplier_name,
+    })
+}
+
+/// Changes the caller's own password; nothing changes on any error.
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(
+    old_password: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<(), AppError> {
+    use crate::state::{app_state, current_session};
+    let state = app_state()?;
+    let session = current_session().await?;
+    state
+        .auth
+        .change_password(&session, &old_password, &new_password, &confirm_password)
+        .await?;
+    Ok(())
+}
+
+/// Sends the browser to another page with a full load, so the server checks the login again.
+pub fn go_to(path: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}

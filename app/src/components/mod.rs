@@ -1,0 +1,5 @@
+//! Domain-free building blocks.
+
+mod modal;
+
+pub use modal::Modal;

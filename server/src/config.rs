@@ -1,0 +1,87 @@
+//! Typed configuration: every setting has a command-line flag, an environment variable and a
+//! default that works locally. `.env.example` lists them all.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "server", about = "832 在线客服系统（供应商版）服务端与运维命令")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web app (the default).
+    Serve,
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Create a supplier with its admin account; prints the initial password once.
+    CreateSupplier {
+        /// Supplier name (供应商名称).
+        #[arg(long)]
+        name: String,
+        /// Login of the supplier's admin account.
+        #[arg(long)]
+        admin_login: String,
+        /// Display name of the admin account.
+        #[arg(long, default_value = "客服管理员")]
+        admin_name: String,
+    },
+    /// Load the demo supplier, accounts, buyers and orders (idempotent).
+    SeedDemo,
+    /// End an account's live login (the operator's 剔除登录).
+    KickLogin {
+        #[arg(long)]
+        login: String,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Config {
+    /// Database: a SQLite file (default) or a PostgreSQL URL.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/kefu.db?mode=rwc", global = true)]
+    pub database_url: String,
+    /// Seed the demo data when serving. Never enable in production.
+    #[arg(long, env = "KEFU_DEMO_DATA", default_value_t = false, global = true)]
+    pub demo_data: bool,
+    /// A login with no heartbeat from its browser for this many seconds is released.
+    #[arg(long, env = "KEFU_LOGIN_IDLE_TIMEOUT_SECS", default_value_t = 600, global = true)]
+    pub login_idle_timeout_secs: u64,
+    /// Failed logins allowed per account within the failure window.
+    #[arg(long, env = "KEFU_MAX_FAILURES_PER_ACCOUNT", default_value_t = 5, global = true)]
+    pub max_failures_per_account: u32,
+    /// Failed logins allowed per client address within the failure window.
+    #[arg(long, env = "KEFU_MAX_FAILURES_PER_ADDR", default_value_t = 20, global = true)]
+    pub max_failures_per_addr: u32,
+    /// Length of the failed-login window, in seconds.
+    #[arg(long, env = "KEFU_FAILURE_WINDOW_SECS", default_value_t = 900, global = true)]
+    pub failure_window_secs: u64,
+    /// Password hashes computed at once (each takes about 19 MiB).
+    #[arg(long, env = "KEFU_HASH_CONCURRENCY", default_value_t = 4, global = true)]
+    pub hash_concurrency: usize,
+    /// Mark the session cookie Secure (when served over HTTPS).
+    #[arg(long, env = "KEFU_SECURE_COOKIE", default_value_t = false, global = true)]
+    pub secure_cookie: bool,
+    /// Take the client address from X-Forwarded-For (only behind a trusted reverse proxy).
+    #[arg(long, env = "KEFU_TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
+    pub trust_forwarded_for: bool,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "KEFU_MAX_BODY_BYTES", default_value_t = 64 * 1024, global = true)]
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    pub fn auth_config(&self) -> domain::auth::AuthConfig {
+        domain::auth::AuthConfig {
+            login_idle_timeout: Duration::from_secs(self.login_idle_timeout_secs),
+            max_failures_per_account: self.max_failures_per_account,
+            max_failures_per_addr: self.max_failures_per_addr,
+            failure_window: Duration::from_secs(self.failure_window_secs),
+        }
+    }
+}

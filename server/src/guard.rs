@@ -1,0 +1,45 @@
+//! Page guard: signed-in pages need a valid login of the right role; the login page sends a
+//! signed-in user to their own area. Server functions check the login themselves.
+
+use app::state::{AppState, landing_path, token_from_headers};
+use axum::{
+    extract::{Request, State},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use domain::auth::Role;
+
+pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let needed = match path {
+        "/admin" => Some(Some(Role::Admin)),
+        "/agent" => Some(Some(Role::Agent)),
+        "/" | "/login" => Some(None),
+        _ => None,
+    };
+    let Some(needed) = needed else {
+        return next.run(req).await;
+    };
+    let token = token_from_headers(req.headers());
+    let session = match &token {
+        Some(t) => match state.auth.session(t).await {
+            Ok(s) => s,
+            Err(err) => {
+                tracing::error!(error = %err, "session lookup failed");
+                return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误，请稍后再试")
+                    .into_response();
+            }
+        },
+        None => None,
+    };
+    match (needed, session) {
+        // Login page or root while signed in: go to your own area.
+        (None, Some(s)) => Redirect::to(landing_path(&s.role)).into_response(),
+        (None, None) if path == "/" => Redirect::to("/login").into_response(),
+        (None, None) => next.run(req).await,
+        (Some(role), Some(s)) if s.role == role => next.run(req).await,
+        (Some(_), Some(s)) => Redirect::to(landing_path(&s.role)).into_response(),
+        (Some(_), None) if token.is_some() => Redirect::to("/login?reason=expired").into_response(),
+        (Some(_), None) => Redirect::to("/login").into_response(),
+    }
+}

@@ -1,0 +1,144 @@
+//! The axum host: serves the Leptos app and its server functions, and carries the operator's
+//! command-line tools (migrations, suppliers, demo data, kicking a login).
+
+mod config;
+mod guard;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use app::state::{AppState, WebConfig};
+use axum::{Router, middleware};
+use clap::Parser;
+use domain::{
+    auth::{Auth, LoginLimiter},
+    password::PasswordHasher,
+};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::{limit::RequestBodyLimitLayer, set_header::SetResponseHeaderLayer};
+
+use crate::config::{Cli, Command, Config};
+
+#[tokio::main]
+async fn main() {
+    let _ = dotenvy::dotenv();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    if let Err(err) = run(cli).await {
+        eprintln!("错误：{err}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let config = cli.config;
+    let db = domain::db::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+    domain::db::migrate(&db).await.map_err(|e| e.to_string())?;
+    let hasher = PasswordHasher::new(config.hash_concurrency.max(1));
+    let auth_config = config.auth_config();
+    let auth = Auth {
+        db: db.clone(),
+        hasher: hasher.clone(),
+        limiter: Arc::new(LoginLimiter::new(&auth_config)),
+        config: auth_config,
+    };
+
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Migrate => {
+            println!("数据库迁移完成");
+            Ok(())
+        }
+        Command::CreateSupplier { name, admin_login, admin_name } => {
+            let (id, password) =
+                domain::accounts::create_supplier(&db, &hasher, &name, &admin_login, &admin_name, None)
+                    .await
+                    .map_err(|e| e.user_message())?;
+            println!("已创建供应商 #{id}「{name}」");
+            println!("管理员账号：{admin_login}");
+            println!("初始密码：{password}（只显示这一次，请立即转交并提醒修改）");
+            Ok(())
+        }
+        Command::SeedDemo => {
+            domain::demo::seed(&db, &hasher).await.map_err(|e| e.to_string())?;
+            println!("演示数据已就绪");
+            Ok(())
+        }
+        Command::KickLogin { login } => {
+            let released = auth.kick_login_by_login(&login).await.map_err(|e| e.user_message())?;
+            if released {
+                println!("已剔除账号 {login} 的登录");
+            } else {
+                println!("账号 {login} 当前没有登录");
+            }
+            Ok(())
+        }
+        Command::Serve => {
+            if config.demo_data {
+                domain::demo::seed(&db, &hasher).await.map_err(|e| e.to_string())?;
+                tracing::warn!("demo data enabled (KEFU_DEMO_DATA): never use this in production");
+            }
+            serve(config, auth).await
+        }
+    }
+}
+
+async fn serve(config: Config, auth: Auth) -> Result<(), String> {
+    let conf = get_configuration(None).map_err(|e| e.to_string())?;
+    let leptos_options = conf.leptos_options;
+    let addr = leptos_options.site_addr;
+    let routes = generate_route_list(app::App);
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        auth: auth.clone(),
+        web: WebConfig {
+            secure_cookie: config.secure_cookie,
+            trust_forwarded_for: config.trust_forwarded_for,
+        },
+    };
+
+    // Logins whose browser went silent are released even if nobody tries to log in again.
+    let sweeper = auth.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            if let Err(err) = sweeper.release_idle_logins().await {
+                tracing::warn!(error = %err, "releasing idle logins failed");
+            }
+        }
+    });
+
+    let app = Router::new()
+        .leptos_routes(&state, routes, {
+            let options = leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            axum::http::HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::REFERRER_POLICY,
+            axum::http::HeaderValue::from_static("same-origin"),
+        ))
+        .with_state(state);
+
+    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("无法监听 {addr}：{e}"))?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
