@@ -1,0 +1,51 @@
+//! The audit log of admin actions, readable by the supplier's admin.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use crate::DomainError;
+use crate::db::now_ms;
+use crate::entity::audit_log;
+
+/// Most entries [`list`] returns at once.
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// Appends an entry to a supplier's audit log (inside the caller's transaction when given one).
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    supplier_id: i64,
+    actor_account_id: Option<i64>,
+    action: &str,
+    detail: &str,
+) -> Result<(), DomainError> {
+    audit_log::ActiveModel {
+        supplier_id: Set(supplier_id),
+        actor_account_id: Set(actor_account_id),
+        action: Set(action.to_owned()),
+        detail: Set(detail.to_owned()),
+        created_at: Set(now_ms()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// A supplier's audit entries, newest first, `limit` (at most [`MAX_PAGE_SIZE`]) from `offset`.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    supplier_id: i64,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<audit_log::Model>, DomainError> {
+    Ok(audit_log::Entity::find()
+        .filter(audit_log::Column::SupplierId.eq(supplier_id))
+        .order_by_desc(audit_log::Column::CreatedAt)
+        .order_by_desc(audit_log::Column::Id)
+        .offset(offset)
+        .limit(limit.clamp(1, MAX_PAGE_SIZE))
+        .all(db)
+        .await?)
+}

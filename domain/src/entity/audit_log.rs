@@ -1,0 +1,44 @@
+//! `audit_log`: admin actions (account added or edited, password reset, kick).
+
+use sea_orm::entity::prelude::*;
+
+/// An agent account was created.
+pub const ACTION_ACCOUNT_ADDED: &str = "account_added";
+/// An account's name or password was changed by an admin.
+pub const ACTION_ACCOUNT_EDITED: &str = "account_edited";
+/// An admin set a new password for an account.
+pub const ACTION_PASSWORD_RESET: &str = "password_reset";
+/// An admin ended an account's live login (剔除登录).
+pub const ACTION_LOGIN_KICKED: &str = "login_kicked";
+
+/// One audit entry of a supplier; `detail` is Chinese text for the admin to read.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "audit_log")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub supplier_id: i64,
+    pub actor_account_id: Option<i64>,
+    pub action: String,
+    #[sea_orm(column_type = "Text")]
+    pub detail: String,
+    pub created_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::supplier::Entity",
+        from = "Column::SupplierId",
+        to = "super::supplier::Column::Id"
+    )]
+    Supplier,
+}
+
+impl Related<super::supplier::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Supplier.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,105 @@
+//! The domain's error type: what went wrong, in domain terms.
+
+/// Everything a domain operation can fail with.
+///
+/// `Display` is for logs; [`DomainError::user_message`] is the Chinese text a person sees.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// The thing asked for does not exist, or belongs to another supplier.
+    #[error("not found")]
+    NotFound,
+    /// The caller may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// An input broke a rule; `reason` is Chinese and fit for the user.
+    #[error("invalid {field}: {reason}")]
+    Validation { field: &'static str, reason: String },
+    /// Unknown account or wrong password (deliberately indistinguishable).
+    #[error("bad credentials")]
+    BadCredentials,
+    /// Single login: the account already has a live login elsewhere.
+    #[error("account already logged in")]
+    AlreadyLoggedIn,
+    /// Too many failed logins for this account or client address.
+    #[error("rate limited, retry after {retry_after_secs}s")]
+    RateLimited { retry_after_secs: u64 },
+    /// The request clashes with the current state; the message is Chinese.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A database error; never shown to a user.
+    #[error("database error: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    /// Any other internal failure; never shown to a user.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl DomainError {
+    /// Shorthand for a [`DomainError::Validation`].
+    pub fn validation(field: &'static str, reason: impl Into<String>) -> Self {
+        DomainError::Validation {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// The Chinese text shown to a person. Internal details (database errors) are never in it.
+    pub fn user_message(&self) -> String {
+        match self {
+            DomainError::NotFound => "要操作的内容不存在或已被删除".to_owned(),
+            DomainError::Forbidden => "没有权限执行此操作".to_owned(),
+            DomainError::Validation { reason, .. } => reason.clone(),
+            DomainError::BadCredentials => "账号或密码错误".to_owned(),
+            DomainError::AlreadyLoggedIn => {
+                "该账号已在其他地方登录。请先在原处退出系统，或请客服管理员「剔除登录」后再登录。"
+                    .to_owned()
+            }
+            DomainError::RateLimited { retry_after_secs } => {
+                let minutes = retry_after_secs.div_ceil(60).max(1);
+                format!("登录失败次数过多，请 {minutes} 分钟后再试")
+            }
+            DomainError::Conflict(message) => message.clone(),
+            DomainError::Db(_) | DomainError::Internal(_) => {
+                "服务器内部错误，请稍后再试".to_owned()
+            }
+        }
+    }
+
+    /// True when this is a database unique-constraint violation (a lost race or a duplicate).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, DomainError::Db(err) if is_unique_violation(err))
+    }
+}
+
+/// True when a database error is a unique-constraint violation, on SQLite and PostgreSQL alike.
+pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_message_rounds_minutes_up() {
+        let msg = DomainError::RateLimited {
+            retry_after_secs: 61,
+        }
+        .user_message();
+        assert_eq!(msg, "登录失败次数过多，请 2 分钟后再试");
+        let msg = DomainError::RateLimited {
+            retry_after_secs: 1,
+        }
+        .user_message();
+        assert_eq!(msg, "登录失败次数过多，请 1 分钟后再试");
+    }
+
+    #[test]
+    fn internal_details_are_hidden() {
+        let err = DomainError::Db(sea_orm::DbErr::Custom("secret table xyz".into()));
+        assert_eq!(err.user_message(), "服务器内部错误，请稍后再试");
+    }
+}

@@ -1,0 +1,186 @@
+//! Runs each test body on every database the product supports.
+//!
+//! Always: a fresh SQLite file in a temporary directory. Also PostgreSQL when
+//! `TEST_DATABASE_URL` is set: each run gets its own fresh schema (`t_<secs>_<random>`, reached
+//! through the connection's search_path), so tests running in parallel never see each other's
+//! rows. With `CI=true` a missing `TEST_DATABASE_URL` is a failure, not a skip.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::time::Duration;
+
+use domain::auth::{Auth, AuthConfig};
+use domain::password::PasswordHasher;
+use rand::Rng;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
+
+/// Schemas left behind by crashed runs are dropped once older than this.
+const STALE_SCHEMA_SECS: u64 = 3600;
+
+/// One database to run a test body on.
+pub struct TestDb {
+    pub label: String,
+    pub db: DatabaseConnection,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(DatabaseConnection, String)>,
+}
+
+impl TestDb {
+    async fn cleanup(self) {
+        let TestDb { db, pg, .. } = self;
+        let _ = db.close().await;
+        if let Some((admin, schema)) = pg {
+            admin
+                .execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                .await
+                .expect("drop test schema");
+            let _ = admin.close().await;
+        }
+    }
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A directory that does not exist yet: connect() must create it.
+    let path = dir.path().join("data").join("kefu.db");
+    let url = format!("sqlite://{}", path.display());
+    let db = domain::db::connect(&url).await.expect("open sqlite file");
+    TestDb {
+        label: format!("sqlite file {}", path.display()),
+        db,
+        _dir: Some(dir),
+        pg: None,
+    }
+}
+
+async fn postgres(url: &str) -> TestDb {
+    let admin = Database::connect(url)
+        .await
+        .expect("connect TEST_DATABASE_URL");
+    drop_stale_schemas(&admin).await;
+    let schema = format!(
+        "t_{}_{:08x}",
+        unix_secs(),
+        rand::thread_rng().r#gen::<u32>()
+    );
+    admin
+        .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+        .await
+        .expect("create test schema");
+    let mut options = ConnectOptions::new(url.to_owned());
+    domain::db::configure(&mut options).expect("configure");
+    options
+        .set_schema_search_path(schema.clone())
+        .max_connections(12)
+        .acquire_timeout(Duration::from_secs(30));
+    let db = Database::connect(options)
+        .await
+        .expect("connect test schema");
+    TestDb {
+        label: format!("postgres schema {schema}"),
+        db,
+        _dir: None,
+        pg: Some((admin, schema)),
+    }
+}
+
+async fn drop_stale_schemas(admin: &DatabaseConnection) {
+    let rows = admin
+        .query_all_raw(Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'".to_owned(),
+        ))
+        .await
+        .expect("list schemas");
+    let now = unix_secs();
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "nspname") else {
+            continue;
+        };
+        let created = name
+            .split('_')
+            .nth(1)
+            .and_then(|secs| secs.parse::<u64>().ok());
+        if created.is_some_and(|secs| secs + STALE_SCHEMA_SECS < now) {
+            let _ = admin
+                .execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+                .await;
+        }
+    }
+}
+
+/// Fresh, unmigrated databases: SQLite always, PostgreSQL when configured.
+pub async fn databases() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite().await];
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => dbs.push(postgres(url.trim()).await),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI");
+            }
+            eprintln!("TEST_DATABASE_URL not set: running on SQLite only");
+        }
+    }
+    dbs
+}
+
+/// Runs `test` on every database, each freshly migrated.
+pub async fn each_db<F, Fut>(test: F)
+where
+    F: Fn(DatabaseConnection) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for test_db in databases().await {
+        eprintln!("== on {}", test_db.label);
+        domain::db::migrate(&test_db.db).await.expect("migrate");
+        test(test_db.db.clone()).await;
+        test_db.cleanup().await;
+    }
+}
+
+pub fn hasher() -> PasswordHasher {
+    PasswordHasher::new(4)
+}
+
+pub fn auth(db: &DatabaseConnection) -> Auth {
+    auth_with(db, AuthConfig::default())
+}
+
+pub fn auth_with(db: &DatabaseConnection, config: AuthConfig) -> Auth {
+    Auth::new(db.clone(), hasher(), config)
+}
+
+pub const ADMIN_PASSWORD: &str = "Admin#2026pw";
+
+/// A supplier with its admin (password [`ADMIN_PASSWORD`]); returns the supplier id.
+pub async fn supplier(db: &DatabaseConnection, name: &str, admin_login: &str) -> i64 {
+    let (id, password) = domain::accounts::create_supplier(
+        db,
+        &hasher(),
+        name,
+        admin_login,
+        "客服管理员",
+        Some(ADMIN_PASSWORD),
+    )
+    .await
+    .expect("create supplier");
+    assert_eq!(password, ADMIN_PASSWORD);
+    id
+}
+
+/// Shorthand for a login from a fixed browser.
+pub async fn login(
+    auth: &Auth,
+    login: &str,
+    password: &str,
+) -> Result<(String, domain::auth::Session), domain::DomainError> {
+    auth.login(login, password, "127.0.0.1", "test-browser")
+        .await
+}

@@ -1,0 +1,19 @@
+//! Database schema of the 832 customer-service system, as sea-orm-migration migrations.
+//!
+//! Migration files are append-only: once a file has been released, change the schema by adding
+//! a new timestamped file, never by editing an old one. Every migration must run on both SQLite
+//! and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_init;
+
+/// Runs the product's migrations in order (`Migrator::up(&db, None)`).
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_init::Migration)]
+    }
+}
