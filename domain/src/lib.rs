@@ -11,6 +11,8 @@ pub mod db;
 pub mod demo;
 pub mod entity;
 pub mod error;
+pub mod export;
 pub mod password;
+pub mod report;
 
 pub use error::DomainError;

@@ -85,3 +85,47 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every setting the server reads from the environment is documented in `.env.example`,
+    /// and `.env.example` documents nothing the server does not read.
+    #[test]
+    fn env_example_lists_every_setting() {
+        let documented: std::collections::BTreeSet<String> =
+            include_str!("../../.env.example")
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_owned()))
+                .filter(|k| !k.is_empty())
+                .collect();
+        let read: std::collections::BTreeSet<String> = Cli::command()
+            .get_arguments()
+            .filter_map(|a| a.get_env().map(|e| e.to_string_lossy().into_owned()))
+            .collect();
+        let missing: Vec<_> = read.difference(&documented).collect();
+        assert!(missing.is_empty(), "not in .env.example: {missing:?}");
+        // Leptos and tracing read these themselves.
+        let extra: Vec<_> = documented
+            .difference(&read)
+            .filter(|k| !matches!(k.as_str(), "LEPTOS_SITE_ADDR" | "RUST_LOG"))
+            .collect();
+        assert!(extra.is_empty(), "documented but never read: {extra:?}");
+    }
+
+    #[test]
+    fn defaults_work_locally() {
+        let cmd = Cli::command();
+        let default_of = |id: &str| {
+            let arg = cmd.get_arguments().find(|a| a.get_id() == id).expect("argument exists");
+            arg.get_default_values()[0].to_string_lossy().into_owned()
+        };
+        assert_eq!(default_of("database_url"), "sqlite://data/kefu.db?mode=rwc");
+        assert_eq!(default_of("demo_data"), "false", "demo data must be opt-in");
+        assert_eq!(default_of("login_idle_timeout_secs"), "600");
+    }
+}

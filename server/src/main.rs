@@ -4,13 +4,13 @@
 mod config;
 mod guard;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
 use app::state::{AppState, WebConfig};
 use axum::{Router, middleware};
 use clap::Parser;
 use domain::{
-    auth::{Auth, LoginLimiter},
+    auth::Auth,
     password::PasswordHasher,
 };
 use leptos::prelude::*;
@@ -40,13 +40,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     let db = domain::db::connect(&config.database_url).await.map_err(|e| e.to_string())?;
     domain::db::migrate(&db).await.map_err(|e| e.to_string())?;
     let hasher = PasswordHasher::new(config.hash_concurrency.max(1));
-    let auth_config = config.auth_config();
-    let auth = Auth {
-        db: db.clone(),
-        hasher: hasher.clone(),
-        limiter: Arc::new(LoginLimiter::new(&auth_config)),
-        config: auth_config,
-    };
+    let auth = Auth::new(db.clone(), hasher.clone(), config.auth_config());
 
     match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => {

@@ -1,0 +1,644 @@
+//! 在线会话清单 (§3.5): the session report, its column maths and its totals.
+//!
+//! One function, [`compute_row`], turns a conversation (with its buyer and agent) into a
+//! [`ReportRow`]; the paged table ([`report_page`]) and the Excel export
+//! ([`crate::export::write_report_xlsx`]) both go through it and through the same filtered,
+//! supplier-scoped query, so the two can never disagree.
+//!
+//! Times: t0 `entered_at` (buyer entered), t1 `agent_joined_at`, r1 `first_agent_reply_at`,
+//! t2 `ended_at`, all unix milliseconds (UTC). A report shows them to the second in
+//! Asia/Shanghai, and every duration is the difference of the shown times (each time truncated
+//! to the second first), so a person who subtracts two shown times gets exactly the duration
+//! shown — also in Excel, where the cells are real date-times.
+
+use chrono::{FixedOffset, NaiveDate, TimeZone};
+use sea_orm::sea_query::Condition;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select,
+};
+
+use crate::DomainError;
+use crate::entity::{account, buyer, conversation};
+
+/// Longest time range one report or export may cover.
+pub const MAX_RANGE_DAYS: i64 = 366;
+/// Largest page of [`report_page`].
+pub const MAX_PAGE_SIZE: u64 = 100;
+/// Longest 客户编号 a filter may hold (the column is 64 characters).
+pub const MAX_BUYER_EXTERNAL_ID_LEN: usize = 64;
+/// Number of report columns (see [`columns`]).
+pub const COLUMN_COUNT: usize = 15;
+/// Asia/Shanghai is UTC+8 all year: China has not observed daylight saving time since 1991, and
+/// every timestamp this system stores is later than that, so a fixed offset is exact.
+pub const SHANGHAI_OFFSET_SECS: i32 = 8 * 3600;
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Conversations read from the database per query when walking every filtered row (totals,
+/// export): memory stays flat however many rows match.
+pub(crate) const BATCH_SIZE: u64 = 1000;
+
+/// What to report on: buyers who entered in `[from_ms, to_ms)`, optionally one buyer
+/// (客户编号, exact match) and one agent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportFilter {
+    /// Start of the range (inclusive), unix ms.
+    pub from_ms: i64,
+    /// End of the range (exclusive), unix ms.
+    pub to_ms: i64,
+    /// The buyer's 客户编号; surrounding blanks are ignored and a blank value means every buyer.
+    pub buyer_external_id: Option<String>,
+    /// An agent account of the same supplier; `None` means every agent (and unserved buyers).
+    pub agent_id: Option<i64>,
+}
+
+impl ReportFilter {
+    /// Checks the filter's own rules: a non-empty range of at most [`MAX_RANGE_DAYS`] days and a
+    /// 客户编号 of at most [`MAX_BUYER_EXTERNAL_ID_LEN`] characters. Whether the agent belongs to
+    /// the supplier is checked by [`report_page`] and the export, which know the supplier.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if self.from_ms >= self.to_ms {
+            return Err(DomainError::validation(
+                "to_ms",
+                "查询结束时间必须晚于开始时间",
+            ));
+        }
+        if self.to_ms.saturating_sub(self.from_ms) > MAX_RANGE_DAYS * DAY_MS {
+            return Err(DomainError::validation(
+                "to_ms",
+                format!("查询时间范围不能超过 {MAX_RANGE_DAYS} 天"),
+            ));
+        }
+        if let Some(id) = self.buyer_external_id()
+            && id.chars().count() > MAX_BUYER_EXTERNAL_ID_LEN
+        {
+            return Err(DomainError::validation(
+                "buyer_external_id",
+                format!("客户编号不能超过 {MAX_BUYER_EXTERNAL_ID_LEN} 个字符"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The trimmed 客户编号, or `None` when absent or blank.
+    pub fn buyer_external_id(&self) -> Option<&str> {
+        self.buyer_external_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+    }
+}
+
+/// How a conversation ended (`conversation.end_reason`), with the report's Chinese labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EndReason {
+    /// The agent pressed 结束对话: 客服结束.
+    Agent,
+    /// The buyer ended it: 客户结束.
+    Buyer,
+    /// Nobody wrote for too long: 超时结束.
+    Timeout,
+    /// The agent's login was kicked and the buyer went back to routing: 剔除转接.
+    Kicked,
+}
+
+impl EndReason {
+    /// Every reason, in the order the report lists them.
+    pub const ALL: [EndReason; 4] = [
+        EndReason::Agent,
+        EndReason::Buyer,
+        EndReason::Timeout,
+        EndReason::Kicked,
+    ];
+
+    /// The reason stored as `code` (one of the `conversation::END_*` constants).
+    pub fn from_code(code: &str) -> Option<EndReason> {
+        match code {
+            conversation::END_AGENT => Some(EndReason::Agent),
+            conversation::END_BUYER => Some(EndReason::Buyer),
+            conversation::END_TIMEOUT => Some(EndReason::Timeout),
+            conversation::END_KICKED => Some(EndReason::Kicked),
+            _ => None,
+        }
+    }
+
+    /// The value stored in `conversation.end_reason`.
+    pub fn code(self) -> &'static str {
+        match self {
+            EndReason::Agent => conversation::END_AGENT,
+            EndReason::Buyer => conversation::END_BUYER,
+            EndReason::Timeout => conversation::END_TIMEOUT,
+            EndReason::Kicked => conversation::END_KICKED,
+        }
+    }
+
+    /// The 结束方式 label shown in the report.
+    pub fn label(self) -> &'static str {
+        match self {
+            EndReason::Agent => "客服结束",
+            EndReason::Buyer => "客户结束",
+            EndReason::Timeout => "超时结束",
+            EndReason::Kicked => "剔除转接",
+        }
+    }
+}
+
+impl std::fmt::Display for EndReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// One line of the 在线会话清单: every column of SPEC §6, computed by [`compute_row`].
+///
+/// Times are unix ms (UTC); durations are whole seconds, never negative.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportRow {
+    /// The conversation this line is about (not a report column; a stable key for tables).
+    pub conversation_id: i64,
+    /// 客户编号.
+    pub buyer_external_id: String,
+    /// 客户名称.
+    pub buyer_name: String,
+    /// 单位.
+    pub buyer_unit: String,
+    /// 客服姓名: the agent the conversation was given to; `None` if it never reached one.
+    pub agent_name: Option<String>,
+    /// 客服工号 (the agent's login).
+    pub agent_login: Option<String>,
+    /// 客户进入时间 (t0).
+    pub entered_at: i64,
+    /// 客服进入时间 (t1).
+    pub agent_joined_at: Option<i64>,
+    /// 会话结束时间 (t2).
+    pub ended_at: Option<i64>,
+    /// 客户等待时长: t1 − t0; t2 − t0 if never served; now − t0 while still waiting.
+    pub wait_secs: i64,
+    /// 会话时长: t2 − t0 (needs t2).
+    pub session_secs: Option<i64>,
+    /// 处理时长: t2 − t1 (needs both).
+    pub handling_secs: Option<i64>,
+    /// 首次响应时长: r1 − t1 (needs both).
+    pub first_response_secs: Option<i64>,
+    /// 人工介入数: messages sent by the agent.
+    pub agent_msgs: i64,
+    /// 客户消息数: messages sent by the buyer.
+    pub buyer_msgs: i64,
+    /// 结束方式; `None` while the conversation is still going.
+    pub end_reason: Option<EndReason>,
+}
+
+/// A unix-ms time truncated to the whole second it is shown as.
+fn shown_secs(ms: i64) -> i64 {
+    ms.div_euclid(1000)
+}
+
+/// Whole seconds from `from` to `to` as shown (each truncated to the second), never negative
+/// (a clock that stepped back must not produce a negative duration).
+fn secs_between(from_ms: i64, to_ms: i64) -> i64 {
+    (shown_secs(to_ms) - shown_secs(from_ms)).max(0)
+}
+
+/// The one place a report line is computed, for the table and the export alike.
+///
+/// `agent` is the account in `conversation.agent_id` (pass `None` when that is empty);
+/// `now_ms` is only used for a buyer who is still waiting.
+pub fn compute_row(
+    conversation: &conversation::Model,
+    buyer: &buyer::Model,
+    agent: Option<&account::Model>,
+    now_ms: i64,
+) -> ReportRow {
+    let t0 = conversation.entered_at;
+    let t1 = conversation.agent_joined_at;
+    let r1 = conversation.first_agent_reply_at;
+    let t2 = conversation.ended_at;
+    let wait_secs = match (t1, t2) {
+        (Some(t1), _) => secs_between(t0, t1),
+        (None, Some(t2)) => secs_between(t0, t2),
+        (None, None) => secs_between(t0, now_ms),
+    };
+    ReportRow {
+        conversation_id: conversation.id,
+        buyer_external_id: buyer.external_id.clone(),
+        buyer_name: buyer.name.clone(),
+        buyer_unit: buyer.unit.clone(),
+        agent_name: agent.map(|a| a.display_name.clone()),
+        agent_login: agent.map(|a| a.login.clone()),
+        entered_at: t0,
+        agent_joined_at: t1,
+        ended_at: t2,
+        wait_secs,
+        session_secs: t2.map(|t2| secs_between(t0, t2)),
+        handling_secs: t1.zip(t2).map(|(t1, t2)| secs_between(t1, t2)),
+        first_response_secs: t1.zip(r1).map(|(t1, r1)| secs_between(t1, r1)),
+        agent_msgs: i64::from(conversation.agent_msg_count.max(0)),
+        buyer_msgs: i64::from(conversation.buyer_msg_count.max(0)),
+        end_reason: conversation
+            .end_reason
+            .as_deref()
+            .and_then(EndReason::from_code),
+    }
+}
+
+/// Summary of a set of report rows (all filtered rows, not one page).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReportTotals {
+    /// Number of conversations.
+    pub count: u64,
+    /// Conversations an agent joined (客服进入时间 present).
+    pub served: u64,
+    /// Mean 客户等待时长 in seconds, over every row.
+    pub avg_wait_secs: Option<f64>,
+    /// Mean 会话时长 over the rows that have one (ended).
+    pub avg_session_secs: Option<f64>,
+    /// Mean 处理时长 over the rows that have one (served and ended).
+    pub avg_handling_secs: Option<f64>,
+    /// Mean 首次响应时长 over the rows that have one (the agent wrote).
+    pub avg_first_response_secs: Option<f64>,
+    /// Sum of 人工介入数.
+    pub agent_msgs: u64,
+    /// Sum of 客户消息数.
+    pub buyer_msgs: u64,
+}
+
+/// Builds [`ReportTotals`] one row at a time, so the export never holds every row.
+#[derive(Clone, Debug, Default)]
+pub struct TotalsAccumulator {
+    count: u64,
+    served: u64,
+    wait: Mean,
+    session: Mean,
+    handling: Mean,
+    first_response: Mean,
+    agent_msgs: u64,
+    buyer_msgs: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Mean {
+    sum: i128,
+    n: u64,
+}
+
+impl Mean {
+    fn push(&mut self, value: Option<i64>) {
+        if let Some(value) = value {
+            self.sum += i128::from(value);
+            self.n += 1;
+        }
+    }
+
+    fn get(self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum as f64 / self.n as f64)
+    }
+}
+
+impl TotalsAccumulator {
+    /// Counts one row in.
+    pub fn push(&mut self, row: &ReportRow) {
+        self.count += 1;
+        if row.agent_joined_at.is_some() {
+            self.served += 1;
+        }
+        self.wait.push(Some(row.wait_secs));
+        self.session.push(row.session_secs);
+        self.handling.push(row.handling_secs);
+        self.first_response.push(row.first_response_secs);
+        self.agent_msgs += row.agent_msgs.unsigned_abs();
+        self.buyer_msgs += row.buyer_msgs.unsigned_abs();
+    }
+
+    /// The totals of the rows pushed so far.
+    pub fn totals(&self) -> ReportTotals {
+        ReportTotals {
+            count: self.count,
+            served: self.served,
+            avg_wait_secs: self.wait.get(),
+            avg_session_secs: self.session.get(),
+            avg_handling_secs: self.handling.get(),
+            avg_first_response_secs: self.first_response.get(),
+            agent_msgs: self.agent_msgs,
+            buyer_msgs: self.buyer_msgs,
+        }
+    }
+}
+
+/// The totals of `rows` (the same maths the report and the export use).
+pub fn totals<'a>(rows: impl IntoIterator<Item = &'a ReportRow>) -> ReportTotals {
+    let mut acc = TotalsAccumulator::default();
+    for row in rows {
+        acc.push(row);
+    }
+    acc.totals()
+}
+
+const COLUMNS: [(&str, &str); COLUMN_COUNT] = [
+    ("客户编号", "采购人在商城的客户编号。"),
+    ("客户名称", "采购人姓名。"),
+    ("单位", "采购人所在的预算单位。"),
+    (
+        "客服姓名",
+        "会话分配到的在线客服的姓名；会话从未分配给客服时为空。",
+    ),
+    (
+        "客服工号",
+        "该在线客服的登录账号（工号）；会话从未分配给客服时为空。",
+    ),
+    (
+        "客户进入时间",
+        "客户发起会话的时间（北京时间）。查询的时间范围按此时间筛选：含开始时间，不含结束时间。",
+    ),
+    (
+        "客服进入时间",
+        "客服第一次打开或回复该会话的时间；客服未接待时为空。",
+    ),
+    ("会话结束时间", "会话结束的时间；会话仍在进行时为空。"),
+    (
+        "客户等待时长(秒)",
+        "客服进入时间 − 客户进入时间；客服未接待的会话为 会话结束时间 − 客户进入时间；仍在等待的客户为 统计时刻 − 客户进入时间。",
+    ),
+    (
+        "会话时长(秒)",
+        "会话结束时间 − 客户进入时间；会话未结束时为空。",
+    ),
+    (
+        "处理时长(秒)",
+        "会话结束时间 − 客服进入时间；客服未接待或会话未结束时为空。",
+    ),
+    (
+        "首次响应时长(秒)",
+        "客服第一条消息的时间 − 客服进入时间；客服未发过消息时为空。",
+    ),
+    ("人工介入数", "客服在该会话中发送的消息条数。"),
+    ("客户消息数", "客户在该会话中发送的消息条数。"),
+    (
+        "结束方式",
+        "客服结束：客服点击「结束对话」；客户结束：客户结束会话；超时结束：长时间无人发言，系统自动结束；剔除转接：客服登录被剔除，客户转由其他客服接待。会话未结束时为空。",
+    ),
+];
+
+/// The report's columns in order: (Chinese header, definition for the 说明 sheet).
+///
+/// Durations are whole seconds between the times as shown (to the second), never negative.
+pub fn columns() -> &'static [(&'static str, &'static str)] {
+    &COLUMNS
+}
+
+/// The fixed Asia/Shanghai offset (see [`SHANGHAI_OFFSET_SECS`]).
+pub fn shanghai() -> FixedOffset {
+    const SHANGHAI: FixedOffset = match FixedOffset::east_opt(SHANGHAI_OFFSET_SECS) {
+        Some(offset) => offset,
+        None => panic!("UTC+8 is a valid offset"),
+    };
+    SHANGHAI
+}
+
+/// A unix-ms time as Asia/Shanghai wall time, `yyyy-mm-dd hh:mm:ss` (how every report shows it).
+pub fn format_shanghai(ms: i64) -> String {
+    shanghai()
+        .timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// Unix ms of 00:00:00 Asia/Shanghai on the given day, e.g. to turn a date picker's
+/// `2026-11-01`–`2026-11-25` into `from_ms` = start of the 1st, `to_ms` = start of the 26th.
+pub fn shanghai_day_start_ms(date: NaiveDate) -> i64 {
+    let midnight_utc_ms = date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis();
+    midnight_utc_ms - i64::from(SHANGHAI_OFFSET_SECS) * 1000
+}
+
+/// A filter that passed every check, with the agent it names loaded.
+pub(crate) struct ResolvedFilter {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub buyer_external_id: Option<String>,
+    pub agent: Option<account::Model>,
+}
+
+/// Validates `filter` and checks that its agent is an account of `supplier_id`.
+pub(crate) async fn resolve_filter<C: ConnectionTrait>(
+    db: &C,
+    supplier_id: i64,
+    filter: &ReportFilter,
+) -> Result<ResolvedFilter, DomainError> {
+    filter.validate()?;
+    let agent = match filter.agent_id {
+        None => None,
+        Some(agent_id) => Some(
+            account::Entity::find_by_id(agent_id)
+                .filter(account::Column::SupplierId.eq(supplier_id))
+                .one(db)
+                .await?
+                .ok_or_else(|| DomainError::validation("agent_id", "所选客服不存在"))?,
+        ),
+    };
+    Ok(ResolvedFilter {
+        from_ms: filter.from_ms,
+        to_ms: filter.to_ms,
+        buyer_external_id: filter.buyer_external_id().map(str::to_owned),
+        agent,
+    })
+}
+
+/// The supplier's conversations matching `filter`, newest entry first, with buyer and agent.
+/// Every value is a bound parameter.
+fn filtered_query(
+    supplier_id: i64,
+    filter: &ResolvedFilter,
+) -> sea_orm::SelectThree<conversation::Entity, buyer::Entity, account::Entity, sea_orm::TopologyStar>
+{
+    let conversations: Select<conversation::Entity> = conversation::Entity::find()
+        .filter(conversation::Column::SupplierId.eq(supplier_id))
+        .filter(conversation::Column::EnteredAt.gte(filter.from_ms))
+        .filter(conversation::Column::EnteredAt.lt(filter.to_ms))
+        .apply_if(filter.agent.as_ref().map(|a| a.id), |q, agent_id| {
+            q.filter(conversation::Column::AgentId.eq(agent_id))
+        });
+    conversations
+        .find_also_related(buyer::Entity)
+        .find_also_related(account::Entity)
+        .apply_if(filter.buyer_external_id.clone(), |q, external_id| {
+            q.filter(buyer::Column::SupplierId.eq(supplier_id))
+                .filter(buyer::Column::ExternalId.eq(external_id))
+        })
+        .order_by_desc(conversation::Column::EnteredAt)
+        .order_by_desc(conversation::Column::Id)
+}
+
+type Joined = (
+    conversation::Model,
+    Option<buyer::Model>,
+    Option<account::Model>,
+);
+
+fn to_row((conversation, buyer, agent): Joined, now_ms: i64) -> Result<ReportRow, DomainError> {
+    let buyer = buyer.ok_or_else(|| {
+        DomainError::Internal(format!(
+            "conversation {} has no buyer row",
+            conversation.id
+        ))
+    })?;
+    Ok(compute_row(&conversation, &buyer, agent.as_ref(), now_ms))
+}
+
+/// Walks every row matching `filter`, in report order, [`BATCH_SIZE`] conversations per query
+/// (keyset pagination on `(entered_at, id)`, so rows inserted meanwhile neither repeat nor
+/// shift the walk). Returns the number of rows visited.
+pub(crate) async fn for_each_row<C, F>(
+    db: &C,
+    supplier_id: i64,
+    filter: &ResolvedFilter,
+    now_ms: i64,
+    mut visit: F,
+) -> Result<u64, DomainError>
+where
+    C: ConnectionTrait,
+    F: FnMut(ReportRow) -> Result<(), DomainError>,
+{
+    let mut after: Option<(i64, i64)> = None;
+    let mut visited = 0;
+    loop {
+        let batch = filtered_query(supplier_id, filter)
+            .apply_if(after, |q, (entered_at, id)| {
+                q.filter(
+                    Condition::any()
+                        .add(conversation::Column::EnteredAt.lt(entered_at))
+                        .add(
+                            Condition::all()
+                                .add(conversation::Column::EnteredAt.eq(entered_at))
+                                .add(conversation::Column::Id.lt(id)),
+                        ),
+                )
+            })
+            .limit(BATCH_SIZE)
+            .all(db)
+            .await?;
+        let full = batch.len() as u64 == BATCH_SIZE;
+        for joined in batch {
+            after = Some((joined.0.entered_at, joined.0.id));
+            visit(to_row(joined, now_ms)?)?;
+            visited += 1;
+        }
+        if !full {
+            return Ok(visited);
+        }
+    }
+}
+
+/// One page of the supplier's 在线会话清单: the rows of `page` (1-based, `page_size` of
+/// 1..=[`MAX_PAGE_SIZE`]), newest entry first; the number of rows matching `filter`; and the
+/// totals over all of them (not just this page). A page past the end is empty.
+///
+/// Refused with `Validation` when the filter breaks a rule (see [`ReportFilter::validate`]),
+/// names an agent of another supplier, or the paging is out of range.
+pub async fn report_page<C: ConnectionTrait>(
+    db: &C,
+    supplier_id: i64,
+    filter: &ReportFilter,
+    page: u64,
+    page_size: u64,
+    now_ms: i64,
+) -> Result<(Vec<ReportRow>, u64, ReportTotals), DomainError> {
+    if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+        return Err(DomainError::validation(
+            "page_size",
+            format!("每页条数必须在 1 到 {MAX_PAGE_SIZE} 之间"),
+        ));
+    }
+    let offset = page
+        .checked_sub(1)
+        .and_then(|p| p.checked_mul(page_size))
+        .ok_or_else(|| DomainError::validation("page", "页码无效"))?;
+    let filter = resolve_filter(db, supplier_id, filter).await?;
+
+    let mut acc = TotalsAccumulator::default();
+    let total_rows = for_each_row(db, supplier_id, &filter, now_ms, |row| {
+        acc.push(&row);
+        Ok(())
+    })
+    .await?;
+
+    let rows = if offset >= total_rows {
+        Vec::new()
+    } else {
+        filtered_query(supplier_id, &filter)
+            .offset(offset)
+            .limit(page_size)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|joined| to_row(joined, now_ms))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    Ok((rows, total_rows, acc.totals()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filter(from_ms: i64, to_ms: i64) -> ReportFilter {
+        ReportFilter {
+            from_ms,
+            to_ms,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn range_rules() {
+        assert!(filter(0, 1).validate().is_ok());
+        assert!(filter(0, MAX_RANGE_DAYS * DAY_MS).validate().is_ok());
+        let err = filter(0, MAX_RANGE_DAYS * DAY_MS + 1).validate().unwrap_err();
+        assert_eq!(err.user_message(), "查询时间范围不能超过 366 天");
+        assert!(filter(5, 5).validate().is_err());
+        assert!(filter(6, 5).validate().is_err());
+        assert!(filter(i64::MIN, i64::MAX).validate().is_err());
+    }
+
+    #[test]
+    fn buyer_id_is_trimmed_and_blank_means_all() {
+        let mut f = filter(0, 1);
+        f.buyer_external_id = Some("  CG1001 ".into());
+        assert_eq!(f.buyer_external_id(), Some("CG1001"));
+        f.buyer_external_id = Some("   ".into());
+        assert_eq!(f.buyer_external_id(), None);
+        f.buyer_external_id = Some(format!(" {} ", "编".repeat(64)));
+        assert!(f.validate().is_ok());
+        f.buyer_external_id = Some("编".repeat(65));
+        assert!(f.validate().is_err());
+    }
+
+    #[test]
+    fn durations_use_the_shown_seconds() {
+        // 10:00:00.900 → 10:00:02.100 is shown as 10:00:00 → 10:00:02: 2 s, not 1.
+        assert_eq!(secs_between(900, 2_100), 2);
+        assert_eq!(secs_between(2_100, 900), 0);
+        assert_eq!(secs_between(-1, 0), 1);
+    }
+
+    #[test]
+    fn shanghai_wall_time() {
+        // 2026-11-20 15:30:00 UTC is 23:30 in Shanghai.
+        let ms = chrono::DateTime::parse_from_rfc3339("2026-11-20T15:30:00Z")
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_default();
+        assert_eq!(format_shanghai(ms), "2026-11-20 23:30:00");
+        let day = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap_or_default();
+        assert_eq!(format_shanghai(shanghai_day_start_ms(day)), "2026-11-21 00:00:00");
+    }
+
+    #[test]
+    fn end_reason_codes_round_trip() {
+        for reason in EndReason::ALL {
+            assert_eq!(EndReason::from_code(reason.code()), Some(reason));
+        }
+        assert_eq!(EndReason::from_code("other"), None);
+        let labels: Vec<_> = EndReason::ALL.iter().map(|r| r.label()).collect();
+        assert_eq!(labels, ["客服结束", "客户结束", "超时结束", "剔除转接"]);
+    }
+}

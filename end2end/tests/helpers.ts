@@ -1,0 +1,167 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { expect, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
+
+/** The repository root: `cargo leptos end-to-end` runs the server from here, so relative
+ * `DATABASE_URL`s (sqlite://target/e2e/kefu.db) resolve against it. */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** Where the server under test listens (cargo-leptos' site-addr); override for a server run by hand. */
+export const BASE_URL = process.env.KEFU_E2E_BASE_URL ?? 'http://127.0.0.1:3000';
+export const SESSION_COOKIE = 'kefu_session';
+
+/** Demo accounts seeded when KEFU_DEMO_DATA=true (SPEC §2, README "Demo logins"). */
+export const DEMO_PASSWORD_ADMIN = 'Demo@832admin';
+export const DEMO_PASSWORD_AGENT = 'Demo@832agent';
+export const ADMIN = { login: 'demo_admin', password: DEMO_PASSWORD_ADMIN, name: '客服管理员' };
+export const ADMIN2 = { login: 'demo_admin2', password: DEMO_PASSWORD_ADMIN };
+export const AGENT_XIAOTONG = { login: 'kf101', password: DEMO_PASSWORD_AGENT, name: '客服小童' };
+export const AGENT_XIAOLI = { login: 'kf102', password: DEMO_PASSWORD_AGENT, name: '客服小李' };
+
+/** Path part of a page URL is exactly `p` (any query string allowed). */
+export function pathIs(p: string): RegExp {
+  const escaped = p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^[a-z]+://[^/]+${escaped}(?:[?#].*)?$`);
+}
+
+/** Waits until the page has loaded its wasm and gone quiet, so it is hydrated before we type
+ * or click (a click before hydration would hit a button with no handler yet). A page that
+ * never goes quiet (polling) is not an error here: the assertions that follow will tell. */
+export async function settle(page: Page): Promise<void> {
+  await page.waitForLoadState('networkidle', { timeout: 15_000 }).catch(() => undefined);
+}
+
+export async function gotoSettled(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await settle(page);
+}
+
+/** A visible role="alert" that has some text (forms may keep an empty live region around). */
+export function alertIn(scope: Page | Locator): Locator {
+  return scope.getByRole('alert').filter({ hasText: /\S/ });
+}
+
+const usedLogins = new Set<string>();
+
+/** Fills and submits the login form; does not check where it lands. */
+export async function submitLogin(page: Page, login: string, password: string): Promise<void> {
+  if (!page.url().match(pathIs('/login'))) {
+    await gotoSettled(page, '/login');
+  } else {
+    await settle(page);
+  }
+  usedLogins.add(login);
+  await page.locator('#login').fill(login);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+}
+
+/** Logs in and waits for the area the account lands on ('/admin' or '/agent'). */
+export async function loginAs(
+  page: Page,
+  account: { login: string; password: string },
+  landing: '/admin' | '/agent',
+): Promise<void> {
+  await gotoSettled(page, '/login');
+  await submitLogin(page, account.login, account.password);
+  await expect(page).toHaveURL(pathIs(landing));
+  await settle(page);
+}
+
+/** Hovers the account top-right and clicks an item of its menu. */
+export async function accountMenu(page: Page, item: '修改密码' | '退出系统'): Promise<void> {
+  const account = page.locator('.account');
+  await account.hover();
+  const button = page.getByRole('button', { name: item, exact: true });
+  await expect(button).toBeVisible();
+  await button.click();
+}
+
+/** 退出系统, and check that it brought us back to the login page. */
+export async function logout(page: Page): Promise<void> {
+  await accountMenu(page, '退出系统');
+  await expect(page).toHaveURL(pathIs('/login'));
+  await expect(page.locator('#login')).toBeVisible();
+}
+
+/** The 修改密码 dialog, opened from the account menu. */
+export async function openChangePassword(page: Page): Promise<Locator> {
+  await accountMenu(page, '修改密码');
+  const dialog = page.getByRole('dialog', { name: '修改密码' });
+  await expect(dialog).toBeVisible();
+  return dialog;
+}
+
+export async function fillChangePassword(
+  dialog: Locator,
+  oldPassword: string,
+  newPassword: string,
+  confirm: string,
+): Promise<void> {
+  await dialog.getByLabel('原密码', { exact: true }).fill(oldPassword);
+  await dialog.getByLabel('新密码', { exact: true }).fill(newPassword);
+  await dialog.getByLabel('确认新密码', { exact: true }).fill(confirm);
+  await dialog.getByRole('button', { name: '保存', exact: true }).click();
+}
+
+/** Value of the session cookie in a context, or undefined. */
+export async function sessionCookie(context: BrowserContext) {
+  return (await context.cookies(BASE_URL)).find((c) => c.name === SESSION_COOKIE);
+}
+
+/** Saves a desktop screenshot to end2end/screenshots/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = path.join(REPO_ROOT, 'end2end', 'screenshots');
+  fs.mkdirSync(dir, { recursive: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: path.join(dir, `${name}.png`) });
+}
+
+/** The server binary built by `cargo leptos end-to-end` (debug). */
+export function serverBinary(): string {
+  return process.env.KEFU_SERVER_BIN ?? path.join(REPO_ROOT, 'target', 'debug', 'server');
+}
+
+/**
+ * Ends the live login of an account with the operator CLI (`server kick-login`), against the
+ * same DATABASE_URL the running server uses. Single login means a test that failed midway would
+ * otherwise leave its account blocked for the next test.
+ */
+export function kickLogin(login: string): void {
+  const bin = serverBinary();
+  if (!fs.existsSync(bin)) {
+    console.warn(`kick-login skipped: ${bin} not found`);
+    return;
+  }
+  const result = spawnSync(bin, ['kick-login', '--login', login], {
+    cwd: REPO_ROOT,
+    env: process.env,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  if (result.error || result.status !== 0) {
+    console.warn(
+      `kick-login --login ${login} exited ${result.status ?? result.error}: ${(result.stderr ?? '').trim()}`,
+    );
+  }
+}
+
+/** Releases every account the current test logged in with. */
+export function releaseUsedLogins(): void {
+  for (const login of usedLogins) {
+    kickLogin(login);
+  }
+  usedLogins.clear();
+}
+
+/** A fresh, cookie-less browser context with a page. */
+export async function newPage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    baseURL: BASE_URL,
+    viewport: { width: 1280, height: 800 },
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+  });
+  const page = await context.newPage();
+  return { context, page };
+}
