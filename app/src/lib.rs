@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod admin;
 pub mod auth;
 pub mod components;
 pub mod error;
@@ -13,7 +14,7 @@ pub mod workspace;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     path,
 };
 
@@ -61,7 +62,12 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/login") view=auth::LoginPage />
-                <Route path=path!("/admin") view=workspace::AdminPage />
+                <ParentRoute path=path!("/admin") view=admin::AdminLayout>
+                    <Route path=path!("") view=admin::AccountsPage />
+                    <Route path=path!("kick") view=admin::KickPage />
+                    <Route path=path!("sessions") view=admin::SessionsPage />
+                    <Route path=path!("audit") view=admin::AuditPage />
+                </ParentRoute>
                 <Route path=path!("/agent") view=workspace::AgentPage />
             </Routes>
         </Router>

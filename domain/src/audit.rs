@@ -49,3 +49,23 @@ pub async fn list<C: ConnectionTrait>(
         .all(db)
         .await?)
 }
+
+/// How many audit entries a supplier has (for paging).
+pub async fn count<C: ConnectionTrait>(db: &C, supplier_id: i64) -> Result<u64, DomainError> {
+    use sea_orm::PaginatorTrait;
+    Ok(audit_log::Entity::find()
+        .filter(audit_log::Column::SupplierId.eq(supplier_id))
+        .count(db)
+        .await?)
+}
+
+/// The Chinese name of an audit action, as the admin reads it.
+pub fn action_label(action: &str) -> &'static str {
+    match action {
+        audit_log::ACTION_ACCOUNT_ADDED => "新增账号",
+        audit_log::ACTION_ACCOUNT_EDITED => "编辑账号",
+        audit_log::ACTION_PASSWORD_RESET => "重置密码",
+        audit_log::ACTION_LOGIN_KICKED => "剔除登录",
+        _ => "其他操作",
+    }
+}

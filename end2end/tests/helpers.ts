@@ -72,7 +72,7 @@ export async function loginAs(
 export async function accountMenu(page: Page, item: '修改密码' | '退出系统'): Promise<void> {
   const account = page.locator('.account');
   await account.hover();
-  const button = page.getByRole('button', { name: item, exact: true });
+  const button = page.getByRole('menuitem', { name: item, exact: true });
   await expect(button).toBeVisible();
   await button.click();
 }

@@ -11,11 +11,15 @@ use domain::auth::Role;
 
 pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let needed = match path {
-        "/admin" => Some(Some(Role::Admin)),
-        "/agent" => Some(Some(Role::Agent)),
-        "/" | "/login" => Some(None),
-        _ => None,
+    let under = |area: &str| path == area || path.starts_with(&format!("{area}/"));
+    let needed = if under("/admin") {
+        Some(Some(Role::Admin))
+    } else if under("/agent") {
+        Some(Some(Role::Agent))
+    } else if path == "/" || path == "/login" {
+        Some(None)
+    } else {
+        None
     };
     let Some(needed) = needed else {
         return next.run(req).await;

@@ -1,14 +1,14 @@
 use leptos::prelude::*;
 
-use super::ChangePassword;
+use super::{ChangePassword, input_value};
 use crate::components::Modal;
 
 /// 修改密码: 原密码, 新密码, 确认新密码, 保存. Errors keep the dialog open.
 #[component]
 pub fn ChangePasswordDialog(#[prop(into)] on_close: Callback<bool>) -> impl IntoView {
-    let old_password = RwSignal::new(String::new());
-    let new_password = RwSignal::new(String::new());
-    let confirm_password = RwSignal::new(String::new());
+    let old_password = NodeRef::<leptos::html::Input>::new();
+    let new_password = NodeRef::<leptos::html::Input>::new();
+    let confirm_password = NodeRef::<leptos::html::Input>::new();
     let action = ServerAction::<ChangePassword>::new();
 
     Effect::new(move |_| {
@@ -20,9 +20,9 @@ pub fn ChangePasswordDialog(#[prop(into)] on_close: Callback<bool>) -> impl Into
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         action.dispatch(ChangePassword {
-            old_password: old_password.get_untracked(),
-            new_password: new_password.get_untracked(),
-            confirm_password: confirm_password.get_untracked(),
+            old_password: input_value(old_password),
+            new_password: input_value(new_password),
+            confirm_password: input_value(confirm_password),
         });
     };
 
@@ -35,7 +35,7 @@ pub fn ChangePasswordDialog(#[prop(into)] on_close: Callback<bool>) -> impl Into
                     type="password"
                     autocomplete="current-password"
                     maxlength="64"
-                    bind:value=old_password
+                    node_ref=old_password
                 />
                 <label for="new-password">"新密码"</label>
                 <input
@@ -43,7 +43,7 @@ pub fn ChangePasswordDialog(#[prop(into)] on_close: Callback<bool>) -> impl Into
                     type="password"
                     autocomplete="new-password"
                     maxlength="64"
-                    bind:value=new_password
+                    node_ref=new_password
                 />
                 <label for="confirm-password">"确认新密码"</label>
                 <input
@@ -51,7 +51,7 @@ pub fn ChangePasswordDialog(#[prop(into)] on_close: Callback<bool>) -> impl Into
                     type="password"
                     autocomplete="new-password"
                     maxlength="64"
-                    bind:value=confirm_password
+                    node_ref=confirm_password
                 />
                 <p class="field-hint">"8–64 位，至少包含大写字母、小写字母、数字、符号中的三类，且不能包含账号"</p>
                 {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}

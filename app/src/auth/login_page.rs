@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{Login, go_to};
+use super::{Login, go_to, input_value};
 use crate::use_hydrated;
 
 /// The one login page for admins and agents (manual §一).
@@ -17,8 +17,9 @@ pub fn LoginPage() -> impl IntoView {
         })
     };
     let hydrated = use_hydrated();
-    let login_value = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    // Read from the inputs themselves on submit: text typed before hydration is kept.
+    let login_input = NodeRef::<leptos::html::Input>::new();
+    let password_input = NodeRef::<leptos::html::Input>::new();
     let action = ServerAction::<Login>::new();
 
     Effect::new(move |_| {
@@ -30,7 +31,7 @@ pub fn LoginPage() -> impl IntoView {
     let busy = move || !hydrated.get() || action.pending().get();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        action.dispatch(Login { login: login_value.get_untracked(), password: password.get_untracked() });
+        action.dispatch(Login { login: input_value(login_input), password: input_value(password_input) });
     };
 
     view! {
@@ -52,7 +53,7 @@ pub fn LoginPage() -> impl IntoView {
                     autocomplete="username"
                     maxlength="32"
                     placeholder="请输入账号"
-                    bind:value=login_value
+                    node_ref=login_input
                 />
                 <label for="password">"密码"</label>
                 <input
@@ -62,7 +63,7 @@ pub fn LoginPage() -> impl IntoView {
                     autocomplete="current-password"
                     maxlength="64"
                     placeholder="请输入密码"
-                    bind:value=password
+                    node_ref=password_input
                 />
                 {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
                 <button type="submit" class="btn primary block" disabled=busy>

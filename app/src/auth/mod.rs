@@ -77,6 +77,11 @@ pub async fn change_password(
     Ok(())
 }
 
+/// The current text of an input (empty before it is mounted).
+pub fn input_value(input: NodeRef<leptos::html::Input>) -> String {
+    input.get_untracked().map(|el| el.value()).unwrap_or_default()
+}
+
 /// Sends the browser to another page with a full load, so the server checks the login again.
 pub fn go_to(path: &str) {
     #[cfg(feature = "hydrate")]

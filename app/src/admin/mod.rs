@@ -1,0 +1,207 @@
+//! Admin backend (manual §三): agent accounts, 剔除登录, the session report and the audit log.
+//! Every server function here requires an admin login and touches only that admin's supplier.
+
+mod accounts_page;
+mod admin_layout;
+mod audit_page;
+mod kick_page;
+mod sessions_page;
+
+pub use accounts_page::AccountsPage;
+pub use admin_layout::AdminLayout;
+pub use audit_page::AuditPage;
+pub use kick_page::KickPage;
+pub use sessions_page::SessionsPage;
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// One agent account in 账号新增's list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentRow {
+    pub id: i64,
+    pub display_name: String,
+    /// The login account, which is also the 工号.
+    pub login: String,
+    pub created_at: String,
+    pub logged_in: bool,
+}
+
+/// A new agent account with its initial password, shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAgent {
+    pub display_name: String,
+    pub login: String,
+    pub password: String,
+}
+
+/// One account in 剔除登录's search results.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRow {
+    pub account_id: i64,
+    pub display_name: String,
+    pub login: String,
+    pub role_label: String,
+    /// Since when and from where, when logged in.
+    pub since: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+/// One entry of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub time: String,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// A page of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPageData {
+    pub rows: Vec<AuditRow>,
+    pub total: u64,
+    pub page: u64,
+    pub page_size: u64,
+}
+
+/// Rows per page of the audit log.
+pub const AUDIT_PAGE_SIZE: u64 = 20;
+
+#[cfg(feature = "ssr")]
+async fn admin_session() -> Result<domain::auth::Session, AppError> {
+    crate::state::require_role(domain::auth::Role::Admin).await
+}
+
+/// 账号新增: the supplier's agents.
+#[server(prefix = "/api", endpoint = "admin/agents")]
+pub async fn list_agents() -> Result<Vec<AgentRow>, AppError> {
+    let session = admin_session().await?;
+    let state = crate::state::app_state()?;
+    let statuses = state.auth.search_logins(session.supplier_id, "").await?;
+    Ok(statuses
+        .into_iter()
+        .filter(|s| s.account.role == domain::entity::account::ROLE_AGENT)
+        .map(|s| AgentRow {
+            id: s.account.id,
+            display_name: s.account.display_name,
+            login: s.account.login,
+            created_at: domain::report::format_shanghai(s.account.created_at),
+            logged_in: s.login.is_some(),
+        })
+        .collect())
+}
+
+/// 新增: creates an agent; the system assigns the login (工号) and an initial password.
+#[server(prefix = "/api", endpoint = "admin/add_agent")]
+pub async fn add_agent(display_name: String) -> Result<NewAgent, AppError> {
+    let session = admin_session().await?;
+    let state = crate::state::app_state()?;
+    let (account, password) = domain::accounts::create_agent(
+        &state.auth.db,
+        &state.auth.hasher,
+        session.supplier_id,
+        &display_name,
+        Some(session.account_id),
+    )
+    .await?;
+    Ok(NewAgent { display_name: account.display_name, login: account.login, password })
+}
+
+/// 编辑: renames an agent and, when `new_password` is not blank, sets a new password (which
+/// ends the agent's current login).
+#[server(prefix = "/api", endpoint = "admin/edit_agent")]
+pub async fn edit_agent(
+    account_id: i64,
+    display_name: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    let session = admin_session().await?;
+    let state = crate::state::app_state()?;
+    let password = (!new_password.is_empty()).then_some(new_password.as_str());
+    domain::accounts::update_agent(
+        &state.auth.db,
+        &state.auth.hasher,
+        session.supplier_id,
+        account_id,
+        Some(display_name.as_str()),
+        password,
+        Some(session.account_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// 剔除登录's 搜索: the supplier's accounts whose name or login contains `query`.
+#[server(prefix = "/api", endpoint = "admin/search_logins")]
+pub async fn search_logins(query: String) -> Result<Vec<LoginRow>, AppError> {
+    let session = admin_session().await?;
+    let state = crate::state::app_state()?;
+    if query.chars().count() > 32 {
+        return Err(AppError::invalid(Some("query"), "搜索内容不能超过 32 个字符"));
+    }
+    let statuses = state.auth.search_logins(session.supplier_id, &query).await?;
+    Ok(statuses
+        .into_iter()
+        .map(|s| LoginRow {
+            account_id: s.account.id,
+            role_label: if s.account.role == domain::entity::account::ROLE_ADMIN {
+                "客服管理员".into()
+            } else {
+                "在线客服".into()
+            },
+            display_name: s.account.display_name,
+            login: s.account.login,
+            since: s.login.as_ref().map(|l| domain::report::format_shanghai(l.created_at)),
+            client_addr: s.login.map(|l| l.client_addr),
+        })
+        .collect())
+}
+
+/// 剔除登录: ends the account's live login. Returns whether a login was ended.
+#[server(prefix = "/api", endpoint = "admin/kick_login")]
+pub async fn kick_login(account_id: i64) -> Result<bool, AppError> {
+    let session = admin_session().await?;
+    let state = crate::state::app_state()?;
+    if account_id == session.account_id {
+        return Err(AppError::invalid(None, "不能剔除自己的登录，请使用「退出系统」"));
+    }
+    Ok(state.auth.kick_login(session.supplier_id, account_id, session.account_id).await?)
+}
+
+/// 操作日志: the supplier's audit log, newest first.
+#[server(prefix = "/api", endpoint = "admin/audit_log")]
+pub async fn audit_log(page: u64) -> Result<AuditPageData, AppError> {
+    use std::collections::HashMap;
+    let session = admin_session().await?;
+    let state = crate::state::app_state()?;
+    let db = &state.auth.db;
+    let page = page.clamp(1, 100_000);
+    let total = domain::audit::count(db, session.supplier_id).await?;
+    let entries =
+        domain::audit::list(db, session.supplier_id, (page - 1) * AUDIT_PAGE_SIZE, AUDIT_PAGE_SIZE).await?;
+    let names: HashMap<i64, String> = state
+        .auth
+        .search_logins(session.supplier_id, "")
+        .await?
+        .into_iter()
+        .map(|s| (s.account.id, format!("{} ({})", s.account.display_name, s.account.login)))
+        .collect();
+    let rows = entries
+        .into_iter()
+        .map(|e| AuditRow {
+            id: e.id,
+            time: domain::report::format_shanghai(e.created_at),
+            actor: e
+                .actor_account_id
+                .and_then(|id| names.get(&id).cloned())
+                .unwrap_or_else(|| "平台运维".into()),
+            action: domain::audit::action_label(&e.action).into(),
+            detail: e.detail,
+        })
+        .collect();
+    Ok(AuditPageData { rows, total, page, page_size: AUDIT_PAGE_SIZE })
+}
