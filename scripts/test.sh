@@ -35,7 +35,7 @@ export TEST_DATABASE_URL=postgres://kefu:kefu@127.0.0.1:5432/kefu_test
 # Not `cargo test --workspace`: the frontend crate is the wasm (hydrate) build and must not be
 # built for the host together with the ssr features.
 unit_tests() {
-  cargo test -p domain -p server
+  cargo test -p domain -p server -p app
 }
 
 # `cargo leptos end-to-end` exits 0 when the build fails (it just skips the tests), so build

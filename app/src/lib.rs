@@ -7,6 +7,7 @@ pub mod admin;
 pub mod auth;
 pub mod components;
 pub mod error;
+pub mod realtime;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod workspace;

@@ -28,6 +28,8 @@ pub struct WebConfig {
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub auth: Auth,
+    /// Real-time events to open pages (in-process now; Redis-backed for several nodes).
+    pub bus: std::sync::Arc<dyn domain::bus::Bus>,
     pub web: WebConfig,
 }
 

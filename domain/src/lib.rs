@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod bus;
 pub mod db;
 pub mod demo;
 pub mod entity;

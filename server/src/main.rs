@@ -3,6 +3,7 @@
 
 mod config;
 mod guard;
+mod ws;
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -89,6 +90,7 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
     let state = AppState {
         leptos_options: leptos_options.clone(),
         auth: auth.clone(),
+        bus: std::sync::Arc::new(domain::bus::InProcessBus::default()),
         web: WebConfig {
             secure_cookie: config.secure_cookie,
             trust_forwarded_for: config.trust_forwarded_for,
@@ -108,6 +110,7 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
     });
 
     let app = Router::new()
+        .route(app::realtime::ACCOUNT_CHANNEL_PATH, axum::routing::get(ws::account_channel))
         .leptos_routes(&state, routes, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())

@@ -72,6 +72,9 @@ pub struct AuditPageData {
 pub const AUDIT_PAGE_SIZE: u64 = 20;
 
 #[cfg(feature = "ssr")]
+use domain::bus::{AccountEvent, LoginEndReason};
+
+#[cfg(feature = "ssr")]
 async fn admin_session() -> Result<domain::auth::Session, AppError> {
     crate::state::require_role(domain::auth::Role::Admin).await
 }
@@ -132,6 +135,10 @@ pub async fn edit_agent(
         Some(session.account_id),
     )
     .await?;
+    if password.is_some() {
+        // A new password ended the agent's login: tell its open pages.
+        state.bus.publish(account_id, AccountEvent::LoginEnded(LoginEndReason::PasswordReset));
+    }
     Ok(())
 }
 
@@ -169,7 +176,12 @@ pub async fn kick_login(account_id: i64) -> Result<bool, AppError> {
     if account_id == session.account_id {
         return Err(AppError::invalid(None, "不能剔除自己的登录，请使用「退出系统」"));
     }
-    Ok(state.auth.kick_login(session.supplier_id, account_id, session.account_id).await?)
+    let kicked = state.auth.kick_login(session.supplier_id, account_id, session.account_id).await?;
+    if kicked {
+        // The agent's open pages go back to the login page at once.
+        state.bus.publish(account_id, AccountEvent::LoginEnded(LoginEndReason::Kicked));
+    }
+    Ok(kicked)
 }
 
 /// 操作日志: the supplier's audit log, newest first.

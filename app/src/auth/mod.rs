@@ -43,7 +43,14 @@ pub async fn logout() -> Result<(), AppError> {
     let state = app_state()?;
     let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
     if let Some(token) = token_from_headers(&parts.headers) {
-        state.auth.logout(&token).await?;
+        if let Some(session) = state.auth.session(&token).await? {
+            state.auth.logout(&token).await?;
+            // Other open pages of this login follow.
+            state.bus.publish(
+                session.account_id,
+                domain::bus::AccountEvent::LoginEnded(domain::bus::LoginEndReason::LoggedOut),
+            );
+        }
     }
     clear_session_cookie()
 }

@@ -15,6 +15,9 @@ pub fn Frame(#[prop(into)] area: String, children: ChildrenFn) -> impl IntoView 
 
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
+        // Told at once when the login ends (剔除登录, new password, 退出系统 elsewhere).
+        crate::realtime::connect_account_channel();
+        // A plain heartbeat too, for networks that block WebSockets.
         let interval = gloo_timers::callback::Interval::new(HEARTBEAT_MS, move || {
             leptos::task::spawn_local(async move {
                 if let Err(AppError::Unauthenticated) = me().await {

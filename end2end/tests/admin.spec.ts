@@ -1,0 +1,230 @@
+import { expect, test, type Page } from '@playwright/test';
+import {
+  ADMIN,
+  ADMIN2,
+  AGENT_XIAOLI,
+  AGENT_XIAOTONG,
+  DEMO_PASSWORD_AGENT,
+  alertIn,
+  gotoSettled,
+  loginAs,
+  logout,
+  newPage,
+  pathIs,
+  releaseUsedLogins,
+  screenshot,
+  submitLogin,
+} from './helpers';
+
+// SPEC §5 / manual §三: 账号新增 (auto-assigned 工号, at most 2), 编辑, 剔除登录, 操作日志,
+// and tenants that never see each other.
+
+test.afterEach(() => {
+  releaseUsedLogins();
+});
+
+/** Calls a server function as the page's login; returns status and parsed body. */
+async function serverFn(page: Page, name: string, form: Record<string, string>) {
+  const res = await page.request.post(`/api/${name}`, { form });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status(), body, text };
+}
+
+test('账号新增: the second supplier adds its second agent, who logs in; a third is refused', async ({
+  page,
+  browser,
+}) => {
+  await loginAs(page, ADMIN2, '/admin');
+  await expect(page.getByRole('heading', { name: '账号新增' })).toBeVisible();
+  const table = page.locator('table.data-table');
+  await expect(table).toContainText('茶社客服');
+  await expect(table).toContainText('kf201');
+
+  // Name is required and bounded.
+  await page.getByRole('button', { name: '新增', exact: true }).click();
+  let dialog = page.getByRole('dialog', { name: '新增客服账号' });
+  await dialog.getByRole('button', { name: '确定' }).click();
+  await expect(alertIn(dialog)).toContainText('请输入客服姓名');
+
+  await dialog.getByLabel('用户名称').fill('茶社客服二号');
+  await dialog.getByRole('button', { name: '确定' }).click();
+  const created = page.getByRole('dialog', { name: '客服账号已创建' });
+  await expect(created).toBeVisible();
+  const login = (await created.getByTestId('new-login').innerText()).trim();
+  const password = (await created.getByTestId('new-password').innerText()).trim();
+  expect(login).toBe('kf202');
+  expect(password.length).toBeGreaterThanOrEqual(8);
+  await screenshot(page, 'admin-agent-created');
+  await created.getByRole('button', { name: '确定' }).click();
+  await expect(table).toContainText('茶社客服二号');
+
+  // The new agent logs in with what was shown.
+  const agent = await newPage(browser);
+  try {
+    await loginAs(agent.page, { login, password }, '/agent');
+    await expect(agent.page.locator('.account')).toContainText('茶社客服二号');
+    await logout(agent.page);
+  } finally {
+    await agent.context.close();
+  }
+
+  // A third agent is refused, with the reason.
+  await page.getByRole('button', { name: '新增', exact: true }).click();
+  dialog = page.getByRole('dialog', { name: '新增客服账号' });
+  await dialog.getByLabel('用户名称').fill('茶社客服三号');
+  await dialog.getByRole('button', { name: '确定' }).click();
+  await expect(alertIn(dialog)).toContainText('最多只能新增 2 个');
+  await dialog.getByRole('button', { name: '取消' }).click();
+  await expect(page.locator('table.data-table tbody tr')).toHaveCount(2);
+  await screenshot(page, 'admin-accounts');
+  await logout(page);
+});
+
+test('剔除登录: the kicked agent’s open workbench returns to the login page at once and can log in again', async ({
+  page,
+  browser,
+}) => {
+  const agent = await newPage(browser);
+  try {
+    await loginAs(agent.page, AGENT_XIAOTONG, '/agent');
+
+    await loginAs(page, ADMIN, '/admin');
+    await page.getByRole('link', { name: '剔除登录' }).click();
+    await expect(page).toHaveURL(pathIs('/admin/kick'));
+    await page.getByLabel('用户名称').fill('客服小童');
+    await page.getByRole('button', { name: '搜索' }).click();
+    const row = page.locator('tbody tr', { hasText: 'kf101' });
+    await expect(row).toContainText('已登录');
+    await expect(row).toContainText('127.0.0.1');
+    await expect(page.locator('tbody tr')).toHaveCount(1);
+    await screenshot(page, 'admin-kick');
+
+    await row.getByRole('button', { name: '剔除登录' }).click();
+    const confirm = page.getByRole('dialog', { name: '剔除登录' });
+    await expect(confirm).toContainText('客服小童');
+    await confirm.getByRole('button', { name: '确定' }).click();
+    await expect(confirm).toBeHidden();
+    await expect(row).toContainText('未登录');
+
+    // Within a second or so the workbench is back on the login page, told why.
+    await expect(agent.page).toHaveURL(/\/login\?reason=kicked/, { timeout: 3_000 });
+    await expect(agent.page.locator('.notice')).toContainText('剔除');
+
+    // And the account can log in again.
+    await submitLogin(agent.page, AGENT_XIAOTONG.login, AGENT_XIAOTONG.password);
+    await expect(agent.page).toHaveURL(pathIs('/agent'));
+    await logout(agent.page);
+
+    // The kick is in the audit log.
+    await page.getByRole('link', { name: '操作日志' }).click();
+    await expect(page.locator('tbody tr').first()).toContainText('剔除登录');
+    await expect(page.locator('tbody tr').first()).toContainText('客服小童');
+    await screenshot(page, 'admin-audit');
+    await logout(page);
+  } finally {
+    await agent.context.close();
+  }
+});
+
+test('编辑: rename and new password end the agent’s login; weak password refused; old password stops working', async ({
+  page,
+  browser,
+}) => {
+  const agent = await newPage(browser);
+  const newPassword = 'Xiaoli#2026new';
+  try {
+    await loginAs(agent.page, AGENT_XIAOLI, '/agent');
+    await loginAs(page, ADMIN, '/admin');
+
+    const row = page.locator('tbody tr', { hasText: 'kf102' });
+    await row.getByRole('button', { name: '编辑' }).click();
+    let dialog = page.getByRole('dialog', { name: '编辑用户' });
+    await dialog.getByLabel('新密码').fill('abc');
+    await dialog.getByRole('button', { name: '确定' }).click();
+    await expect(alertIn(dialog)).toContainText('密码');
+    await expect(agent.page).toHaveURL(pathIs('/agent')); // nothing changed
+
+    await dialog.getByLabel('客服名称').fill('客服小李（新）');
+    await dialog.getByLabel('新密码').fill(newPassword);
+    await dialog.getByRole('button', { name: '确定' }).click();
+    await expect(dialog).toBeHidden();
+    await expect(page.getByRole('status')).toContainText('已保存');
+    await expect(row).toContainText('客服小李（新）');
+
+    await expect(agent.page).toHaveURL(/\/login\?reason=password_reset/, { timeout: 3_000 });
+    await submitLogin(agent.page, AGENT_XIAOLI.login, AGENT_XIAOLI.password);
+    await expect(alertIn(agent.page)).toContainText('账号或密码错误');
+    await submitLogin(agent.page, AGENT_XIAOLI.login, newPassword);
+    await expect(agent.page).toHaveURL(pathIs('/agent'));
+    await expect(agent.page.locator('.account')).toContainText('客服小李（新）');
+    await logout(agent.page);
+
+    // Put the demo account back.
+    await row.getByRole('button', { name: '编辑' }).click();
+    dialog = page.getByRole('dialog', { name: '编辑用户' });
+    await dialog.getByLabel('客服名称').fill('客服小李');
+    await dialog.getByLabel('新密码').fill(DEMO_PASSWORD_AGENT);
+    await dialog.getByRole('button', { name: '确定' }).click();
+    await expect(dialog).toBeHidden();
+    await logout(page);
+  } finally {
+    await agent.context.close();
+  }
+});
+
+test('tenants: an admin cannot see or kick another supplier’s accounts; agents cannot use admin functions', async ({
+  page,
+  browser,
+}) => {
+  const agent = await newPage(browser);
+  try {
+    await loginAs(agent.page, AGENT_XIAOTONG, '/agent');
+    // An agent is refused by every admin function and sent away from the admin pages.
+    const asAgent = await serverFn(agent.page, 'admin/agents', {});
+    expect(asAgent.status).toBeGreaterThanOrEqual(400);
+    expect(asAgent.text).not.toContain('kf101');
+    await gotoSettled(agent.page, '/admin/kick');
+    await expect(agent.page).toHaveURL(pathIs('/agent'));
+
+    await loginAs(page, ADMIN, '/admin');
+    const own = await serverFn(page, 'admin/search_logins', { query: 'kf101' });
+    expect(own.status).toBe(200);
+    const kf101 = (own.body as Array<{ account_id: number; login: string }>).find((r) => r.login === 'kf101');
+    expect(kf101).toBeDefined();
+    await logout(page);
+
+    await loginAs(page, ADMIN2, '/admin');
+    const foreign = await serverFn(page, 'admin/search_logins', { query: 'kf1' });
+    expect(foreign.status).toBe(200);
+    expect(foreign.text).not.toContain('kf101');
+    expect(foreign.text).not.toContain('demo_admin"');
+    await gotoSettled(page, '/admin/kick');
+    await page.getByLabel('用户名称').fill('客服小童');
+    await page.getByRole('button', { name: '搜索' }).click();
+    await expect(page.locator('tbody')).toContainText('没有找到匹配的账号');
+
+    const kick = await serverFn(page, 'admin/kick_login', { account_id: String(kf101!.account_id) });
+    expect(kick.status).toBeGreaterThanOrEqual(400);
+    const edit = await serverFn(page, 'admin/edit_agent', {
+      account_id: String(kf101!.account_id),
+      display_name: '被篡改',
+      new_password: 'Hacked#123456',
+    });
+    expect(edit.status).toBeGreaterThanOrEqual(400);
+
+    // kf101 is still logged in and unchanged.
+    await agent.page.reload();
+    await expect(agent.page).toHaveURL(pathIs('/agent'));
+    await expect(agent.page.locator('.account')).toContainText('客服小童');
+    await logout(page);
+    await logout(agent.page);
+  } finally {
+    await agent.context.close();
+  }
+});

@@ -1,0 +1,215 @@
+//! The account channel: a WebSocket per open signed-in page. It tells the page at once when its
+//! login ends (剔除登录, password reset, 退出系统 elsewhere), and while open it is the login's
+//! heartbeat. The loop is written against a generic Sink/Stream so tests drive it through
+//! channels.
+
+use std::{future::Future, time::Duration};
+
+use app::realtime::{EndReason, PROTOCOL_VERSION, ServerFrame};
+use app::state::{AppState, token_from_headers};
+use axum::{
+    extract::{
+        State, WebSocketUpgrade,
+        ws::{Message, WebSocket},
+    },
+    http::HeaderMap,
+    response::Response,
+};
+use domain::bus::{AccountEvent, LoginEndReason};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::broadcast;
+
+/// How often an open channel re-checks its login: keeps it alive (heartbeat) and notices ends
+/// that did not come through the bus (another node without a shared bus, the operator CLI,
+/// the idle sweep).
+pub const REVALIDATE_EVERY: Duration = Duration::from_secs(30);
+
+/// Idle sockets must stay cheap: small buffers, small frames.
+const READ_BUFFER: usize = 4 * 1024;
+const MAX_FRAME: usize = 4 * 1024;
+
+pub async fn account_channel(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Response {
+    let token = token_from_headers(&headers);
+    let session = match &token {
+        Some(t) => state.auth.session(t).await.ok().flatten(),
+        None => None,
+    };
+    ws.read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_write_buffer_size(64 * 1024)
+        .max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
+        .on_upgrade(move |socket: WebSocket| async move {
+            let (tx, rx) = socket.split();
+            match (session, token) {
+                (Some(session), Some(token)) => {
+                    let events = state.bus.subscribe(session.account_id);
+                    let auth = state.auth.clone();
+                    let still_valid = move || {
+                        let auth = auth.clone();
+                        let token = token.clone();
+                        async move { !matches!(auth.session(&token).await, Ok(None)) }
+                    };
+                    run_account_channel(tx, rx, events, still_valid, REVALIDATE_EVERY).await;
+                }
+                // No login: say so, so the page goes to the login page instead of retrying.
+                _ => {
+                    let mut tx = tx;
+                    let _ = send(&mut tx, &ServerFrame::LoginEnded { reason: EndReason::Expired }).await;
+                    let _ = tx.close().await;
+                }
+            }
+        })
+}
+
+async fn send<Tx>(tx: &mut Tx, frame: &ServerFrame) -> Result<(), ()>
+where
+    Tx: Sink<Message> + Unpin,
+{
+    let text = serde_json::to_string(frame).map_err(|_| ())?;
+    tx.send(Message::Text(text.into())).await.map_err(|_| ())
+}
+
+fn end_reason(reason: LoginEndReason) -> EndReason {
+    match reason {
+        LoginEndReason::Kicked => EndReason::Kicked,
+        LoginEndReason::PasswordReset => EndReason::PasswordReset,
+        LoginEndReason::LoggedOut => EndReason::LoggedOut,
+    }
+}
+
+/// Runs one page's channel until the page goes away or its login ends.
+pub async fn run_account_channel<Tx, Rx, E, V, F>(
+    mut tx: Tx,
+    mut rx: Rx,
+    mut events: broadcast::Receiver<AccountEvent>,
+    still_valid: V,
+    revalidate_every: Duration,
+) where
+    Tx: Sink<Message> + Unpin,
+    Rx: Stream<Item = Result<Message, E>> + Unpin,
+    V: Fn() -> F,
+    F: Future<Output = bool>,
+{
+    if send(&mut tx, &ServerFrame::Hello { version: PROTOCOL_VERSION }).await.is_err() {
+        return;
+    }
+    let mut tick = tokio::time::interval(revalidate_every);
+    tick.tick().await; // the first tick is immediate; the login was just checked
+    let ended = loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(AccountEvent::LoginEnded(reason)) => break Some(end_reason(reason)),
+                // Fell behind: check the login itself.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if !still_valid().await { break Some(EndReason::Expired) }
+                }
+                Err(broadcast::error::RecvError::Closed) => break None,
+            },
+            _ = tick.tick() => {
+                if !still_valid().await { break Some(EndReason::Expired) }
+            }
+            incoming = rx.next() => match incoming {
+                // Pings and text frames keep the socket open; pongs are answered by axum.
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
+                Some(Ok(_)) => {}
+            },
+        }
+    };
+    if let Some(reason) = ended {
+        let _ = send(&mut tx, &ServerFrame::LoginEnded { reason }).await;
+    }
+    let _ = tx.close().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    };
+
+    use domain::bus::{Bus, InProcessBus};
+    use futures::channel::mpsc;
+
+    use super::*;
+
+    fn frames(sent: Vec<Message>) -> Vec<ServerFrame> {
+        sent.into_iter()
+            .filter_map(|m| match m {
+                Message::Text(t) => serde_json::from_str(t.as_str()).ok(),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_kick_reaches_the_page_at_once() {
+        let bus = InProcessBus::default();
+        let (tx, sent) = mpsc::unbounded::<Message>();
+        let (_client, rx) = mpsc::unbounded::<Result<Message, ()>>();
+        let events = bus.subscribe(42);
+        let task = tokio::spawn(run_account_channel(
+            tx,
+            rx,
+            events,
+            || async { true },
+            Duration::from_secs(3600),
+        ));
+        bus.publish(41, AccountEvent::LoginEnded(LoginEndReason::Kicked)); // someone else
+        bus.publish(42, AccountEvent::LoginEnded(LoginEndReason::Kicked));
+        tokio::time::timeout(Duration::from_secs(1), task)
+            .await
+            .expect("the channel ends within a second")
+            .expect("no panic");
+        assert_eq!(
+            frames(sent.collect().await),
+            vec![
+                ServerFrame::Hello { version: PROTOCOL_VERSION },
+                ServerFrame::LoginEnded { reason: EndReason::Kicked },
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_login_ended_elsewhere_is_noticed_by_revalidation() {
+        let bus = InProcessBus::default();
+        let (tx, sent) = mpsc::unbounded::<Message>();
+        let (_client, rx) = mpsc::unbounded::<Result<Message, ()>>();
+        let valid = Arc::new(AtomicBool::new(true));
+        let check = valid.clone();
+        let task = tokio::spawn(run_account_channel(
+            tx,
+            rx,
+            bus.subscribe(1),
+            move || {
+                let v = check.load(Ordering::SeqCst);
+                async move { v }
+            },
+            Duration::from_secs(30),
+        ));
+        tokio::time::sleep(Duration::from_secs(31)).await;
+        assert!(!task.is_finished(), "a valid login keeps its channel");
+        valid.store(false, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(31)).await;
+        task.await.expect("no panic");
+        assert_eq!(
+            frames(sent.collect().await).last(),
+            Some(&ServerFrame::LoginEnded { reason: EndReason::Expired })
+        );
+    }
+
+    #[tokio::test]
+    async fn the_page_going_away_ends_the_channel_quietly() {
+        let bus = InProcessBus::default();
+        let (tx, sent) = mpsc::unbounded::<Message>();
+        let (client, rx) = mpsc::unbounded::<Result<Message, ()>>();
+        drop(client);
+        run_account_channel(tx, rx, bus.subscribe(5), || async { true }, Duration::from_secs(3600)).await;
+        assert_eq!(frames(sent.collect().await), vec![ServerFrame::Hello { version: PROTOCOL_VERSION }]);
+    }
+}
