@@ -2,6 +2,7 @@
 //! command-line tools (migrations, suppliers, demo data, kicking a login).
 
 mod config;
+mod export;
 mod guard;
 mod ws;
 
@@ -111,6 +112,7 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
 
     let app = Router::new()
         .route(app::realtime::ACCOUNT_CHANNEL_PATH, axum::routing::get(ws::account_channel))
+        .route("/admin/sessions/export", axum::routing::get(export::export_sessions))
         .leptos_routes(&state, routes, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())

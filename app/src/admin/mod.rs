@@ -5,6 +5,7 @@ mod accounts_page;
 mod admin_layout;
 mod audit_page;
 mod kick_page;
+pub mod report;
 mod sessions_page;
 
 pub use accounts_page::AccountsPage;
@@ -216,4 +217,29 @@ pub async fn audit_log(page: u64) -> Result<AuditPageData, AppError> {
         })
         .collect();
     Ok(AuditPageData { rows, total, page, page_size: AUDIT_PAGE_SIZE })
+}
+
+/// 在线会话清单: one page of the report with totals over every filtered row.
+#[server(prefix = "/api", endpoint = "admin/session_report")]
+pub async fn session_report(query: report::ReportQuery) -> Result<report::ReportData, AppError> {
+    let session = admin_session().await?;
+    let state = crate::state::app_state()?;
+    let now = domain::db::now_ms();
+    let (filter, applied) = report::resolve_query(&query, now)?;
+    let (rows, total, totals) = domain::report::report_page(
+        &state.auth.db,
+        session.supplier_id,
+        &filter,
+        applied.page,
+        report::REPORT_PAGE_SIZE,
+        now,
+    )
+    .await?;
+    Ok(report::ReportData {
+        query: applied,
+        rows: rows.into_iter().map(report::row_view).collect(),
+        total,
+        page_size: report::REPORT_PAGE_SIZE,
+        totals: report::totals_view(totals),
+    })
 }
