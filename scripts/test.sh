@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of 832 客服:
 #   1. setup        tools, Chromium, CJK fonts, PostgreSQL role kefu and database kefu_test
-#   2. cargo test   domain and server crates, on SQLite and on PostgreSQL (TEST_DATABASE_URL)
+#   2. cargo test   domain, server and app crates, on SQLite and on PostgreSQL (TEST_DATABASE_URL)
 #   3. build        `cargo leptos build` (debug: the one build the browser tests run against)
 #   4. browser      Playwright in Chromium against the real server (`cargo leptos end-to-end`),
 #                   on a fresh SQLite database with the demo data
@@ -63,7 +63,7 @@ check_playwright_ran() {
 }
 
 stage "setup" bash scripts/setup.sh --test
-stage "cargo test -p domain -p server" unit_tests
+stage "cargo test -p domain -p server -p app" unit_tests
 stage "cargo leptos build" cargo leptos build
 stage "browser tests (cargo leptos end-to-end)" browser_tests
 
