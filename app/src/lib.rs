@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod chat;
 pub mod components;
 pub mod error;
 pub mod realtime;

@@ -7,6 +7,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_init;
+mod m20261126_000001_agent_status;
 
 /// Runs the product's migrations in order (`Migrator::up(&db, None)`).
 pub struct Migrator;
@@ -14,6 +15,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_init::Migration)]
+        vec![
+            Box::new(m20261125_000001_init::Migration),
+            Box::new(m20261126_000001_agent_status::Migration),
+        ]
     }
 }

@@ -1,0 +1,3 @@
+//! Real-time chat between agents and buyers.
+
+pub mod protocol;

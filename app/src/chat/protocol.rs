@@ -1,0 +1,104 @@
+//! The chat WebSocket protocol: one pair of frame enums per side, shared by the server and the
+//! browser. Agents speak on `/ws/agent` (login from the session cookie), buyers on
+//! `/ws/buyer?token=…` (the mall's signed token). The sender of every frame is taken from the
+//! login or token, never from the frame; unknown fields and frame types are refused.
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped on any incompatible change; sent in `Hello`.
+pub const CHAT_PROTOCOL_VERSION: u32 = 1;
+pub const AGENT_CHAT_PATH: &str = "/ws/agent";
+pub const BUYER_CHAT_PATH: &str = "/ws/buyer";
+
+/// One stored message as both sides render it. `body` is plain text, never HTML.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatMessage {
+    pub conversation_id: i64,
+    /// Per-conversation sequence number, 1, 2, 3 …
+    pub seq: i32,
+    /// `buyer`, `agent` or `system`.
+    pub sender: String,
+    pub sender_name: String,
+    /// `text` (images and order cards come later).
+    pub kind: String,
+    pub body: String,
+    pub font_size: i16,
+    pub client_msg_id: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// A conversation in the agent's list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationSummary {
+    pub conversation_id: i64,
+    pub buyer_external_id: String,
+    pub buyer_name: String,
+    pub buyer_unit: String,
+    /// Unix ms the buyer entered (for "time waited").
+    pub entered_at: i64,
+    pub last_message: Option<String>,
+    pub last_seq: i32,
+}
+
+/// Agent → server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AgentFrame {
+    /// 示忙 (false) / 服务中 (true).
+    SetServing { serving: bool },
+    /// Opens a conversation (records 客服进入时间 on the first open) and asks for its history
+    /// after `after_seq` (0 = from the start).
+    Open { conversation_id: i64, after_seq: i32 },
+    Send { conversation_id: i64, client_msg_id: String, body: String, font_size: i16 },
+    /// 结束对话.
+    End { conversation_id: i64 },
+}
+
+/// Server → agent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AgentServerFrame {
+    /// First frame: protocol version, current status and the agent's open conversations.
+    Hello { version: u32, serving: bool, conversations: Vec<ConversationSummary> },
+    Status { serving: bool },
+    /// A buyer was given to this agent (new, from the queue, or re-routed).
+    Assigned { conversation: ConversationSummary },
+    /// Messages of a conversation in seq order (history after `Open`, or live).
+    Messages { conversation_id: i64, messages: Vec<ChatMessage> },
+    /// The message with this client id is stored (sent after the commit).
+    Ack { client_msg_id: String, seq: i32 },
+    Ended { conversation_id: i64, reason: String },
+    /// A refused frame, in Chinese; `client_msg_id` when it was a message.
+    Error { message: String, client_msg_id: Option<String> },
+}
+
+/// Buyer → server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BuyerFrame {
+    /// Asks for the messages of the current conversation after `after_seq` (on (re)connect).
+    Resume { after_seq: i32 },
+    Send { client_msg_id: String, body: String, font_size: i16 },
+    /// Ends the conversation from the buyer's side.
+    End,
+    /// Starts a new conversation after the last one ended.
+    Restart,
+}
+
+/// Server → buyer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BuyerServerFrame {
+    Hello { version: u32, supplier_name: String, conversation_id: i64, anyone_serving: bool },
+    /// Waiting: place in the queue (1 = next).
+    Queued { position: u64 },
+    /// An agent took the conversation.
+    Assigned { agent_name: String },
+    Messages { conversation_id: i64, messages: Vec<ChatMessage> },
+    Ack { client_msg_id: String, seq: i32 },
+    Ended { conversation_id: i64, reason: String },
+    Error { message: String, client_msg_id: Option<String> },
+}

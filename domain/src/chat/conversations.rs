@@ -1,0 +1,174 @@
+//! A conversation's life after routing: the agent joins (t1), it ends (t2, 结束方式), idle ones
+//! time out; and the checks that a caller may see a conversation at all.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use crate::DomainError;
+use crate::db::begin_write;
+use crate::entity::conversation;
+
+/// How a conversation ended (the report's 结束方式).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// 客服结束.
+    Agent,
+    /// 客户结束.
+    Buyer,
+    /// 超时结束.
+    Timeout,
+    /// 剔除转接.
+    Kicked,
+}
+
+impl EndReason {
+    /// The `conversation.end_reason` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Agent => conversation::END_AGENT,
+            EndReason::Buyer => conversation::END_BUYER,
+            EndReason::Timeout => conversation::END_TIMEOUT,
+            EndReason::Kicked => conversation::END_KICKED,
+        }
+    }
+}
+
+async fn find_of_supplier<C: ConnectionTrait>(
+    db: &C,
+    supplier_id: i64,
+    conversation_id: i64,
+) -> Result<conversation::Model, DomainError> {
+    conversation::Entity::find_by_id(conversation_id)
+        .filter(conversation::Column::SupplierId.eq(supplier_id))
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound)
+}
+
+/// The conversation if it is the agent's (assigned to them); `NotFound` when it does not exist
+/// or is another supplier's, `Forbidden` when it is another agent's or still queued.
+pub async fn conversation_for_agent(
+    db: &DatabaseConnection,
+    supplier_id: i64,
+    agent_id: i64,
+    conversation_id: i64,
+) -> Result<conversation::Model, DomainError> {
+    let conversation = find_of_supplier(db, supplier_id, conversation_id).await?;
+    if conversation.agent_id != Some(agent_id) {
+        return Err(DomainError::Forbidden);
+    }
+    Ok(conversation)
+}
+
+/// The conversation if it is the buyer's; `NotFound` when it does not exist or is another
+/// supplier's, `Forbidden` when it is another buyer's.
+pub async fn conversation_for_buyer(
+    db: &DatabaseConnection,
+    supplier_id: i64,
+    buyer_id: i64,
+    conversation_id: i64,
+) -> Result<conversation::Model, DomainError> {
+    let conversation = find_of_supplier(db, supplier_id, conversation_id).await?;
+    if conversation.buyer_id != buyer_id {
+        return Err(DomainError::Forbidden);
+    }
+    Ok(conversation)
+}
+
+/// t1: the assigned agent opened the conversation. Only the first time counts; later calls
+/// change nothing. Returns the conversation.
+pub async fn mark_agent_joined(
+    db: &DatabaseConnection,
+    supplier_id: i64,
+    conversation_id: i64,
+    agent_id: i64,
+    now: i64,
+) -> Result<conversation::Model, DomainError> {
+    conversation::Entity::update_many()
+        .col_expr(conversation::Column::AgentJoinedAt, Expr::value(now))
+        .filter(conversation::Column::Id.eq(conversation_id))
+        .filter(conversation::Column::SupplierId.eq(supplier_id))
+        .filter(conversation::Column::AgentId.eq(agent_id))
+        .filter(conversation::Column::AgentJoinedAt.is_null())
+        .filter(conversation::Column::Status.eq(conversation::STATUS_OPEN))
+        .exec(db)
+        .await?;
+    conversation_for_agent(db, supplier_id, agent_id, conversation_id).await
+}
+
+/// Ends the conversation (t2 = `now`, 结束方式 `reason`). Idempotent: ending an ended
+/// conversation changes nothing and returns `false`. Returns the conversation and whether this
+/// call ended it.
+pub async fn end_conversation(
+    db: &DatabaseConnection,
+    supplier_id: i64,
+    conversation_id: i64,
+    reason: EndReason,
+    now: i64,
+) -> Result<(conversation::Model, bool), DomainError> {
+    let ended = conversation::Entity::update_many()
+        .col_expr(
+            conversation::Column::Status,
+            Expr::value(conversation::STATUS_ENDED),
+        )
+        .col_expr(conversation::Column::EndedAt, Expr::value(now))
+        .col_expr(
+            conversation::Column::EndReason,
+            Expr::value(reason.as_str()),
+        )
+        .filter(conversation::Column::Id.eq(conversation_id))
+        .filter(conversation::Column::SupplierId.eq(supplier_id))
+        .filter(conversation::Column::Status.ne(conversation::STATUS_ENDED))
+        .exec(db)
+        .await?;
+    let conversation = find_of_supplier(db, supplier_id, conversation_id).await?;
+    Ok((conversation, ended.rows_affected == 1))
+}
+
+/// 超时结束: ends every open or queued conversation (all suppliers) with no message for
+/// `idle_ms` (counted from its last message, or from t0 when it has none). Returns the ids it
+/// ended. A message stored concurrently keeps its conversation alive: each end re-checks the
+/// idle condition.
+pub async fn end_idle_conversations(
+    db: &DatabaseConnection,
+    idle_ms: i64,
+    now: i64,
+) -> Result<Vec<i64>, DomainError> {
+    let cutoff = now.saturating_sub(idle_ms);
+    let idle_filter = || {
+        conversation::Column::Status
+            .is_in([conversation::STATUS_OPEN, conversation::STATUS_QUEUED])
+            .and(conversation::Column::LastMessageAt.lt(cutoff))
+    };
+    let txn = begin_write(db).await?;
+    let candidates = conversation::Entity::find()
+        .filter(idle_filter())
+        // One lock order for every sweep.
+        .order_by_asc(conversation::Column::Id)
+        .all(&txn)
+        .await?;
+    let mut ended = Vec::new();
+    for candidate in candidates {
+        let done = conversation::Entity::update_many()
+            .col_expr(
+                conversation::Column::Status,
+                Expr::value(conversation::STATUS_ENDED),
+            )
+            .col_expr(conversation::Column::EndedAt, Expr::value(now))
+            .col_expr(
+                conversation::Column::EndReason,
+                Expr::value(EndReason::Timeout.as_str()),
+            )
+            .filter(conversation::Column::Id.eq(candidate.id))
+            .filter(idle_filter())
+            .exec(&txn)
+            .await?;
+        if done.rows_affected == 1 {
+            ended.push(candidate.id);
+        }
+    }
+    txn.commit().await?;
+    Ok(ended)
+}

@@ -1,0 +1,790 @@
+//! The chat core: buyer tokens, routing and the queue, messages, the end of a conversation and
+//! tenant scoping. Every database test runs on a SQLite file and on PostgreSQL.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::{each_db, hasher, supplier};
+use domain::DomainError;
+use domain::accounts::create_agent;
+use domain::chat::{
+    self, BuyerClaims, EndReason, NewMessage, Sender, assign_waiting_buyers,
+    conversation_for_agent, conversation_for_buyer, end_conversation, end_idle_conversations,
+    history_before, mark_agent_joined, messages_since, open_conversation, queue_position,
+    release_agent_conversations, reset_status_on_login, route, set_serving, store_message,
+    store_messages_batch, upsert_buyer,
+};
+use domain::entity::{conversation, message};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+
+const SECRET: &[u8] = b"mall-shared-secret";
+const T0: i64 = 1_780_000_000_000;
+
+fn claims(supplier_id: i64, buyer_id: &str) -> BuyerClaims {
+    BuyerClaims {
+        v: 1,
+        supplier_id,
+        buyer_id: buyer_id.to_owned(),
+        name: "张三".to_owned(),
+        unit: "某市财政局".to_owned(),
+        exp: 2_000_000_000,
+    }
+}
+
+fn reason(err: DomainError) -> String {
+    match err {
+        DomainError::Validation { reason, .. } => reason,
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[test]
+fn buyer_tokens_are_checked() {
+    let good = claims(7, "C0001");
+    let token = chat::sign(SECRET, &good);
+    assert_eq!(
+        chat::verify(SECRET, &token, 1_900_000_000).expect("good"),
+        good
+    );
+
+    // Tampered payload, signature kept.
+    let (_, signature) = token.split_once('.').expect("two parts");
+    let mut evil = good.clone();
+    evil.supplier_id = 8;
+    let forged_payload = chat::sign(SECRET, &evil);
+    let (evil_payload, _) = forged_payload.split_once('.').expect("two parts");
+    let tampered = format!("{evil_payload}.{signature}");
+    assert!(reason(chat::verify(SECRET, &tampered, 0).expect_err("tampered")).contains("签名无效"));
+
+    // Tampered signature (one character changed, still valid base64url).
+    let mut sig: Vec<char> = signature.chars().collect();
+    sig[3] = if sig[3] == 'A' { 'B' } else { 'A' };
+    let tampered_sig = format!(
+        "{}.{}",
+        token.split_once('.').expect("parts").0,
+        sig.iter().collect::<String>()
+    );
+    assert!(
+        reason(chat::verify(SECRET, &tampered_sig, 0).expect_err("bad sig")).contains("签名无效")
+    );
+
+    // Wrong secret.
+    assert!(reason(chat::verify(b"other", &token, 0).expect_err("secret")).contains("签名无效"));
+
+    // Expired.
+    let mut old = good.clone();
+    old.exp = 1_000;
+    let expired = chat::sign(SECRET, &old);
+    assert!(reason(chat::verify(SECRET, &expired, 1_001).expect_err("expired")).contains("已过期"));
+    chat::verify(SECRET, &expired, 1_000).expect("valid up to exp");
+
+    // Missing and malformed.
+    assert!(reason(chat::verify(SECRET, "  ", 0).expect_err("missing")).contains("缺少"));
+    for bad in ["abc", "a.b.c", ".abc", "abc.!!!"] {
+        assert!(
+            reason(chat::verify(SECRET, bad, 0).expect_err("malformed")).contains("格式错误"),
+            "{bad}"
+        );
+    }
+
+    // Unknown field, correctly signed: refused.
+    let payload = b64(
+        br#"{"v":1,"supplier_id":7,"buyer_id":"C1","name":"a","unit":"u","exp":2000000000,"admin":true}"#,
+    );
+    let unknown = sign_raw(&payload);
+    assert!(reason(chat::verify(SECRET, &unknown, 0).expect_err("unknown")).contains("格式错误"));
+
+    // Field limits.
+    let mut long = good.clone();
+    long.buyer_id = "x".repeat(65);
+    let err = chat::verify(SECRET, &chat::sign(SECRET, &long), 0).expect_err("long id");
+    assert_eq!(reason(err), "客户编号不能超过 64 个字符");
+    let mut long = good.clone();
+    long.name = "名".repeat(33);
+    let err = chat::verify(SECRET, &chat::sign(SECRET, &long), 0).expect_err("long name");
+    assert_eq!(reason(err), "采购人姓名不能超过 32 个字符");
+    long.name = "名".repeat(32);
+    chat::verify(SECRET, &chat::sign(SECRET, &long), 0).expect("32 chars is fine");
+    let mut long = good.clone();
+    long.unit = "单".repeat(65);
+    assert!(chat::verify(SECRET, &chat::sign(SECRET, &long), 0).is_err());
+    let mut empty = good;
+    empty.buyer_id = " ".to_owned();
+    assert!(
+        reason(chat::verify(SECRET, &chat::sign(SECRET, &empty), 0).expect_err("empty"))
+            .contains("客户编号")
+    );
+}
+
+/// Signs an arbitrary base64url payload the way the mall does.
+fn sign_raw(payload: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET).expect("key");
+    mac.update(payload.as_bytes());
+    format!("{payload}.{}", b64(&mac.finalize().into_bytes()))
+}
+
+struct Shop {
+    supplier_id: i64,
+    agents: [i64; 2],
+}
+
+async fn shop(db: &DatabaseConnection, name: &str, admin: &str) -> Shop {
+    let supplier_id = supplier(db, name, admin).await;
+    let (a, _) = create_agent(db, &hasher(), supplier_id, "客服甲", None)
+        .await
+        .expect("agent a");
+    let (b, _) = create_agent(db, &hasher(), supplier_id, "客服乙", None)
+        .await
+        .expect("agent b");
+    Shop {
+        supplier_id,
+        agents: [a.id, b.id],
+    }
+}
+
+async fn buyer(db: &DatabaseConnection, supplier_id: i64, external: &str) -> i64 {
+    upsert_buyer(db, &claims(supplier_id, external))
+        .await
+        .expect("buyer")
+        .id
+}
+
+async fn conv(db: &DatabaseConnection, id: i64) -> conversation::Model {
+    conversation::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .expect("query")
+        .expect("conversation")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn upsert_buyer_updates_name_and_unit() {
+    each_db(|db| async move {
+        let s = supplier(&db, "供应商甲", "admin_a").await;
+        let first = upsert_buyer(&db, &claims(s, "C1")).await.expect("insert");
+        let mut renamed = claims(s, "C1");
+        renamed.name = "李四".to_owned();
+        renamed.unit = "某县教育局".to_owned();
+        let second = upsert_buyer(&db, &renamed).await.expect("update");
+        assert_eq!(first.id, second.id);
+        assert_eq!(second.name, "李四");
+        assert_eq!(second.unit, "某县教育局");
+        assert!(matches!(
+            upsert_buyer(&db, &claims(s + 100, "C1")).await,
+            Err(DomainError::NotFound)
+        ));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn routing_prefers_fewest_open_then_idle_longest() {
+    each_db(|db| async move {
+        let Shop {
+            supplier_id: s,
+            agents: [a, b],
+        } = shop(&db, "供应商甲", "admin_a").await;
+        // a switched on first: idle longest.
+        set_serving(&db, s, a, true, T0).await.expect("a on");
+        set_serving(&db, s, b, true, T0 + 10).await.expect("b on");
+
+        let b1 = buyer(&db, s, "C1").await;
+        let c1 = open_conversation(&db, s, b1, T0 + 100).await.expect("c1");
+        assert_eq!(c1.status, conversation::STATUS_OPEN);
+        assert_eq!(c1.agent_id, Some(a), "tie on 0 open: idle longest (a)");
+        assert_eq!(c1.entered_at, T0 + 100);
+
+        let b2 = buyer(&db, s, "C2").await;
+        let c2 = open_conversation(&db, s, b2, T0 + 200).await.expect("c2");
+        assert_eq!(c2.agent_id, Some(b), "fewest open: b has 0");
+
+        let b3 = buyer(&db, s, "C3").await;
+        let c3 = open_conversation(&db, s, b3, T0 + 300).await.expect("c3");
+        assert_eq!(
+            c3.agent_id,
+            Some(a),
+            "tie on 1 open: a was assigned earlier"
+        );
+
+        // The buyer's open conversation is reused, not duplicated.
+        let again = open_conversation(&db, s, b1, T0 + 400)
+            .await
+            .expect("again");
+        assert_eq!(again.id, c1.id);
+        assert_eq!(again.entered_at, T0 + 100);
+
+        // a has 2, b has 1 → b, even though b was assigned more recently.
+        let b4 = buyer(&db, s, "C4").await;
+        let c4 = open_conversation(&db, s, b4, T0 + 500).await.expect("c4");
+        assert_eq!(c4.agent_id, Some(b));
+        // An ended conversation no longer counts: a 1, b 2 → a.
+        end_conversation(&db, s, c1.id, EndReason::Agent, T0 + 550)
+            .await
+            .expect("end");
+        let b5 = buyer(&db, s, "C5").await;
+        let c5 = open_conversation(&db, s, b5, T0 + 600).await.expect("c5");
+        assert_eq!(c5.agent_id, Some(a));
+        // After ending, the buyer gets a new conversation.
+        let fresh = open_conversation(&db, s, b1, T0 + 700)
+            .await
+            .expect("fresh");
+        assert_ne!(fresh.id, c1.id);
+        assert_eq!(fresh.entered_at, T0 + 700);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nobody_serving_queues_and_switching_on_takes_the_queue_in_order() {
+    each_db(|db| async move {
+        let Shop {
+            supplier_id: s,
+            agents: [a, b],
+        } = shop(&db, "供应商甲", "admin_a").await;
+        // Logged in but 示忙.
+        reset_status_on_login(&db, s, a, T0).await.expect("login a");
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            let buyer_id = buyer(&db, s, &format!("C{i}")).await;
+            let c = open_conversation(&db, s, buyer_id, T0 + 100 * (i + 1))
+                .await
+                .expect("open");
+            assert_eq!(c.status, conversation::STATUS_QUEUED);
+            assert_eq!(c.agent_id, None);
+            ids.push(c.id);
+        }
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(
+                queue_position(&db, s, *id).await.expect("pos"),
+                Some(i as u64 + 1)
+            );
+        }
+        assert_eq!(route(&db, s, ids[0], T0 + 400).await.expect("route"), None);
+
+        set_serving(&db, s, a, true, T0 + 1000).await.expect("a on");
+        let assigned = assign_waiting_buyers(&db, s, T0 + 1000)
+            .await
+            .expect("assign");
+        assert_eq!(assigned, ids.iter().map(|id| (*id, a)).collect::<Vec<_>>());
+        for id in &ids {
+            assert_eq!(queue_position(&db, s, *id).await.expect("pos"), None);
+            let c = conv(&db, *id).await;
+            assert_eq!((c.status.as_str(), c.agent_id), ("open", Some(a)));
+        }
+        // Nothing left to assign.
+        set_serving(&db, s, b, true, T0 + 1100).await.expect("b on");
+        assert!(
+            assign_waiting_buyers(&db, s, T0 + 1100)
+                .await
+                .expect("again")
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_busy_agent_gets_nothing_new_but_keeps_their_buyers() {
+    each_db(|db| async move {
+        let Shop {
+            supplier_id: s,
+            agents: [a, b],
+        } = shop(&db, "供应商甲", "admin_a").await;
+        set_serving(&db, s, a, true, T0).await.expect("a on");
+        let b1 = buyer(&db, s, "C1").await;
+        let c1 = open_conversation(&db, s, b1, T0 + 1).await.expect("c1");
+        assert_eq!(c1.agent_id, Some(a));
+
+        set_serving(&db, s, a, false, T0 + 2).await.expect("a busy");
+        set_serving(&db, s, b, true, T0 + 3).await.expect("b on");
+        let b2 = buyer(&db, s, "C2").await;
+        let c2 = open_conversation(&db, s, b2, T0 + 4).await.expect("c2");
+        assert_eq!(c2.agent_id, Some(b), "a is busy: the new buyer goes to b");
+        let b3 = buyer(&db, s, "C3").await;
+        let c3 = open_conversation(&db, s, b3, T0 + 5).await.expect("c3");
+        assert_eq!(c3.agent_id, Some(b), "a has fewer open but is busy");
+        // a keeps c1.
+        let kept = conversation_for_agent(&db, s, a, c1.id)
+            .await
+            .expect("kept");
+        assert_eq!(kept.status, conversation::STATUS_OPEN);
+
+        // Everyone busy: queued.
+        set_serving(&db, s, b, false, T0 + 6).await.expect("b busy");
+        let b4 = buyer(&db, s, "C4").await;
+        let c4 = open_conversation(&db, s, b4, T0 + 7).await.expect("c4");
+        assert_eq!(c4.status, conversation::STATUS_QUEUED);
+        // Only agents of the supplier can switch.
+        let other = shop(&db, "供应商乙", "admin_b").await;
+        assert!(matches!(
+            set_serving(&db, s, other.agents[0], true, T0).await,
+            Err(DomainError::NotFound)
+        ));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_agents_switching_on_at_once_never_share_a_buyer() {
+    each_db(|db| async move {
+        let Shop {
+            supplier_id: s,
+            agents: [a, b],
+        } = shop(&db, "供应商甲", "admin_a").await;
+        let mut queued = HashSet::new();
+        for i in 0..10 {
+            let buyer_id = buyer(&db, s, &format!("C{i}")).await;
+            let c = open_conversation(&db, s, buyer_id, T0 + i)
+                .await
+                .expect("open");
+            queued.insert(c.id);
+        }
+        set_serving(&db, s, a, true, T0 + 100).await.expect("a on");
+        set_serving(&db, s, b, true, T0 + 100).await.expect("b on");
+        let (db1, db2) = (db.clone(), db.clone());
+        let t1 = tokio::spawn(async move { assign_waiting_buyers(&db1, s, T0 + 200).await });
+        let t2 = tokio::spawn(async move { assign_waiting_buyers(&db2, s, T0 + 200).await });
+        let r1 = t1.await.expect("join").expect("assign 1");
+        let r2 = t2.await.expect("join").expect("assign 2");
+        let all: Vec<(i64, i64)> = r1.into_iter().chain(r2).collect();
+        assert_eq!(all.len(), 10, "each buyer assigned exactly once: {all:?}");
+        let ids: HashSet<i64> = all.iter().map(|(c, _)| *c).collect();
+        assert_eq!(ids, queued);
+        for (c, agent) in &all {
+            let row = conv(&db, *c).await;
+            assert_eq!(row.agent_id, Some(*agent));
+            assert_eq!(row.status, conversation::STATUS_OPEN);
+        }
+        // Balanced: 5 each.
+        let for_a = all.iter().filter(|(_, ag)| *ag == a).count();
+        assert_eq!(for_a, 5);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn messages_are_numbered_idempotent_and_limited() {
+    each_db(|db| async move {
+        let Shop {
+            supplier_id: s,
+            agents: [a, _],
+        } = shop(&db, "供应商甲", "admin_a").await;
+        set_serving(&db, s, a, true, T0).await.expect("a on");
+        let b1 = buyer(&db, s, "C1").await;
+        let c = open_conversation(&db, s, b1, T0).await.expect("open").id;
+
+        for i in 1..=5 {
+            let client = format!("m{i}");
+            let body = format!("第{i}条");
+            let (m, created) = store_message(
+                &db,
+                c,
+                &NewMessage::text(Sender::Buyer, &client, &body),
+                T0 + i64::from(i),
+            )
+            .await
+            .expect("store");
+            assert!(created);
+            assert_eq!(m.seq, i);
+            assert_eq!(m.body, body);
+        }
+        // A resend stores nothing and returns the original.
+        let (again, created) = store_message(
+            &db,
+            c,
+            &NewMessage::text(Sender::Buyer, "m3", "第3条"),
+            T0 + 99,
+        )
+        .await
+        .expect("resend");
+        assert!(!created);
+        assert_eq!((again.seq, again.created_at), (3, T0 + 3));
+        let count = message::Entity::find()
+            .filter(message::Column::ConversationId.eq(c))
+            .count(&db)
+            .await
+            .expect("count");
+        assert_eq!(count, 5);
+        assert_eq!(conv(&db, c).await.last_seq, 5);
+
+        // Reconnect after seq 2: exactly 3, 4, 5, in order; paging.
+        let missed = messages_since(&db, c, 2, 100).await.expect("since");
+        assert_eq!(missed.iter().map(|m| m.seq).collect::<Vec<_>>(), [3, 4, 5]);
+        let page = messages_since(&db, c, 0, 2).await.expect("page");
+        assert_eq!(page.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2]);
+        let older = history_before(&db, c, 5, 2).await.expect("history");
+        assert_eq!(older.iter().map(|m| m.seq).collect::<Vec<_>>(), [3, 4]);
+        assert!(messages_since(&db, c, 0, 0).await.is_err());
+        assert!(messages_since(&db, c, 0, 501).await.is_err());
+
+        // Batch: one transaction, continues the numbering, resends inside are not stored.
+        let batch = store_messages_batch(
+            &db,
+            c,
+            &[
+                NewMessage::text(Sender::Agent(a), "b1", "您好"),
+                NewMessage::text(Sender::Agent(a), "m1", "不会存"),
+                NewMessage::text(Sender::Agent(a), "b2", "请问"),
+            ],
+            T0 + 50,
+        )
+        .await
+        .expect("batch");
+        assert_eq!(
+            batch.iter().map(|(m, c)| (m.seq, *c)).collect::<Vec<_>>(),
+            [(6, true), (1, false), (7, true)]
+        );
+
+        // Limits.
+        let long = "字".repeat(2001);
+        let err = store_message(&db, c, &NewMessage::text(Sender::Buyer, "x1", &long), T0)
+            .await
+            .expect_err("too long");
+        assert_eq!(reason(err), "消息不能超过 2000 个字符");
+        let ok = "字".repeat(2000);
+        store_message(&db, c, &NewMessage::text(Sender::Buyer, "x2", &ok), T0)
+            .await
+            .expect("2000 is fine");
+        assert!(
+            store_message(&db, c, &NewMessage::text(Sender::Buyer, "x3", "  \n "), T0)
+                .await
+                .is_err()
+        );
+        let mut odd_font = NewMessage::text(Sender::Buyer, "x4", "hi");
+        odd_font.font_size = 13;
+        assert_eq!(
+            reason(
+                store_message(&db, c, &odd_font, T0)
+                    .await
+                    .expect_err("font")
+            ),
+            "不支持的字体大小"
+        );
+        let long_id = "i".repeat(65);
+        assert!(
+            store_message(&db, c, &NewMessage::text(Sender::Buyer, &long_id, "hi"), T0)
+                .await
+                .is_err()
+        );
+        assert!(
+            store_message(&db, c, &NewMessage::text(Sender::Buyer, "", "hi"), T0)
+                .await
+                .is_err()
+        );
+        let mut image = NewMessage::text(Sender::Buyer, "x5", "");
+        image.kind = message::KIND_IMAGE;
+        assert!(
+            store_message(&db, c, &image, T0).await.is_err(),
+            "image needs an upload"
+        );
+        let mut bad_order = NewMessage::text(Sender::Agent(a), "x6", "");
+        bad_order.kind = message::KIND_ORDER;
+        bad_order.order_id = Some(987_654);
+        assert!(matches!(
+            store_message(&db, c, &bad_order, T0).await,
+            Err(DomainError::NotFound)
+        ));
+        // Nothing refused was stored.
+        assert_eq!(conv(&db, c).await.last_seq, 8);
+
+        // Ended: new messages refused, a resend still answered.
+        end_conversation(&db, s, c, EndReason::Buyer, T0 + 60)
+            .await
+            .expect("end");
+        let err = store_message(
+            &db,
+            c,
+            &NewMessage::text(Sender::Buyer, "late", "在吗"),
+            T0 + 61,
+        )
+        .await
+        .expect_err("ended");
+        assert!(matches!(err, DomainError::Conflict(ref m) if m.contains("会话已结束")));
+        let (m, created) = store_message(
+            &db,
+            c,
+            &NewMessage::text(Sender::Buyer, "m5", "第5条"),
+            T0 + 62,
+        )
+        .await
+        .expect("resend after end");
+        assert!(!created);
+        assert_eq!(m.seq, 5);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn counters_times_and_the_end_of_a_conversation() {
+    each_db(|db| async move {
+        let Shop {
+            supplier_id: s,
+            agents: [a, _],
+        } = shop(&db, "供应商甲", "admin_a").await;
+        set_serving(&db, s, a, true, T0).await.expect("a on");
+        let b1 = buyer(&db, s, "C1").await;
+        let c = open_conversation(&db, s, b1, T0 + 1_000)
+            .await
+            .expect("open")
+            .id;
+
+        store_message(
+            &db,
+            c,
+            &NewMessage::text(Sender::Buyer, "1", "你好"),
+            T0 + 2_000,
+        )
+        .await
+        .expect("buyer");
+        let joined = mark_agent_joined(&db, s, c, a, T0 + 3_000)
+            .await
+            .expect("join");
+        assert_eq!(joined.agent_joined_at, Some(T0 + 3_000));
+        // Only the first open counts.
+        mark_agent_joined(&db, s, c, a, T0 + 3_500)
+            .await
+            .expect("join again");
+        store_message(
+            &db,
+            c,
+            &NewMessage::text(Sender::Agent(a), "2", "您好"),
+            T0 + 4_000,
+        )
+        .await
+        .expect("agent");
+        store_message(
+            &db,
+            c,
+            &NewMessage::text(Sender::Agent(a), "3", "请讲"),
+            T0 + 5_000,
+        )
+        .await
+        .expect("agent");
+        store_message(
+            &db,
+            c,
+            &NewMessage::text(Sender::Buyer, "4", "好"),
+            T0 + 6_000,
+        )
+        .await
+        .expect("buyer");
+        let row = conv(&db, c).await;
+        assert_eq!(row.entered_at, T0 + 1_000);
+        assert_eq!(row.agent_joined_at, Some(T0 + 3_000));
+        assert_eq!(row.first_agent_reply_at, Some(T0 + 4_000));
+        assert_eq!((row.agent_msg_count, row.buyer_msg_count), (2, 2));
+        assert_eq!(row.last_message_at, T0 + 6_000);
+
+        let (ended, changed) = end_conversation(&db, s, c, EndReason::Agent, T0 + 7_000)
+            .await
+            .expect("end");
+        assert!(changed);
+        assert_eq!(ended.status, conversation::STATUS_ENDED);
+        assert_eq!(ended.ended_at, Some(T0 + 7_000));
+        assert_eq!(ended.end_reason.as_deref(), Some(conversation::END_AGENT));
+        let (again, changed) = end_conversation(&db, s, c, EndReason::Buyer, T0 + 9_000)
+            .await
+            .expect("end again");
+        assert!(!changed);
+        assert_eq!(again, ended, "ending an ended conversation changes nothing");
+
+        // t1 set by the first agent message when the agent never "opened" it.
+        let b2 = buyer(&db, s, "C2").await;
+        let c2 = open_conversation(&db, s, b2, T0 + 10_000)
+            .await
+            .expect("open")
+            .id;
+        store_message(
+            &db,
+            c2,
+            &NewMessage::text(Sender::Agent(a), "1", "在"),
+            T0 + 11_000,
+        )
+        .await
+        .expect("agent");
+        let row = conv(&db, c2).await;
+        assert_eq!(row.agent_joined_at, Some(T0 + 11_000));
+        assert_eq!(row.first_agent_reply_at, Some(T0 + 11_000));
+
+        // Idle sweep: c2 last message at +11 s; c3 (queued) entered at +20 s; sweep at +40 s
+        // with 25 s idle ends c2 only.
+        set_serving(&db, s, a, false, T0 + 12_000)
+            .await
+            .expect("busy");
+        let b3 = buyer(&db, s, "C3").await;
+        let c3 = open_conversation(&db, s, b3, T0 + 20_000)
+            .await
+            .expect("open");
+        assert_eq!(c3.status, conversation::STATUS_QUEUED);
+        let ended = end_idle_conversations(&db, 25_000, T0 + 40_000)
+            .await
+            .expect("sweep");
+        assert_eq!(ended, [c2]);
+        let row = conv(&db, c2).await;
+        assert_eq!(row.end_reason.as_deref(), Some(conversation::END_TIMEOUT));
+        assert_eq!(row.ended_at, Some(T0 + 40_000));
+        assert_eq!(conv(&db, c3.id).await.status, conversation::STATUS_QUEUED);
+        let ended = end_idle_conversations(&db, 25_000, T0 + 46_000)
+            .await
+            .expect("sweep 2");
+        assert_eq!(ended, [c3.id]);
+        assert!(
+            end_idle_conversations(&db, 25_000, T0 + 90_000)
+                .await
+                .expect("sweep 3")
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kicking_an_agent_reroutes_their_buyers() {
+    each_db(|db| async move {
+        let Shop {
+            supplier_id: s,
+            agents: [a, b],
+        } = shop(&db, "供应商甲", "admin_a").await;
+        set_serving(&db, s, a, true, T0).await.expect("a on");
+        let mut mine = Vec::new();
+        for i in 0..2 {
+            let buyer_id = buyer(&db, s, &format!("C{i}")).await;
+            let c = open_conversation(&db, s, buyer_id, T0 + i)
+                .await
+                .expect("open");
+            assert_eq!(c.agent_id, Some(a));
+            mine.push(c.id);
+        }
+        store_message(
+            &db,
+            mine[0],
+            &NewMessage::text(Sender::Agent(a), "1", "您好"),
+            T0 + 5,
+        )
+        .await
+        .expect("msg");
+
+        // Nobody else serving: back to the queue, in order.
+        let released = release_agent_conversations(&db, s, a, T0 + 10)
+            .await
+            .expect("kick");
+        assert_eq!(
+            released,
+            mine.iter().map(|c| (*c, None)).collect::<Vec<_>>()
+        );
+        assert_eq!(queue_position(&db, s, mine[0]).await.expect("pos"), Some(1));
+        assert_eq!(queue_position(&db, s, mine[1]).await.expect("pos"), Some(2));
+        let row = conv(&db, mine[0]).await;
+        assert_eq!((row.agent_id, row.last_seq), (None, 1), "messages are kept");
+        // The kicked agent is 示忙: a new buyer is not given to them.
+        let b9 = buyer(&db, s, "C9").await;
+        let c9 = open_conversation(&db, s, b9, T0 + 11).await.expect("open");
+        assert_eq!(c9.status, conversation::STATUS_QUEUED);
+
+        // With b serving, a kick re-routes to b at once.
+        set_serving(&db, s, b, true, T0 + 20).await.expect("b on");
+        let taken = assign_waiting_buyers(&db, s, T0 + 20)
+            .await
+            .expect("assign");
+        assert_eq!(taken.len(), 3);
+        set_serving(&db, s, a, true, T0 + 30).await.expect("a back");
+        let b10 = buyer(&db, s, "C10").await;
+        let c10 = open_conversation(&db, s, b10, T0 + 31).await.expect("open");
+        assert_eq!(c10.agent_id, Some(a));
+        let released = release_agent_conversations(&db, s, a, T0 + 40)
+            .await
+            .expect("kick");
+        assert_eq!(released, [(c10.id, Some(b))]);
+        assert_eq!(conv(&db, c10.id).await.agent_id, Some(b));
+        assert!(matches!(
+            conversation_for_agent(&db, s, a, c10.id).await,
+            Err(DomainError::Forbidden)
+        ));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn suppliers_never_see_each_others_conversations() {
+    each_db(|db| async move {
+        let shop_a = shop(&db, "供应商甲", "admin_a").await;
+        let shop_b = shop(&db, "供应商乙", "admin_b").await;
+        let (sa, sb) = (shop_a.supplier_id, shop_b.supplier_id);
+        set_serving(&db, sa, shop_a.agents[0], true, T0)
+            .await
+            .expect("on");
+        set_serving(&db, sb, shop_b.agents[0], true, T0)
+            .await
+            .expect("on");
+        let buyer_a = buyer(&db, sa, "C1").await;
+        let c = open_conversation(&db, sa, buyer_a, T0).await.expect("open");
+        assert_eq!(c.agent_id, Some(shop_a.agents[0]));
+
+        conversation_for_agent(&db, sa, shop_a.agents[0], c.id)
+            .await
+            .expect("own agent");
+        conversation_for_buyer(&db, sa, buyer_a, c.id)
+            .await
+            .expect("own buyer");
+        // Supplier B's agent, under either supplier id.
+        assert!(matches!(
+            conversation_for_agent(&db, sb, shop_b.agents[0], c.id).await,
+            Err(DomainError::NotFound)
+        ));
+        assert!(matches!(
+            conversation_for_agent(&db, sa, shop_b.agents[0], c.id).await,
+            Err(DomainError::Forbidden)
+        ));
+        // The other agent of A, and another buyer of A.
+        assert!(matches!(
+            conversation_for_agent(&db, sa, shop_a.agents[1], c.id).await,
+            Err(DomainError::Forbidden)
+        ));
+        let other_buyer = buyer(&db, sa, "C2").await;
+        assert!(matches!(
+            conversation_for_buyer(&db, sa, other_buyer, c.id).await,
+            Err(DomainError::Forbidden)
+        ));
+        // The same 客户编号 at supplier B is a different buyer.
+        let buyer_b = buyer(&db, sb, "C1").await;
+        assert_ne!(buyer_a, buyer_b);
+        assert!(matches!(
+            conversation_for_buyer(&db, sb, buyer_b, c.id).await,
+            Err(DomainError::NotFound)
+        ));
+        // Supplier-scoped operations refuse the other supplier's conversation.
+        assert!(matches!(
+            end_conversation(&db, sb, c.id, EndReason::Agent, T0).await,
+            Err(DomainError::NotFound)
+        ));
+        assert_eq!(conv(&db, c.id).await.status, conversation::STATUS_OPEN);
+        assert!(matches!(
+            queue_position(&db, sb, c.id).await,
+            Err(DomainError::NotFound)
+        ));
+        assert!(matches!(
+            route(&db, sb, c.id, T0).await,
+            Err(DomainError::NotFound)
+        ));
+        assert!(matches!(
+            open_conversation(&db, sb, buyer_a, T0).await,
+            Err(DomainError::NotFound)
+        ));
+        assert!(matches!(
+            release_agent_conversations(&db, sb, shop_a.agents[0], T0).await,
+            Err(DomainError::NotFound)
+        ));
+        assert!(matches!(
+            mark_agent_joined(&db, sb, c.id, shop_b.agents[0], T0).await,
+            Err(DomainError::NotFound)
+        ));
+    })
+    .await;
+}
