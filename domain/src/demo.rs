@@ -1,5 +1,6 @@
 //! Demo data so a person can try the product locally: two suppliers with their admins and
-//! agents, buyers from different budget units, and a few dozen farm-product orders.
+//! agents, buyers from different budget units, a few dozen farm-product orders, and about thirty
+//! ended conversations (with their messages) so the 在线会话清单 has something to show.
 //!
 //! Logins (all passwords are shown here on purpose; this is demo data):
 //! - 示例农产品供应商: admin `demo_admin` / `Demo@832admin`; agents 客服小童 and 客服小李 whose
@@ -7,15 +8,21 @@
 //! - 山区茶叶合作社 (for tenant tests): admin `demo_admin2` / `Demo@832admin`; agent 茶社客服 /
 //!   `Demo@832agent`.
 
-use chrono::{FixedOffset, TimeZone};
+use std::collections::HashMap;
+
+use chrono::{Days, FixedOffset, TimeZone};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set,
+};
 
 use crate::DomainError;
 use crate::accounts::{create_agent, create_supplier};
 use crate::db::{begin_write, now_ms};
-use crate::entity::{account, buyer, order_item, purchase_order, supplier};
+use crate::entity::{account, buyer, conversation, message, order_item, purchase_order, supplier};
 use crate::password::PasswordHasher;
+use crate::report::{shanghai, shanghai_day_start_ms};
 
 /// The first demo supplier.
 pub const SUPPLIER_NAME: &str = "示例农产品供应商";
@@ -115,9 +122,11 @@ pub async fn seed(db: &DatabaseConnection, hasher: &PasswordHasher) -> Result<()
         Err(err) => return Err(err),
     };
     let agent_hash = hasher.hash(AGENT_PASSWORD).await?;
+    let mut farm_agents = Vec::new();
     for name in AGENT_NAMES {
         let (agent, _) = create_agent(db, hasher, supplier1, name, None).await?;
         set_password_hash(db, agent.id, &agent_hash).await?;
+        farm_agents.push(agent.id);
     }
 
     let (supplier2, _) = create_supplier(
@@ -129,8 +138,8 @@ pub async fn seed(db: &DatabaseConnection, hasher: &PasswordHasher) -> Result<()
         Some(ADMIN_PASSWORD),
     )
     .await?;
-    let (agent, _) = create_agent(db, hasher, supplier2, AGENT2_NAME, None).await?;
-    set_password_hash(db, agent.id, &agent_hash).await?;
+    let (tea_agent, _) = create_agent(db, hasher, supplier2, AGENT2_NAME, None).await?;
+    set_password_hash(db, tea_agent.id, &agent_hash).await?;
 
     let now = now_ms();
     let txn = begin_write(db).await?;
@@ -164,6 +173,11 @@ pub async fn seed(db: &DatabaseConnection, hasher: &PasswordHasher) -> Result<()
         )
         .await?;
     }
+
+    let farm_buyer_ids: Vec<i64> = farm_buyers.iter().map(|(row, _)| row.id).collect();
+    let mut chats = farm_chats(supplier1, &farm_buyer_ids, &farm_agents, now);
+    chats.extend(tea_chats(supplier2, tea_buyer.id, tea_agent.id, now));
+    insert_chats(&txn, &chats).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -300,3 +314,352 @@ async fn insert_order(
     }
     Ok(())
 }
+
+/// Questions demo buyers ask, each with the agent's answer.
+const QUESTIONS: [(&str, &str); 8] = [
+    (
+        "请问这款高山小米什么时候发货？",
+        "您好，付款后 48 小时内发货，默认顺丰速运。",
+    ),
+    (
+        "土蜂蜜有检测报告吗？",
+        "有的，每批都有第三方检测报告，稍后发给您。",
+    ),
+    (
+        "我们食堂想订 20 袋富硒大米，能开发票吗？",
+        "可以开具增值税普通发票，下单时填写单位抬头和税号即可。",
+    ),
+    (
+        "订单已经付款了，麻烦尽快安排发货。",
+        "好的，已经通知仓库优先打包，今天下午发出。",
+    ),
+    (
+        "野生木耳的保质期是多久？",
+        "保质期 18 个月，请放在阴凉干燥处保存。",
+    ),
+    (
+        "收到的红薯粉条有一箱破损了，怎么处理？",
+        "非常抱歉！请拍照发给我们，核实后马上为您补发。",
+    ),
+    (
+        "可以直接送到单位食堂吗？",
+        "可以的，请在收货地址里注明食堂和联系人。",
+    ),
+    (
+        "农家菜籽油现在有货吗？",
+        "有货的，5L 装库存充足，下单当天就能发。",
+    ),
+];
+/// Questions to the second supplier.
+const TEA_QUESTIONS: [(&str, &str); 2] = [
+    (
+        "高山绿茶是今年的新茶吗？",
+        "是的，今年清明前采摘的，欢迎品尝。",
+    ),
+    (
+        "古树红茶可以做单位福利的礼盒装吗？",
+        "可以定制礼盒，30 盒起订，我把报价发给您。",
+    ),
+];
+const THANKS: (&str, &str) = ("好的，谢谢！", "不客气，祝您工作顺利！");
+/// What a buyer left waiting writes.
+const UNANSWERED: [&str; 2] = ["请问有人在吗？", "想咨询一下高山小米的价格。"];
+const TAKEOVER: &str = "您好，之前的客服暂时离开了，您的问题由我继续处理。";
+
+const SECOND_MS: i64 = 1000;
+
+/// One demo conversation, before insertion.
+struct DemoChat {
+    supplier_id: i64,
+    buyer_id: i64,
+    agent_id: Option<i64>,
+    entered_at: i64,
+    /// t1; `None` when no agent ever joined.
+    joined_at: Option<i64>,
+    ended_at: i64,
+    end_reason: &'static str,
+    /// (sender is the agent, text, sent at), in order.
+    messages: Vec<(bool, &'static str, i64)>,
+}
+
+impl DemoChat {
+    /// A conversation served by `agent_id`: the buyer asks at t0 + 1 s, the agent joins after
+    /// `wait` and answers a few seconds later, the rest of the exchange spreads over the session.
+    #[allow(clippy::too_many_arguments)]
+    fn served(
+        supplier_id: i64,
+        buyer_id: i64,
+        agent_id: i64,
+        entered_at: i64,
+        wait_ms: i64,
+        reply_ms: i64,
+        session_ms: i64,
+        end_reason: &'static str,
+        script: &[(bool, &'static str)],
+    ) -> DemoChat {
+        let joined_at = entered_at + wait_ms;
+        let ended_at = entered_at + session_ms;
+        let mut messages = Vec::new();
+        let first_agent = script.iter().position(|(by_agent, _)| *by_agent);
+        // Buyer lines before the first answer are written while waiting; the first answer
+        // comes `reply_ms` after the agent joins; the rest share what is left of the session.
+        let later = script.len() - first_agent.map_or(script.len(), |i| i + 1);
+        let first_reply_at = joined_at + reply_ms;
+        let step = (ended_at - 5 * SECOND_MS - first_reply_at) / (later as i64 + 1);
+        let mut k = 0;
+        for (i, (by_agent, text)) in script.iter().enumerate() {
+            let at = match first_agent {
+                Some(first) if i < first => entered_at + (1 + i as i64) * SECOND_MS,
+                Some(first) if i == first => first_reply_at,
+                Some(_) => {
+                    k += 1;
+                    first_reply_at + k * step
+                }
+                // The agent never wrote: buyer lines spread over the session.
+                None => {
+                    joined_at + (i as i64 + 1) * (ended_at - joined_at) / (script.len() as i64 + 1)
+                }
+            };
+            messages.push((*by_agent, *text, at));
+        }
+        DemoChat {
+            supplier_id,
+            buyer_id,
+            agent_id: Some(agent_id),
+            entered_at,
+            joined_at: Some(joined_at),
+            ended_at,
+            end_reason,
+            messages,
+        }
+    }
+}
+
+/// 00:00 Asia/Shanghai `days_ago` days before `now`.
+fn shanghai_midnight(now: i64, days_ago: u64) -> i64 {
+    let today = shanghai()
+        .timestamp_millis_opt(now)
+        .single()
+        .map(|t| t.date_naive())
+        .unwrap_or_default();
+    shanghai_day_start_ms(today.checked_sub_days(Days::new(days_ago)).unwrap_or(today))
+}
+
+/// About thirty ended conversations of the first supplier over the last 30 days (none today),
+/// in office hours, spread over its buyers and both agents, with every way of ending: mostly
+/// 客服结束, some 客户结束 and 超时结束, one buyer nobody served (超时结束, no agent), one whose
+/// agent never wrote (no 首次响应), and one 剔除转接 handed over to the other agent.
+fn farm_chats(supplier_id: i64, buyers: &[i64], agents: &[i64], now: i64) -> Vec<DemoChat> {
+    const COUNT: i64 = 30;
+    let mut chats = Vec::new();
+    if buyers.is_empty() || agents.is_empty() {
+        return chats;
+    }
+    for i in 0..COUNT {
+        let days_ago = (1 + (COUNT - 1 - i) * 28 / (COUNT - 1)) as u64;
+        let entered_at = shanghai_midnight(now, days_ago)
+            + (9 * 60 + (i * 53) % 480) * MINUTE_MS
+            + ((i * 17) % 60) * SECOND_MS
+            + (i * 271) % 1000;
+        let buyer_id = buyers[i as usize % buyers.len()];
+        let agent_id = agents[((i + i / 7) % 2) as usize % agents.len()];
+        // Shown to the second, a wait of 2..=119 s plus a fraction reads as 2..=120 s.
+        let wait_ms = (2 + (i * 47) % 118) * SECOND_MS + (i * 113) % 1000;
+        let reply_ms = (3 + (i * 5) % 10) * SECOND_MS + (i * 389) % 1000;
+        let session_ms = ((30 + (i * 337) % 2370) * SECOND_MS).max(wait_ms + 60 * SECOND_MS);
+        let (question, answer) = QUESTIONS[i as usize % QUESTIONS.len()];
+        let (question2, answer2) = QUESTIONS[(i as usize + 3) % QUESTIONS.len()];
+        let mut script = vec![(false, question), (true, answer)];
+        if i % 3 == 1 {
+            script.extend([(false, question2), (true, answer2)]);
+        }
+        match i {
+            // Nobody served this buyer: it timed out after 15 minutes in the queue.
+            9 => chats.push(DemoChat {
+                supplier_id,
+                buyer_id,
+                agent_id: None,
+                entered_at,
+                joined_at: None,
+                ended_at: entered_at + 15 * MINUTE_MS,
+                end_reason: conversation::END_TIMEOUT,
+                messages: vec![
+                    (false, UNANSWERED[0], entered_at + SECOND_MS),
+                    (false, UNANSWERED[1], entered_at + 20 * SECOND_MS),
+                ],
+            }),
+            // The agent opened it but the buyer left before any answer.
+            20 => chats.push(DemoChat::served(
+                supplier_id,
+                buyer_id,
+                agent_id,
+                entered_at,
+                wait_ms,
+                reply_ms,
+                wait_ms + 90 * SECOND_MS,
+                conversation::END_BUYER,
+                &[(false, question), (false, UNANSWERED[0])],
+            )),
+            // The agent's login was kicked mid-conversation; the other agent took the buyer.
+            15 => {
+                let kicked = DemoChat::served(
+                    supplier_id,
+                    buyer_id,
+                    agent_id,
+                    entered_at,
+                    wait_ms,
+                    reply_ms,
+                    session_ms,
+                    conversation::END_KICKED,
+                    &[(false, question), (true, answer), (false, question2)],
+                );
+                let other = agents[(((i + i / 7) % 2 + 1) % 2) as usize % agents.len()];
+                let handed_over = kicked.ended_at;
+                chats.push(kicked);
+                chats.push(DemoChat::served(
+                    supplier_id,
+                    buyer_id,
+                    other,
+                    handed_over,
+                    4 * SECOND_MS + 200,
+                    6 * SECOND_MS + 500,
+                    6 * MINUTE_MS,
+                    conversation::END_AGENT,
+                    &[
+                        (true, TAKEOVER),
+                        (true, answer2),
+                        THANKS_BUYER,
+                        THANKS_AGENT,
+                    ],
+                ));
+            }
+            _ => {
+                let end_reason = match i % 5 {
+                    3 => conversation::END_BUYER,
+                    4 => conversation::END_TIMEOUT,
+                    _ => conversation::END_AGENT,
+                };
+                // Timed-out buyers went quiet; the others said thanks.
+                if end_reason != conversation::END_TIMEOUT {
+                    script.extend([THANKS_BUYER, THANKS_AGENT]);
+                }
+                chats.push(DemoChat::served(
+                    supplier_id,
+                    buyer_id,
+                    agent_id,
+                    entered_at,
+                    wait_ms,
+                    reply_ms,
+                    session_ms,
+                    end_reason,
+                    &script,
+                ));
+            }
+        }
+    }
+    chats
+}
+
+const THANKS_BUYER: (bool, &str) = (false, THANKS.0);
+const THANKS_AGENT: (bool, &str) = (true, THANKS.1);
+
+/// Two conversations of the second supplier, so its report is not empty either.
+fn tea_chats(supplier_id: i64, buyer_id: i64, agent_id: i64, now: i64) -> Vec<DemoChat> {
+    TEA_QUESTIONS
+        .iter()
+        .enumerate()
+        .map(|(i, (question, answer))| {
+            let entered_at =
+                shanghai_midnight(now, 3 - 2 * i as u64) + (10 * 60 + 25 * i as i64) * MINUTE_MS;
+            DemoChat::served(
+                supplier_id,
+                buyer_id,
+                agent_id,
+                entered_at,
+                (15 + 20 * i as i64) * SECOND_MS,
+                5 * SECOND_MS,
+                (4 + 3 * i as i64) * MINUTE_MS,
+                [conversation::END_AGENT, conversation::END_BUYER][i % 2],
+                &[
+                    (false, question),
+                    (true, answer),
+                    THANKS_BUYER,
+                    THANKS_AGENT,
+                ],
+            )
+        })
+        .collect()
+}
+
+/// Inserts the conversations in one statement and their messages in another, with the
+/// counters (`agent_msg_count`, `buyer_msg_count`, `last_seq`, `last_message_at`,
+/// `first_agent_reply_at`) matching the messages.
+async fn insert_chats(db: &impl ConnectionTrait, chats: &[DemoChat]) -> Result<(), DomainError> {
+    if chats.is_empty() {
+        return Ok(());
+    }
+    let rows = chats.iter().map(|chat| {
+        let agent_msgs = chat.messages.iter().filter(|m| m.0).count() as i32;
+        conversation::ActiveModel {
+            supplier_id: Set(chat.supplier_id),
+            buyer_id: Set(chat.buyer_id),
+            agent_id: Set(chat.agent_id),
+            status: Set(conversation::STATUS_ENDED.to_owned()),
+            entered_at: Set(chat.entered_at),
+            agent_joined_at: Set(chat.joined_at),
+            first_agent_reply_at: Set(chat.messages.iter().find(|m| m.0).map(|m| m.2)),
+            ended_at: Set(Some(chat.ended_at)),
+            end_reason: Set(Some(chat.end_reason.to_owned())),
+            agent_msg_count: Set(agent_msgs),
+            buyer_msg_count: Set(chat.messages.len() as i32 - agent_msgs),
+            last_seq: Set(chat.messages.len() as i32),
+            last_message_at: Set(chat.messages.last().map_or(chat.entered_at, |m| m.2)),
+            ..Default::default()
+        }
+    });
+    let inserted = conversation::Entity::insert_many(rows)
+        .exec_with_returning(db)
+        .await?;
+    // RETURNING order is not promised; (supplier, entered_at) is unique in the demo data.
+    let ids: HashMap<(i64, i64), i64> = inserted
+        .iter()
+        .map(|c| ((c.supplier_id, c.entered_at), c.id))
+        .collect();
+
+    let mut messages = Vec::new();
+    for chat in chats {
+        let conversation_id = ids
+            .get(&(chat.supplier_id, chat.entered_at))
+            .copied()
+            .ok_or_else(|| DomainError::Internal("demo conversation not inserted".to_owned()))?;
+        for (seq, (by_agent, text, at)) in chat.messages.iter().enumerate() {
+            let seq = seq as i32 + 1;
+            messages.push(message::ActiveModel {
+                conversation_id: Set(conversation_id),
+                seq: Set(seq),
+                sender: Set(if *by_agent {
+                    message::SENDER_AGENT
+                } else {
+                    message::SENDER_BUYER
+                }
+                .to_owned()),
+                sender_account_id: Set(if *by_agent { chat.agent_id } else { None }),
+                client_msg_id: Set(format!("demo-{seq:03}")),
+                kind: Set(message::KIND_TEXT.to_owned()),
+                body: Set((*text).to_owned()),
+                font_size: Set(DEMO_FONT_SIZE),
+                upload_id: Set(None),
+                order_id: Set(None),
+                created_at: Set(*at),
+                ..Default::default()
+            });
+        }
+    }
+    message::Entity::insert_many(messages)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Font size (px) of the demo messages: the composer's default.
+const DEMO_FONT_SIZE: i16 = 14;
