@@ -42,11 +42,11 @@ const CHANNEL_CAPACITY: usize = 8;
 impl Bus for InProcessBus {
     fn publish(&self, account_id: i64, event: AccountEvent) {
         let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = channels.get(&account_id) {
-            if tx.send(event).is_err() {
-                // Nobody listens any more: forget the channel.
-                channels.remove(&account_id);
-            }
+        // Nobody listens any more: forget the channel.
+        if let Some(tx) = channels.get(&account_id)
+            && tx.send(event).is_err()
+        {
+            channels.remove(&account_id);
         }
     }
 
@@ -69,8 +69,14 @@ mod tests {
         let mut a = bus.subscribe(1);
         let mut b = bus.subscribe(2);
         bus.publish(1, AccountEvent::LoginEnded(LoginEndReason::Kicked));
-        assert_eq!(a.recv().await.ok(), Some(AccountEvent::LoginEnded(LoginEndReason::Kicked)));
-        assert!(b.try_recv().is_err(), "account 2 must not see account 1's event");
+        assert_eq!(
+            a.recv().await.ok(),
+            Some(AccountEvent::LoginEnded(LoginEndReason::Kicked))
+        );
+        assert!(
+            b.try_recv().is_err(),
+            "account 2 must not see account 1's event"
+        );
     }
 
     #[test]
