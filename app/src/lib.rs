@@ -71,6 +71,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("audit") view=admin::AuditPage />
                 </ParentRoute>
                 <Route path=path!("/agent") view=workspace::AgentPage />
+                <Route path=path!("/chat") view=chat::BuyerChatPage />
+                <Route path=path!("/demo") view=chat::DemoPage />
             </Routes>
         </Router>
     }

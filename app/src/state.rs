@@ -31,6 +31,21 @@ pub struct AppState {
     /// Real-time events to open pages (in-process now; Redis-backed for several nodes).
     pub bus: std::sync::Arc<dyn domain::bus::Bus>,
     pub web: WebConfig,
+    pub chat: ChatConfig,
+}
+
+/// Chat settings the server functions need.
+#[derive(Clone)]
+pub struct ChatConfig {
+    /// The HMAC secret shared with the mall; signs and verifies buyer tokens
+    /// (`domain::chat::sign` / `verify`).
+    pub buyer_token_secret: std::sync::Arc<[u8]>,
+}
+
+impl std::fmt::Debug for ChatConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatConfig").field("buyer_token_secret", &"<secret>").finish()
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -73,7 +73,17 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "KEFU_MAX_BODY_BYTES", default_value_t = 64 * 1024, global = true)]
     pub max_body_bytes: usize,
+    /// HMAC-SHA256 secret shared with the mall, which signs the buyer token. The default is
+    /// for local development only (a warning is logged when serving with it).
+    #[arg(long, env = "KEFU_BUYER_TOKEN_SECRET", default_value = DEV_BUYER_TOKEN_SECRET, global = true, hide_env_values = true)]
+    pub buyer_token_secret: String,
+    /// A chat conversation with no message for this many seconds ends (超时结束).
+    #[arg(long, env = "KEFU_CONVERSATION_IDLE_TIMEOUT_SECS", default_value_t = 1800, global = true)]
+    pub conversation_idle_timeout_secs: u64,
 }
+
+/// The development default of `KEFU_BUYER_TOKEN_SECRET`; never use it in production.
+pub const DEV_BUYER_TOKEN_SECRET: &str = "dev-only-change-me";
 
 impl Config {
     pub fn auth_config(&self) -> domain::auth::AuthConfig {
@@ -127,5 +137,6 @@ mod tests {
         assert_eq!(default_of("database_url"), "sqlite://data/kefu.db?mode=rwc");
         assert_eq!(default_of("demo_data"), "false", "demo data must be opt-in");
         assert_eq!(default_of("login_idle_timeout_secs"), "600");
+        assert_eq!(default_of("conversation_idle_timeout_secs"), "1800");
     }
 }

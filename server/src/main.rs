@@ -1,14 +1,11 @@
 //! The axum host: serves the Leptos app and its server functions, and carries the operator's
 //! command-line tools (migrations, suppliers, demo data, kicking a login).
 
-mod config;
-mod export;
-mod guard;
-mod ws;
+#![recursion_limit = "256"]
 
 use std::{net::SocketAddr, time::Duration};
 
-use app::state::{AppState, WebConfig};
+use app::state::{AppState, ChatConfig, WebConfig};
 use axum::{Router, middleware};
 use clap::Parser;
 use domain::{
@@ -19,7 +16,8 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::{limit::RequestBodyLimitLayer, set_header::SetResponseHeaderLayer};
 
-use crate::config::{Cli, Command, Config};
+use server::config::{Cli, Command, Config, DEV_BUYER_TOKEN_SECRET};
+use server::{chat, export, guard, ws};
 
 #[tokio::main]
 async fn main() {
@@ -88,15 +86,33 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
     let leptos_options = conf.leptos_options;
     let addr = leptos_options.site_addr;
     let routes = generate_route_list(app::App);
+    if config.buyer_token_secret == DEV_BUYER_TOKEN_SECRET {
+        tracing::warn!(
+            "KEFU_BUYER_TOKEN_SECRET is the development default: anyone can sign buyer tokens; set a secret shared with the mall"
+        );
+    }
+    let buyer_token_secret: std::sync::Arc<[u8]> = config.buyer_token_secret.as_bytes().into();
+    // The chat wraps the bus: a login that ends gives the agent's buyers back to routing.
+    let chat_state = chat::ChatState::new(
+        auth.clone(),
+        std::sync::Arc::new(domain::bus::InProcessBus::default()),
+        buyer_token_secret.clone(),
+    );
     let state = AppState {
         leptos_options: leptos_options.clone(),
         auth: auth.clone(),
-        bus: std::sync::Arc::new(domain::bus::InProcessBus::default()),
+        bus: chat_state.bus.clone(),
         web: WebConfig {
             secure_cookie: config.secure_cookie,
             trust_forwarded_for: config.trust_forwarded_for,
         },
+        chat: ChatConfig { buyer_token_secret },
     };
+    chat::spawn_idle_sweeper(
+        chat_state.notifier.clone(),
+        Duration::from_secs(config.conversation_idle_timeout_secs.max(1)),
+        Duration::from_secs(60),
+    );
 
     // Logins whose browser went silent are released even if nobody tries to log in again.
     let sweeper = auth.clone();
@@ -113,6 +129,7 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
     let app = Router::new()
         .route(app::realtime::ACCOUNT_CHANNEL_PATH, axum::routing::get(ws::account_channel))
         .route("/admin/sessions/export", axum::routing::get(export::export_sessions))
+        .merge(chat::routes(chat_state))
         .leptos_routes(&state, routes, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())

@@ -33,6 +33,12 @@ pub async fn login(login: String, password: String) -> Result<String, AppError> 
     let (token, session) = state.auth.login(login.trim(), &password, &addr, &agent).await?;
     set_session_cookie(token)?;
     tracing::info!(account = session.account_id, %addr, "login");
+    // After login an agent is 示忙 until they switch (§3).
+    if session.role == domain::auth::Role::Agent
+        && let Err(err) = domain::chat::reset_status_on_login(&state.auth.db, session.supplier_id, session.account_id, domain::db::now_ms()).await
+    {
+        tracing::warn!(error = %err, account = session.account_id, "resetting the agent's status failed");
+    }
     Ok(landing_path(&session.role).to_owned())
 }
 

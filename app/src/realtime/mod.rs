@@ -49,7 +49,7 @@ pub enum ServerFrame {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientFrame {
-    Ping,
+    Ping {},
 }
 
 #[cfg(test)]

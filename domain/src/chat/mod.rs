@@ -16,6 +16,7 @@ pub mod buyer_token;
 pub mod conversations;
 pub mod messages;
 pub mod routing;
+pub mod views;
 
 pub use agent_status::{reset_status_on_login, set_serving};
 pub use buyer_token::{BuyerClaims, sign, upsert_buyer, verify};

@@ -1,0 +1,243 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::composer::Composer;
+#[cfg(feature = "hydrate")]
+use super::message_list::{acked, merge_messages};
+use super::message_list::{MessageList, Pending};
+#[cfg(feature = "hydrate")]
+use super::protocol::{BUYER_CHAT_PATH, BuyerServerFrame};
+use super::protocol::{BuyerFrame, ChatMessage};
+use super::socket::{ConnState, Outbox, new_client_msg_id, now_ms};
+use crate::use_hydrated;
+
+/// The buyer's chat widget `/chat?token=…`: no login, the mall's signed token says who the buyer
+/// is. Built for a phone-width iframe.
+#[component]
+pub fn BuyerChatPage() -> impl IntoView {
+    let hydrated = use_hydrated();
+    let query = use_query_map();
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    let token = query.with_untracked(|q| q.get("token").unwrap_or_default());
+
+    let conn = RwSignal::new(ConnState::Connecting);
+    let supplier_name = RwSignal::new(String::new());
+    let conversation_id = RwSignal::new(0i64);
+    let anyone_serving = RwSignal::new(None::<bool>);
+    let queue_position = RwSignal::new(None::<u64>);
+    let agent_name = RwSignal::new(None::<String>);
+    let messages = RwSignal::new(Vec::<ChatMessage>::new());
+    let pending = RwSignal::new(Vec::<Pending>::new());
+    let ended = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let refused = RwSignal::new(None::<String>);
+    let outbox = StoredValue::new(Outbox::default());
+
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |prev: Option<()>| {
+        if prev.is_some() {
+            return;
+        }
+        if token.trim().is_empty() {
+            refused.set(Some("缺少买家身份令牌，请从商城重新进入在线客服".into()));
+            conn.set(ConnState::Stopped);
+            return;
+        }
+        let path = format!(
+            "{BUYER_CHAT_PATH}?token={}",
+            percent_encoding::utf8_percent_encode(&token, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let mut greeted = false;
+        let handle = move |text: &str| -> super::socket::Flow {
+            use super::socket::Flow;
+            let Ok(frame) = serde_json::from_str::<BuyerServerFrame>(text) else {
+                return Flow::Continue;
+            };
+            match frame {
+                BuyerServerFrame::Hello { supplier_name: name, conversation_id: cid, anyone_serving: serving, .. } => {
+                    greeted = true;
+                    supplier_name.set(name);
+                    anyone_serving.set(Some(serving));
+                    if conversation_id.get_untracked() != cid {
+                        conversation_id.set(cid);
+                        messages.set(Vec::new());
+                        ended.set(false);
+                    }
+                    let after_seq = messages.with_untracked(|m| m.last().map_or(0, |m| m.seq));
+                    let out = outbox.get_value();
+                    out.send(&BuyerFrame::Resume { after_seq });
+                    for p in pending.get_untracked() {
+                        out.send(&BuyerFrame::Send {
+                            client_msg_id: p.client_msg_id,
+                            body: p.body,
+                            font_size: p.font_size,
+                        });
+                    }
+                    return Flow::Greeted;
+                }
+                BuyerServerFrame::Queued { position } => {
+                    queue_position.set(Some(position));
+                }
+                BuyerServerFrame::Assigned { agent_name: name } => {
+                    queue_position.set(None);
+                    anyone_serving.set(Some(true));
+                    agent_name.set(Some(name));
+                }
+                BuyerServerFrame::Messages { conversation_id: cid, messages: incoming } => {
+                    let current = conversation_id.get_untracked();
+                    if cid < current {
+                        return Flow::Continue;
+                    }
+                    if cid > current {
+                        // A new conversation (after 重新咨询).
+                        conversation_id.set(cid);
+                        messages.set(Vec::new());
+                        ended.set(false);
+                    }
+                    let ids: Vec<String> = incoming.iter().map(|m| m.client_msg_id.clone()).collect();
+                    pending.update(|p| p.retain(|p| !ids.contains(&p.client_msg_id)));
+                    messages.update(|list| {
+                        merge_messages(list, incoming);
+                    });
+                }
+                BuyerServerFrame::Ack { client_msg_id, seq } => {
+                    let mut done = None;
+                    pending.update(|p| {
+                        if let Some(i) = p.iter().position(|p| p.client_msg_id == client_msg_id) {
+                            done = Some(p.remove(i));
+                        }
+                    });
+                    if let Some(p) = done {
+                        messages.update(|list| {
+                            if !list.iter().any(|m| m.seq == seq) {
+                                merge_messages(list, vec![acked(&p, seq, "buyer", "我")]);
+                            }
+                        });
+                    }
+                }
+                BuyerServerFrame::Ended { conversation_id: cid, .. } => {
+                    if cid >= conversation_id.get_untracked() {
+                        ended.set(true);
+                        queue_position.set(None);
+                        agent_name.set(None);
+                    }
+                }
+                BuyerServerFrame::Error { message, client_msg_id } => {
+                    if !greeted {
+                        // Refused before Hello: the token is bad; trying again cannot help.
+                        refused.set(Some(message));
+                        return Flow::Stop;
+                    }
+                    if let Some(id) = client_msg_id {
+                        pending.update(|p| p.retain(|p| p.client_msg_id != id));
+                    }
+                    error.set(Some(message));
+                }
+            }
+            Flow::Continue
+        };
+        outbox.set_value(super::socket::spawn_socket(path, conn, handle));
+    });
+
+    let send = move |(body, font_size): (String, i16)| {
+        let client_msg_id = new_client_msg_id();
+        error.set(None);
+        pending.update(|p| {
+            p.push(Pending {
+                conversation_id: conversation_id.get_untracked(),
+                client_msg_id: client_msg_id.clone(),
+                body: body.clone(),
+                font_size,
+                created_at: now_ms(),
+            })
+        });
+        outbox.with_value(|o| o.send(&BuyerFrame::Send { client_msg_id, body, font_size }));
+    };
+    let restart = move |_| {
+        error.set(None);
+        ended.set(false);
+        messages.set(Vec::new());
+        outbox.with_value(|o| o.send(&BuyerFrame::Restart));
+    };
+
+    let status_line = move || {
+        if let Some(name) = agent_name.get() {
+            format!("客服在线 · {name} 为您服务")
+        } else {
+            match anyone_serving.get() {
+                Some(true) => "客服在线".to_owned(),
+                Some(false) => "暂无客服在线，您可以先留言".to_owned(),
+                None => "正在连接…".to_owned(),
+            }
+        }
+    };
+
+    view! {
+        <Title text=move || {
+            let name = supplier_name.get();
+            if name.is_empty() { "在线客服".to_owned() } else { format!("{name} - 在线客服") }
+        } />
+        <div class="widget">
+            <header class="widget-head">
+                <div class="widget-title">
+                    <span class="logo-mark small">"832"</span>
+                    <div>
+                        <h1 class="widget-supplier">
+                            {move || {
+                                let n = supplier_name.get();
+                                if n.is_empty() { "在线客服".to_owned() } else { n }
+                            }}
+                        </h1>
+                        <p
+                            class="widget-status"
+                            class:online=move || anyone_serving.get() == Some(true)
+                            data-testid="serving-status"
+                        >
+                            {status_line}
+                        </p>
+                    </div>
+                </div>
+            </header>
+            {move || match conn.get() {
+                ConnState::Reconnecting => Some(view! {
+                    <div class="conn-banner" role="status">"正在重新连接…"</div>
+                }.into_any()),
+                ConnState::Stopped => refused.get().map(|m| view! {
+                    <div class="conn-banner refused" role="alert">{m}</div>
+                }.into_any()),
+                _ => None,
+            }}
+            {move || queue_position.get().filter(|_| !ended.get()).map(|n| view! {
+                <div class="queue-banner" role="status" data-testid="queue">
+                    {format!("正在排队，您前面还有 {} 位", n.saturating_sub(1))}
+                </div>
+            })}
+            <MessageList messages=messages.into() pending=pending.into() mine="buyer" />
+            <Show
+                when=move || !ended.get()
+                fallback=move || view! {
+                    <div class="ended-box">
+                        <p>"本次会话已结束"</p>
+                        <button
+                            type="button"
+                            class="btn primary"
+                            disabled=move || !hydrated.get() || conn.get() != ConnState::Online
+                            on:click=restart
+                        >
+                            "重新咨询"
+                        </button>
+                    </div>
+                }
+            >
+                {move || error.get().map(|e| view! { <p class="form-error chat-error" role="alert">{e}</p> })}
+                <Composer
+                    disabled=Signal::derive(move || refused.get().is_some())
+                    on_send=send
+                    placeholder="请输入您要咨询的问题"
+                />
+            </Show>
+        </div>
+    }
+    .into_any()
+}

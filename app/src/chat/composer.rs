@@ -1,0 +1,176 @@
+use leptos::prelude::*;
+
+use crate::use_hydrated;
+
+/// 字体: the sizes (px) a message can be sent in; 14 is the default (domain `FONT_SIZES`).
+pub const FONT_SIZES: [i16; 5] = [12, 14, 16, 18, 20];
+pub const DEFAULT_FONT_SIZE: i16 = 14;
+/// Longest message (domain `MAX_TEXT_CHARS`).
+pub const MAX_TEXT_CHARS: usize = 2000;
+
+/// 表情: a fixed palette of common emoji.
+pub const EMOJI: [&str; 40] = [
+    "😀", "😁", "😂", "🙂", "😊", "😍", "😘", "😉", "😎", "🤔", "😅", "😭", "😢", "😡", "😮", "😴",
+    "🙏", "👍", "👎", "👏", "👌", "🤝", "💪", "✌️", "❤️", "💔", "🌹", "🎉", "🔥", "⭐", "✅", "❌",
+    "❓", "💰", "📦", "🚚", "📞", "☕", "🍚", "🌾",
+];
+
+/// The composer: text (Enter sends, Shift+Enter new line), 表情, 字体 and 发送. `on_send` gets
+/// the trimmed text and the chosen font size.
+#[component]
+pub fn Composer(
+    #[prop(into)] disabled: Signal<bool>,
+    #[prop(into)] on_send: Callback<(String, i16)>,
+    #[prop(into, optional)] placeholder: String,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let text = NodeRef::<leptos::html::Textarea>::new();
+    let font_size = RwSignal::new(DEFAULT_FONT_SIZE);
+    let palette = RwSignal::new(false);
+    let font_menu = RwSignal::new(false);
+    let too_long = RwSignal::new(false);
+    let off = move || disabled.get() || !hydrated.get();
+
+    let send = move || {
+        if off() {
+            return;
+        }
+        let Some(el) = text.get_untracked() else { return };
+        let body = el.value().trim().to_owned();
+        if body.is_empty() {
+            return;
+        }
+        if body.chars().count() > MAX_TEXT_CHARS {
+            too_long.set(true);
+            return;
+        }
+        too_long.set(false);
+        on_send.run((body, font_size.get_untracked()));
+        el.set_value("");
+        palette.set(false);
+        let _ = el.focus();
+    };
+
+    let insert_emoji = move |emoji: &'static str| {
+        let Some(el) = text.get_untracked() else { return };
+        let value: Vec<u16> = el.value().encode_utf16().collect();
+        let len = value.len() as u32;
+        let start = el.selection_start().ok().flatten().unwrap_or(len).min(len) as usize;
+        let end = el.selection_end().ok().flatten().unwrap_or(len).min(len) as usize;
+        let (start, end) = (start.min(end), end.max(start));
+        let inserted: Vec<u16> = emoji.encode_utf16().collect();
+        let mut next = value[..start].to_vec();
+        next.extend_from_slice(&inserted);
+        next.extend_from_slice(&value[end..]);
+        el.set_value(&String::from_utf16_lossy(&next));
+        let cursor = (start + inserted.len()) as u32;
+        let _ = el.set_selection_range(cursor, cursor);
+        let _ = el.focus();
+        palette.set(false);
+    };
+
+    view! {
+        <div class="composer">
+            <div class="composer-tools">
+                <button
+                    type="button"
+                    class="tool-btn"
+                    aria-expanded=move || palette.get().to_string()
+                    disabled=off
+                    on:click=move |_| {
+                        font_menu.set(false);
+                        palette.update(|p| *p = !*p);
+                    }
+                >
+                    "😊 表情"
+                </button>
+                <button
+                    type="button"
+                    class="tool-btn"
+                    aria-expanded=move || font_menu.get().to_string()
+                    disabled=off
+                    on:click=move |_| {
+                        palette.set(false);
+                        font_menu.update(|p| *p = !*p);
+                    }
+                >
+                    "A 字体"
+                    <span class="tool-value">{move || format!("{}px", font_size.get())}</span>
+                </button>
+                <Show when=move || palette.get()>
+                    <div class="emoji-palette" role="listbox" aria-label="表情">
+                        {EMOJI
+                            .iter()
+                            .map(|e| {
+                                let e: &'static str = e;
+                                view! {
+                                    <button
+                                        type="button"
+                                        class="emoji"
+                                        role="option"
+                                        aria-label=e
+                                        on:click=move |_| insert_emoji(e)
+                                    >
+                                        {e}
+                                    </button>
+                                }
+                            })
+                            .collect_view()}
+                    </div>
+                </Show>
+                <Show when=move || font_menu.get()>
+                    <div class="font-menu" role="listbox" aria-label="字体">
+                        {FONT_SIZES
+                            .iter()
+                            .map(|&size| {
+                                view! {
+                                    <button
+                                        type="button"
+                                        role="option"
+                                        class="font-option"
+                                        aria-selected=move || (font_size.get() == size).to_string()
+                                        style=format!("font-size: {size}px")
+                                        on:click=move |_| {
+                                            font_size.set(size);
+                                            font_menu.set(false);
+                                        }
+                                    >
+                                        {format!("{size}px")}
+                                    </button>
+                                }
+                            })
+                            .collect_view()}
+                    </div>
+                </Show>
+            </div>
+            <textarea
+                class="composer-input"
+                aria-label="输入消息"
+                rows="3"
+                maxlength=MAX_TEXT_CHARS.to_string()
+                placeholder=placeholder
+                node_ref=text
+                disabled=move || disabled.get()
+                style=move || format!("font-size: {}px", font_size.get())
+                on:keydown=move |ev| {
+                    if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                        ev.prevent_default();
+                        send();
+                    }
+                }
+            ></textarea>
+            <div class="composer-foot">
+                <span class="muted composer-hint">"Enter 发送，Shift+Enter 换行"</span>
+                {move || too_long.get().then(|| view! {
+                    <span class="form-error inline" role="alert">
+                        {format!("消息不能超过 {MAX_TEXT_CHARS} 个字符")}
+                    </span>
+                })}
+                <button type="button" class="btn primary" disabled=off on:click=move |_| send()>
+                    "发送"
+                </button>
+            </div>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,195 @@
+//! The browser side of a chat socket: one connection at a time, reconnecting with backoff and
+//! jitter, plus the small browser helpers both chat pages share (clock, ids, alerts).
+
+#[cfg(feature = "hydrate")]
+use leptos::prelude::*;
+use serde::Serialize;
+
+/// What the connection is doing, shown to the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    /// First attempt, before the server's `Hello`.
+    Connecting,
+    /// `Hello` received.
+    Online,
+    /// Lost; trying again after a pause.
+    Reconnecting,
+    /// The server refused us for good (bad token); no more attempts.
+    Stopped,
+}
+
+/// What the page's frame handler tells the socket loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// The server greeted us: the connection is good, reset the backoff.
+    Greeted,
+    /// Stop for good (the server refused this client).
+    Stop,
+}
+
+/// Sends frames on the current connection. Frames sent while offline are dropped: the pages
+/// re-send what matters (Open/Resume and unacknowledged messages) when `Hello` arrives.
+#[derive(Clone, Default)]
+pub struct Outbox {
+    #[cfg(feature = "hydrate")]
+    tx: Option<futures::channel::mpsc::UnboundedSender<String>>,
+}
+
+impl Outbox {
+    pub fn send<T: Serialize>(&self, frame: &T) {
+        #[cfg(feature = "hydrate")]
+        if let (Some(tx), Ok(text)) = (&self.tx, serde_json::to_string(frame)) {
+            let _ = tx.unbounded_send(text);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = frame;
+    }
+}
+
+/// Opens `path` (same origin, ws/wss by page protocol) and keeps it open; every text frame goes
+/// to `on_text`. Returns the outbox for frames to the server.
+#[cfg(feature = "hydrate")]
+pub fn spawn_socket(
+    path: String,
+    state: RwSignal<ConnState>,
+    mut on_text: impl FnMut(&str) -> Flow + 'static,
+) -> Outbox {
+    use futures::future::{Either, select};
+    use futures::{SinkExt, StreamExt};
+    use gloo_net::websocket::{Message, futures::WebSocket};
+
+    let (tx, mut rx) = futures::channel::mpsc::unbounded::<String>();
+    leptos::task::spawn_local(async move {
+        let mut attempt: u32 = 0;
+        loop {
+            if let Some(url) = socket_url(&path)
+                && let Ok(socket) = WebSocket::open(&url)
+            {
+                let (mut sink, mut stream) = socket.split();
+                // Whatever was queued while offline is stale; the Hello handler re-sends.
+                while rx.try_recv().is_ok() {}
+                loop {
+                    match select(stream.next(), rx.next()).await {
+                        Either::Left((Some(Ok(Message::Text(text))), _)) => match on_text(&text) {
+                            Flow::Continue => {}
+                            Flow::Greeted => {
+                                attempt = 0;
+                                state.set(ConnState::Online);
+                            }
+                            Flow::Stop => {
+                                state.set(ConnState::Stopped);
+                                return;
+                            }
+                        },
+                        Either::Left((Some(Ok(_)), _)) => {}
+                        Either::Left(_) => break,
+                        Either::Right((Some(text), _)) => {
+                            if sink.send(Message::Text(text)).await.is_err() {
+                                break;
+                            }
+                        }
+                        Either::Right((None, _)) => return,
+                    }
+                }
+            }
+            state.set(ConnState::Reconnecting);
+            // Backoff with jitter: 0.5 s, 1 s, 2 s … up to 15 s.
+            let base = 500u32.saturating_mul(1 << attempt.min(5)).min(15_000);
+            let jitter = (js_sys::Math::random() * f64::from(base) / 2.0) as u32;
+            gloo_timers::future::TimeoutFuture::new(base / 2 + jitter).await;
+            attempt = attempt.saturating_add(1);
+        }
+    });
+    Outbox { tx: Some(tx) }
+}
+
+#[cfg(feature = "hydrate")]
+fn socket_url(path: &str) -> Option<String> {
+    let location = web_sys::window()?.location();
+    let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+    Some(format!("{scheme}://{}{path}", location.host().ok()?))
+}
+
+/// Unix milliseconds now (0 on the server, which never renders live chat state).
+pub fn now_ms() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now() as i64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0
+    }
+}
+
+/// HH:MM in China time (the product's only time zone), the same on every machine.
+pub fn hhmm(ms: i64) -> String {
+    let minutes = (ms.div_euclid(60_000) + 8 * 60).rem_euclid(24 * 60);
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// A client id for a message, unique enough to make re-sending idempotent.
+pub fn new_client_msg_id() -> String {
+    #[cfg(feature = "hydrate")]
+    let random = (js_sys::Math::random() * 1e12) as u64;
+    #[cfg(not(feature = "hydrate"))]
+    let random = 0u64;
+    format!("c{}-{random:x}", now_ms())
+}
+
+/// Runs a snippet of browser JavaScript for the APIs web-sys is not built with here
+/// (WebAudio, Notification). Failures are ignored: alerts are a courtesy.
+#[cfg(feature = "hydrate")]
+fn run_js(body: &str) {
+    let f = js_sys::Function::new_no_args(body);
+    let _ = f.call0(&wasm_bindgen::JsValue::NULL);
+}
+
+/// A short beep through WebAudio, when the browser allows sound.
+pub fn beep() {
+    #[cfg(feature = "hydrate")]
+    run_js(
+        "try{const C=window.AudioContext||window.webkitAudioContext;if(!C)return;\
+         const c=window.__kefuAudio||(window.__kefuAudio=new C());if(c.state==='suspended'){c.resume();}\
+         const o=c.createOscillator(),g=c.createGain();o.type='sine';o.frequency.value=880;\
+         g.gain.setValueAtTime(0.15,c.currentTime);g.gain.exponentialRampToValueAtTime(0.001,c.currentTime+0.25);\
+         o.connect(g);g.connect(c.destination);o.start();o.stop(c.currentTime+0.25);}catch(e){}",
+    );
+}
+
+/// Asks for desktop-notification permission (call from a click) and unlocks sound.
+pub fn ask_alert_permission() {
+    #[cfg(feature = "hydrate")]
+    run_js(
+        "try{if('Notification' in window&&Notification.permission==='default'){Notification.requestPermission();}\
+         const C=window.AudioContext||window.webkitAudioContext;if(C&&!window.__kefuAudio){window.__kefuAudio=new C();}}catch(e){}",
+    );
+}
+
+/// A desktop notification, only if permission was granted.
+pub fn notify(title: &str, body: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let (Ok(title), Ok(body)) = (serde_json::to_string(title), serde_json::to_string(body)) else {
+            return;
+        };
+        run_js(&format!(
+            "try{{if('Notification' in window&&Notification.permission==='granted'){{new Notification({title},{{body:{body}}});}}}}catch(e){{}}"
+        ));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (title, body);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hhmm_is_china_time() {
+        // 2024-01-01T00:00:00Z is 08:00 in Shanghai.
+        assert_eq!(hhmm(1_704_067_200_000), "08:00");
+        assert_eq!(hhmm(1_704_067_200_000 + 16 * 3_600_000 + 5 * 60_000), "00:05");
+    }
+}

@@ -1,0 +1,256 @@
+//! `/ws/agent`: the agent workbench's socket. The agent is the cookie's login; only agents.
+
+use app::chat::protocol::{AgentFrame, AgentServerFrame, CHAT_PROTOCOL_VERSION};
+use app::state::token_from_headers;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use domain::DomainError;
+use domain::auth::{Role, Session};
+use domain::bus::AccountEvent;
+use domain::chat::{EndReason, MAX_PAGE, NewMessage, Sender};
+use domain::db::now_ms;
+use domain::entity::message;
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::broadcast;
+
+use super::hub::SocketId;
+use super::notify::{Origin, chat_messages, summary};
+use super::{ChatState, FELL_BEHIND, HISTORY_CHUNK, Incoming, REVALIDATE_EVERY, RateLimit, classify, configure, send_frame};
+
+pub async fn agent_socket(ws: WebSocketUpgrade, State(chat): State<ChatState>, headers: HeaderMap) -> Response {
+    let token = token_from_headers(&headers);
+    let session = match &token {
+        Some(t) => chat.auth.session(t).await.ok().flatten(),
+        None => None,
+    };
+    let same_origin = same_origin(&headers);
+    configure(ws).on_upgrade(move |socket: WebSocket| async move {
+        let (mut tx, rx) = socket.split();
+        let refusal = match (&session, &token) {
+            _ if !same_origin => Some("请求来源无效"),
+            (Some(s), Some(_)) if s.role == Role::Agent => None,
+            (Some(_), Some(_)) => Some("只有在线客服可以使用客服工作台"),
+            _ => Some("登录已失效，请重新登录"),
+        };
+        match (refusal, session, token) {
+            (None, Some(session), Some(token)) => run_agent_socket(chat, session, token, tx, rx).await,
+            (refusal, _, _) => {
+                let message = refusal.unwrap_or("登录已失效，请重新登录").to_owned();
+                let _ = send_frame(&mut tx, &AgentServerFrame::Error { message, client_msg_id: None }).await;
+                let _ = tx.close().await;
+            }
+        }
+    })
+}
+
+/// A cookie-authenticated socket must come from our own pages (no cross-site hijacking): when
+/// the browser sends an `Origin`, its host must be the request's `Host`.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true; // not a browser
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
+    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+}
+
+fn error(err: &DomainError, client_msg_id: Option<String>) -> AgentServerFrame {
+    if matches!(err, DomainError::Db(_) | DomainError::Internal(_)) {
+        tracing::error!(error = %err, "chat (agent)");
+    }
+    AgentServerFrame::Error { message: err.user_message(), client_msg_id }
+}
+
+/// One agent socket, until it closes or the login ends.
+pub async fn run_agent_socket<Tx, Rx, E>(chat: ChatState, session: Session, token: String, mut tx: Tx, mut rx: Rx)
+where
+    Tx: Sink<Message> + Unpin,
+    Rx: Stream<Item = Result<Message, E>> + Unpin,
+{
+    let socket = chat.socket_id();
+    let (supplier_id, agent_id) = (session.supplier_id, session.account_id);
+    // Subscribe before reading the state, so nothing between the two is missed.
+    let mut events = chat.notifier.hub.subscribe_agent(supplier_id, agent_id);
+    let mut login = chat.bus.subscribe(agent_id);
+    let hello = async {
+        let serving = domain::chat::views::is_serving(&chat.db, supplier_id, agent_id).await?;
+        let mut conversations = Vec::new();
+        for view in domain::chat::views::open_conversations_of_agent(&chat.db, supplier_id, agent_id).await? {
+            conversations.push(summary(&chat.db, view.conversation).await?);
+        }
+        Ok::<_, DomainError>(AgentServerFrame::Hello { version: CHAT_PROTOCOL_VERSION, serving, conversations })
+    }
+    .await;
+    let hello = hello.unwrap_or_else(|err| error(&err, None));
+    let failed = matches!(hello, AgentServerFrame::Error { .. });
+    if send_frame(&mut tx, &hello).await.is_err() || failed {
+        let _ = tx.close().await;
+        return;
+    }
+    let mut limit = RateLimit::new();
+    let mut tick = tokio::time::interval(REVALIDATE_EVERY);
+    tick.tick().await;
+    loop {
+        let outgoing: Vec<AgentServerFrame> = tokio::select! {
+            event = events.recv() => match event {
+                Ok(delivery) if delivery.is_for(socket) => vec![delivery.frame],
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let _ = send_frame(&mut tx, &AgentServerFrame::Error { message: FELL_BEHIND.into(), client_msg_id: None }).await;
+                    break;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            ended = login.recv() => match ended {
+                Ok(AccountEvent::LoginEnded(_)) | Err(broadcast::error::RecvError::Closed) => {
+                    let _ = send_frame(&mut tx, &AgentServerFrame::Error { message: "登录已结束，请重新登录".into(), client_msg_id: None }).await;
+                    break;
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            },
+            _ = tick.tick() => {
+                if matches!(chat.auth.session(&token).await, Ok(None)) {
+                    let _ = send_frame(&mut tx, &AgentServerFrame::Error { message: "登录已结束，请重新登录".into(), client_msg_id: None }).await;
+                    break;
+                }
+                continue;
+            }
+            incoming = rx.next() => match classify::<AgentFrame, E>(incoming, &mut limit) {
+                Incoming::Frame(frame) => handle(&chat, &session, socket, frame).await,
+                Incoming::Refuse(message) => vec![AgentServerFrame::Error { message: message.into(), client_msg_id: None }],
+                Incoming::Ignore => continue,
+                Incoming::Closed => break,
+            },
+        };
+        for frame in &outgoing {
+            if send_frame(&mut tx, frame).await.is_err() {
+                return;
+            }
+        }
+    }
+    let _ = tx.close().await;
+}
+
+/// Answers one frame; returns the frames for this socket.
+async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: AgentFrame) -> Vec<AgentServerFrame> {
+    let (supplier_id, agent_id) = (session.supplier_id, session.account_id);
+    let db = &chat.db;
+    match frame {
+        AgentFrame::SetServing { serving } => {
+            let result = async {
+                domain::chat::set_serving(db, supplier_id, agent_id, serving, now_ms()).await?;
+                chat.notifier.status(supplier_id, agent_id, serving, socket);
+                if serving {
+                    let assigned = domain::chat::assign_waiting_buyers(db, supplier_id, now_ms()).await?;
+                    chat.notifier.assigned_all(supplier_id, &assigned).await;
+                    if !assigned.is_empty() {
+                        chat.notifier.queue_changed(supplier_id);
+                    }
+                }
+                Ok::<_, DomainError>(())
+            }
+            .await;
+            match result {
+                Ok(()) => vec![AgentServerFrame::Status { serving }],
+                Err(err) => vec![error(&err, None)],
+            }
+        }
+        AgentFrame::Open { conversation_id, after_seq } => {
+            let result = async {
+                domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
+                let conversation =
+                    domain::chat::mark_agent_joined(db, supplier_id, conversation_id, agent_id, now_ms()).await?;
+                let mut frames = Vec::new();
+                let mut after = after_seq;
+                loop {
+                    let rows = domain::chat::messages_since(db, conversation_id, after, HISTORY_CHUNK.min(MAX_PAGE)).await?;
+                    let full = rows.len() as u64 == HISTORY_CHUNK;
+                    if let Some(last) = rows.last() {
+                        after = last.seq;
+                    }
+                    let messages = chat_messages(db, &conversation, rows).await?;
+                    let empty = messages.is_empty();
+                    if !empty || frames.is_empty() {
+                        frames.push(AgentServerFrame::Messages { conversation_id, messages });
+                    }
+                    if !full || empty {
+                        break;
+                    }
+                }
+                Ok::<_, DomainError>(frames)
+            }
+            .await;
+            result.unwrap_or_else(|err| vec![error(&err, None)])
+        }
+        AgentFrame::Send { conversation_id, client_msg_id, body, font_size } => {
+            let result = async {
+                let conversation =
+                    domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
+                let msg = NewMessage {
+                    sender: Sender::Agent(agent_id),
+                    client_msg_id: &client_msg_id,
+                    kind: message::KIND_TEXT,
+                    body: &body,
+                    font_size,
+                    upload_id: None,
+                    order_id: None,
+                };
+                let (stored, new) = domain::chat::store_message(db, conversation_id, &msg, now_ms()).await?;
+                let seq = stored.seq;
+                if new {
+                    let chat_message = chat_messages(db, &conversation, vec![stored]).await?;
+                    if let Some(m) = chat_message.into_iter().next() {
+                        chat.notifier.message_stored(&conversation, m, Origin::Agent(socket));
+                    }
+                }
+                Ok::<_, DomainError>(seq)
+            }
+            .await;
+            match result {
+                Ok(seq) => vec![AgentServerFrame::Ack { client_msg_id, seq }],
+                Err(err) => vec![error(&err, Some(client_msg_id))],
+            }
+        }
+        AgentFrame::End { conversation_id } => {
+            let result = async {
+                domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
+                let (conversation, ended) =
+                    domain::chat::end_conversation(db, supplier_id, conversation_id, EndReason::Agent, now_ms()).await?;
+                Ok::<_, DomainError>((conversation, ended))
+            }
+            .await;
+            match result {
+                // Every socket of both sides, this one included, hears it through the hub.
+                Ok((conversation, true)) => {
+                    chat.notifier.ended(&conversation, EndReason::Agent.as_str());
+                    Vec::new()
+                }
+                Ok((conversation, false)) => vec![AgentServerFrame::Ended {
+                    conversation_id,
+                    reason: conversation.end_reason.unwrap_or_default(),
+                }],
+                Err(err) => vec![error(&err, None)],
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn a_socket_from_another_site_is_refused() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static("kefu.example.com"));
+        assert!(same_origin(&headers), "no Origin: not a browser");
+        headers.insert(header::ORIGIN, HeaderValue::from_static("https://kefu.example.com"));
+        assert!(same_origin(&headers));
+        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(!same_origin(&headers));
+    }
+}

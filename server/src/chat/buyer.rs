@@ -1,0 +1,247 @@
+//! `/ws/buyer?token=…`: the buyer widget's socket. The buyer is the mall's signed token.
+
+use app::chat::protocol::{BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use domain::DomainError;
+use domain::chat::{BuyerClaims, EndReason, NewMessage, Sender};
+use domain::db::now_ms;
+use domain::entity::{buyer, conversation, message};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use serde::Deserialize;
+use tokio::sync::broadcast;
+
+use super::hub::{SocketId, SupplierEvent};
+use super::notify::{Origin, chat_messages};
+use super::{ChatState, FELL_BEHIND, HISTORY_CHUNK, Incoming, RateLimit, classify, configure, send_frame};
+
+#[derive(Deserialize)]
+pub struct BuyerQuery {
+    #[serde(default)]
+    token: String,
+}
+
+pub async fn buyer_socket(ws: WebSocketUpgrade, State(chat): State<ChatState>, Query(query): Query<BuyerQuery>) -> Response {
+    configure(ws).on_upgrade(move |socket: WebSocket| async move {
+        let (mut tx, rx) = socket.split();
+        let now_secs = now_ms() / 1000;
+        match domain::chat::verify(&chat.buyer_token_secret, &query.token, now_secs) {
+            Ok(claims) => run_buyer_socket(chat, claims, tx, rx).await,
+            Err(err) => {
+                let _ = send_frame(&mut tx, &error(&err, None)).await;
+                let _ = tx.close().await;
+            }
+        }
+    })
+}
+
+fn error(err: &DomainError, client_msg_id: Option<String>) -> BuyerServerFrame {
+    if matches!(err, DomainError::Db(_) | DomainError::Internal(_)) {
+        tracing::error!(error = %err, "chat (buyer)");
+    }
+    BuyerServerFrame::Error { message: err.user_message(), client_msg_id }
+}
+
+/// The buyer enters (or re-enters) the chat: their open conversation or a new one, routed.
+/// Returns the frames to send: `Hello`, then `Queued` or `Assigned`.
+async fn enter(chat: &ChatState, buyer: &buyer::Model) -> Result<(conversation::Model, Vec<BuyerServerFrame>), DomainError> {
+    let db = &chat.db;
+    let conversation = domain::chat::open_conversation(db, buyer.supplier_id, buyer.id, now_ms()).await?;
+    let supplier_name = domain::chat::views::supplier_name(db, buyer.supplier_id).await?;
+    let anyone_serving = domain::chat::views::anyone_serving(db, buyer.supplier_id).await?;
+    let mut frames = vec![BuyerServerFrame::Hello {
+        version: CHAT_PROTOCOL_VERSION,
+        supplier_name,
+        conversation_id: conversation.id,
+        anyone_serving,
+    }];
+    match (conversation.status.as_str(), conversation.agent_id) {
+        (conversation::STATUS_OPEN, Some(agent_id)) => {
+            // Tells the agent (their list shows the buyer) and every socket of this buyer.
+            chat.notifier.assigned(buyer.supplier_id, conversation.id, agent_id).await?;
+        }
+        _ => {
+            if let Some(position) = domain::chat::queue_position(db, buyer.supplier_id, conversation.id).await? {
+                frames.push(BuyerServerFrame::Queued { position });
+            }
+        }
+    }
+    Ok((conversation, frames))
+}
+
+/// One buyer socket, until it closes.
+pub async fn run_buyer_socket<Tx, Rx, E>(chat: ChatState, claims: BuyerClaims, mut tx: Tx, mut rx: Rx)
+where
+    Tx: Sink<Message> + Unpin,
+    Rx: Stream<Item = Result<Message, E>> + Unpin,
+{
+    let socket = chat.socket_id();
+    let buyer = match domain::chat::upsert_buyer(&chat.db, &claims).await {
+        Ok(buyer) => buyer,
+        Err(err) => {
+            let err = match err {
+                DomainError::NotFound => DomainError::validation("token", "买家身份令牌中的供应商不存在"),
+                other => other,
+            };
+            let _ = send_frame(&mut tx, &error(&err, None)).await;
+            let _ = tx.close().await;
+            return;
+        }
+    };
+    let supplier_id = buyer.supplier_id;
+    // Subscribe before entering, so the `Assigned` of this very entry is not missed.
+    let mut events = chat.notifier.hub.subscribe_buyer(supplier_id, buyer.id);
+    let mut queue = chat.notifier.hub.subscribe_supplier(supplier_id);
+    let mut current = match enter(&chat, &buyer).await {
+        Ok((conversation, frames)) => {
+            for frame in &frames {
+                if send_frame(&mut tx, frame).await.is_err() {
+                    return;
+                }
+            }
+            conversation.id
+        }
+        Err(err) => {
+            let _ = send_frame(&mut tx, &error(&err, None)).await;
+            let _ = tx.close().await;
+            return;
+        }
+    };
+    let mut limit = RateLimit::new();
+    loop {
+        let outgoing: Vec<BuyerServerFrame> = tokio::select! {
+            event = events.recv() => match event {
+                Ok(delivery) if delivery.is_for(socket) => vec![delivery.frame],
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let _ = send_frame(&mut tx, &BuyerServerFrame::Error { message: FELL_BEHIND.into(), client_msg_id: None }).await;
+                    break;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            event = queue.recv() => match event {
+                Ok(SupplierEvent::QueueChanged) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    match domain::chat::queue_position(&chat.db, supplier_id, current).await {
+                        Ok(Some(position)) => vec![BuyerServerFrame::Queued { position }],
+                        Ok(None) => continue,
+                        Err(err) => vec![error(&err, None)],
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            incoming = rx.next() => match classify::<BuyerFrame, E>(incoming, &mut limit) {
+                Incoming::Frame(frame) => handle(&chat, &buyer, socket, &mut current, frame).await,
+                Incoming::Refuse(message) => vec![BuyerServerFrame::Error { message: message.into(), client_msg_id: None }],
+                Incoming::Ignore => continue,
+                Incoming::Closed => break,
+            },
+        };
+        for frame in &outgoing {
+            if send_frame(&mut tx, frame).await.is_err() {
+                return;
+            }
+        }
+    }
+    let _ = tx.close().await;
+}
+
+/// Answers one frame; returns the frames for this socket.
+async fn handle(
+    chat: &ChatState,
+    buyer: &buyer::Model,
+    socket: SocketId,
+    current: &mut i64,
+    frame: BuyerFrame,
+) -> Vec<BuyerServerFrame> {
+    let db = &chat.db;
+    let supplier_id = buyer.supplier_id;
+    let conversation_id = *current;
+    match frame {
+        BuyerFrame::Resume { after_seq } => {
+            let result = async {
+                let conversation = domain::chat::conversation_for_buyer(db, supplier_id, buyer.id, conversation_id).await?;
+                let mut frames = Vec::new();
+                let mut after = after_seq;
+                loop {
+                    let rows = domain::chat::messages_since(db, conversation_id, after, HISTORY_CHUNK).await?;
+                    let full = rows.len() as u64 == HISTORY_CHUNK;
+                    if let Some(last) = rows.last() {
+                        after = last.seq;
+                    }
+                    let messages = chat_messages(db, &conversation, rows).await?;
+                    let empty = messages.is_empty();
+                    if !empty || frames.is_empty() {
+                        frames.push(BuyerServerFrame::Messages { conversation_id, messages });
+                    }
+                    if !full || empty {
+                        break;
+                    }
+                }
+                Ok::<_, DomainError>(frames)
+            }
+            .await;
+            result.unwrap_or_else(|err| vec![error(&err, None)])
+        }
+        BuyerFrame::Send { client_msg_id, body, font_size } => {
+            let result = async {
+                let msg = NewMessage {
+                    sender: Sender::Buyer,
+                    client_msg_id: &client_msg_id,
+                    kind: message::KIND_TEXT,
+                    body: &body,
+                    font_size,
+                    upload_id: None,
+                    order_id: None,
+                };
+                domain::chat::conversation_for_buyer(db, supplier_id, buyer.id, conversation_id).await?;
+                let (stored, new) = domain::chat::store_message(db, conversation_id, &msg, now_ms()).await?;
+                let seq = stored.seq;
+                if new {
+                    // Re-read: an agent may have been assigned since this socket connected.
+                    let conversation =
+                        domain::chat::conversation_for_buyer(db, supplier_id, buyer.id, conversation_id).await?;
+                    if let Some(m) = chat_messages(db, &conversation, vec![stored]).await?.into_iter().next() {
+                        chat.notifier.message_stored(&conversation, m, Origin::Buyer(socket));
+                    }
+                }
+                Ok::<_, DomainError>(seq)
+            }
+            .await;
+            match result {
+                Ok(seq) => vec![BuyerServerFrame::Ack { client_msg_id, seq }],
+                Err(err) => vec![error(&err, Some(client_msg_id))],
+            }
+        }
+        BuyerFrame::End => {
+            let result = async {
+                let before = domain::chat::conversation_for_buyer(db, supplier_id, buyer.id, conversation_id).await?;
+                let (conversation, ended) =
+                    domain::chat::end_conversation(db, supplier_id, conversation_id, EndReason::Buyer, now_ms()).await?;
+                Ok::<_, DomainError>((before.status == conversation::STATUS_QUEUED, conversation, ended))
+            }
+            .await;
+            match result {
+                Ok((was_queued, conversation, true)) => {
+                    chat.notifier.ended(&conversation, EndReason::Buyer.as_str());
+                    if was_queued {
+                        chat.notifier.queue_changed(supplier_id);
+                    }
+                    Vec::new()
+                }
+                Ok((_, conversation, false)) => vec![BuyerServerFrame::Ended {
+                    conversation_id,
+                    reason: conversation.end_reason.unwrap_or_default(),
+                }],
+                Err(err) => vec![error(&err, None)],
+            }
+        }
+        BuyerFrame::Restart => match enter(chat, buyer).await {
+            Ok((conversation, frames)) => {
+                *current = conversation.id;
+                frames
+            }
+            Err(err) => vec![error(&err, None)],
+        },
+    }
+}

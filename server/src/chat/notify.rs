@@ -1,0 +1,187 @@
+//! The one place that decides who is told about each chat event. Every recipient is taken from
+//! the conversation row (its supplier, buyer and agent) read from the database, never from a
+//! frame, so an event can only reach the sockets of the conversation's own tenant.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use app::chat::protocol::{AgentServerFrame, BuyerServerFrame, ChatMessage, ConversationSummary};
+use domain::DomainError;
+use domain::chat::views;
+use domain::entity::{conversation, message};
+use sea_orm::DatabaseConnection;
+
+use super::hub::{ChatHub, Delivery, SocketId, SupplierEvent};
+
+/// Where a stored message came from (its socket does not get it back as `Messages`).
+#[derive(Clone, Copy, Debug)]
+pub enum Origin {
+    Agent(SocketId),
+    Buyer(SocketId),
+    /// Not from a socket (system notices).
+    Server,
+}
+
+/// Tells the right sockets about chat events.
+#[derive(Clone)]
+pub struct ChatNotifier {
+    pub db: DatabaseConnection,
+    pub hub: Arc<dyn ChatHub>,
+}
+
+impl ChatNotifier {
+    /// A newly stored message: the buyer's sockets and the assigned agent's sockets, except the
+    /// one that sent it (it got an `Ack`).
+    pub fn message_stored(&self, conversation: &conversation::Model, message: ChatMessage, origin: Origin) {
+        let (agent_except, buyer_except) = match origin {
+            Origin::Agent(s) => (Some(s), None),
+            Origin::Buyer(s) => (None, Some(s)),
+            Origin::Server => (None, None),
+        };
+        let messages = vec![message];
+        self.hub.to_buyer(
+            conversation.supplier_id,
+            conversation.buyer_id,
+            Delivery {
+                frame: BuyerServerFrame::Messages { conversation_id: conversation.id, messages: messages.clone() },
+                except: buyer_except,
+            },
+        );
+        if let Some(agent_id) = conversation.agent_id {
+            self.hub.to_agent(
+                conversation.supplier_id,
+                agent_id,
+                Delivery {
+                    frame: AgentServerFrame::Messages { conversation_id: conversation.id, messages },
+                    except: agent_except,
+                },
+            );
+        }
+    }
+
+    /// The conversation was given to `agent_id`: the agent gets its summary, the buyer the
+    /// agent's name.
+    pub async fn assigned(&self, supplier_id: i64, conversation_id: i64, agent_id: i64) -> Result<(), DomainError> {
+        // Re-read under the tenant check: it must be this supplier's and this agent's.
+        let conversation =
+            domain::chat::conversation_for_agent(&self.db, supplier_id, agent_id, conversation_id).await?;
+        let summary = summary(&self.db, conversation.clone()).await?;
+        let agent_name = views::agent_name(&self.db, supplier_id, agent_id).await?;
+        self.hub.to_agent(supplier_id, agent_id, Delivery::all(AgentServerFrame::Assigned { conversation: summary }));
+        self.hub.to_buyer(
+            supplier_id,
+            conversation.buyer_id,
+            Delivery::all(BuyerServerFrame::Assigned { agent_name }),
+        );
+        Ok(())
+    }
+
+    /// Logs instead of failing: a notice that cannot be built must not stop the caller.
+    pub async fn assigned_all(&self, supplier_id: i64, assignments: &[(i64, i64)]) {
+        for &(conversation_id, agent_id) in assignments {
+            if let Err(err) = self.assigned(supplier_id, conversation_id, agent_id).await {
+                tracing::warn!(error = %err, conversation_id, "telling an assignment failed");
+            }
+        }
+    }
+
+    /// The conversation ended: both sides, every socket.
+    pub fn ended(&self, conversation: &conversation::Model, reason: &str) {
+        self.hub.to_buyer(
+            conversation.supplier_id,
+            conversation.buyer_id,
+            Delivery::all(BuyerServerFrame::Ended { conversation_id: conversation.id, reason: reason.to_owned() }),
+        );
+        if let Some(agent_id) = conversation.agent_id {
+            self.hub.to_agent(
+                conversation.supplier_id,
+                agent_id,
+                Delivery::all(AgentServerFrame::Ended { conversation_id: conversation.id, reason: reason.to_owned() }),
+            );
+        }
+    }
+
+    /// The agent's status changed: their other sockets follow.
+    pub fn status(&self, supplier_id: i64, agent_id: i64, serving: bool, from: SocketId) {
+        self.hub.to_agent(supplier_id, agent_id, Delivery::except(AgentServerFrame::Status { serving }, from));
+    }
+
+    /// Waiting buyers of the supplier re-read their place in the queue.
+    pub fn queue_changed(&self, supplier_id: i64) {
+        self.hub.to_supplier(supplier_id, SupplierEvent::QueueChanged);
+    }
+
+    /// An agent's conversations were taken back (剔除登录, new password, logout): the new
+    /// agents and their buyers are told; buyers left waiting learn their place.
+    pub async fn released(&self, supplier_id: i64, released: &[(i64, Option<i64>)]) {
+        let assigned: Vec<(i64, i64)> =
+            released.iter().filter_map(|&(c, a)| a.map(|a| (c, a))).collect();
+        self.assigned_all(supplier_id, &assigned).await;
+        if assigned.len() < released.len() {
+            self.queue_changed(supplier_id);
+        }
+    }
+}
+
+/// The agent-list summary of a conversation.
+pub async fn summary(db: &DatabaseConnection, conversation: conversation::Model) -> Result<ConversationSummary, DomainError> {
+    let view = views::conversation_view(db, conversation).await?;
+    Ok(ConversationSummary {
+        conversation_id: view.conversation.id,
+        buyer_external_id: view.buyer.external_id,
+        buyer_name: view.buyer.name,
+        buyer_unit: view.buyer.unit,
+        entered_at: view.conversation.entered_at,
+        last_message: view.last_message.map(|m| m.body),
+        last_seq: view.conversation.last_seq,
+    })
+}
+
+/// Stored messages as both sides render them (with the sender's name).
+pub async fn chat_messages(
+    db: &DatabaseConnection,
+    conversation: &conversation::Model,
+    rows: Vec<message::Model>,
+) -> Result<Vec<ChatMessage>, DomainError> {
+    let mut names: HashMap<i64, String> = HashMap::new();
+    let mut buyer_name: Option<String> = None;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let sender_name = match row.sender.as_str() {
+            message::SENDER_AGENT => match row.sender_account_id {
+                Some(id) => match names.get(&id) {
+                    Some(n) => n.clone(),
+                    None => {
+                        let n = views::agent_name(db, conversation.supplier_id, id)
+                            .await
+                            .unwrap_or_else(|_| "客服".to_owned());
+                        names.insert(id, n.clone());
+                        n
+                    }
+                },
+                None => "客服".to_owned(),
+            },
+            message::SENDER_BUYER => match &buyer_name {
+                Some(n) => n.clone(),
+                None => {
+                    let n = views::conversation_view(db, conversation.clone()).await?.buyer.name;
+                    buyer_name = Some(n.clone());
+                    n
+                }
+            },
+            _ => "系统".to_owned(),
+        };
+        out.push(ChatMessage {
+            conversation_id: row.conversation_id,
+            seq: row.seq,
+            sender: row.sender,
+            sender_name,
+            kind: row.kind,
+            body: row.body,
+            font_size: row.font_size,
+            client_msg_id: row.client_msg_id,
+            created_at: row.created_at,
+        });
+    }
+    Ok(out)
+}

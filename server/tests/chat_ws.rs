@@ -1,0 +1,456 @@
+//! The chat sockets end to end: the real routes on a real port, real WebSockets, a real SQLite
+//! file with the demo data, agents logged in for real.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::chat::protocol::{AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatMessage};
+use domain::auth::{Auth, AuthConfig, Session};
+use domain::chat::{BuyerClaims, sign};
+use domain::password::PasswordHasher;
+use futures::{SinkExt, StreamExt};
+use server::chat::{ChatState, TOO_FAST, TOO_LONG, UNKNOWN_FRAME};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+const SECRET: &[u8] = b"test-secret-shared-with-the-mall";
+
+struct Server {
+    addr: std::net::SocketAddr,
+    auth: Auth,
+    chat: ChatState,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kefu.db").display());
+    let db = domain::db::connect(&url).await.expect("connect");
+    domain::db::migrate(&db).await.expect("migrate");
+    let hasher = PasswordHasher::new(2);
+    domain::demo::seed(&db, &hasher).await.expect("seed");
+    let auth = Auth::new(db, hasher, AuthConfig::default());
+    let chat = ChatState::new(auth.clone(), Arc::new(domain::bus::InProcessBus::default()), SECRET.into());
+    let router: axum::Router = server::chat::routes(chat.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Server { addr, auth, chat, _dir: dir }
+}
+
+impl Server {
+    async fn agent(&self, login: &str) -> (Ws, Session) {
+        let (token, session) = self
+            .auth
+            .login(login, domain::demo::AGENT_PASSWORD, "127.0.0.1", "test")
+            .await
+            .expect("agent logs in");
+        let mut req = format!("ws://{}/ws/agent", self.addr).into_client_request().expect("request");
+        req.headers_mut().insert("cookie", format!("kefu_session={token}").parse().expect("header"));
+        let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("agent connects");
+        (ws, session)
+    }
+
+    async fn buyer_with_token(&self, token: &str) -> Ws {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws/buyer?token={token}", self.addr))
+            .await
+            .expect("buyer connects");
+        ws
+    }
+
+    async fn buyer(&self, supplier_id: i64, buyer_id: &str) -> Ws {
+        self.buyer_with_token(&sign(SECRET, &claims(supplier_id, buyer_id, i64::MAX / 2))).await
+    }
+
+    async fn stored_messages(&self, conversation_id: i64) -> Vec<i32> {
+        domain::chat::messages_since(&self.auth.db, conversation_id, 0, 500)
+            .await
+            .expect("messages")
+            .into_iter()
+            .map(|m| m.seq)
+            .collect()
+    }
+}
+
+fn claims(supplier_id: i64, buyer_id: &str, exp: i64) -> BuyerClaims {
+    BuyerClaims {
+        v: 1,
+        supplier_id,
+        buyer_id: buyer_id.into(),
+        name: format!("采购人{buyer_id}"),
+        unit: "某县第一中学".into(),
+        exp,
+    }
+}
+
+/// The next text frame, or `None` when the socket closed.
+async fn next_text(ws: &mut Ws) -> Option<String> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a frame within 5 s");
+        match msg {
+            Some(Ok(Message::Text(t))) => return Some(t.to_string()),
+            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+async fn agent_recv(ws: &mut Ws) -> AgentServerFrame {
+    let text = next_text(ws).await.expect("agent socket open");
+    serde_json::from_str(&text).expect("an agent frame")
+}
+
+async fn buyer_recv(ws: &mut Ws) -> BuyerServerFrame {
+    let text = next_text(ws).await.expect("buyer socket open");
+    serde_json::from_str(&text).expect("a buyer frame")
+}
+
+async fn send_json<T: serde::Serialize>(ws: &mut Ws, frame: &T) {
+    let text = serde_json::to_string(frame).expect("json");
+    ws.send(Message::Text(text.into())).await.expect("send");
+}
+
+/// Nothing arrives for a moment.
+async fn quiet(ws: &mut Ws) {
+    let got = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
+    assert!(got.is_err(), "expected no frame, got {got:?}");
+}
+
+async fn serving_agent(server: &Server, login: &str) -> (Ws, Session) {
+    let (mut agent, session) = server.agent(login).await;
+    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Hello { version: 1, serving: false, .. }));
+    send_json(&mut agent, &AgentFrame::SetServing { serving: true }).await;
+    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Status { serving: true });
+    (agent, session)
+}
+
+/// A buyer enters while the agent serves: both learn of each other. Returns the conversation.
+async fn buyer_enters(server: &Server, agent: &mut Ws, supplier_id: i64, buyer_id: &str) -> (Ws, i64) {
+    let mut buyer = server.buyer(supplier_id, buyer_id).await;
+    let BuyerServerFrame::Hello { conversation_id, anyone_serving, supplier_name, .. } = buyer_recv(&mut buyer).await
+    else {
+        panic!("Hello first");
+    };
+    assert!(anyone_serving);
+    assert_eq!(supplier_name, domain::demo::SUPPLIER_NAME);
+    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Assigned { agent_name: "客服小童".into() });
+    let AgentServerFrame::Assigned { conversation } = agent_recv(agent).await else { panic!("Assigned") };
+    assert_eq!(conversation.conversation_id, conversation_id);
+    assert_eq!(conversation.buyer_external_id, buyer_id);
+    (buyer, conversation_id)
+}
+
+fn bodies(messages: &[ChatMessage]) -> Vec<(i32, &str, &str)> {
+    messages.iter().map(|m| (m.seq, m.sender.as_str(), m.body.as_str())).collect()
+}
+
+#[tokio::test]
+async fn agent_and_buyer_talk_and_the_agent_ends() {
+    let server = start().await;
+    let (mut agent, session) = serving_agent(&server, "kf101").await;
+    let supplier_id = session.supplier_id;
+    let (mut buyer, cid) = buyer_enters(&server, &mut agent, supplier_id, "T-1").await;
+
+    let send = BuyerFrame::Send { client_msg_id: "b-1".into(), body: "你好，<b>在吗</b>".into(), font_size: 14 };
+    send_json(&mut buyer, &send).await;
+    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ack { client_msg_id: "b-1".into(), seq: 1 });
+    let AgentServerFrame::Messages { conversation_id, messages } = agent_recv(&mut agent).await else { panic!() };
+    assert_eq!(conversation_id, cid);
+    assert_eq!(bodies(&messages), vec![(1, "buyer", "你好，<b>在吗</b>")]);
+    assert_eq!(messages[0].sender_name, "采购人T-1");
+
+    send_json(&mut agent, &AgentFrame::Open { conversation_id: cid, after_seq: 0 }).await;
+    let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else { panic!() };
+    assert_eq!(messages.len(), 1);
+
+    send_json(
+        &mut agent,
+        &AgentFrame::Send { conversation_id: cid, client_msg_id: "a-1".into(), body: "您好".into(), font_size: 16 },
+    )
+    .await;
+    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Ack { client_msg_id: "a-1".into(), seq: 2 });
+    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else { panic!() };
+    assert_eq!(bodies(&messages), vec![(2, "agent", "您好")]);
+    assert_eq!((messages[0].sender_name.as_str(), messages[0].font_size), ("客服小童", 16));
+
+    // A resend (lost Ack) is acknowledged with the stored seq and stored once.
+    send_json(&mut buyer, &send).await;
+    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ack { client_msg_id: "b-1".into(), seq: 1 });
+    quiet(&mut agent).await;
+    assert_eq!(server.stored_messages(cid).await, vec![1, 2]);
+
+    // A domain refusal carries the message id.
+    send_json(&mut buyer, &BuyerFrame::Send { client_msg_id: "b-2".into(), body: "  ".into(), font_size: 14 }).await;
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Error { message: "不能发送空白消息".into(), client_msg_id: Some("b-2".into()) }
+    );
+
+    send_json(&mut agent, &AgentFrame::End { conversation_id: cid }).await;
+    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Ended { conversation_id: cid, reason: "agent".into() });
+    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ended { conversation_id: cid, reason: "agent".into() });
+    // Nothing more can be said in it.
+    send_json(&mut buyer, &BuyerFrame::Send { client_msg_id: "b-3".into(), body: "还在吗".into(), font_size: 14 }).await;
+    assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Error { client_msg_id: Some(_), .. }));
+    assert_eq!(server.stored_messages(cid).await, vec![1, 2]);
+
+    // 重新咨询: a new conversation, routed to the serving agent.
+    send_json(&mut buyer, &BuyerFrame::Restart).await;
+    let BuyerServerFrame::Hello { conversation_id: new_cid, .. } = buyer_recv(&mut buyer).await else { panic!() };
+    assert_ne!(new_cid, cid);
+    assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Assigned { .. }));
+    let AgentServerFrame::Assigned { conversation } = agent_recv(&mut agent).await else { panic!() };
+    assert_eq!(conversation.conversation_id, new_cid);
+}
+
+#[tokio::test]
+async fn a_reconnecting_buyer_gets_exactly_what_it_missed_and_the_buyer_ends() {
+    let server = start().await;
+    let (mut agent, session) = serving_agent(&server, "kf101").await;
+    let supplier_id = session.supplier_id;
+    let (mut buyer, cid) = buyer_enters(&server, &mut agent, supplier_id, "T-2").await;
+    send_json(&mut buyer, &BuyerFrame::Send { client_msg_id: "b-1".into(), body: "一".into(), font_size: 14 }).await;
+    assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ack { seq: 1, .. }));
+    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Messages { .. }));
+    drop(buyer);
+
+    for (i, body) in ["二", "三"].iter().enumerate() {
+        send_json(
+            &mut agent,
+            &AgentFrame::Send { conversation_id: cid, client_msg_id: format!("a-{i}"), body: (*body).into(), font_size: 14 },
+        )
+        .await;
+        assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Ack { .. }));
+    }
+
+    let mut buyer = server.buyer(supplier_id, "T-2").await;
+    let BuyerServerFrame::Hello { conversation_id, .. } = buyer_recv(&mut buyer).await else { panic!() };
+    assert_eq!(conversation_id, cid, "the open conversation is reused");
+    assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Assigned { .. }));
+    send_json(&mut buyer, &BuyerFrame::Resume { after_seq: 1 }).await;
+    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else { panic!() };
+    assert_eq!(bodies(&messages), vec![(2, "agent", "二"), (3, "agent", "三")]);
+
+    send_json(&mut buyer, &BuyerFrame::End).await;
+    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ended { conversation_id: cid, reason: "buyer".into() });
+    loop {
+        // The agent may first get the buyer's re-entry (Assigned again).
+        match agent_recv(&mut agent).await {
+            AgentServerFrame::Assigned { .. } => continue,
+            frame => {
+                assert_eq!(frame, AgentServerFrame::Ended { conversation_id: cid, reason: "buyer".into() });
+                break;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn waiting_buyers_are_queued_then_assigned_when_an_agent_serves() {
+    let server = start().await;
+    let mut first = server.buyer(1, "Q-1").await;
+    let BuyerServerFrame::Hello { anyone_serving, conversation_id: first_cid, .. } = buyer_recv(&mut first).await
+    else {
+        panic!()
+    };
+    assert!(!anyone_serving);
+    assert_eq!(buyer_recv(&mut first).await, BuyerServerFrame::Queued { position: 1 });
+    // Messages are kept while waiting.
+    send_json(&mut first, &BuyerFrame::Send { client_msg_id: "q-1".into(), body: "有人吗".into(), font_size: 14 }).await;
+    assert_eq!(buyer_recv(&mut first).await, BuyerServerFrame::Ack { client_msg_id: "q-1".into(), seq: 1 });
+
+    let mut second = server.buyer(1, "Q-2").await;
+    assert!(matches!(buyer_recv(&mut second).await, BuyerServerFrame::Hello { .. }));
+    assert_eq!(buyer_recv(&mut second).await, BuyerServerFrame::Queued { position: 2 });
+
+    let (mut agent, session) = serving_agent(&server, "kf101").await;
+    let supplier_id = session.supplier_id;
+    assert_eq!(supplier_id, 1);
+    let AgentServerFrame::Assigned { conversation } = agent_recv(&mut agent).await else { panic!() };
+    assert_eq!(conversation.conversation_id, first_cid, "first come, first served");
+    assert_eq!(conversation.last_message.as_deref(), Some("有人吗"));
+    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Assigned { .. }));
+    assert_eq!(buyer_recv(&mut first).await, BuyerServerFrame::Assigned { agent_name: "客服小童".into() });
+    assert_eq!(buyer_recv(&mut second).await, BuyerServerFrame::Assigned { agent_name: "客服小童".into() });
+
+    send_json(&mut agent, &AgentFrame::Open { conversation_id: first_cid, after_seq: 0 }).await;
+    let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else { panic!() };
+    assert_eq!(bodies(&messages), vec![(1, "buyer", "有人吗")]);
+}
+
+#[tokio::test]
+async fn a_queued_buyer_moves_up_when_the_one_ahead_leaves() {
+    let server = start().await;
+    let mut first = server.buyer(1, "Q-1").await;
+    assert!(matches!(buyer_recv(&mut first).await, BuyerServerFrame::Hello { .. }));
+    assert_eq!(buyer_recv(&mut first).await, BuyerServerFrame::Queued { position: 1 });
+    let mut second = server.buyer(1, "Q-2").await;
+    assert!(matches!(buyer_recv(&mut second).await, BuyerServerFrame::Hello { .. }));
+    assert_eq!(buyer_recv(&mut second).await, BuyerServerFrame::Queued { position: 2 });
+    send_json(&mut first, &BuyerFrame::End).await;
+    assert!(matches!(buyer_recv(&mut first).await, BuyerServerFrame::Ended { .. }));
+    assert_eq!(buyer_recv(&mut second).await, BuyerServerFrame::Queued { position: 1 });
+}
+
+#[tokio::test]
+async fn forged_tampered_and_expired_tokens_are_refused() {
+    let server = start().await;
+    let good = sign(SECRET, &claims(1, "T-9", i64::MAX / 2));
+    let forged = sign(b"not-the-shared-secret", &claims(1, "T-9", i64::MAX / 2));
+    let (payload, signature) = good.split_once('.').expect("two parts");
+    let other_payload = sign(SECRET, &claims(2, "T-9", i64::MAX / 2));
+    let tampered = format!("{}.{signature}", other_payload.split_once('.').expect("two parts").0);
+    assert_ne!(payload, tampered.split_once('.').expect("two parts").0);
+    let expired = sign(SECRET, &claims(1, "T-9", 1_000));
+    for (token, reason) in [
+        (forged.as_str(), "签名无效"),
+        (tampered.as_str(), "签名无效"),
+        (expired.as_str(), "已过期"),
+        ("", "缺少买家身份令牌"),
+    ] {
+        let mut ws = server.buyer_with_token(token).await;
+        let BuyerServerFrame::Error { message, .. } = buyer_recv(&mut ws).await else { panic!("refused: {token}") };
+        assert!(message.contains(reason), "{message} should say {reason}");
+        assert_eq!(next_text(&mut ws).await, None, "the socket closes");
+    }
+    // The untouched token is accepted.
+    let mut ws = server.buyer_with_token(&good).await;
+    assert!(matches!(buyer_recv(&mut ws).await, BuyerServerFrame::Hello { .. }));
+}
+
+#[tokio::test]
+async fn an_agent_of_another_supplier_cannot_touch_the_conversation() {
+    let server = start().await;
+    let (mut agent, session) = serving_agent(&server, "kf101").await;
+    let supplier_id = session.supplier_id;
+    let (_buyer, cid) = buyer_enters(&server, &mut agent, supplier_id, "T-3").await;
+
+    let (mut intruder, other) = server.agent("kf201").await;
+    let other_supplier = other.supplier_id;
+    assert_ne!(other_supplier, supplier_id);
+    let AgentServerFrame::Hello { conversations, .. } = agent_recv(&mut intruder).await else { panic!() };
+    assert!(conversations.is_empty());
+    send_json(&mut intruder, &AgentFrame::Open { conversation_id: cid, after_seq: 0 }).await;
+    assert!(matches!(agent_recv(&mut intruder).await, AgentServerFrame::Error { client_msg_id: None, .. }));
+    send_json(
+        &mut intruder,
+        &AgentFrame::Send { conversation_id: cid, client_msg_id: "x-1".into(), body: "hi".into(), font_size: 14 },
+    )
+    .await;
+    let AgentServerFrame::Error { client_msg_id, .. } = agent_recv(&mut intruder).await else { panic!() };
+    assert_eq!(client_msg_id.as_deref(), Some("x-1"));
+    send_json(&mut intruder, &AgentFrame::End { conversation_id: cid }).await;
+    assert!(matches!(agent_recv(&mut intruder).await, AgentServerFrame::Error { .. }));
+    assert!(server.stored_messages(cid).await.is_empty(), "nothing stored");
+    quiet(&mut agent).await;
+
+    // Another agent of the same supplier may not either.
+    let (mut colleague, _) = server.agent("kf102").await;
+    assert!(matches!(agent_recv(&mut colleague).await, AgentServerFrame::Hello { .. }));
+    send_json(
+        &mut colleague,
+        &AgentFrame::Send { conversation_id: cid, client_msg_id: "c-1".into(), body: "hi".into(), font_size: 14 },
+    )
+    .await;
+    assert_eq!(
+        agent_recv(&mut colleague).await,
+        AgentServerFrame::Error { message: "没有权限执行此操作".into(), client_msg_id: Some("c-1".into()) }
+    );
+    assert!(server.stored_messages(cid).await.is_empty());
+}
+
+#[tokio::test]
+async fn bad_frames_get_an_error_and_the_socket_stays_open() {
+    let server = start().await;
+    let (mut agent, _) = server.agent("kf101").await;
+    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Hello { .. }));
+    for bad in [r#"{"type":"fly"}"#, r#"{"type":"set_serving","serving":true,"extra":1}"#, "not json"] {
+        agent.send(Message::Text(bad.into())).await.expect("send");
+        assert_eq!(
+            agent_recv(&mut agent).await,
+            AgentServerFrame::Error { message: UNKNOWN_FRAME.into(), client_msg_id: None }
+        );
+    }
+    let big = format!(r#"{{"type":"send","conversation_id":1,"client_msg_id":"x","body":"{}","font_size":14}}"#, "a".repeat(14 * 1024));
+    agent.send(Message::Text(big.into())).await.expect("send");
+    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Error { message: TOO_LONG.into(), client_msg_id: None });
+    send_json(&mut agent, &AgentFrame::SetServing { serving: true }).await;
+    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Status { serving: true });
+
+    // Beyond the frame limit the socket is closed.
+    let huge = "a".repeat(32 * 1024);
+    let _ = agent.send(Message::Text(huge.into())).await;
+    assert_eq!(next_text(&mut agent).await, None);
+}
+
+#[tokio::test]
+async fn too_many_frames_per_second_are_refused() {
+    let server = start().await;
+    let mut buyer = server.buyer(1, "R-1").await;
+    assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Hello { .. }));
+    assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Queued { .. }));
+    for i in 0..12 {
+        send_json(&mut buyer, &BuyerFrame::Send { client_msg_id: format!("r-{i}"), body: "刷屏".into(), font_size: 14 })
+            .await;
+    }
+    let mut acks = 0;
+    let mut refused = 0;
+    for _ in 0..12 {
+        match buyer_recv(&mut buyer).await {
+            BuyerServerFrame::Ack { .. } => acks += 1,
+            BuyerServerFrame::Error { message, .. } if message == TOO_FAST => refused += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(refused >= 2 && acks + refused == 12, "acks {acks}, refused {refused}");
+}
+
+#[tokio::test]
+async fn a_non_agent_or_anonymous_socket_is_refused() {
+    let server = start().await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws/agent", server.addr)).await.expect("connects");
+    assert!(matches!(
+        serde_json::from_str::<AgentServerFrame>(&next_text(&mut ws).await.expect("a frame")).expect("frame"),
+        AgentServerFrame::Error { .. }
+    ));
+    assert_eq!(next_text(&mut ws).await, None);
+}
+
+#[tokio::test]
+async fn a_kicked_agents_buyers_go_to_another_serving_agent() {
+    let server = start().await;
+    let (mut agent, session) = serving_agent(&server, "kf101").await;
+    let (mut buyer, cid) = buyer_enters(&server, &mut agent, session.supplier_id, "K-1").await;
+    let (mut other, _) = serving_agent(&server, "kf102").await;
+
+    // What the admin's 剔除登录 does: end the login and publish it on the bus.
+    server
+        .chat
+        .bus
+        .publish(session.account_id, domain::bus::AccountEvent::LoginEnded(domain::bus::LoginEndReason::Kicked));
+    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Error { .. }));
+    assert_eq!(next_text(&mut agent).await, None, "the kicked agent's socket closes");
+    let AgentServerFrame::Assigned { conversation } = agent_recv(&mut other).await else { panic!() };
+    assert_eq!(conversation.conversation_id, cid);
+    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Assigned { agent_name: "客服小李".into() });
+}
+
+#[tokio::test]
+async fn idle_conversations_end_for_both_sides() {
+    let server = start().await;
+    let (mut agent, session) = serving_agent(&server, "kf101").await;
+    let (mut buyer, cid) = buyer_enters(&server, &mut agent, session.supplier_id, "I-1").await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let ended = server::chat::end_idle_conversations(&server.chat.notifier, Duration::from_millis(1))
+        .await
+        .expect("sweep");
+    assert!(ended >= 1);
+    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ended { conversation_id: cid, reason: "timeout".into() });
+    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Ended { conversation_id: cid, reason: "timeout".into() });
+}
