@@ -16,7 +16,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::broadcast;
 
 use super::hub::SocketId;
-use super::notify::{Origin, chat_messages, summary};
+use super::notify::{Origin, chat_messages, history_since, summary};
 use super::{ChatState, FELL_BEHIND, HISTORY_CHUNK, Incoming, REVALIDATE_EVERY, RateLimit, classify, configure, send_frame};
 
 pub async fn agent_socket(ws: WebSocketUpgrade, State(chat): State<ChatState>, headers: HeaderMap) -> Response {
@@ -162,23 +162,11 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
                 domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
                 let conversation =
                     domain::chat::mark_agent_joined(db, supplier_id, conversation_id, agent_id, now_ms()).await?;
-                let mut frames = Vec::new();
-                let mut after = after_seq;
-                loop {
-                    let rows = domain::chat::messages_since(db, conversation_id, after, HISTORY_CHUNK.min(MAX_PAGE)).await?;
-                    let full = rows.len() as u64 == HISTORY_CHUNK;
-                    if let Some(last) = rows.last() {
-                        after = last.seq;
-                    }
-                    let messages = chat_messages(db, &conversation, rows).await?;
-                    let empty = messages.is_empty();
-                    if !empty || frames.is_empty() {
-                        frames.push(AgentServerFrame::Messages { conversation_id, messages });
-                    }
-                    if !full || empty {
-                        break;
-                    }
-                }
+                let chunks = history_since(db, &conversation, after_seq, HISTORY_CHUNK.min(MAX_PAGE)).await?;
+                let frames: Vec<_> = chunks
+                    .into_iter()
+                    .map(|messages| AgentServerFrame::Messages { conversation_id, messages })
+                    .collect();
                 Ok::<_, DomainError>(frames)
             }
             .await;

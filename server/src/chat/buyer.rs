@@ -13,7 +13,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 
 use super::hub::{SocketId, SupplierEvent};
-use super::notify::{Origin, chat_messages};
+use super::notify::{Origin, chat_messages, history_since};
 use super::{ChatState, FELL_BEHIND, HISTORY_CHUNK, Incoming, RateLimit, classify, configure, send_frame};
 
 #[derive(Deserialize)]
@@ -161,23 +161,11 @@ async fn handle(
         BuyerFrame::Resume { after_seq } => {
             let result = async {
                 let conversation = domain::chat::conversation_for_buyer(db, supplier_id, buyer.id, conversation_id).await?;
-                let mut frames = Vec::new();
-                let mut after = after_seq;
-                loop {
-                    let rows = domain::chat::messages_since(db, conversation_id, after, HISTORY_CHUNK).await?;
-                    let full = rows.len() as u64 == HISTORY_CHUNK;
-                    if let Some(last) = rows.last() {
-                        after = last.seq;
-                    }
-                    let messages = chat_messages(db, &conversation, rows).await?;
-                    let empty = messages.is_empty();
-                    if !empty || frames.is_empty() {
-                        frames.push(BuyerServerFrame::Messages { conversation_id, messages });
-                    }
-                    if !full || empty {
-                        break;
-                    }
-                }
+                let chunks = history_since(db, &conversation, after_seq, HISTORY_CHUNK).await?;
+                let frames: Vec<_> = chunks
+                    .into_iter()
+                    .map(|messages| BuyerServerFrame::Messages { conversation_id, messages })
+                    .collect();
                 Ok::<_, DomainError>(frames)
             }
             .await;

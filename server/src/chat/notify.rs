@@ -185,3 +185,31 @@ pub async fn chat_messages(
     }
     Ok(out)
 }
+
+/// The conversation's messages after `after_seq`, in seq order, in chunks of at most
+/// `chunk` (one frame each). Always at least one chunk, empty when nothing was missed, so the
+/// client learns that its history is complete.
+pub async fn history_since(
+    db: &DatabaseConnection,
+    conversation: &conversation::Model,
+    after_seq: i32,
+    chunk: u64,
+) -> Result<Vec<Vec<ChatMessage>>, DomainError> {
+    let mut chunks = Vec::new();
+    let mut after = after_seq;
+    loop {
+        let rows = domain::chat::messages_since(db, conversation.id, after, chunk).await?;
+        let full = rows.len() as u64 == chunk;
+        if let Some(last) = rows.last() {
+            after = last.seq;
+        }
+        let messages = chat_messages(db, conversation, rows).await?;
+        let empty = messages.is_empty();
+        if !empty || chunks.is_empty() {
+            chunks.push(messages);
+        }
+        if !full || empty {
+            return Ok(chunks);
+        }
+    }
+}
