@@ -34,6 +34,23 @@ pub enum Command {
     },
     /// Load the demo supplier, accounts, buyers and orders (idempotent).
     SeedDemo,
+    /// Sign a buyer token with KEFU_BUYER_TOKEN_SECRET, as the mall does (for testing the
+    /// widget: open /chat?token=<printed token>).
+    SignBuyerToken {
+        #[arg(long)]
+        supplier_id: i64,
+        /// 客户编号.
+        #[arg(long)]
+        buyer_id: String,
+        #[arg(long)]
+        name: String,
+        /// Budget unit (单位).
+        #[arg(long)]
+        unit: String,
+        /// Seconds until the token expires.
+        #[arg(long, default_value_t = 7200)]
+        ttl_secs: i64,
+    },
     /// End an account's live login (the operator's 剔除登录).
     KickLogin {
         #[arg(long)]

@@ -62,6 +62,22 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("演示数据已就绪");
             Ok(())
         }
+        Command::SignBuyerToken { supplier_id, buyer_id, name, unit, ttl_secs } => {
+            let claims = domain::chat::BuyerClaims {
+                v: domain::chat::buyer_token::TOKEN_VERSION,
+                supplier_id,
+                buyer_id,
+                name,
+                unit,
+                exp: domain::db::now_ms() / 1000 + ttl_secs,
+            };
+            let token = domain::chat::sign(config.buyer_token_secret.as_bytes(), &claims);
+            // Checked the way the server will check it, so a bad field fails here, not in the widget.
+            domain::chat::verify(config.buyer_token_secret.as_bytes(), &token, domain::db::now_ms() / 1000)
+                .map_err(|e| e.user_message())?;
+            println!("{token}");
+            Ok(())
+        }
         Command::KickLogin { login } => {
             let released = auth.kick_login_by_login(&login).await.map_err(|e| e.user_message())?;
             if released {
