@@ -57,7 +57,7 @@ async function widgetShot(page: Page, name: string) {
   await page.screenshot({ path: path.join(dir, `${name}.png`) });
 }
 
-test('agent and buyer chat: text both ways, emoji, 字体, 结束对话', async ({ page, browser }) => {
+test('agent and buyer chat: text both ways, typing indicator, emoji, 字体, 结束对话', async ({ page, browser }) => {
   // The other agent must not take the buyer.
   kickLogin(AGENT_XIAOLI.login);
   await loginAs(page, AGENT_XIAOTONG, '/agent');
@@ -83,6 +83,18 @@ test('agent and buyer chat: text both ways, emoji, 字体, 结束对话', async 
   await send(page, '您好，今天下午发货。');
   await expect(bubble(buyer, '您好，今天下午发货。')).toBeVisible();
   await expect(buyer.locator('.msg.theirs .msg-time').last()).toHaveText(/^\d\d:\d\d$/);
+
+  // Typing indicator both ways; it goes away when the message arrives.
+  await buyer.getByLabel('输入消息').pressSequentially('请问');
+  await expect(page.getByText('对方正在输入…')).toBeVisible();
+  await buyer.getByLabel('输入消息').press('Enter');
+  await expect(bubble(page, '请问')).toBeVisible();
+  await expect(page.getByText('对方正在输入…')).toBeHidden();
+  await page.getByLabel('输入消息').pressSequentially('稍等');
+  await expect(buyer.getByText('客服正在输入…')).toBeVisible();
+  await page.getByLabel('输入消息').press('Enter');
+  await expect(bubble(buyer, '稍等')).toBeVisible();
+  await expect(buyer.getByText('客服正在输入…')).toBeHidden();
 
   // Emoji from the palette.
   await page.getByRole('button', { name: /表情/ }).click();

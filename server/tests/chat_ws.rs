@@ -454,3 +454,27 @@ async fn idle_conversations_end_for_both_sides() {
     assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ended { conversation_id: cid, reason: "timeout".into() });
     assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Ended { conversation_id: cid, reason: "timeout".into() });
 }
+
+#[tokio::test]
+async fn typing_reaches_only_the_other_side_of_the_conversation() {
+    let server = start().await;
+    let (mut agent, session) = serving_agent(&server, "kf101").await;
+    let supplier_id = session.supplier_id;
+    let (mut buyer, cid) = buyer_enters(&server, &mut agent, supplier_id, "T-typing").await;
+
+    send_json(&mut buyer, &BuyerFrame::Typing).await;
+    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Typing { conversation_id: cid });
+    quiet(&mut buyer).await;
+
+    send_json(&mut agent, &AgentFrame::Typing { conversation_id: cid }).await;
+    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Typing);
+    quiet(&mut agent).await;
+
+    // Another supplier's agent cannot make the buyer see "typing", and nothing is stored.
+    let (mut intruder, _) = server.agent("kf201").await;
+    assert!(matches!(agent_recv(&mut intruder).await, AgentServerFrame::Hello { .. }));
+    send_json(&mut intruder, &AgentFrame::Typing { conversation_id: cid }).await;
+    assert!(matches!(agent_recv(&mut intruder).await, AgentServerFrame::Error { .. }));
+    quiet(&mut buyer).await;
+    assert!(server.stored_messages(cid).await.is_empty());
+}

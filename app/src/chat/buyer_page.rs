@@ -33,6 +33,8 @@ pub fn BuyerChatPage() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let refused = RwSignal::new(None::<String>);
     let outbox = StoredValue::new(Outbox::default());
+    // The agent is typing (a stamp, so an old timeout does not hide a newer notice).
+    let typing = RwSignal::new(None::<u32>);
 
     #[cfg(feature = "hydrate")]
     Effect::new(move |prev: Option<()>| {
@@ -84,7 +86,20 @@ pub fn BuyerChatPage() -> impl IntoView {
                     anyone_serving.set(Some(true));
                     agent_name.set(Some(name));
                 }
+                BuyerServerFrame::Typing => {
+                    let stamp = typing.get_untracked().map_or(0, |s| s.wrapping_add(1));
+                    typing.set(Some(stamp));
+                    gloo_timers::callback::Timeout::new(super::composer::TYPING_SHOWS_MS, move || {
+                        if typing.get_untracked() == Some(stamp) {
+                            typing.set(None);
+                        }
+                    })
+                    .forget();
+                }
                 BuyerServerFrame::Messages { conversation_id: cid, messages: incoming } => {
+                    if incoming.iter().any(|m| m.sender == "agent") {
+                        typing.set(None);
+                    }
                     let current = conversation_id.get_untracked();
                     if cid < current {
                         return Flow::Continue;
@@ -230,11 +245,17 @@ pub fn BuyerChatPage() -> impl IntoView {
                     </div>
                 }
             >
+                {move || typing.get().map(|_| view! { <p class="typing-note">"客服正在输入…"</p> })}
                 {move || error.get().map(|e| view! { <p class="form-error chat-error" role="alert">{e}</p> })}
                 <Composer
                     disabled=Signal::derive(move || refused.get().is_some())
                     on_send=send
                     placeholder="请输入您要咨询的问题"
+                    on_typing=Callback::new(move |()| {
+                        if !ended.get_untracked() {
+                            outbox.with_value(|o| o.send(&BuyerFrame::Typing));
+                        }
+                    })
                 />
             </Show>
         </div>

@@ -15,6 +15,11 @@ pub const EMOJI: [&str; 40] = [
     "❓", "💰", "📦", "🚚", "📞", "☕", "🍚", "🌾",
 ];
 
+/// How often "is typing" is told to the other side while the user types.
+pub const TYPING_EVERY_MS: i64 = 2_000;
+/// How long "对方正在输入…" shows after the last typing notice.
+pub const TYPING_SHOWS_MS: u32 = 4_000;
+
 /// The composer: text (Enter sends, Shift+Enter new line), 表情, 字体 and 发送. `on_send` gets
 /// the trimmed text and the chosen font size.
 #[component]
@@ -22,7 +27,11 @@ pub fn Composer(
     #[prop(into)] disabled: Signal<bool>,
     #[prop(into)] on_send: Callback<(String, i16)>,
     #[prop(into, optional)] placeholder: String,
+    /// Called while the user types, at most once every [`TYPING_EVERY_MS`].
+    #[prop(into, optional)]
+    on_typing: Option<Callback<()>>,
 ) -> impl IntoView {
+    let last_typing = StoredValue::new(0i64);
     let hydrated = use_hydrated();
     let text = NodeRef::<leptos::html::Textarea>::new();
     let font_size = RwSignal::new(DEFAULT_FONT_SIZE);
@@ -46,6 +55,8 @@ pub fn Composer(
         }
         too_long.set(false);
         on_send.run((body, font_size.get_untracked()));
+        // The next keystroke announces typing again at once.
+        last_typing.set_value(0);
         el.set_value("");
         palette.set(false);
         let _ = el.focus();
@@ -152,6 +163,15 @@ pub fn Composer(
                 node_ref=text
                 disabled=move || disabled.get()
                 style=move || format!("font-size: {}px", font_size.get())
+                on:input=move |_| {
+                    let now = crate::chat::socket::now_ms();
+                    if let Some(cb) = on_typing
+                        && now - last_typing.get_value() >= TYPING_EVERY_MS
+                    {
+                        last_typing.set_value(now);
+                        cb.run(());
+                    }
+                }
                 on:keydown=move |ev| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                         ev.prevent_default();

@@ -10,6 +10,6 @@ pub mod protocol;
 pub mod socket;
 
 pub use buyer_page::BuyerChatPage;
-pub use composer::{Composer, DEFAULT_FONT_SIZE, EMOJI, FONT_SIZES};
+pub use composer::{Composer, DEFAULT_FONT_SIZE, EMOJI, FONT_SIZES, TYPING_SHOWS_MS};
 pub use demo_page::{DemoBuyer, DemoPage, demo_buyers};
 pub use message_list::{MessageList, Pending, acked, merge_messages};

@@ -55,6 +55,8 @@ pub enum AgentFrame {
     Send { conversation_id: i64, client_msg_id: String, body: String, font_size: i16 },
     /// 结束对话.
     End { conversation_id: i64 },
+    /// The agent is typing in this conversation (sent at most every couple of seconds).
+    Typing { conversation_id: i64 },
 }
 
 /// Server → agent.
@@ -71,6 +73,8 @@ pub enum AgentServerFrame {
     /// The message with this client id is stored (sent after the commit).
     Ack { client_msg_id: String, seq: i32 },
     Ended { conversation_id: i64, reason: String },
+    /// The buyer of this conversation is typing.
+    Typing { conversation_id: i64 },
     /// A refused frame, in Chinese; `client_msg_id` when it was a message.
     Error { message: String, client_msg_id: Option<String> },
 }
@@ -86,6 +90,8 @@ pub enum BuyerFrame {
     End,
     /// Starts a new conversation after the last one ended.
     Restart,
+    /// The buyer is typing (sent at most every couple of seconds).
+    Typing,
 }
 
 /// Server → buyer.
@@ -100,5 +106,7 @@ pub enum BuyerServerFrame {
     Messages { conversation_id: i64, messages: Vec<ChatMessage> },
     Ack { client_msg_id: String, seq: i32 },
     Ended { conversation_id: i64, reason: String },
+    /// The agent is typing.
+    Typing,
     Error { message: String, client_msg_id: Option<String> },
 }

@@ -54,6 +54,9 @@ pub fn AgentPage() -> impl IntoView {
     let confirm_end = RwSignal::new(false);
     let now = RwSignal::new(now_ms());
     let outbox = StoredValue::new(Outbox::default());
+    // The conversation whose buyer is typing, with a stamp so an old timeout does not hide a
+    // newer notice.
+    let typing = RwSignal::new(None::<(i64, u32)>);
 
     #[cfg(feature = "hydrate")]
     Effect::new(move |prev: Option<()>| {
@@ -125,6 +128,11 @@ pub fn AgentPage() -> impl IntoView {
                     }
                 }
                 AgentServerFrame::Messages { conversation_id, messages } => {
+                    if messages.iter().any(|m| m.sender == "buyer")
+                        && typing.get_untracked().is_some_and(|(c, _)| c == conversation_id)
+                    {
+                        typing.set(None);
+                    }
                     let ids: Vec<String> = messages.iter().map(|m| m.client_msg_id.clone()).collect();
                     pending.update(|p| p.retain(|p| !ids.contains(&p.client_msg_id)));
                     let is_open = selected.get_untracked() == Some(conversation_id);
@@ -172,6 +180,16 @@ pub fn AgentPage() -> impl IntoView {
                         }
                     });
                     pending.update(|p| p.retain(|p| p.conversation_id != conversation_id));
+                }
+                AgentServerFrame::Typing { conversation_id } => {
+                    let stamp = typing.get_untracked().map_or(0, |(_, s)| s.wrapping_add(1));
+                    typing.set(Some((conversation_id, stamp)));
+                    gloo_timers::callback::Timeout::new(crate::chat::TYPING_SHOWS_MS, move || {
+                        if typing.get_untracked() == Some((conversation_id, stamp)) {
+                            typing.set(None);
+                        }
+                    })
+                    .forget();
                 }
                 AgentServerFrame::Error { message, client_msg_id } => {
                     if let Some(id) = client_msg_id {
@@ -373,11 +391,27 @@ pub fn AgentPage() -> impl IntoView {
                         }}
                         <Show when=move || current.with(Option::is_some)>
                             <MessageList messages=messages pending=current_pending mine="agent" />
+                            {move || {
+                                let cid = selected.get();
+                                typing
+                                    .get()
+                                    .filter(|(c, _)| Some(*c) == cid)
+                                    .map(|_| view! { <p class="typing-note">"对方正在输入…"</p> })
+                            }}
                             {move || error.get().map(|e| view! { <p class="form-error chat-error" role="alert">{e}</p> })}
                             {move || current_ended.get().then(|| view! {
                                 <p class="ended-note">"本次对话已结束"</p>
                             })}
-                            <Composer disabled=current_ended on_send=send placeholder="输入回复内容" />
+                            <Composer
+                                disabled=current_ended
+                                on_send=send
+                                placeholder="输入回复内容"
+                                on_typing=Callback::new(move |()| {
+                                    if let Some(conversation_id) = selected.get_untracked() {
+                                        outbox.with_value(|o| o.send(&AgentFrame::Typing { conversation_id }));
+                                    }
+                                })
+                            />
                         </Show>
                     </section>
                     <section class="panel orders">

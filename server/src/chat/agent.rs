@@ -201,6 +201,16 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
                 Err(err) => vec![error(&err, Some(client_msg_id))],
             }
         }
+        AgentFrame::Typing { conversation_id } => {
+            match domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await {
+                Ok(conversation) if conversation.ended_at.is_none() => {
+                    chat.notifier.typing(&conversation, true);
+                    Vec::new()
+                }
+                Ok(_) => Vec::new(),
+                Err(err) => vec![error(&err, None)],
+            }
+        }
         AgentFrame::End { conversation_id } => {
             let result = async {
                 domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;

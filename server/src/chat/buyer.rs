@@ -224,6 +224,16 @@ async fn handle(
                 Err(err) => vec![error(&err, None)],
             }
         }
+        BuyerFrame::Typing => {
+            match domain::chat::conversation_for_buyer(db, supplier_id, buyer.id, conversation_id).await {
+                Ok(conversation) if conversation.ended_at.is_none() => {
+                    chat.notifier.typing(&conversation, false);
+                    Vec::new()
+                }
+                Ok(_) => Vec::new(),
+                Err(err) => vec![error(&err, None)],
+            }
+        }
         BuyerFrame::Restart => match enter(chat, buyer).await {
             Ok((conversation, frames)) => {
                 *current = conversation.id;

@@ -59,6 +59,19 @@ impl ChatNotifier {
         }
     }
 
+    /// Someone is typing: the other side of the conversation is told (nothing is stored).
+    pub fn typing(&self, conversation: &conversation::Model, by_agent: bool) {
+        if by_agent {
+            self.hub.to_buyer(conversation.supplier_id, conversation.buyer_id, Delivery::all(BuyerServerFrame::Typing));
+        } else if let Some(agent_id) = conversation.agent_id {
+            self.hub.to_agent(
+                conversation.supplier_id,
+                agent_id,
+                Delivery::all(AgentServerFrame::Typing { conversation_id: conversation.id }),
+            );
+        }
+    }
+
     /// The conversation was given to `agent_id`: the agent gets its summary, the buyer the
     /// agent's name.
     pub async fn assigned(&self, supplier_id: i64, conversation_id: i64, agent_id: i64) -> Result<(), DomainError> {
