@@ -94,6 +94,9 @@ pub struct Config {
     /// for local development only (a warning is logged when serving with it).
     #[arg(long, env = "KEFU_BUYER_TOKEN_SECRET", default_value = DEV_BUYER_TOKEN_SECRET, global = true, hide_env_values = true)]
     pub buyer_token_secret: String,
+    /// Folder where chat pictures are stored (created when missing).
+    #[arg(long, env = "KEFU_UPLOAD_DIR", default_value = "data/uploads", global = true)]
+    pub upload_dir: std::path::PathBuf,
     /// A chat conversation with no message for this many seconds ends (超时结束).
     #[arg(long, env = "KEFU_CONVERSATION_IDLE_TIMEOUT_SECS", default_value_t = 1800, global = true)]
     pub conversation_idle_timeout_secs: u64,
@@ -155,5 +158,6 @@ mod tests {
         assert_eq!(default_of("demo_data"), "false", "demo data must be opt-in");
         assert_eq!(default_of("login_idle_timeout_secs"), "600");
         assert_eq!(default_of("conversation_idle_timeout_secs"), "1800");
+        assert_eq!(default_of("upload_dir"), crate::chat::DEFAULT_UPLOAD_DIR);
     }
 }

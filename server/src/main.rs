@@ -113,7 +113,8 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
         auth.clone(),
         std::sync::Arc::new(domain::bus::InProcessBus::default()),
         buyer_token_secret.clone(),
-    );
+    )
+    .with_upload_dir(&config.upload_dir);
     let state = AppState {
         leptos_options: leptos_options.clone(),
         auth: auth.clone(),
@@ -145,7 +146,6 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
     let app = Router::new()
         .route(app::realtime::ACCOUNT_CHANNEL_PATH, axum::routing::get(ws::account_channel))
         .route("/admin/sessions/export", axum::routing::get(export::export_sessions))
-        .merge(chat::routes(chat_state))
         .leptos_routes(&state, routes, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
@@ -153,6 +153,8 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        // After the body limit: the picture upload reads up to its own, larger cap.
+        .merge(chat::routes(chat_state))
         .layer(SetResponseHeaderLayer::if_not_present(
             axum::http::header::X_CONTENT_TYPE_OPTIONS,
             axum::http::HeaderValue::from_static("nosniff"),

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::chat::protocol::{AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatMessage};
+use app::chat::protocol::{AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION, ChatMessage};
 use domain::auth::{Auth, AuthConfig, Session};
 use domain::chat::{BuyerClaims, sign};
 use domain::password::PasswordHasher;
@@ -124,7 +124,7 @@ async fn quiet(ws: &mut Ws) {
 
 async fn serving_agent(server: &Server, login: &str) -> (Ws, Session) {
     let (mut agent, session) = server.agent(login).await;
-    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Hello { version: 1, serving: false, .. }));
+    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Hello { version: CHAT_PROTOCOL_VERSION, serving: false, .. }));
     send_json(&mut agent, &AgentFrame::SetServing { serving: true }).await;
     assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Status { serving: true });
     (agent, session)

@@ -41,6 +41,7 @@ pub fn acked(p: &Pending, seq: i32, sender: &str, sender_name: &str) -> ChatMess
         font_size: p.font_size,
         client_msg_id: p.client_msg_id.clone(),
         created_at: p.created_at,
+        image: None,
     }
 }
 
@@ -124,6 +125,7 @@ mod tests {
             font_size: 14,
             client_msg_id: format!("c{seq}"),
             created_at: 0,
+            image: None,
         }
     }
 

@@ -6,9 +6,31 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change; sent in `Hello`.
-pub const CHAT_PROTOCOL_VERSION: u32 = 1;
+pub const CHAT_PROTOCOL_VERSION: u32 = 2;
 pub const AGENT_CHAT_PATH: &str = "/ws/agent";
 pub const BUYER_CHAT_PATH: &str = "/ws/buyer";
+/// `POST` the bytes of one picture here (`?conversation_id=…`, and `&token=…` for a buyer);
+/// the answer is an [`UploadedPicture`], whose id a `SendImage` frame then carries.
+pub const PICTURE_UPLOAD_PATH: &str = "/api/chat/pictures";
+/// Pictures are served under this prefix (a buyer adds `?token=…`).
+pub const MEDIA_PATH: &str = "/media/";
+
+/// A picture in a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatImage {
+    /// Site-relative, under [`MEDIA_PATH`].
+    pub url: String,
+    pub width: i32,
+    pub height: i32,
+}
+
+/// The answer to a picture upload.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadedPicture {
+    pub upload_id: i64,
+    pub image: ChatImage,
+}
 
 /// One stored message as both sides render it. `body` is plain text, never HTML.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,13 +42,16 @@ pub struct ChatMessage {
     /// `buyer`, `agent` or `system`.
     pub sender: String,
     pub sender_name: String,
-    /// `text` (images and order cards come later).
+    /// `text`, `image` or `order`.
     pub kind: String,
     pub body: String,
     pub font_size: i16,
     pub client_msg_id: String,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// The picture of an `image` message.
+    #[serde(default)]
+    pub image: Option<ChatImage>,
 }
 
 /// A conversation in the agent's list.
@@ -53,6 +78,8 @@ pub enum AgentFrame {
     /// after `after_seq` (0 = from the start).
     Open { conversation_id: i64, after_seq: i32 },
     Send { conversation_id: i64, client_msg_id: String, body: String, font_size: i16 },
+    /// A picture uploaded to this conversation (see [`PICTURE_UPLOAD_PATH`]).
+    SendImage { conversation_id: i64, client_msg_id: String, upload_id: i64 },
     /// 结束对话.
     End { conversation_id: i64 },
     /// The agent is typing in this conversation (sent at most every couple of seconds).
@@ -86,6 +113,8 @@ pub enum BuyerFrame {
     /// Asks for the messages of the current conversation after `after_seq` (on (re)connect).
     Resume { after_seq: i32 },
     Send { client_msg_id: String, body: String, font_size: i16 },
+    /// A picture uploaded to the current conversation (see [`PICTURE_UPLOAD_PATH`]).
+    SendImage { client_msg_id: String, upload_id: i64 },
     /// Ends the conversation from the buyer's side.
     End,
     /// Starts a new conversation after the last one ended.

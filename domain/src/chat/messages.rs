@@ -135,11 +135,12 @@ async fn store_in(
         .one(txn)
         .await?
         .ok_or(DomainError::NotFound)?;
-    // Pictures and order cards must belong to the conversation's supplier (and the order to its
-    // buyer), so nobody can show another tenant's data by id.
+    // A picture must have been uploaded to this very conversation, an order card must be an
+    // order of its supplier and buyer: nobody can show another tenant's data by id.
     if let Some(upload_id) = msg.upload_id {
         upload::Entity::find_by_id(upload_id)
             .filter(upload::Column::SupplierId.eq(conversation.supplier_id))
+            .filter(upload::Column::ConversationId.eq(conversation_id))
             .one(txn)
             .await?
             .ok_or(DomainError::NotFound)?;

@@ -15,6 +15,7 @@ pub mod agent_status;
 pub mod buyer_token;
 pub mod conversations;
 pub mod messages;
+pub mod pictures;
 pub mod routing;
 pub mod views;
 

@@ -173,33 +173,28 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
             result.unwrap_or_else(|err| vec![error(&err, None)])
         }
         AgentFrame::Send { conversation_id, client_msg_id, body, font_size } => {
-            let result = async {
-                let conversation =
-                    domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
-                let msg = NewMessage {
-                    sender: Sender::Agent(agent_id),
-                    client_msg_id: &client_msg_id,
-                    kind: message::KIND_TEXT,
-                    body: &body,
-                    font_size,
-                    upload_id: None,
-                    order_id: None,
-                };
-                let (stored, new) = domain::chat::store_message(db, conversation_id, &msg, now_ms()).await?;
-                let seq = stored.seq;
-                if new {
-                    let chat_message = chat_messages(db, &conversation, vec![stored]).await?;
-                    if let Some(m) = chat_message.into_iter().next() {
-                        chat.notifier.message_stored(&conversation, m, Origin::Agent(socket));
-                    }
-                }
-                Ok::<_, DomainError>(seq)
-            }
-            .await;
-            match result {
-                Ok(seq) => vec![AgentServerFrame::Ack { client_msg_id, seq }],
-                Err(err) => vec![error(&err, Some(client_msg_id))],
-            }
+            let msg = NewMessage {
+                sender: Sender::Agent(agent_id),
+                client_msg_id: &client_msg_id,
+                kind: message::KIND_TEXT,
+                body: &body,
+                font_size,
+                upload_id: None,
+                order_id: None,
+            };
+            send(chat, session, socket, conversation_id, &msg).await
+        }
+        AgentFrame::SendImage { conversation_id, client_msg_id, upload_id } => {
+            let msg = NewMessage {
+                sender: Sender::Agent(agent_id),
+                client_msg_id: &client_msg_id,
+                kind: message::KIND_IMAGE,
+                body: "",
+                font_size: domain::chat::FONT_SIZES[0],
+                upload_id: Some(upload_id),
+                order_id: None,
+            };
+            send(chat, session, socket, conversation_id, &msg).await
         }
         AgentFrame::Typing { conversation_id } => {
             match domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await {
@@ -232,6 +227,34 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
                 Err(err) => vec![error(&err, None)],
             }
         }
+    }
+}
+
+/// Stores one message of the agent (text, picture or order card), tells the others, and answers
+/// with the `Ack` (or the refusal, naming the client id).
+async fn send(
+    chat: &ChatState,
+    session: &Session,
+    socket: SocketId,
+    conversation_id: i64,
+    msg: &NewMessage<'_>,
+) -> Vec<AgentServerFrame> {
+    let db = &chat.db;
+    let result = async {
+        let conversation =
+            domain::chat::conversation_for_agent(db, session.supplier_id, session.account_id, conversation_id).await?;
+        let (stored, new) = domain::chat::store_message(db, conversation_id, msg, now_ms()).await?;
+        let seq = stored.seq;
+        if new && let Some(m) = chat_messages(db, &conversation, vec![stored]).await?.into_iter().next() {
+            chat.notifier.message_stored(&conversation, m, Origin::Agent(socket));
+        }
+        Ok::<_, DomainError>(seq)
+    }
+    .await;
+    let client_msg_id = msg.client_msg_id.to_owned();
+    match result {
+        Ok(seq) => vec![AgentServerFrame::Ack { client_msg_id, seq }],
+        Err(err) => vec![error(&err, Some(client_msg_id))],
     }
 }
 

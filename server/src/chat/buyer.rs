@@ -172,34 +172,28 @@ async fn handle(
             result.unwrap_or_else(|err| vec![error(&err, None)])
         }
         BuyerFrame::Send { client_msg_id, body, font_size } => {
-            let result = async {
-                let msg = NewMessage {
-                    sender: Sender::Buyer,
-                    client_msg_id: &client_msg_id,
-                    kind: message::KIND_TEXT,
-                    body: &body,
-                    font_size,
-                    upload_id: None,
-                    order_id: None,
-                };
-                domain::chat::conversation_for_buyer(db, supplier_id, buyer.id, conversation_id).await?;
-                let (stored, new) = domain::chat::store_message(db, conversation_id, &msg, now_ms()).await?;
-                let seq = stored.seq;
-                if new {
-                    // Re-read: an agent may have been assigned since this socket connected.
-                    let conversation =
-                        domain::chat::conversation_for_buyer(db, supplier_id, buyer.id, conversation_id).await?;
-                    if let Some(m) = chat_messages(db, &conversation, vec![stored]).await?.into_iter().next() {
-                        chat.notifier.message_stored(&conversation, m, Origin::Buyer(socket));
-                    }
-                }
-                Ok::<_, DomainError>(seq)
-            }
-            .await;
-            match result {
-                Ok(seq) => vec![BuyerServerFrame::Ack { client_msg_id, seq }],
-                Err(err) => vec![error(&err, Some(client_msg_id))],
-            }
+            let msg = NewMessage {
+                sender: Sender::Buyer,
+                client_msg_id: &client_msg_id,
+                kind: message::KIND_TEXT,
+                body: &body,
+                font_size,
+                upload_id: None,
+                order_id: None,
+            };
+            send(chat, buyer, socket, conversation_id, &msg).await
+        }
+        BuyerFrame::SendImage { client_msg_id, upload_id } => {
+            let msg = NewMessage {
+                sender: Sender::Buyer,
+                client_msg_id: &client_msg_id,
+                kind: message::KIND_IMAGE,
+                body: "",
+                font_size: domain::chat::FONT_SIZES[0],
+                upload_id: Some(upload_id),
+                order_id: None,
+            };
+            send(chat, buyer, socket, conversation_id, &msg).await
         }
         BuyerFrame::End => {
             let result = async {
@@ -241,5 +235,37 @@ async fn handle(
             }
             Err(err) => vec![error(&err, None)],
         },
+    }
+}
+
+/// Stores one message of the buyer (text or picture), tells the others, and answers with the
+/// `Ack` (or the refusal, naming the client id).
+async fn send(
+    chat: &ChatState,
+    buyer: &buyer::Model,
+    socket: SocketId,
+    conversation_id: i64,
+    msg: &NewMessage<'_>,
+) -> Vec<BuyerServerFrame> {
+    let db = &chat.db;
+    let (supplier_id, buyer_id) = (buyer.supplier_id, buyer.id);
+    let result = async {
+        domain::chat::conversation_for_buyer(db, supplier_id, buyer_id, conversation_id).await?;
+        let (stored, new) = domain::chat::store_message(db, conversation_id, msg, now_ms()).await?;
+        let seq = stored.seq;
+        if new {
+            // Re-read: an agent may have been assigned since this socket connected.
+            let conversation = domain::chat::conversation_for_buyer(db, supplier_id, buyer_id, conversation_id).await?;
+            if let Some(m) = chat_messages(db, &conversation, vec![stored]).await?.into_iter().next() {
+                chat.notifier.message_stored(&conversation, m, Origin::Buyer(socket));
+            }
+        }
+        Ok::<_, DomainError>(seq)
+    }
+    .await;
+    let client_msg_id = msg.client_msg_id.to_owned();
+    match result {
+        Ok(seq) => vec![BuyerServerFrame::Ack { client_msg_id, seq }],
+        Err(err) => vec![error(&err, Some(client_msg_id))],
     }
 }

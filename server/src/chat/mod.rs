@@ -7,12 +7,14 @@ pub mod agent;
 pub mod buyer;
 pub mod hub;
 pub mod notify;
+pub mod pictures;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use app::chat::protocol::{AGENT_CHAT_PATH, BUYER_CHAT_PATH};
+use app::chat::protocol::{AGENT_CHAT_PATH, BUYER_CHAT_PATH, MEDIA_PATH, PICTURE_UPLOAD_PATH};
 use axum::Router;
 use axum::extract::ws::{Message, WebSocketUpgrade};
 use domain::auth::Auth;
@@ -52,6 +54,9 @@ pub struct ChatState {
     pub bus: Arc<dyn Bus>,
     pub notifier: ChatNotifier,
     pub buyer_token_secret: Arc<[u8]>,
+    /// Where chat pictures are written (`KEFU_UPLOAD_DIR`).
+    pub upload_dir: Arc<PathBuf>,
+    picture_permits: Arc<tokio::sync::Semaphore>,
     next_socket: Arc<AtomicU64>,
 }
 
@@ -63,7 +68,22 @@ impl ChatState {
         let hub: Arc<dyn ChatHub> = Arc::new(InProcessHub::default());
         let notifier = ChatNotifier { db: db.clone(), hub };
         let bus: Arc<dyn Bus> = Arc::new(ReleasingBus { inner: bus, notifier: notifier.clone() });
-        ChatState { db, auth, bus, notifier, buyer_token_secret, next_socket: Arc::new(AtomicU64::new(1)) }
+        ChatState {
+            db,
+            auth,
+            bus,
+            notifier,
+            buyer_token_secret,
+            upload_dir: Arc::new(PathBuf::from(DEFAULT_UPLOAD_DIR)),
+            picture_permits: pictures::picture_permits(),
+            next_socket: Arc::new(AtomicU64::new(1)),
+        }
+    }
+
+    /// Chat pictures go to `dir` instead of [`DEFAULT_UPLOAD_DIR`].
+    pub fn with_upload_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.upload_dir = Arc::new(dir.into());
+        self
     }
 
     fn socket_id(&self) -> SocketId {
@@ -71,11 +91,18 @@ impl ChatState {
     }
 }
 
-/// The chat routes; merge into the app's router.
+/// Default of `KEFU_UPLOAD_DIR`.
+pub const DEFAULT_UPLOAD_DIR: &str = "data/uploads";
+
+/// The chat routes; merge into the app's router AFTER the global body limit (the picture upload
+/// has its own, larger one).
 pub fn routes<S>(chat: ChatState) -> Router<S> {
     Router::new()
         .route(AGENT_CHAT_PATH, axum::routing::get(agent::agent_socket))
         .route(BUYER_CHAT_PATH, axum::routing::get(buyer::buyer_socket))
+        // Reads its body itself, up to the picture cap, once the caller is known.
+        .route(PICTURE_UPLOAD_PATH, axum::routing::post(pictures::upload_picture))
+        .route(&format!("{MEDIA_PATH}{{name}}"), axum::routing::get(pictures::serve_picture))
         .with_state(chat)
 }
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use app::chat::protocol::{AgentServerFrame, BuyerServerFrame, ChatMessage, ConversationSummary};
+use app::chat::protocol::{AgentServerFrame, BuyerServerFrame, ChatImage, ChatMessage, ConversationSummary};
 use domain::DomainError;
 use domain::chat::views;
 use domain::entity::{conversation, message};
@@ -145,12 +145,21 @@ pub async fn summary(db: &DatabaseConnection, conversation: conversation::Model)
         buyer_name: view.buyer.name,
         buyer_unit: view.buyer.unit,
         entered_at: view.conversation.entered_at,
-        last_message: view.last_message.map(|m| m.body),
+        last_message: view.last_message.map(|m| preview(&m)),
         last_seq: view.conversation.last_seq,
     })
 }
 
-/// Stored messages as both sides render them (with the sender's name).
+/// How a message shows in the conversation list.
+fn preview(m: &message::Model) -> String {
+    match m.kind.as_str() {
+        message::KIND_IMAGE => "[图片]".to_owned(),
+        message::KIND_ORDER => "[订单]".to_owned(),
+        _ => m.body.clone(),
+    }
+}
+
+/// Stored messages as both sides render them (with the sender's name and the picture).
 pub async fn chat_messages(
     db: &DatabaseConnection,
     conversation: &conversation::Model,
@@ -158,6 +167,13 @@ pub async fn chat_messages(
 ) -> Result<Vec<ChatMessage>, DomainError> {
     let mut names: HashMap<i64, String> = HashMap::new();
     let mut buyer_name: Option<String> = None;
+    let upload_ids: Vec<i64> = rows.iter().filter_map(|r| r.upload_id).collect();
+    let images: HashMap<i64, ChatImage> = domain::chat::pictures::uploads_by_ids(db, &upload_ids)
+        .await?
+        .into_iter()
+        .filter(|u| u.supplier_id == conversation.supplier_id)
+        .map(|u| (u.id, super::pictures::image_of(&u)))
+        .collect();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let sender_name = match row.sender.as_str() {
@@ -194,6 +210,7 @@ pub async fn chat_messages(
             font_size: row.font_size,
             client_msg_id: row.client_msg_id,
             created_at: row.created_at,
+            image: row.upload_id.and_then(|id| images.get(&id).cloned()),
         });
     }
     Ok(out)
