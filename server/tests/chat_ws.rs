@@ -18,6 +18,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 const SECRET: &[u8] = b"test-secret-shared-with-the-mall";
+const PRESENCE_GRACE: Duration = Duration::from_millis(400);
 
 struct Server {
     addr: std::net::SocketAddr,
@@ -34,7 +35,8 @@ async fn start() -> Server {
     let hasher = PasswordHasher::new(2);
     domain::demo::seed(&db, &hasher).await.expect("seed");
     let auth = Auth::new(db, hasher, AuthConfig::default());
-    let chat = ChatState::new(auth.clone(), Arc::new(domain::bus::InProcessBus::default()), SECRET.into());
+    let chat = ChatState::new(auth.clone(), Arc::new(domain::bus::InProcessBus::default()), SECRET.into())
+        .with_presence_grace(PRESENCE_GRACE);
     let router: axum::Router = server::chat::routes(chat.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -166,7 +168,7 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
     assert_eq!(messages[0].sender_name, "采购人T-1");
 
     send_json(&mut agent, &AgentFrame::Open { conversation_id: cid, after_seq: 0 }).await;
-    let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else { panic!() };
+    let AgentServerFrame::Older { messages, has_more: false, .. } = agent_recv(&mut agent).await else { panic!() };
     assert_eq!(messages.len(), 1);
 
     send_json(
@@ -280,8 +282,48 @@ async fn waiting_buyers_are_queued_then_assigned_when_an_agent_serves() {
     assert_eq!(buyer_recv(&mut second).await, BuyerServerFrame::Assigned { agent_name: "客服小童".into() });
 
     send_json(&mut agent, &AgentFrame::Open { conversation_id: first_cid, after_seq: 0 }).await;
-    let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else { panic!() };
+    let AgentServerFrame::Older { messages, has_more: false, .. } = agent_recv(&mut agent).await else { panic!() };
     assert_eq!(bodies(&messages), vec![(1, "buyer", "有人吗")]);
+}
+
+#[tokio::test]
+async fn a_long_history_opens_at_its_newest_page_and_pages_back_to_the_start() {
+    let server = start().await;
+    let (mut agent, session) = serving_agent(&server, "kf101").await;
+    let (_buyer, cid) = buyer_enters(&server, &mut agent, session.supplier_id, "H-1").await;
+    let now = domain::db::now_ms();
+    for i in 1..=70 {
+        let (id, body) = (format!("h-{i}"), format!("第 {i} 条"));
+        let msg = domain::chat::NewMessage::text(domain::chat::Sender::Buyer, &id, &body);
+        domain::chat::store_message(&server.auth.db, cid, &msg, now).await.expect("stored");
+    }
+    let seqs = |messages: &[ChatMessage]| messages.iter().map(|m| m.seq).collect::<Vec<_>>();
+
+    send_json(&mut agent, &AgentFrame::Open { conversation_id: cid, after_seq: 0 }).await;
+    let AgentServerFrame::Older { conversation_id, messages, has_more } = agent_recv(&mut agent).await else {
+        panic!("the newest page")
+    };
+    assert_eq!((conversation_id, has_more), (cid, true));
+    assert_eq!(seqs(&messages), (41..=70).collect::<Vec<_>>());
+    assert_eq!(messages[29].body, "第 70 条");
+
+    send_json(&mut agent, &AgentFrame::Older { conversation_id: cid, before_seq: 41 }).await;
+    let AgentServerFrame::Older { messages, has_more: true, .. } = agent_recv(&mut agent).await else { panic!() };
+    assert_eq!(seqs(&messages), (11..=40).collect::<Vec<_>>());
+    send_json(&mut agent, &AgentFrame::Older { conversation_id: cid, before_seq: 11 }).await;
+    let AgentServerFrame::Older { messages, has_more: false, .. } = agent_recv(&mut agent).await else { panic!() };
+    assert_eq!(seqs(&messages), (1..=10).collect::<Vec<_>>());
+
+    // A reconnect that already has seq 70 gets nothing more; one that has 65 gets 66..70.
+    send_json(&mut agent, &AgentFrame::Open { conversation_id: cid, after_seq: 65 }).await;
+    let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else { panic!() };
+    assert_eq!(seqs(&messages), vec![66, 67, 68, 69, 70]);
+
+    // Another agent cannot page through it.
+    let (mut other, _) = server.agent("kf102").await;
+    let _hello = agent_recv(&mut other).await;
+    send_json(&mut other, &AgentFrame::Older { conversation_id: cid, before_seq: 41 }).await;
+    assert!(matches!(agent_recv(&mut other).await, AgentServerFrame::Error { .. }));
 }
 
 #[tokio::test]
@@ -477,4 +519,41 @@ async fn typing_reaches_only_the_other_side_of_the_conversation() {
     assert!(matches!(agent_recv(&mut intruder).await, AgentServerFrame::Error { .. }));
     quiet(&mut buyer).await;
     assert!(server.stored_messages(cid).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_agent_whose_workbench_closed_gets_no_new_buyers_but_a_reload_changes_nothing() {
+    let server = start().await;
+    let (token, session) = server
+        .auth
+        .login("kf101", domain::demo::AGENT_PASSWORD, "127.0.0.1", "test")
+        .await
+        .expect("agent logs in");
+    let supplier_id = session.supplier_id;
+    let serving = || domain::chat::views::is_serving(&server.auth.db, supplier_id, session.account_id);
+    let connect = || async {
+        let mut req = format!("ws://{}/ws/agent", server.addr).into_client_request().expect("request");
+        req.headers_mut().insert("cookie", format!("kefu_session={token}").parse().expect("header"));
+        tokio_tungstenite::connect_async(req).await.expect("agent connects").0
+    };
+    let mut agent = connect().await;
+    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Hello { serving: false, .. }));
+    send_json(&mut agent, &AgentFrame::SetServing { serving: true }).await;
+    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Status { serving: true });
+
+    // A reload: the socket closes and a new one opens within the grace period.
+    drop(agent);
+    let mut agent = connect().await;
+    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Hello { serving: true, .. }));
+    tokio::time::sleep(PRESENCE_GRACE * 2).await;
+    assert!(serving().await.expect("status"), "a reload keeps 服务中");
+    let (_buyer, _cid) = buyer_enters(&server, &mut agent, supplier_id, "R-1").await;
+
+    // The browser closes for good: after the grace period the agent is 示忙, new buyers queue.
+    drop(agent);
+    tokio::time::sleep(PRESENCE_GRACE * 2).await;
+    assert!(!serving().await.expect("status"), "nobody at the workbench: 示忙");
+    let mut buyer = server.buyer(supplier_id, "R-2").await;
+    assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Hello { anyone_serving: false, .. }));
+    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Queued { position: 1 });
 }

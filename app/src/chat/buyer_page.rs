@@ -18,8 +18,9 @@ use crate::use_hydrated;
 pub fn BuyerChatPage() -> impl IntoView {
     let hydrated = use_hydrated();
     let query = use_query_map();
-    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
     let token = query.with_untracked(|q| q.get("token").unwrap_or_default());
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    let socket_token = token.clone();
 
     let conn = RwSignal::new(ConnState::Connecting);
     let supplier_name = RwSignal::new(String::new());
@@ -41,14 +42,14 @@ pub fn BuyerChatPage() -> impl IntoView {
         if prev.is_some() {
             return;
         }
-        if token.trim().is_empty() {
+        if socket_token.trim().is_empty() {
             refused.set(Some("缺少买家身份令牌，请从商城重新进入在线客服".into()));
             conn.set(ConnState::Stopped);
             return;
         }
         let path = format!(
             "{BUYER_CHAT_PATH}?token={}",
-            percent_encoding::utf8_percent_encode(&token, percent_encoding::NON_ALPHANUMERIC)
+            percent_encoding::utf8_percent_encode(&socket_token, percent_encoding::NON_ALPHANUMERIC)
         );
         let mut greeted = false;
         let handle = move |text: &str| -> super::socket::Flow {
@@ -70,11 +71,15 @@ pub fn BuyerChatPage() -> impl IntoView {
                     let out = outbox.get_value();
                     out.send(&BuyerFrame::Resume { after_seq });
                     for p in pending.get_untracked() {
-                        out.send(&BuyerFrame::Send {
-                            client_msg_id: p.client_msg_id,
-                            body: p.body,
-                            font_size: p.font_size,
-                        });
+                        match p.upload_id {
+                            Some(upload_id) => out.send(&BuyerFrame::SendImage { client_msg_id: p.client_msg_id, upload_id }),
+                            None if p.image.is_some() => {} // still uploading; sent when done
+                            None => out.send(&BuyerFrame::Send {
+                                client_msg_id: p.client_msg_id,
+                                body: p.body,
+                                font_size: p.font_size,
+                            }),
+                        }
                     }
                     return Flow::Greeted;
                 }
@@ -159,16 +164,28 @@ pub fn BuyerChatPage() -> impl IntoView {
         let client_msg_id = new_client_msg_id();
         error.set(None);
         pending.update(|p| {
-            p.push(Pending {
-                conversation_id: conversation_id.get_untracked(),
-                client_msg_id: client_msg_id.clone(),
-                body: body.clone(),
-                font_size,
-                created_at: now_ms(),
-            })
+            p.push(Pending::text(conversation_id.get_untracked(), client_msg_id.clone(), body.clone(), font_size, now_ms()))
         });
         outbox.with_value(|o| o.send(&BuyerFrame::Send { client_msg_id, body, font_size }));
     };
+    let picture_token = token.clone();
+    let send_picture = Callback::new(move |file: web_sys::File| {
+        error.set(None);
+        super::upload::send_picture(
+            file,
+            conversation_id.get_untracked(),
+            Some(picture_token.clone()),
+            pending,
+            error,
+            move |p| {
+                if let Some(upload_id) = p.upload_id {
+                    let frame = BuyerFrame::SendImage { client_msg_id: p.client_msg_id.clone(), upload_id };
+                    outbox.with_value(|o| o.send(&frame));
+                }
+            },
+        );
+    });
+    let list_token = token.clone();
     let restart = move |_| {
         error.set(None);
         ended.set(false);
@@ -228,7 +245,7 @@ pub fn BuyerChatPage() -> impl IntoView {
                     {format!("正在排队，您前面还有 {} 位", n.saturating_sub(1))}
                 </div>
             })}
-            <MessageList messages=messages.into() pending=pending.into() mine="buyer" />
+            <MessageList messages=messages.into() pending=pending.into() mine="buyer" token=list_token />
             <Show
                 when=move || !ended.get()
                 fallback=move || view! {
@@ -251,6 +268,7 @@ pub fn BuyerChatPage() -> impl IntoView {
                     disabled=Signal::derive(move || refused.get().is_some())
                     on_send=send
                     placeholder="请输入您要咨询的问题"
+                    on_picture=send_picture
                     on_typing=Callback::new(move |()| {
                         if !ended.get_untracked() {
                             outbox.with_value(|o| o.send(&BuyerFrame::Typing));

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use super::upload::PICTURE_ACCEPT;
 use crate::use_hydrated;
 
 /// 字体: the sizes (px) a message can be sent in; 14 is the default (domain `FONT_SIZES`).
@@ -20,8 +21,9 @@ pub const TYPING_EVERY_MS: i64 = 2_000;
 /// How long "对方正在输入…" shows after the last typing notice.
 pub const TYPING_SHOWS_MS: u32 = 4_000;
 
-/// The composer: text (Enter sends, Shift+Enter new line), 表情, 字体 and 发送. `on_send` gets
-/// the trimmed text and the chosen font size.
+/// The composer: text (Enter sends, Shift+Enter new line), 表情, 字体, 上传图片 and 发送.
+/// `on_send` gets the trimmed text and the chosen font size; `on_picture` (which also shows the
+/// 上传图片 button) gets a chosen picture after its preview was confirmed.
 #[component]
 pub fn Composer(
     #[prop(into)] disabled: Signal<bool>,
@@ -30,7 +32,44 @@ pub fn Composer(
     /// Called while the user types, at most once every [`TYPING_EVERY_MS`].
     #[prop(into, optional)]
     on_typing: Option<Callback<()>>,
+    #[prop(into, optional)] on_picture: Option<Callback<web_sys::File>>,
 ) -> impl IntoView {
+    let file_input = NodeRef::<leptos::html::Input>::new();
+    // The chosen picture's local preview, until it is sent or dropped.
+    let preview = RwSignal::new(None::<String>);
+    let picture_error = RwSignal::new(None::<String>);
+    let drop_picture = move || {
+        if let Some(url) = preview.get_untracked() {
+            super::upload::release_preview(&url);
+        }
+        preview.set(None);
+        if let Some(input) = file_input.get_untracked() {
+            input.set_value("");
+        }
+    };
+    let chosen = move || -> Option<web_sys::File> { file_input.get_untracked()?.files()?.get(0) };
+    let on_chosen = move || {
+        picture_error.set(None);
+        let Some(file) = chosen() else { return };
+        if let Err(reason) = super::upload::check_picture(file.size() as u64, &file.type_()) {
+            picture_error.set(Some(reason));
+            drop_picture();
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        {
+            if let Some(old) = preview.get_untracked() {
+                super::upload::release_preview(&old);
+            }
+            preview.set(super::upload::local_preview(&file));
+        }
+    };
+    let send_picture = move || {
+        if let (Some(cb), Some(file)) = (on_picture, chosen()) {
+            cb.run(file);
+        }
+        drop_picture();
+    };
     let last_typing = StoredValue::new(0i64);
     let hydrated = use_hydrated();
     let text = NodeRef::<leptos::html::Textarea>::new();
@@ -108,6 +147,31 @@ pub fn Composer(
                     "A 字体"
                     <span class="tool-value">{move || format!("{}px", font_size.get())}</span>
                 </button>
+                {on_picture.is_some().then(|| view! {
+                    <button
+                        type="button"
+                        class="tool-btn"
+                        disabled=off
+                        on:click=move |_| {
+                            palette.set(false);
+                            font_menu.set(false);
+                            if let Some(input) = file_input.get_untracked() {
+                                input.click();
+                            }
+                        }
+                    >
+                        "🖼 上传图片"
+                    </button>
+                    <input
+                        type="file"
+                        class="visually-hidden"
+                        accept=PICTURE_ACCEPT
+                        aria-label="选择图片"
+                        data-testid="picture-input"
+                        node_ref=file_input
+                        on:change=move |_| on_chosen()
+                    />
+                })}
                 <Show when=move || palette.get()>
                     <div class="emoji-palette" role="listbox" aria-label="表情">
                         {EMOJI
@@ -154,6 +218,18 @@ pub fn Composer(
                     </div>
                 </Show>
             </div>
+            {move || picture_error.get().map(|e| view! { <p class="form-error inline" role="alert">{e}</p> })}
+            {move || preview.get().map(|src| view! {
+                <div class="picture-preview" role="group" aria-label="图片预览">
+                    <img src=src alt="待发送的图片" />
+                    <div class="picture-preview-actions">
+                        <button type="button" class="btn" on:click=move |_| drop_picture()>"取消"</button>
+                        <button type="button" class="btn primary" disabled=off on:click=move |_| send_picture()>
+                            "发送图片"
+                        </button>
+                    </div>
+                </div>
+            })}
             <textarea
                 class="composer-input"
                 aria-label="输入消息"

@@ -1,7 +1,8 @@
 use leptos::prelude::*;
 
-use super::protocol::ChatMessage;
+use super::protocol::{ChatImage, ChatMessage};
 use super::socket::hhmm;
+use super::upload::picture_src;
 
 /// A message sent from this page that the server has not acknowledged yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -11,6 +12,39 @@ pub struct Pending {
     pub body: String,
     pub font_size: i16,
     pub created_at: i64,
+    /// A picture: the local preview while uploading, then the stored picture.
+    pub image: Option<ChatImage>,
+    /// Set once the picture is uploaded; only then is the message sent (and re-sent).
+    pub upload_id: Option<i64>,
+}
+
+impl Pending {
+    /// A text message.
+    pub fn text(conversation_id: i64, client_msg_id: String, body: String, font_size: i16, created_at: i64) -> Self {
+        Pending { conversation_id, client_msg_id, body, font_size, created_at, image: None, upload_id: None }
+    }
+
+    /// A picture still uploading, shown from its local preview.
+    pub fn picture(conversation_id: i64, client_msg_id: String, preview: String, created_at: i64) -> Self {
+        Pending {
+            conversation_id,
+            client_msg_id,
+            body: String::new(),
+            font_size: super::DEFAULT_FONT_SIZE,
+            created_at,
+            image: Some(ChatImage { url: preview, width: 0, height: 0 }),
+            upload_id: None,
+        }
+    }
+}
+
+/// How a message reads in the conversation list.
+pub fn preview_text(m: &ChatMessage) -> String {
+    match m.kind.as_str() {
+        "image" => "[图片]".to_owned(),
+        "order" => "[订单]".to_owned(),
+        _ => m.body.clone(),
+    }
 }
 
 /// Adds messages in seq order, replacing one already there with the same seq (so a reconnect or
@@ -36,36 +70,72 @@ pub fn acked(p: &Pending, seq: i32, sender: &str, sender_name: &str) -> ChatMess
         seq,
         sender: sender.into(),
         sender_name: sender_name.into(),
-        kind: "text".into(),
+        kind: if p.image.is_some() { "image" } else { "text" }.into(),
         body: p.body.clone(),
         font_size: p.font_size,
         client_msg_id: p.client_msg_id.clone(),
         created_at: p.created_at,
-        image: None,
+        image: p.image.clone(),
+    }
+}
+
+/// A picture in a message: a thumbnail that opens large on click.
+#[component]
+fn Picture(image: ChatImage, token: Option<String>, #[prop(into)] on_open: Callback<String>) -> impl IntoView {
+    let src = picture_src(&image.url, token.as_deref());
+    let open_src = src.clone();
+    // Reserve the thumbnail's box (at most 220 × 220) so the list does not jump when it loads.
+    let (w, h) = (image.width.max(1) as f64, image.height.max(1) as f64);
+    let scale = (220.0 / w).min(220.0 / h).min(1.0);
+    let style = if image.width > 0 {
+        format!("width: {}px; height: {}px", (w * scale).round(), (h * scale).round())
+    } else {
+        String::new()
+    };
+    view! {
+        <button type="button" class="msg-picture" aria-label="查看大图" on:click=move |_| on_open.run(open_src.clone())>
+            <img src=src alt="图片" style=style loading="lazy" />
+        </button>
     }
 }
 
 /// The messages of one conversation; `mine` is the sender this page speaks as (`agent` or
-/// `buyer`). Text is always rendered as text.
+/// `buyer`). Text is always rendered as text. A buyer's page passes `token`, which its picture
+/// addresses carry. `on_older` shows 查看更早的消息 while `has_older` is true.
 #[component]
 pub fn MessageList(
     messages: Signal<Vec<ChatMessage>>,
     pending: Signal<Vec<Pending>>,
     #[prop(into)] mine: String,
+    #[prop(optional, into)] token: Option<String>,
+    #[prop(optional, into)] has_older: Option<Signal<bool>>,
+    #[prop(optional, into)] on_older: Option<Callback<()>>,
 ) -> impl IntoView {
     let scroller = NodeRef::<leptos::html::Div>::new();
+    // Scroll to the newest message when one arrives at the end (not when older ones load above).
     Effect::new(move |_| {
-        let _ = (messages.with(Vec::len), pending.with(Vec::len));
+        let _ = (messages.with(|m| m.last().map(|m| m.seq)), pending.with(Vec::len));
         if let Some(el) = scroller.get() {
             el.set_scroll_top(el.scroll_height());
         }
     });
+    let large = RwSignal::new(None::<String>);
+    let open_large = Callback::new(move |src: String| large.set(Some(src)));
     let mine_for_list = mine.clone();
+    let token_for_list = token.clone();
     view! {
         <div class="messages" node_ref=scroller aria-live="polite">
+            {move || {
+                let more = has_older.is_some_and(|h| h.get());
+                on_older.filter(|_| more).map(|cb| view! {
+                    <button type="button" class="btn small older-btn" on:click=move |_| cb.run(())>
+                        "查看更早的消息"
+                    </button>
+                })
+            }}
             <For
                 each=move || messages.get()
-                key=|m| (m.seq, m.sender_name.clone(), m.created_at)
+                key=|m| (m.seq, m.sender_name.clone(), m.created_at, m.image.as_ref().map(|i| i.url.clone()))
                 children=move |m| {
                     let side = if m.sender == "system" {
                         "msg system"
@@ -74,38 +144,77 @@ pub fn MessageList(
                     } else {
                         "msg theirs"
                     };
+                    let body = match m.image.clone() {
+                        Some(image) => view! {
+                            <div class="msg-body picture">
+                                <Picture image=image token=token_for_list.clone() on_open=open_large />
+                            </div>
+                        }.into_any(),
+                        None => view! {
+                            <div class="msg-body" style=format!("font-size: {}px", m.font_size)>
+                                {m.body.clone()}
+                            </div>
+                        }.into_any(),
+                    };
                     view! {
-                        <div class=side data-seq=m.seq>
+                        <div class=side data-seq=m.seq data-kind=m.kind.clone()>
                             <div class="msg-meta">
                                 <span class="msg-sender">{m.sender_name.clone()}</span>
                                 <span class="msg-time">{hhmm(m.created_at)}</span>
                             </div>
-                            <div class="msg-body" style=format!("font-size: {}px", m.font_size)>
-                                {m.body.clone()}
-                            </div>
+                            {body}
                         </div>
                     }
                 }
             />
             <For
                 each=move || pending.get()
-                key=|p| p.client_msg_id.clone()
+                key=|p| (p.client_msg_id.clone(), p.upload_id)
                 children=move |p| {
+                    let state = if p.image.is_some() && p.upload_id.is_none() { "上传中…" } else { "发送中…" };
+                    let body = match p.image.clone() {
+                        Some(image) => view! {
+                            <div class="msg-body picture">
+                                <Picture image=image token=token.clone() on_open=open_large />
+                            </div>
+                        }.into_any(),
+                        None => view! {
+                            <div class="msg-body" style=format!("font-size: {}px", p.font_size)>
+                                {p.body.clone()}
+                            </div>
+                        }.into_any(),
+                    };
                     view! {
                         <div class="msg mine pending">
                             <div class="msg-meta">
                                 <span class="msg-sender">"我"</span>
                                 <span class="msg-time">{hhmm(p.created_at)}</span>
-                                <span class="msg-state">"发送中…"</span>
+                                <span class="msg-state">{state}</span>
                             </div>
-                            <div class="msg-body" style=format!("font-size: {}px", p.font_size)>
-                                {p.body.clone()}
-                            </div>
+                            {body}
                         </div>
                     }
                 }
             />
         </div>
+        {move || large.get().map(|src| view! {
+            <div
+                class="lightbox"
+                role="dialog"
+                aria-modal="true"
+                aria-label="查看大图"
+                tabindex="-1"
+                on:click=move |_| large.set(None)
+                on:keydown=move |ev| {
+                    if ev.key() == "Escape" {
+                        large.set(None);
+                    }
+                }
+            >
+                <img src=src alt="大图" />
+                <button type="button" class="icon-btn lightbox-close" aria-label="关闭">"×"</button>
+            </div>
+        })}
     }
     .into_any()
 }

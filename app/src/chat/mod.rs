@@ -8,8 +8,9 @@ mod demo_page;
 mod message_list;
 pub mod protocol;
 pub mod socket;
+pub mod upload;
 
 pub use buyer_page::BuyerChatPage;
 pub use composer::{Composer, DEFAULT_FONT_SIZE, EMOJI, FONT_SIZES, TYPING_SHOWS_MS};
 pub use demo_page::{DemoBuyer, DemoPage, demo_buyers};
-pub use message_list::{MessageList, Pending, acked, merge_messages};
+pub use message_list::{MessageList, Pending, acked, merge_messages, preview_text};

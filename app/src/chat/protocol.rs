@@ -14,6 +14,8 @@ pub const BUYER_CHAT_PATH: &str = "/ws/buyer";
 pub const PICTURE_UPLOAD_PATH: &str = "/api/chat/pictures";
 /// Pictures are served under this prefix (a buyer adds `?token=…`).
 pub const MEDIA_PATH: &str = "/media/";
+/// Messages per page of history (`Open` from the start, `Older`).
+pub const HISTORY_PAGE: u64 = 30;
 
 /// A picture in a message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,9 +76,11 @@ pub struct ConversationSummary {
 pub enum AgentFrame {
     /// 示忙 (false) / 服务中 (true).
     SetServing { serving: bool },
-    /// Opens a conversation (records 客服进入时间 on the first open) and asks for its history
-    /// after `after_seq` (0 = from the start).
+    /// Opens a conversation (records 客服进入时间 on the first open) and asks for its messages
+    /// after `after_seq`; with 0, the newest page comes as `Older` (the rest on request).
     Open { conversation_id: i64, after_seq: i32 },
+    /// 查看更早的消息: the page of messages just before `before_seq`.
+    Older { conversation_id: i64, before_seq: i32 },
     Send { conversation_id: i64, client_msg_id: String, body: String, font_size: i16 },
     /// A picture uploaded to this conversation (see [`PICTURE_UPLOAD_PATH`]).
     SendImage { conversation_id: i64, client_msg_id: String, upload_id: i64 },
@@ -97,6 +101,8 @@ pub enum AgentServerFrame {
     Assigned { conversation: ConversationSummary },
     /// Messages of a conversation in seq order (history after `Open`, or live).
     Messages { conversation_id: i64, messages: Vec<ChatMessage> },
+    /// A page of earlier messages, in seq order; `has_more` when there are older ones still.
+    Older { conversation_id: i64, messages: Vec<ChatMessage>, has_more: bool },
     /// The message with this client id is stored (sent after the commit).
     Ack { client_msg_id: String, seq: i32 },
     Ended { conversation_id: i64, reason: String },

@@ -8,7 +8,7 @@ use crate::chat::protocol::{AGENT_CHAT_PATH, AgentServerFrame};
 use crate::chat::socket::{ConnState, Outbox, ask_alert_permission, new_client_msg_id, now_ms};
 use crate::chat::{Composer, MessageList, Pending};
 #[cfg(feature = "hydrate")]
-use crate::chat::{acked, merge_messages};
+use crate::chat::{acked, merge_messages, preview_text};
 use crate::components::Modal;
 use crate::use_hydrated;
 
@@ -22,12 +22,14 @@ pub struct Conversation {
     /// Opened at least once (a new buyer counts in the title badge until then).
     pub opened: bool,
     pub ended: bool,
+    /// Older messages exist on the server (查看更早的消息).
+    pub has_older: bool,
 }
 
 impl Conversation {
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn new(summary: ConversationSummary) -> Self {
-        Conversation { summary, messages: Vec::new(), unread: 0, opened: false, ended: false }
+        Conversation { summary, messages: Vec::new(), unread: 0, opened: false, ended: false, has_older: false }
     }
 
     /// Last seq this page has seen, for `Open { after_seq }`.
@@ -97,12 +99,20 @@ pub fn AgentPage() -> impl IntoView {
                         out.send(&AgentFrame::Open { conversation_id: cid, after_seq });
                     }
                     for p in pending.get_untracked() {
-                        out.send(&AgentFrame::Send {
-                            conversation_id: p.conversation_id,
-                            client_msg_id: p.client_msg_id,
-                            body: p.body,
-                            font_size: p.font_size,
-                        });
+                        match p.upload_id {
+                            Some(upload_id) => out.send(&AgentFrame::SendImage {
+                                conversation_id: p.conversation_id,
+                                client_msg_id: p.client_msg_id,
+                                upload_id,
+                            }),
+                            None if p.image.is_some() => {} // still uploading; sent when done
+                            None => out.send(&AgentFrame::Send {
+                                conversation_id: p.conversation_id,
+                                client_msg_id: p.client_msg_id,
+                                body: p.body,
+                                font_size: p.font_size,
+                            }),
+                        }
                     }
                     return Flow::Greeted;
                 }
@@ -146,7 +156,7 @@ pub fn AgentPage() -> impl IntoView {
                                 buyer_wrote = from_buyer > 0;
                             }
                             if let Some(last) = c.messages.last() {
-                                c.summary.last_message = Some(last.body.clone());
+                                c.summary.last_message = Some(preview_text(last));
                                 c.summary.last_seq = last.seq;
                             }
                         }
@@ -154,6 +164,14 @@ pub fn AgentPage() -> impl IntoView {
                     if buyer_wrote {
                         beep();
                     }
+                }
+                AgentServerFrame::Older { conversation_id, messages, has_more } => {
+                    conversations.update(|convs| {
+                        if let Some(c) = convs.iter_mut().find(|c| c.summary.conversation_id == conversation_id) {
+                            merge_messages(&mut c.messages, messages);
+                            c.has_older = has_more;
+                        }
+                    });
                 }
                 AgentServerFrame::Ack { client_msg_id, seq } => {
                     let mut done = None;
@@ -167,8 +185,9 @@ pub fn AgentPage() -> impl IntoView {
                             if let Some(c) = convs.iter_mut().find(|c| c.summary.conversation_id == p.conversation_id)
                                 && !c.messages.iter().any(|m| m.seq == seq)
                             {
-                                merge_messages(&mut c.messages, vec![acked(&p, seq, "agent", "我")]);
-                                c.summary.last_message = Some(p.body.clone());
+                                let message = acked(&p, seq, "agent", "我");
+                                c.summary.last_message = Some(preview_text(&message));
+                                merge_messages(&mut c.messages, vec![message]);
                             }
                         });
                     }
@@ -231,17 +250,23 @@ pub fn AgentPage() -> impl IntoView {
         let Some(cid) = selected.get_untracked() else { return };
         let client_msg_id = new_client_msg_id();
         error.set(None);
-        pending.update(|p| {
-            p.push(Pending {
-                conversation_id: cid,
-                client_msg_id: client_msg_id.clone(),
-                body: body.clone(),
-                font_size,
-                created_at: now_ms(),
-            })
-        });
+        pending.update(|p| p.push(Pending::text(cid, client_msg_id.clone(), body.clone(), font_size, now_ms())));
         outbox.with_value(|o| {
             o.send(&AgentFrame::Send { conversation_id: cid, client_msg_id, body, font_size })
+        });
+    };
+    let send_picture = move |file: web_sys::File| {
+        let Some(cid) = selected.get_untracked() else { return };
+        error.set(None);
+        crate::chat::upload::send_picture(file, cid, None, pending, error, move |p| {
+            if let Some(upload_id) = p.upload_id {
+                let frame = AgentFrame::SendImage {
+                    conversation_id: p.conversation_id,
+                    client_msg_id: p.client_msg_id.clone(),
+                    upload_id,
+                };
+                outbox.with_value(|o| o.send(&frame));
+            }
         });
     };
     let end_current = move || {
@@ -259,6 +284,12 @@ pub fn AgentPage() -> impl IntoView {
         pending.with(|p| p.iter().filter(|p| Some(p.conversation_id) == cid).cloned().collect::<Vec<_>>())
     });
     let toggle_off = move || !hydrated.get() || conn.get() != ConnState::Online;
+    let has_older = Signal::derive(move || current.with(|c| c.as_ref().is_some_and(|c| c.has_older)));
+    let load_older = Callback::new(move |()| {
+        let Some(c) = current.get_untracked() else { return };
+        let before_seq = c.messages.first().map_or(i32::MAX, |m| m.seq);
+        outbox.with_value(|o| o.send(&AgentFrame::Older { conversation_id: c.summary.conversation_id, before_seq }));
+    });
 
     view! {
         <Title text=move || match badge() {
@@ -390,7 +421,13 @@ pub fn AgentPage() -> impl IntoView {
                             }.into_any(),
                         }}
                         <Show when=move || current.with(Option::is_some)>
-                            <MessageList messages=messages pending=current_pending mine="agent" />
+                            <MessageList
+                                messages=messages
+                                pending=current_pending
+                                mine="agent"
+                                has_older=has_older
+                                on_older=load_older
+                            />
                             {move || {
                                 let cid = selected.get();
                                 typing
@@ -406,6 +443,7 @@ pub fn AgentPage() -> impl IntoView {
                                 disabled=current_ended
                                 on_send=send
                                 placeholder="输入回复内容"
+                                on_picture=send_picture
                                 on_typing=Callback::new(move |()| {
                                     if let Some(conversation_id) = selected.get_untracked() {
                                         outbox.with_value(|o| o.send(&AgentFrame::Typing { conversation_id }));

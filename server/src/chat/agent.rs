@@ -1,6 +1,6 @@
 //! `/ws/agent`: the agent workbench's socket. The agent is the cookie's login; only agents.
 
-use app::chat::protocol::{AgentFrame, AgentServerFrame, CHAT_PROTOCOL_VERSION};
+use app::chat::protocol::{AgentFrame, AgentServerFrame, CHAT_PROTOCOL_VERSION, HISTORY_PAGE};
 use app::state::token_from_headers;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -74,6 +74,7 @@ where
     // Subscribe before reading the state, so nothing between the two is missed.
     let mut events = chat.notifier.hub.subscribe_agent(supplier_id, agent_id);
     let mut login = chat.bus.subscribe(agent_id);
+    let _present = chat.presence.enter(chat.notifier.clone(), supplier_id, agent_id, socket);
     let hello = async {
         let serving = domain::chat::views::is_serving(&chat.db, supplier_id, agent_id).await?;
         let mut conversations = Vec::new();
@@ -162,6 +163,10 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
                 domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
                 let conversation =
                     domain::chat::mark_agent_joined(db, supplier_id, conversation_id, agent_id, now_ms()).await?;
+                if after_seq <= 0 {
+                    // A first open: the newest page; older pages on request.
+                    return Ok(vec![older_page(chat, &conversation, i32::MAX).await?]);
+                }
                 let chunks = history_since(db, &conversation, after_seq, HISTORY_CHUNK.min(MAX_PAGE)).await?;
                 let frames: Vec<_> = chunks
                     .into_iter()
@@ -171,6 +176,15 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
             }
             .await;
             result.unwrap_or_else(|err| vec![error(&err, None)])
+        }
+        AgentFrame::Older { conversation_id, before_seq } => {
+            let result = async {
+                let conversation =
+                    domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
+                older_page(chat, &conversation, before_seq).await
+            }
+            .await;
+            result.map_or_else(|err| vec![error(&err, None)], |frame| vec![frame])
         }
         AgentFrame::Send { conversation_id, client_msg_id, body, font_size } => {
             let msg = NewMessage {
@@ -228,6 +242,18 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
             }
         }
     }
+}
+
+/// The page of history just before `before_seq`.
+async fn older_page(
+    chat: &ChatState,
+    conversation: &domain::entity::conversation::Model,
+    before_seq: i32,
+) -> Result<AgentServerFrame, DomainError> {
+    let rows = domain::chat::history_before(&chat.db, conversation.id, before_seq, HISTORY_PAGE).await?;
+    let has_more = rows.first().is_some_and(|m| m.seq > 1);
+    let messages = chat_messages(&chat.db, conversation, rows).await?;
+    Ok(AgentServerFrame::Older { conversation_id: conversation.id, messages, has_more })
 }
 
 /// Stores one message of the agent (text, picture or order card), tells the others, and answers

@@ -8,6 +8,7 @@ pub mod buyer;
 pub mod hub;
 pub mod notify;
 pub mod pictures;
+pub mod presence;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -57,6 +58,7 @@ pub struct ChatState {
     /// Where chat pictures are written (`KEFU_UPLOAD_DIR`).
     pub upload_dir: Arc<PathBuf>,
     picture_permits: Arc<tokio::sync::Semaphore>,
+    presence: Arc<presence::Presence>,
     next_socket: Arc<AtomicU64>,
 }
 
@@ -76,8 +78,15 @@ impl ChatState {
             buyer_token_secret,
             upload_dir: Arc::new(PathBuf::from(DEFAULT_UPLOAD_DIR)),
             picture_permits: pictures::picture_permits(),
+            presence: presence::Presence::new(presence::DEFAULT_GRACE),
             next_socket: Arc::new(AtomicU64::new(1)),
         }
+    }
+
+    /// A 服务中 agent with no workbench socket for `grace` becomes 示忙 (default 30 s).
+    pub fn with_presence_grace(mut self, grace: Duration) -> Self {
+        self.presence = presence::Presence::new(grace);
+        self
     }
 
     /// Chat pictures go to `dir` instead of [`DEFAULT_UPLOAD_DIR`].
