@@ -1,9 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
   AGENT_XIAOLI,
   AGENT_XIAOTONG,
+  BASE_URL,
   REPO_ROOT,
   gotoSettled,
   kickLogin,
@@ -11,6 +13,7 @@ import {
   newPage,
   releaseUsedLogins,
   screenshot,
+  serverBinary,
   settle,
 } from './helpers';
 
@@ -49,6 +52,44 @@ async function send(page: Page, text: string) {
 /** A delivered message bubble (not pending) containing `text`. */
 function bubble(page: Page, text: string) {
   return page.locator('.msg:not(.pending) .msg-body', { hasText: text });
+}
+
+/** A real PNG drawn in the page's own canvas (a field of wheat-coloured stripes). */
+async function drawnPng(page: Page, width: number, height: number): Promise<Buffer> {
+  const dataUrl = await page.evaluate(
+    ([w, h]) => {
+      const c = document.createElement('canvas');
+      c.width = w;
+      c.height = h;
+      const g = c.getContext('2d')!;
+      for (let i = 0; i < 8; i++) {
+        g.fillStyle = i % 2 ? '#e9c46a' : '#2a9d8f';
+        g.fillRect((i * w) / 8, 0, w / 8, h);
+      }
+      return c.toDataURL('image/png');
+    },
+    [width, height],
+  );
+  return Buffer.from(dataUrl.split(',')[1], 'base64');
+}
+
+/** Chooses a file for 上传图片, checks the preview, and sends it. */
+async function sendPicture(page: Page, name: string, mimeType: string, buffer: Buffer) {
+  await page.getByTestId('picture-input').setInputFiles({ name, mimeType, buffer });
+  const preview = page.getByRole('group', { name: '图片预览' });
+  await expect(preview.locator('img')).toBeVisible();
+  await preview.getByRole('button', { name: '发送图片' }).click();
+  await expect(preview).toBeHidden();
+}
+
+/** The last delivered picture on the page, once it has really loaded from the server. */
+async function expectPictureLoaded(page: Page) {
+  const img = page.locator('.msg:not(.pending)[data-kind="image"] img').last();
+  await expect(img).toBeVisible();
+  await expect
+    .poll(() => img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth))
+    .toBeGreaterThan(0);
+  return img;
 }
 
 async function widgetShot(page: Page, name: string) {
@@ -111,6 +152,27 @@ test('agent and buyer chat: text both ways, typing indicator, emoji, 字体, 结
   expect(await onAgent.evaluate((el) => getComputedStyle(el).fontSize)).toBe('20px');
   expect(await bubble(buyer, '请开发票').evaluate((el) => getComputedStyle(el).fontSize)).toBe('20px');
 
+  // 上传图片: the buyer sends a picture, the agent sees it and opens it large; and back.
+  await sendPicture(buyer, 'wheat.png', 'image/png', await drawnPng(buyer, 320, 200));
+  const onAgentPicture = await expectPictureLoaded(page);
+  await expect(page.locator('.conv-item.active .conv-last')).toHaveText('[图片]');
+  await onAgentPicture.click();
+  const lightbox = page.getByRole('dialog', { name: '查看大图' });
+  await expect(lightbox.locator('img')).toBeVisible();
+  await screenshot(page, 'chat-agent-picture-large');
+  await lightbox.click();
+  await expect(lightbox).toBeHidden();
+  await sendPicture(page, 'reply.png', 'image/png', await drawnPng(page, 200, 300));
+  await expectPictureLoaded(buyer);
+  // A file that only claims to be a picture is refused by the server, with the reason.
+  await sendPicture(buyer, 'fake.png', 'image/png', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"></svg>'));
+  await expect(buyer.getByRole('alert').filter({ hasText: '只能发送 JPEG、PNG、GIF 或 WebP 格式的图片' })).toBeVisible();
+  await expect(buyer.locator('.msg.pending')).toHaveCount(0);
+  // The browser refuses a type it knows is wrong before uploading.
+  await buyer.getByTestId('picture-input').setInputFiles({ name: 'a.txt', mimeType: 'text/plain', buffer: Buffer.from('hi') });
+  await expect(buyer.locator('.composer').getByRole('alert')).toHaveText('只能发送 JPEG、PNG、GIF 或 WebP 格式的图片');
+  await expect(buyer.getByRole('group', { name: '图片预览' })).toBeHidden();
+
   await screenshot(page, 'chat-agent-workbench');
   await screenshot(buyer, 'chat-widget-desktop');
   await buyer.setViewportSize({ width: 375, height: 812 });
@@ -163,4 +225,61 @@ test('nobody serving: the buyer waits in the queue and is assigned when the agen
   await page.getByRole('dialog', { name: '结束对话' }).getByRole('button', { name: '确定' }).click();
   await expect(buyer.getByText('本次会话已结束')).toBeVisible();
   await buyer.context().close();
+});
+
+test('widget.js on a mall page: the 在线客服 button opens the chat in an iframe', async ({ page, browser }) => {
+  kickLogin(AGENT_XIAOLI.login);
+  await loginAs(page, AGENT_XIAOTONG, '/agent');
+  await setStatus(page, '服务中');
+
+  // A buyer token signed with the development secret the test server runs with.
+  const signed = spawnSync(
+    serverBinary(),
+    ['sign-buyer-token', '--supplier-id', '1', '--buyer-id', 'CG2001', '--name', '周主任', '--unit', '某乡卫生院'],
+    { cwd: REPO_ROOT, env: process.env, encoding: 'utf8', timeout: 30_000 },
+  );
+  expect(signed.status, signed.stderr).toBe(0);
+  const token = signed.stdout.trim();
+
+  // The mall's own page, on the mall's origin, with the one-line snippet from the README.
+  const { context, page: mall } = await newPage(browser);
+  // The test's "mall" is routed inside Chromium, which counts it as a public site reaching into
+  // the loopback address of the test server: allow it, as a real public server needs no such grant.
+  await context.grantPermissions(['local-network-access']);
+  await context.route('http://localhost:3999/**', (route) =>
+    route.fulfill({
+      contentType: 'text/html; charset=utf-8',
+      body: `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>832 商城 · 商品</title></head>
+        <body style="font-family: sans-serif"><h1>高原小米 5kg</h1><p>商城的商品页。</p>
+        <script src="${BASE_URL}/widget.js" data-token="${token}" async></script></body></html>`,
+    }),
+  );
+  await mall.goto('http://localhost:3999/product/1');
+  const open = mall.getByRole('button', { name: '💬 在线客服', exact: true });
+  await expect(open).toBeVisible();
+  await expect(mall.locator('iframe')).toHaveCount(0); // nothing loads before the buyer asks
+  await open.click();
+  await expect(open).toHaveAttribute('aria-expanded', 'true');
+  const chat = mall.frameLocator('iframe[title="在线客服"]');
+  await expect(chat.locator('.widget-supplier')).toHaveText('示例农产品供应商');
+  await expect(chat.getByTestId('serving-status')).toContainText('客服在线');
+  const box = chat.getByLabel('输入消息');
+  await expect(box).toBeEnabled();
+  await expect(chat.getByRole('button', { name: '发送' })).toBeEnabled();
+  await box.fill('从商城页面来的咨询');
+  await box.press('Enter');
+  const item = page.locator('.conv-item', { hasText: '周主任' }).last();
+  await expect(item).toBeVisible();
+  await item.click();
+  await expect(bubble(page, '从商城页面来的咨询')).toBeVisible();
+  await screenshot(mall, 'widget-js-on-mall-page');
+  await mall.setViewportSize({ width: 375, height: 812 });
+  await widgetShot(mall, 'widget-js-on-mall-page-375');
+
+  // × closes the panel; the page is the mall's again.
+  await mall.getByRole('button', { name: '关闭在线客服' }).click();
+  await expect(open).toHaveAttribute('aria-expanded', 'false');
+  await page.getByRole('button', { name: '结束对话' }).click();
+  await page.getByRole('dialog', { name: '结束对话' }).getByRole('button', { name: '确定' }).click();
+  await context.close();
 });
