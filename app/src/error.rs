@@ -44,6 +44,7 @@ impl From<domain::error::DomainError> for AppError {
         use domain::error::DomainError as D;
         match err {
             D::Validation { field, .. } => AppError::invalid(Some(field), err.user_message()),
+            D::FieldInvalid { field, reason } => AppError::Invalid { field: Some(field), message: reason },
             D::Forbidden => AppError::Forbidden,
             D::Db(_) | D::Internal(_) => {
                 tracing::error!(error = %err, "request failed");

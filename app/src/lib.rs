@@ -8,6 +8,7 @@ pub mod auth;
 pub mod chat;
 pub mod components;
 pub mod error;
+pub mod orders;
 pub mod realtime;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -69,6 +70,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("kick") view=admin::KickPage />
                     <Route path=path!("sessions") view=admin::SessionsPage />
                     <Route path=path!("audit") view=admin::AuditPage />
+                    <Route path=path!("api-key") view=orders::ApiKeyPage />
+                    <Route path=path!("orders-import") view=orders::ImportPage />
                 </ParentRoute>
                 <Route path=path!("/agent") view=workspace::AgentPage />
                 <Route path=path!("/chat") view=chat::BuyerChatPage />

@@ -66,6 +66,8 @@ pub fn action_label(action: &str) -> &'static str {
         audit_log::ACTION_ACCOUNT_EDITED => "编辑账号",
         audit_log::ACTION_PASSWORD_RESET => "重置密码",
         audit_log::ACTION_LOGIN_KICKED => "剔除登录",
+        audit_log::ACTION_API_KEY_ROTATED => "重置接口密钥",
+        audit_log::ACTION_ORDERS_IMPORTED => "导入订单",
         _ => "其他操作",
     }
 }

@@ -14,6 +14,10 @@ pub enum DomainError {
     /// An input broke a rule; `reason` is Chinese and fit for the user.
     #[error("invalid {field}: {reason}")]
     Validation { field: &'static str, reason: String },
+    /// Like [`DomainError::Validation`], for a field named at run time, e.g. `items[3].quantity`
+    /// of an order the mall sent.
+    #[error("invalid {field}: {reason}")]
+    FieldInvalid { field: String, reason: String },
     /// Unknown account or wrong password (deliberately indistinguishable).
     #[error("bad credentials")]
     BadCredentials,
@@ -48,7 +52,9 @@ impl DomainError {
         match self {
             DomainError::NotFound => "要操作的内容不存在或已被删除".to_owned(),
             DomainError::Forbidden => "没有权限执行此操作".to_owned(),
-            DomainError::Validation { reason, .. } => reason.clone(),
+            DomainError::Validation { reason, .. } | DomainError::FieldInvalid { reason, .. } => {
+                reason.clone()
+            }
             DomainError::BadCredentials => "账号或密码错误".to_owned(),
             DomainError::AlreadyLoggedIn => {
                 "该账号已在其他地方登录。请先在原处退出系统，或请客服管理员「剔除登录」后再登录。"

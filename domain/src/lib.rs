@@ -14,6 +14,7 @@ pub mod demo;
 pub mod entity;
 pub mod error;
 pub mod export;
+pub mod orders;
 pub mod password;
 pub mod report;
 

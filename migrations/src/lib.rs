@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_init;
 mod m20261126_000001_agent_status;
+mod m20261127_000001_supplier_api_key_issued_at;
 
 /// Runs the product's migrations in order (`Migrator::up(&db, None)`).
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_init::Migration),
             Box::new(m20261126_000001_agent_status::Migration),
+            Box::new(m20261127_000001_supplier_api_key_issued_at::Migration),
         ]
     }
 }

@@ -17,7 +17,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::{limit::RequestBodyLimitLayer, set_header::SetResponseHeaderLayer};
 
 use server::config::{Cli, Command, Config, DEV_BUYER_TOKEN_SECRET};
-use server::{chat, export, guard, ws};
+use server::{chat, export, guard, orders_api, ws};
 
 #[tokio::main]
 async fn main() {
@@ -153,8 +153,10 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
-        // After the body limit: the picture upload reads up to its own, larger cap.
+        // After the body limit: the picture upload, the order API and the .xlsx import read up
+        // to their own caps, after their own auth checks.
         .merge(chat::routes(chat_state))
+        .merge(orders_api::routes(orders_api::OrdersState { auth: auth.clone() }))
         .layer(SetResponseHeaderLayer::if_not_present(
             axum::http::header::X_CONTENT_TYPE_OPTIONS,
             axum::http::HeaderValue::from_static("nosniff"),

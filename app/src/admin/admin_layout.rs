@@ -22,6 +22,11 @@ pub fn AdminLayout() -> impl IntoView {
                         <div class="menu-subtitle">"报表"</div>
                         <A href="/admin/sessions" attr:class="menu-item">"在线会话清单"</A>
                     </div>
+                    <div class="menu-group">
+                        <div class="menu-title">"订单管理"</div>
+                        <A href="/admin/orders-import" attr:class="menu-item">"订单导入"</A>
+                        <A href="/admin/api-key" attr:class="menu-item">"接口密钥"</A>
+                    </div>
                 </nav>
                 <section class="content">
                     <Outlet />

@@ -10,6 +10,10 @@ pub const ACTION_ACCOUNT_EDITED: &str = "account_edited";
 pub const ACTION_PASSWORD_RESET: &str = "password_reset";
 /// An admin ended an account's live login (剔除登录).
 pub const ACTION_LOGIN_KICKED: &str = "login_kicked";
+/// An admin issued a new order-API key (the old one stops working).
+pub const ACTION_API_KEY_ROTATED: &str = "api_key_rotated";
+/// An admin imported orders from an .xlsx file.
+pub const ACTION_ORDERS_IMPORTED: &str = "orders_imported";
 
 /// One audit entry of a supplier; `detail` is Chinese text for the admin to read.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

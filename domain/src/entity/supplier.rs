@@ -12,6 +12,8 @@ pub struct Model {
     pub name: String,
     /// sha256 hex of the key the mall uses for the order API; `None` when not issued.
     pub api_key_hash: Option<String>,
+    /// When the current API key was issued (unix ms); `None` when not issued.
+    pub api_key_issued_at: Option<i64>,
     pub next_agent_no: i32,
     pub created_at: i64,
 }

@@ -1,0 +1,709 @@
+//! 订单导入: the admin uploads an .xlsx, one row per order line; rows with the same 订单编号
+//! form one order. Every bad row is reported with its sheet row number and a Chinese reason, and
+//! a file with any bad row imports nothing (the orders are written in one transaction). The
+//! template ([`orders_template_xlsx`]) has the headers, an example order and a 说明 sheet.
+//!
+//! Limits hold before any parsing: at most [`MAX_IMPORT_BYTES`], the content must be a zip (an
+//! .xlsx by content, not by name), at most [`MAX_IMPORT_ROWS`] data rows.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use calamine::{Data, ExcelDateTime, ExcelDateTimeType, Reader, Xlsx};
+use chrono::{FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
+use sea_orm::{DatabaseConnection, EntityTrait};
+use serde::{Deserialize, Serialize};
+
+use super::money::{yuan_number_to_fen, yuan_text_to_fen};
+use super::{FieldError, OrderInput, OrderItemInput, upsert_in, validate_order};
+use crate::DomainError;
+use crate::audit;
+use crate::db::begin_write;
+use crate::entity::{audit_log, supplier};
+
+/// Largest file accepted (checked before anything is parsed).
+pub const MAX_IMPORT_BYTES: usize = 5 * 1024 * 1024;
+/// Most data rows (order lines) in one file.
+pub const MAX_IMPORT_ROWS: usize = 5_000;
+/// Most row errors reported at once (the rest are summarised in the last one).
+pub const MAX_REPORTED_ERRORS: usize = 200;
+/// The sheet the importer reads (else the first sheet) and the template writes.
+pub const ORDERS_SHEET: &str = "订单";
+
+/// A column of the import sheet.
+struct Column {
+    header: &'static str,
+    required: bool,
+    /// What goes in it, for the 说明 sheet.
+    note: &'static str,
+    /// The template's example value for its two rows.
+    example: [&'static str; 2],
+}
+
+const ORDER_NO: usize = 0;
+const BUYER_ID: usize = 1;
+const BUYER_NAME: usize = 2;
+const BUYER_UNIT: usize = 3;
+const STATUS: usize = 4;
+const CREATED_AT: usize = 5;
+const PAID_AT: usize = 6;
+const FREIGHT: usize = 7;
+const CONSIGNEE: usize = 8;
+const PHONE: usize = 9;
+const ADDRESS: usize = 10;
+const LOGISTICS: usize = 11;
+const TRACKING: usize = 12;
+const ITEM_NAME: usize = 13;
+const ITEM_SPEC: usize = 14;
+const ITEM_PICTURE: usize = 15;
+const UNIT_PRICE: usize = 16;
+const QUANTITY: usize = 17;
+
+/// Columns up to [`TRACKING`] belong to the order: on the 2nd and later rows of an order they may
+/// be left blank; when filled they must match the order's first row.
+const COLUMNS: [Column; 18] = [
+    Column { header: "订单编号", required: true, note: "必填。商城订单编号，1–64 个字符。同一订单的多个商品各占一行，订单编号相同；已存在的订单编号会被更新（商品整体替换）。建议把此列设为文本格式。", example: ["832202611200001", "832202611200001"] },
+    Column { header: "客户编号", required: true, note: "必填。采购人在商城的客户编号，最多 64 个字符；系统中没有该采购人时自动新增。", example: ["CG1001", ""] },
+    Column { header: "客户名称", required: true, note: "必填。采购人姓名，最多 32 个字符（新增采购人时使用）。", example: ["王采购", ""] },
+    Column { header: "单位名称", required: false, note: "选填。采购人所在预算单位，最多 64 个字符。", example: ["某县第一中学", ""] },
+    Column { header: "订单状态", required: true, note: "必填。待付款、待发货、已发货、待验收、已完成、已取消、售后中 之一。", example: ["已发货", ""] },
+    Column { header: "下单时间", required: true, note: "必填。北京时间，格式 2026-11-20 10:30:00，也可以是 Excel 日期时间单元格。", example: ["2026-11-20 10:30:00", ""] },
+    Column { header: "付款时间", required: false, note: "选填。格式同下单时间。", example: ["2026-11-20 10:42:00", ""] },
+    Column { header: "运费(元)", required: false, note: "选填，默认 0。单位元，最多两位小数。", example: ["10", ""] },
+    Column { header: "收货人", required: true, note: "必填。最多 64 个字符。", example: ["王采购", ""] },
+    Column { header: "收货电话", required: true, note: "必填。最多 32 个字符，只能包含数字、+、-、括号和空格；界面上只显示打码后的号码。", example: ["13812345678", ""] },
+    Column { header: "收货地址", required: true, note: "必填。最多 255 个字符。", example: ["某省某县城关镇学府路 1 号", ""] },
+    Column { header: "物流公司", required: false, note: "选填。最多 64 个字符。", example: ["顺丰速运", ""] },
+    Column { header: "物流单号", required: false, note: "选填。最多 64 个字符。", example: ["SF1234567890", ""] },
+    Column { header: "商品名称", required: true, note: "必填。最多 200 个字符。", example: ["高山红富士苹果", "东北五常大米"] },
+    Column { header: "规格", required: false, note: "选填。最多 200 个字符。", example: ["5kg/箱", "10kg/袋"] },
+    Column { header: "商品图片URL", required: false, note: "选填。http:// 或 https:// 开头的图片地址，最多 500 个字符；其他地址（如 javascript:、data:）会被拒绝。", example: ["https://img.example.com/apple.jpg", ""] },
+    Column { header: "单价(元)", required: true, note: "必填。单位元，最多两位小数，不能为负。", example: ["59.90", "88"] },
+    Column { header: "数量", required: true, note: "必填。1–1000000 的整数。", example: ["2", "1"] },
+];
+
+/// One bad row of an import: the sheet row number (as Excel shows it), the column when known,
+/// and why, in Chinese.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    pub row: u32,
+    pub column: Option<String>,
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub orders_created: u32,
+    pub orders_updated: u32,
+    /// Order lines written (= data rows).
+    pub items: u32,
+}
+
+/// Why a file was not imported; [`ImportError::user_message`] is the Chinese text for the admin.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("file too large")]
+    TooLarge { max_bytes: usize },
+    #[error("empty file")]
+    EmptyFile,
+    #[error("not an xlsx file")]
+    NotXlsx,
+    #[error("no data rows")]
+    NoRows,
+    #[error("too many rows")]
+    TooManyRows { max_rows: usize },
+    #[error("missing columns: {0:?}")]
+    MissingColumns(Vec<String>),
+    #[error("{} bad rows", .0.len())]
+    BadRows(Vec<RowError>),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+}
+
+impl ImportError {
+    /// The Chinese text shown to the admin (per-row reasons are in [`ImportError::BadRows`]).
+    pub fn user_message(&self) -> String {
+        match self {
+            ImportError::TooLarge { max_bytes } => {
+                format!("文件过大，最大 {} MB", max_bytes / (1024 * 1024))
+            }
+            ImportError::EmptyFile => "文件是空的，请选择填好的订单导入模板".to_owned(),
+            ImportError::NotXlsx => {
+                "文件不是 Excel 工作簿（.xlsx），请下载导入模板填写后再上传".to_owned()
+            }
+            ImportError::NoRows => "表格中没有订单数据（只有表头或为空）".to_owned(),
+            ImportError::TooManyRows { max_rows } => {
+                format!("一次最多导入 {max_rows} 行商品，请拆分文件后分批导入")
+            }
+            ImportError::MissingColumns(columns) => {
+                format!("表头缺少以下列：{}，请使用导入模板", columns.join("、"))
+            }
+            ImportError::BadRows(rows) => {
+                format!("有 {} 处错误，未导入任何订单，请修改后重新上传", rows.len())
+            }
+            ImportError::Domain(err) => err.user_message(),
+        }
+    }
+}
+
+/// One data row, read but not yet checked as an order.
+struct SheetRow {
+    row: u32,
+    /// The order-level texts ([`ORDER_NO`]..=[`TRACKING`]) as written, blank when empty.
+    order_cells: Vec<String>,
+    created_at: Option<i64>,
+    paid_at: Option<i64>,
+    freight_fen: Option<i64>,
+    item: OrderItemInput,
+}
+
+struct Errors(Vec<RowError>);
+
+impl Errors {
+    fn push(&mut self, row: u32, column: usize, reason: impl Into<String>) {
+        self.0.push(RowError {
+            row,
+            column: Some(COLUMNS[column].header.to_owned()),
+            reason: reason.into(),
+        });
+    }
+}
+
+fn shanghai() -> FixedOffset {
+    // UTC+8 is always a valid offset.
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("UTC+8"))
+}
+
+fn is_blank(cell: &Data) -> bool {
+    match cell {
+        Data::Empty => true,
+        Data::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// A cell as text. Whole numbers print without `.0` (a 客户编号 typed as a number); numbers of
+/// 16 digits or more have already lost digits in Excel and are refused.
+fn cell_text(cell: &Data) -> Result<String, String> {
+    Ok(match cell {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_owned(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) if f.abs() >= 1e15 => {
+            return Err("数字过长，Excel 已丢失精度，请把该列设为文本格式后重新填写".to_owned());
+        }
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(dt) => {
+            let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
+            format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+        }
+        Data::Error(_) => return Err("单元格是错误值（如 #N/A）".to_owned()),
+    })
+}
+
+/// A yuan cell as fen; `None` when blank.
+fn cell_fen(cell: &Data) -> Result<Option<i64>, String> {
+    match cell {
+        _ if is_blank(cell) => Ok(None),
+        Data::Int(i) => {
+            if *i < 0 {
+                Err("金额不能为负数".to_owned())
+            } else {
+                i.checked_mul(100).map(Some).ok_or_else(|| "金额超出上限".to_owned())
+            }
+        }
+        Data::Float(f) => yuan_number_to_fen(*f).map(Some),
+        Data::String(s) => yuan_text_to_fen(s).map(Some),
+        _ => Err("金额格式不正确，应为数字，如 12.50".to_owned()),
+    }
+}
+
+/// A quantity cell: a whole number.
+fn cell_quantity(cell: &Data) -> Result<i64, String> {
+    let bad = || "数量须为整数".to_owned();
+    match cell {
+        _ if is_blank(cell) => Err("请填写数量".to_owned()),
+        Data::Int(i) => Ok(*i),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Ok(*f as i64),
+        Data::String(s) => s.trim().parse::<i64>().map_err(|_| bad()),
+        _ => Err(bad()),
+    }
+}
+
+fn wall_time_ms(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<i64> {
+    let naive = NaiveDate::from_ymd_opt(y, mo, d)?.and_hms_opt(h, mi, s)?;
+    shanghai()
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.timestamp_millis())
+}
+
+/// A Beijing-time cell (a date-time cell, an Excel serial number or text) as unix ms; `None`
+/// when blank.
+fn cell_time(cell: &Data) -> Result<Option<i64>, String> {
+    let bad = || "时间格式不正确，应为 2026-11-20 10:30:00".to_owned();
+    let from_excel = |dt: &ExcelDateTime| {
+        let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
+        wall_time_ms(
+            i32::from(y),
+            u32::from(mo),
+            u32::from(d),
+            u32::from(h),
+            u32::from(mi),
+            u32::from(s),
+        )
+    };
+    let ms = match cell {
+        _ if is_blank(cell) => return Ok(None),
+        Data::DateTime(dt) => from_excel(dt).ok_or_else(bad)?,
+        Data::Float(f) if *f > 0.0 && *f < 100_000.0 => {
+            from_excel(&ExcelDateTime::new(*f, ExcelDateTimeType::DateTime, false))
+                .ok_or_else(bad)?
+        }
+        Data::Int(i) if *i > 0 && *i < 100_000 => from_excel(&ExcelDateTime::new(
+            *i as f64,
+            ExcelDateTimeType::DateTime,
+            false,
+        ))
+        .ok_or_else(bad)?,
+        Data::String(s) | Data::DateTimeIso(s) => {
+            let s = s.trim();
+            let parsed = [
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%d %H:%M",
+                "%Y/%m/%d %H:%M:%S",
+                "%Y/%m/%d %H:%M",
+                "%Y-%m-%dT%H:%M:%S",
+                "%Y-%m-%dT%H:%M:%S%.f",
+            ]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+            .or_else(|| {
+                ["%Y-%m-%d", "%Y/%m/%d"]
+                    .iter()
+                    .find_map(|f| NaiveDate::parse_from_str(s, f).ok())
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+            })
+            .ok_or_else(bad)?;
+            shanghai()
+                .from_local_datetime(&parsed)
+                .single()
+                .map(|t| t.timestamp_millis())
+                .ok_or_else(bad)?
+        }
+        _ => return Err(bad()),
+    };
+    if !(super::MIN_TIME_MS..super::MAX_TIME_MS).contains(&ms) {
+        return Err("时间须在 2000 年至 2100 年之间".to_owned());
+    }
+    Ok(Some(ms))
+}
+
+/// The sheet column of each [`COLUMNS`] entry, from the header row; headers may carry a
+/// trailing `*` and spaces.
+fn header_map(header: &[Data]) -> Result<Vec<Option<usize>>, ImportError> {
+    let mut found: HashMap<String, usize> = HashMap::new();
+    for (i, cell) in header.iter().enumerate() {
+        let text = cell_text(cell).unwrap_or_default();
+        let name: String = text
+            .trim()
+            .trim_end_matches(['*', '＊'])
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .replace(['（', '）'], "");
+        found.entry(name).or_insert(i);
+    }
+    let normalise = |h: &str| h.replace(['(', ')', '（', '）'], "");
+    let mut found_norm: HashMap<String, usize> = HashMap::new();
+    for (k, v) in found {
+        found_norm.entry(normalise(&k)).or_insert(v);
+    }
+    let map: Vec<Option<usize>> = COLUMNS
+        .iter()
+        .map(|c| found_norm.get(&normalise(c.header)).copied())
+        .collect();
+    let missing: Vec<String> = COLUMNS
+        .iter()
+        .zip(&map)
+        .filter(|(c, m)| c.required && m.is_none())
+        .map(|(c, _)| c.header.to_owned())
+        .collect();
+    if missing.is_empty() {
+        Ok(map)
+    } else {
+        Err(ImportError::MissingColumns(missing))
+    }
+}
+
+/// Reads every data row of the file, collecting the errors of each cell.
+fn read_rows(bytes: &[u8]) -> Result<(Vec<SheetRow>, Errors), ImportError> {
+    if bytes.len() > MAX_IMPORT_BYTES {
+        return Err(ImportError::TooLarge {
+            max_bytes: MAX_IMPORT_BYTES,
+        });
+    }
+    if bytes.is_empty() {
+        return Err(ImportError::EmptyFile);
+    }
+    // An .xlsx is a zip archive: check the content, not the name.
+    if !bytes.starts_with(b"PK\x03\x04") {
+        return Err(ImportError::NotXlsx);
+    }
+    let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|_| ImportError::NotXlsx)?;
+    let names = workbook.sheet_names();
+    let sheet = names
+        .iter()
+        .find(|n| n.as_str() == ORDERS_SHEET)
+        .or_else(|| names.first())
+        .cloned()
+        .ok_or(ImportError::NotXlsx)?;
+    let range = workbook
+        .worksheet_range(&sheet)
+        .map_err(|_| ImportError::NotXlsx)?;
+    let first_row = range.start().map(|(r, _)| r).unwrap_or(0);
+    let mut rows = range.rows().enumerate();
+    let Some((_, header)) = rows.next() else {
+        return Err(ImportError::NoRows);
+    };
+    let map = header_map(header)?;
+    let cell = |row: &[Data], column: usize| -> Data {
+        map[column]
+            .and_then(|i| row.get(i))
+            .cloned()
+            .unwrap_or(Data::Empty)
+    };
+
+    let mut errors = Errors(Vec::new());
+    let mut out = Vec::new();
+    for (index, row) in rows {
+        if row.iter().all(is_blank) {
+            continue;
+        }
+        if out.len() >= MAX_IMPORT_ROWS {
+            return Err(ImportError::TooManyRows {
+                max_rows: MAX_IMPORT_ROWS,
+            });
+        }
+        // As Excel numbers rows: 1-based, counting from the sheet's first row.
+        let sheet_row = first_row + index as u32 + 1;
+        let mut text_of = |column: usize| match cell_text(&cell(row, column)) {
+            Ok(text) => text,
+            Err(reason) => {
+                errors.push(sheet_row, column, reason);
+                String::new()
+            }
+        };
+        let order_cells: Vec<String> = (ORDER_NO..=TRACKING).map(&mut text_of).collect();
+        let name = text_of(ITEM_NAME);
+        let spec = text_of(ITEM_SPEC);
+        let picture = text_of(ITEM_PICTURE);
+        let mut value_of = |column: usize, parsed: Result<Option<i64>, String>| match parsed {
+            Ok(v) => v,
+            Err(reason) => {
+                errors.push(sheet_row, column, reason);
+                None
+            }
+        };
+        let created_at = value_of(CREATED_AT, cell_time(&cell(row, CREATED_AT)));
+        let paid_at = value_of(PAID_AT, cell_time(&cell(row, PAID_AT)));
+        let freight_fen = value_of(FREIGHT, cell_fen(&cell(row, FREIGHT)));
+        let unit_price_fen = match cell_fen(&cell(row, UNIT_PRICE)) {
+            Ok(Some(fen)) => fen,
+            Ok(None) => {
+                errors.push(sheet_row, UNIT_PRICE, "请填写单价");
+                0
+            }
+            Err(reason) => {
+                errors.push(sheet_row, UNIT_PRICE, reason);
+                0
+            }
+        };
+        let quantity = match cell_quantity(&cell(row, QUANTITY)) {
+            Ok(q) => q,
+            Err(reason) => {
+                errors.push(sheet_row, QUANTITY, reason);
+                1
+            }
+        };
+        out.push(SheetRow {
+            row: sheet_row,
+            order_cells,
+            created_at,
+            paid_at,
+            freight_fen,
+            item: OrderItemInput {
+                name,
+                spec,
+                picture_url: (!picture.is_empty()).then_some(picture),
+                unit_price_fen,
+                quantity,
+            },
+        });
+    }
+    if out.is_empty() && errors.0.is_empty() {
+        return Err(ImportError::NoRows);
+    }
+    Ok((out, errors))
+}
+
+/// The sheet column an order field error points at.
+fn column_of(field: &str) -> usize {
+    let name = field.rsplit('.').next().unwrap_or(field);
+    match name {
+        "order_no" => ORDER_NO,
+        "buyer_id" => BUYER_ID,
+        "buyer_name" => BUYER_NAME,
+        "buyer_unit" => BUYER_UNIT,
+        "status" => STATUS,
+        "created_at" => CREATED_AT,
+        "paid_at" => PAID_AT,
+        "freight_fen" => FREIGHT,
+        "consignee_name" => CONSIGNEE,
+        "consignee_phone" => PHONE,
+        "consignee_address" => ADDRESS,
+        "logistics_company" => LOGISTICS,
+        "tracking_no" => TRACKING,
+        "spec" => ITEM_SPEC,
+        "picture_url" => ITEM_PICTURE,
+        "unit_price_fen" => UNIT_PRICE,
+        "quantity" => QUANTITY,
+        _ => ITEM_NAME,
+    }
+}
+
+/// The row of an order an error belongs to: its line's row for `items[i].…`, else the first row.
+fn row_of(field: &FieldError, rows: &[&SheetRow]) -> u32 {
+    field
+        .field
+        .strip_prefix("items[")
+        .and_then(|rest| rest.split(']').next())
+        .and_then(|i| i.parse::<usize>().ok())
+        .and_then(|i| rows.get(i))
+        .or_else(|| rows.first())
+        .map(|r| r.row)
+        .unwrap_or(0)
+}
+
+/// Groups rows by 订单编号 (in the order first seen) into orders, checking that the order
+/// columns agree, and each order against the same rules as the API.
+fn orders_of(rows: &[SheetRow], errors: &mut Errors) -> Vec<super::ValidOrder> {
+    let mut groups: Vec<(String, Vec<&SheetRow>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for row in rows {
+        let order_no = row.order_cells[ORDER_NO].clone();
+        if order_no.is_empty() {
+            errors.push(row.row, ORDER_NO, "请填写订单编号");
+            continue;
+        }
+        match index.get(&order_no) {
+            Some(&i) => groups[i].1.push(row),
+            None => {
+                index.insert(order_no.clone(), groups.len());
+                groups.push((order_no, vec![row]));
+            }
+        }
+    }
+    let mut orders = Vec::new();
+    for (order_no, rows) in groups {
+        let first = rows[0];
+        let mut consistent = true;
+        for row in &rows[1..] {
+            for column in BUYER_ID..=TRACKING {
+                let value = &row.order_cells[column];
+                if !value.is_empty() && *value != first.order_cells[column] {
+                    errors.push(
+                        row.row,
+                        column,
+                        format!(
+                            "与订单 {order_no} 第一行（第 {} 行）的{}不一致；同一订单的其他行可留空",
+                            first.row, COLUMNS[column].header
+                        ),
+                    );
+                    consistent = false;
+                }
+            }
+        }
+        if !consistent {
+            continue;
+        }
+        let Some(created_at) = first.created_at else {
+            if first.order_cells[CREATED_AT].is_empty() {
+                errors.push(first.row, CREATED_AT, "请填写下单时间");
+            }
+            continue;
+        };
+        let optional = |s: &String| (!s.is_empty()).then(|| s.clone());
+        let input = OrderInput {
+            order_no,
+            buyer_id: first.order_cells[BUYER_ID].clone(),
+            buyer_name: first.order_cells[BUYER_NAME].clone(),
+            buyer_unit: first.order_cells[BUYER_UNIT].clone(),
+            status: first.order_cells[STATUS].clone(),
+            created_at,
+            paid_at: first.paid_at,
+            freight_fen: first.freight_fen.unwrap_or(0),
+            consignee_name: first.order_cells[CONSIGNEE].clone(),
+            consignee_phone: first.order_cells[PHONE].clone(),
+            consignee_address: first.order_cells[ADDRESS].clone(),
+            logistics_company: optional(&first.order_cells[LOGISTICS]),
+            tracking_no: optional(&first.order_cells[TRACKING]),
+            items: rows.iter().map(|r| r.item.clone()).collect(),
+        };
+        match validate_order(&input) {
+            Ok(order) => orders.push(order),
+            Err(field) => {
+                let row = row_of(&field, &rows);
+                errors.push(row, column_of(&field.field), field.reason);
+            }
+        }
+    }
+    orders
+}
+
+/// Imports the orders of an .xlsx file for a supplier: all or nothing. Records 导入订单 in the
+/// audit log with the counts.
+pub async fn import_orders_xlsx(
+    db: &DatabaseConnection,
+    supplier_id: i64,
+    actor_account_id: i64,
+    bytes: &[u8],
+    now: i64,
+) -> Result<ImportReport, ImportError> {
+    let (rows, mut errors) = read_rows(bytes)?;
+    let orders = orders_of(&rows, &mut errors);
+    if !errors.0.is_empty() {
+        let mut errors = errors.0;
+        errors.sort_by_key(|e| e.row);
+        errors.dedup();
+        if errors.len() > MAX_REPORTED_ERRORS {
+            let more = errors.len() - MAX_REPORTED_ERRORS;
+            errors.truncate(MAX_REPORTED_ERRORS);
+            errors.push(RowError {
+                row: errors.last().map(|e| e.row).unwrap_or(0),
+                column: None,
+                reason: format!("另有 {more} 处错误未列出"),
+            });
+        }
+        return Err(ImportError::BadRows(errors));
+    }
+
+    let txn = begin_write(db).await?;
+    supplier::Entity::find_by_id(supplier_id)
+        .one(&txn)
+        .await
+        .map_err(DomainError::from)?
+        .ok_or(DomainError::NotFound)?;
+    let mut report = ImportReport {
+        orders_created: 0,
+        orders_updated: 0,
+        items: 0,
+    };
+    for order in &orders {
+        let outcome = upsert_in(&txn, supplier_id, order, now).await?;
+        if outcome.created {
+            report.orders_created += 1;
+        } else {
+            report.orders_updated += 1;
+        }
+        report.items += order.items.len() as u32;
+    }
+    audit::record(
+        &txn,
+        supplier_id,
+        Some(actor_account_id),
+        audit_log::ACTION_ORDERS_IMPORTED,
+        &format!(
+            "导入订单：新增 {} 个，更新 {} 个，共 {} 行商品",
+            report.orders_created, report.orders_updated, report.items
+        ),
+    )
+    .await?;
+    txn.commit().await.map_err(DomainError::from)?;
+    Ok(report)
+}
+
+fn template_error(err: XlsxError) -> DomainError {
+    DomainError::Internal(format!("orders template: {err}"))
+}
+
+/// The import template: the 订单 sheet with the headers (required ones bold red), an example
+/// order of two lines, and a 说明 sheet describing every column.
+pub fn orders_template_xlsx() -> Result<Vec<u8>, DomainError> {
+    let mut workbook = Workbook::new();
+    let header = Format::new()
+        .set_bold()
+        .set_background_color("#F2F2F2")
+        .set_align(FormatAlign::Center);
+    let required = header.clone().set_font_color("#C00000");
+    let text = Format::new().set_num_format("@");
+
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(ORDERS_SHEET).map_err(template_error)?;
+    for (c, column) in COLUMNS.iter().enumerate() {
+        let c = c as u16;
+        let format = if column.required { &required } else { &header };
+        sheet
+            .write_string_with_format(0, c, column.header, format)
+            .map_err(template_error)?;
+        let width = (column.header.chars().count() * 2 + 4).max(12) as f64;
+        sheet.set_column_width(c, width).map_err(template_error)?;
+        // Text columns stay text when people type long numbers into them.
+        if !matches!(c as usize, FREIGHT | UNIT_PRICE | QUANTITY) {
+            sheet.set_column_format(c, &text).map_err(template_error)?;
+        }
+        for (r, example) in column.example.iter().enumerate() {
+            if example.is_empty() {
+                continue;
+            }
+            let r = r as u32 + 1;
+            match c as usize {
+                FREIGHT | UNIT_PRICE | QUANTITY => {
+                    let n: f64 = example.parse().unwrap_or(0.0);
+                    sheet.write_number(r, c, n).map_err(template_error)?
+                }
+                _ => sheet
+                    .write_string_with_format(r, c, *example, &text)
+                    .map_err(template_error)?,
+            };
+        }
+    }
+    sheet.set_column_width(ORDER_NO as u16, 20).map_err(template_error)?;
+    sheet.set_column_width(ADDRESS as u16, 30).map_err(template_error)?;
+    sheet.set_column_width(ITEM_PICTURE as u16, 36).map_err(template_error)?;
+    sheet.set_freeze_panes(1, 0).map_err(template_error)?;
+
+    let notes = workbook.add_worksheet();
+    notes.set_name("说明").map_err(template_error)?;
+    notes
+        .write_string_with_format(0, 0, "列名", &header)
+        .map_err(template_error)?;
+    notes
+        .write_string_with_format(0, 1, "说明", &header)
+        .map_err(template_error)?;
+    for (r, column) in COLUMNS.iter().enumerate() {
+        let r = r as u32 + 1;
+        notes.write_string(r, 0, column.header).map_err(template_error)?;
+        notes.write_string(r, 1, column.note).map_err(template_error)?;
+    }
+    let end = COLUMNS.len() as u32 + 2;
+    for (i, line) in [
+        "每行是订单中的一个商品；同一订单编号的多行合并为一个订单，订单信息写在第一行即可。",
+        "金额单位为元，最多两位小数；订单总额 = 各商品单价 × 数量之和 + 运费，由系统计算。",
+        "任何一行有错误时整个文件都不会导入，页面会列出出错的行号和原因。",
+        "文件最大 5 MB，最多 5000 行商品。",
+    ]
+    .iter()
+    .enumerate()
+    {
+        notes.write_string(end + i as u32, 0, *line).map_err(template_error)?;
+    }
+    notes.set_column_width(0, 16).map_err(template_error)?;
+    notes.set_column_width(1, 90).map_err(template_error)?;
+
+    workbook.save_to_buffer().map_err(template_error)
+}
