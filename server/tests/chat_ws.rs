@@ -557,3 +557,59 @@ async fn an_agent_whose_workbench_closed_gets_no_new_buyers_but_a_reload_changes
     assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Hello { anyone_serving: false, .. }));
     assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Queued { position: 1 });
 }
+
+/// The ids of a demo buyer's orders with supplier 1, newest first.
+async fn orders_of(server: &Server, external_id: &str) -> Vec<i64> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let buyer = domain::entity::buyer::Entity::find()
+        .filter(domain::entity::buyer::Column::SupplierId.eq(1))
+        .filter(domain::entity::buyer::Column::ExternalId.eq(external_id))
+        .one(&server.auth.db)
+        .await
+        .expect("query")
+        .expect("demo buyer");
+    domain::entity::purchase_order::Entity::find()
+        .filter(domain::entity::purchase_order::Column::BuyerId.eq(buyer.id))
+        .order_by_desc(domain::entity::purchase_order::Column::CreatedAt)
+        .all(&server.auth.db)
+        .await
+        .expect("orders")
+        .into_iter()
+        .map(|o| o.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_order_card_of_the_buyer_reaches_both_sides_and_no_other_order_can_be_sent() {
+    let server = start().await;
+    let (mut agent, session) = serving_agent(&server, "kf101").await;
+    let (mut buyer, cid) = buyer_enters(&server, &mut agent, session.supplier_id, "CG1001").await;
+    let mine = orders_of(&server, "CG1001").await;
+    let theirs = orders_of(&server, "CG1002").await;
+    assert!(!mine.is_empty() && !theirs.is_empty(), "the demo buyers have orders");
+
+    let card = AgentFrame::SendOrder { conversation_id: cid, client_msg_id: "o-1".into(), order_id: mine[0] };
+    send_json(&mut agent, &card).await;
+    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Ack { client_msg_id: "o-1".into(), seq: 1 });
+    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else { panic!("Messages") };
+    assert_eq!(messages[0].kind, "order");
+    let order = messages[0].order.as_ref().expect("the card carries the order");
+    assert_eq!(order.order_id, mine[0]);
+    assert!(order.order_no.starts_with("832"), "{}", order.order_no);
+    assert!(order.total_fen > 0 && order.item_count > 0);
+
+    // Another buyer's order, or another supplier's, is refused and nothing is stored.
+    for (id, order_id) in [("o-2", theirs[0]), ("o-3", i64::MAX)] {
+        let frame = AgentFrame::SendOrder { conversation_id: cid, client_msg_id: id.into(), order_id };
+        send_json(&mut agent, &frame).await;
+        let AgentServerFrame::Error { client_msg_id, .. } = agent_recv(&mut agent).await else { panic!("refused") };
+        assert_eq!(client_msg_id.as_deref(), Some(id));
+    }
+    assert_eq!(server.stored_messages(cid).await, vec![1]);
+    quiet(&mut buyer).await;
+
+    // History shows the card too.
+    send_json(&mut buyer, &BuyerFrame::Resume { after_seq: 0 }).await;
+    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else { panic!("Messages") };
+    assert_eq!(messages[0].order.as_ref().map(|o| o.order_id), Some(mine[0]));
+}

@@ -186,6 +186,19 @@ pub fn BuyerChatPage() -> impl IntoView {
         );
     });
     let list_token = token.clone();
+    // 订单详情 of a card: `None` closed, `Some(None)` loading. Only the buyer's own orders open.
+    let detail = RwSignal::new(None::<Option<Result<crate::orders::OrderDetail, String>>>);
+    let detail_token = token.clone();
+    let open_order = Callback::new(move |order_id: i64| {
+        detail.set(Some(None));
+        let token = detail_token.clone();
+        leptos::task::spawn_local(async move {
+            let result = crate::orders::buyer_order_detail(token, order_id).await.map_err(|e| e.to_string());
+            if detail.get_untracked().is_some() {
+                detail.set(Some(Some(result)));
+            }
+        });
+    });
     let restart = move |_| {
         error.set(None);
         ended.set(false);
@@ -245,7 +258,16 @@ pub fn BuyerChatPage() -> impl IntoView {
                     {format!("正在排队，您前面还有 {} 位", n.saturating_sub(1))}
                 </div>
             })}
-            <MessageList messages=messages.into() pending=pending.into() mine="buyer" token=list_token />
+            <MessageList messages=messages.into() pending=pending.into() mine="buyer" token=list_token on_order=open_order />
+            {move || detail.get().map(|state| view! {
+                <crate::components::Modal title="订单详情" on_close=move || detail.set(None)>
+                    {match state {
+                        None => view! { <p class="muted" role="status">"加载中…"</p> }.into_any(),
+                        Some(Ok(d)) => view! { <crate::orders::OrderDetailView detail=d /> }.into_any(),
+                        Some(Err(e)) => view! { <p class="form-error" role="alert">{e}</p> }.into_any(),
+                    }}
+                </crate::components::Modal>
+            })}
             <Show
                 when=move || !ended.get()
                 fallback=move || view! {

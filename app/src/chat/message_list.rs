@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use super::protocol::{ChatImage, ChatMessage};
 use super::socket::hhmm;
 use super::upload::picture_src;
+use crate::orders::{OrderSummary, format_fen, status_class};
 
 /// A message sent from this page that the server has not acknowledged yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,12 +17,14 @@ pub struct Pending {
     pub image: Option<ChatImage>,
     /// Set once the picture is uploaded; only then is the message sent (and re-sent).
     pub upload_id: Option<i64>,
+    /// An order card (agents only).
+    pub order: Option<OrderSummary>,
 }
 
 impl Pending {
     /// A text message.
     pub fn text(conversation_id: i64, client_msg_id: String, body: String, font_size: i16, created_at: i64) -> Self {
-        Pending { conversation_id, client_msg_id, body, font_size, created_at, image: None, upload_id: None }
+        Pending { conversation_id, client_msg_id, body, font_size, created_at, image: None, upload_id: None, order: None }
     }
 
     /// A picture still uploading, shown from its local preview.
@@ -34,6 +37,21 @@ impl Pending {
             created_at,
             image: Some(ChatImage { url: preview, width: 0, height: 0 }),
             upload_id: None,
+            order: None,
+        }
+    }
+
+    /// An order card (订单发送).
+    pub fn order(conversation_id: i64, client_msg_id: String, order: OrderSummary, created_at: i64) -> Self {
+        Pending {
+            conversation_id,
+            client_msg_id,
+            body: String::new(),
+            font_size: super::DEFAULT_FONT_SIZE,
+            created_at,
+            image: None,
+            upload_id: None,
+            order: Some(order),
         }
     }
 }
@@ -70,12 +88,20 @@ pub fn acked(p: &Pending, seq: i32, sender: &str, sender_name: &str) -> ChatMess
         seq,
         sender: sender.into(),
         sender_name: sender_name.into(),
-        kind: if p.image.is_some() { "image" } else { "text" }.into(),
+        kind: if p.image.is_some() {
+            "image"
+        } else if p.order.is_some() {
+            "order"
+        } else {
+            "text"
+        }
+        .into(),
         body: p.body.clone(),
         font_size: p.font_size,
         client_msg_id: p.client_msg_id.clone(),
         created_at: p.created_at,
         image: p.image.clone(),
+        order: p.order.clone(),
     }
 }
 
@@ -99,6 +125,38 @@ fn Picture(image: ChatImage, token: Option<String>, #[prop(into)] on_open: Callb
     }
 }
 
+/// An order card in the chat: picture, number, status, amount; a click opens its detail.
+#[component]
+fn OrderCard(order: OrderSummary, on_open: Option<Callback<i64>>) -> impl IntoView {
+    let id = order.order_id;
+    let picture = order.picture_url.clone();
+    view! {
+        <button
+            type="button"
+            class="order-card"
+            data-testid="order-card"
+            aria-label=format!("订单 {} 详情", order.order_no)
+            disabled=on_open.is_none()
+            on:click=move |_| {
+                if let Some(cb) = on_open {
+                    cb.run(id);
+                }
+            }
+        >
+            {match picture {
+                Some(src) => view! { <img class="order-card-pic" src=src alt="" /> }.into_any(),
+                None => view! { <span class="order-card-pic empty">"无图"</span> }.into_any(),
+            }}
+            <span class="order-card-info">
+                <span class="order-card-no">{format!("订单号 {}", order.order_no)}</span>
+                <span class=status_class(&order.status)>{order.status.clone()}</span>
+                <span class="order-card-amount">{format_fen(order.total_fen)}</span>
+                <span class="order-card-count">{format!("共 {} 件", order.item_count)}</span>
+            </span>
+        </button>
+    }
+}
+
 /// The messages of one conversation; `mine` is the sender this page speaks as (`agent` or
 /// `buyer`). Text is always rendered as text. A buyer's page passes `token`, which its picture
 /// addresses carry. `on_older` shows 查看更早的消息 while `has_older` is true.
@@ -110,6 +168,8 @@ pub fn MessageList(
     #[prop(optional, into)] token: Option<String>,
     #[prop(optional, into)] has_older: Option<Signal<bool>>,
     #[prop(optional, into)] on_older: Option<Callback<()>>,
+    /// Opens an order card's detail (by order id).
+    #[prop(optional, into)] on_order: Option<Callback<i64>>,
 ) -> impl IntoView {
     let scroller = NodeRef::<leptos::html::Div>::new();
     // Scroll to the newest message when one arrives at the end (not when older ones load above).
@@ -144,13 +204,21 @@ pub fn MessageList(
                     } else {
                         "msg theirs"
                     };
-                    let body = match m.image.clone() {
-                        Some(image) => view! {
+                    let body = match (m.image.clone(), m.order.clone()) {
+                        (Some(image), _) => view! {
                             <div class="msg-body picture">
                                 <Picture image=image token=token_for_list.clone() on_open=open_large />
                             </div>
                         }.into_any(),
-                        None => view! {
+                        (None, Some(order)) => view! {
+                            <div class="msg-body order">
+                                <OrderCard order=order on_open=on_order />
+                            </div>
+                        }.into_any(),
+                        (None, None) if m.kind == "order" => view! {
+                            <div class="msg-body">"[订单已不可查看]"</div>
+                        }.into_any(),
+                        (None, None) => view! {
                             <div class="msg-body" style=format!("font-size: {}px", m.font_size)>
                                 {m.body.clone()}
                             </div>
@@ -172,13 +240,18 @@ pub fn MessageList(
                 key=|p| (p.client_msg_id.clone(), p.upload_id)
                 children=move |p| {
                     let state = if p.image.is_some() && p.upload_id.is_none() { "上传中…" } else { "发送中…" };
-                    let body = match p.image.clone() {
-                        Some(image) => view! {
+                    let body = match (p.image.clone(), p.order.clone()) {
+                        (Some(image), _) => view! {
                             <div class="msg-body picture">
                                 <Picture image=image token=token.clone() on_open=open_large />
                             </div>
                         }.into_any(),
-                        None => view! {
+                        (None, Some(order)) => view! {
+                            <div class="msg-body order">
+                                <OrderCard order=order on_open=None />
+                            </div>
+                        }.into_any(),
+                        (None, None) => view! {
                             <div class="msg-body" style=format!("font-size: {}px", p.font_size)>
                                 {p.body.clone()}
                             </div>
@@ -235,6 +308,7 @@ mod tests {
             client_msg_id: format!("c{seq}"),
             created_at: 0,
             image: None,
+            order: None,
         }
     }
 

@@ -54,6 +54,9 @@ pub struct ChatMessage {
     /// The picture of an `image` message.
     #[serde(default)]
     pub image: Option<ChatImage>,
+    /// The order of an `order` message (订单发送), as it is now.
+    #[serde(default)]
+    pub order: Option<crate::orders::OrderSummary>,
 }
 
 /// A conversation in the agent's list.
@@ -84,6 +87,8 @@ pub enum AgentFrame {
     Send { conversation_id: i64, client_msg_id: String, body: String, font_size: i16 },
     /// A picture uploaded to this conversation (see [`PICTURE_UPLOAD_PATH`]).
     SendImage { conversation_id: i64, client_msg_id: String, upload_id: i64 },
+    /// 发送 in 采购人订单: an order card of the conversation's buyer.
+    SendOrder { conversation_id: i64, client_msg_id: String, order_id: i64 },
     /// 结束对话.
     End { conversation_id: i64 },
     /// The agent is typing in this conversation (sent at most every couple of seconds).

@@ -255,6 +255,29 @@ pub fn AgentPage() -> impl IntoView {
             o.send(&AgentFrame::Send { conversation_id: cid, client_msg_id, body, font_size })
         });
     };
+    let send_order = Callback::new(move |order: crate::orders::OrderSummary| {
+        let Some(cid) = selected.get_untracked() else { return };
+        if current_ended.get_untracked() {
+            return;
+        }
+        let client_msg_id = new_client_msg_id();
+        error.set(None);
+        let order_id = order.order_id;
+        pending.update(|p| p.push(Pending::order(cid, client_msg_id.clone(), order, now_ms())));
+        outbox.with_value(|o| o.send(&AgentFrame::SendOrder { conversation_id: cid, client_msg_id, order_id }));
+    });
+    // 订单详情 in a dialog: `None` closed, `Some(None)` loading.
+    let detail = RwSignal::new(None::<Option<Result<crate::orders::OrderDetail, String>>>);
+    let open_order = Callback::new(move |order_id: i64| {
+        let Some(cid) = selected.get_untracked() else { return };
+        detail.set(Some(None));
+        leptos::task::spawn_local(async move {
+            let result = crate::orders::agent_order_detail(cid, order_id).await.map_err(|e| e.to_string());
+            if detail.get_untracked().is_some() {
+                detail.set(Some(Some(result)));
+            }
+        });
+    });
     let send_picture = move |file: web_sys::File| {
         let Some(cid) = selected.get_untracked() else { return };
         error.set(None);
@@ -427,6 +450,7 @@ pub fn AgentPage() -> impl IntoView {
                                 mine="agent"
                                 has_older=has_older
                                 on_older=load_older
+                                on_order=open_order
                             />
                             {move || {
                                 let cid = selected.get();
@@ -453,11 +477,23 @@ pub fn AgentPage() -> impl IntoView {
                         </Show>
                     </section>
                     <section class="panel orders">
-                        <h2 class="panel-title">"采购人订单"</h2>
-                        <p class="empty">"选择会话后自动加载该采购人的订单"</p>
+                        <crate::orders::OrdersPanel
+                            conversation_id=Signal::derive(move || selected.get())
+                            on_send=send_order
+                            on_open=open_order
+                        />
                     </section>
                 </div>
             </div>
+            {move || detail.get().map(|state| view! {
+                <Modal title="订单详情" on_close=move || detail.set(None)>
+                    {match state {
+                        None => view! { <p class="muted" role="status">"加载中…"</p> }.into_any(),
+                        Some(Ok(d)) => view! { <crate::orders::OrderDetailView detail=d /> }.into_any(),
+                        Some(Err(e)) => view! { <p class="form-error" role="alert">{e}</p> }.into_any(),
+                    }}
+                </Modal>
+            })}
             {move || confirm_end.get().then(|| view! {
                 <Modal title="结束对话" on_close=move || confirm_end.set(false)>
                     <p>"确定要结束与该采购人的对话吗？结束后双方都不能再发送消息。"</p>

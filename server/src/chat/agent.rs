@@ -210,6 +210,18 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
             };
             send(chat, session, socket, conversation_id, &msg).await
         }
+        AgentFrame::SendOrder { conversation_id, client_msg_id, order_id } => {
+            let msg = NewMessage {
+                sender: Sender::Agent(agent_id),
+                client_msg_id: &client_msg_id,
+                kind: message::KIND_ORDER,
+                body: "",
+                font_size: domain::chat::FONT_SIZES[0],
+                upload_id: None,
+                order_id: Some(order_id),
+            };
+            send(chat, session, socket, conversation_id, &msg).await
+        }
         AgentFrame::Typing { conversation_id } => {
             match domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await {
                 Ok(conversation) if conversation.ended_at.is_none() => {

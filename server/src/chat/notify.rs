@@ -174,6 +174,13 @@ pub async fn chat_messages(
         .filter(|u| u.supplier_id == conversation.supplier_id)
         .map(|u| (u.id, super::pictures::image_of(&u)))
         .collect();
+    // Order cards show the order as it is now, and only an order of this buyer with this supplier.
+    let order_ids: Vec<i64> = rows.iter().filter_map(|r| r.order_id).collect();
+    let orders = if order_ids.is_empty() {
+        HashMap::new()
+    } else {
+        domain::orders::summaries_by_ids(db, conversation.supplier_id, conversation.buyer_id, &order_ids).await?
+    };
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let sender_name = match row.sender.as_str() {
@@ -211,6 +218,7 @@ pub async fn chat_messages(
             client_msg_id: row.client_msg_id,
             created_at: row.created_at,
             image: row.upload_id.and_then(|id| images.get(&id).cloned()),
+            order: row.order_id.and_then(|id| orders.get(&id).cloned()).map(Into::into),
         });
     }
     Ok(out)
