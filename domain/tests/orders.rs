@@ -273,7 +273,8 @@ async fn upsert_is_idempotent_and_replaces_items() {
 fn validation_names_the_field_in_chinese() {
     let base = order("832001", "CG1", T0);
     assert!(validate_order(&base).is_ok());
-    let cases: Vec<(Box<dyn Fn(&mut OrderInput)>, &str, &str)> = vec![
+    type Change = Box<dyn Fn(&mut OrderInput)>;
+    let cases: Vec<(Change, &str, &str)> = vec![
         (Box::new(|o| o.order_no = String::new()), "order_no", "订单编号"),
         (Box::new(|o| o.order_no = "x".repeat(65)), "order_no", "64"),
         (Box::new(|o| o.status = "已付款".into()), "status", "订单状态"),

@@ -513,8 +513,7 @@ fn orders_of(rows: &[SheetRow], errors: &mut Errors) -> Vec<super::ValidOrder> {
         let first = rows[0];
         let mut consistent = true;
         for row in &rows[1..] {
-            for column in BUYER_ID..=TRACKING {
-                let value = &row.order_cells[column];
+            for (column, value) in row.order_cells.iter().enumerate().skip(BUYER_ID) {
                 if !value.is_empty() && *value != first.order_cells[column] {
                     errors.push(
                         row.row,
