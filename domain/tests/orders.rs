@@ -805,3 +805,49 @@ async fn template_round_trips_through_the_importer() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_buyers_page_through_all_their_orders() {
+    each_db(|db| async move {
+        domain::demo::seed(&db, &common::hasher())
+            .await
+            .expect("seed");
+        let buyers = buyer::Entity::find().all(&db).await.expect("buyers");
+        let mut seen = 0u64;
+        for b in buyers {
+            let (numbers, pages) = all_pages(&db, b.supplier_id, b.id).await;
+            let stored = purchase_order::Entity::find()
+                .filter(purchase_order::Column::BuyerId.eq(b.id))
+                .count(&db)
+                .await
+                .expect("count");
+            assert_eq!(
+                numbers.len() as u64,
+                stored,
+                "{}: every order once",
+                b.external_id
+            );
+            assert_eq!(
+                pages as u64,
+                stored.div_ceil(ORDERS_PAGE_SIZE).max(1),
+                "{}",
+                b.external_id
+            );
+            let first = list_for_buyer(&db, b.supplier_id, b.id, 0)
+                .await
+                .expect("page");
+            for card in &first.orders {
+                let picture = card.picture_url.as_deref().expect("demo pictures pass");
+                assert!(picture.starts_with("/demo/product-"), "{picture}");
+                assert!(card.item_count >= 1 && card.total_fen > 0);
+            }
+            for pair in first.orders.windows(2) {
+                assert!(pair[0].created_at >= pair[1].created_at, "newest first");
+            }
+            seen += stored;
+        }
+        assert_eq!(seen, order_count(&db).await);
+        assert!(seen >= 30, "the demo has a few dozen orders");
+    })
+    .await;
+}
