@@ -665,8 +665,23 @@ pub async fn import_orders_xlsx(
     bytes: &[u8],
     now: i64,
 ) -> Result<ImportReport, ImportError> {
-    let (rows, mut errors) = read_rows(bytes)?;
-    let orders = orders_of(&rows, &mut errors);
+    // Refuse an oversize file before copying it anywhere.
+    if bytes.len() > MAX_IMPORT_BYTES {
+        return Err(ImportError::TooLarge {
+            max_bytes: MAX_IMPORT_BYTES,
+        });
+    }
+    // Unzipping and reading a sheet of thousands of rows is CPU work: keep it off the async
+    // workers so other requests are not held up.
+    let owned = bytes.to_vec();
+    let (orders, errors) = tokio::task::spawn_blocking(move || {
+        read_rows(&owned).map(|(rows, mut errors)| {
+            let orders = orders_of(&rows, &mut errors);
+            (orders, errors)
+        })
+    })
+    .await
+    .map_err(|err| DomainError::Internal(format!("import worker: {err}")))??;
     if !errors.0.is_empty() {
         let mut errors = errors.0;
         errors.sort_by_key(|e| e.row);
