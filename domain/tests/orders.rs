@@ -74,7 +74,10 @@ async fn admin_of(db: &DatabaseConnection, supplier_id: i64) -> i64 {
 }
 
 async fn order_count(db: &DatabaseConnection) -> u64 {
-    purchase_order::Entity::find().count(db).await.expect("count")
+    purchase_order::Entity::find()
+        .count(db)
+        .await
+        .expect("count")
 }
 
 /// `n` orders for one buyer, one minute apart (order i is the i-th oldest).
@@ -95,7 +98,9 @@ async fn all_pages(db: &DatabaseConnection, supplier_id: i64, buyer: i64) -> (Ve
     let mut numbers = Vec::new();
     let mut page = 0;
     loop {
-        let got = list_for_buyer(db, supplier_id, buyer, page).await.expect("page");
+        let got = list_for_buyer(db, supplier_id, buyer, page)
+            .await
+            .expect("page");
         assert!(got.orders.len() as u64 <= ORDERS_PAGE_SIZE);
         numbers.extend(got.orders.into_iter().map(|o| o.order_no));
         page += 1;
@@ -110,11 +115,18 @@ async fn all_pages(db: &DatabaseConnection, supplier_id: i64, buyer: i64) -> (Ve
 async fn paging_newest_first_with_exact_boundaries() {
     each_db(|db| async move {
         let s = supplier(&db, "供应商甲", "admin_a").await;
-        for (buyer, n, pages) in [("B0", 0usize, 1usize), ("B5", 5, 1), ("B10", 10, 2), ("B12", 12, 3)] {
+        for (buyer, n, pages) in [
+            ("B0", 0usize, 1usize),
+            ("B5", 5, 1),
+            ("B10", 10, 2),
+            ("B12", 12, 3),
+        ] {
             seed_orders(&db, s, buyer, n).await;
             let id = if n == 0 {
                 // A buyer with no orders yet (made by another order, then no orders of theirs).
-                upsert_order(&db, s, &order("tmp", buyer, T0), NOW).await.expect("tmp");
+                upsert_order(&db, s, &order("tmp", buyer, T0), NOW)
+                    .await
+                    .expect("tmp");
                 let id = buyer_id(&db, s, buyer).await;
                 purchase_order::Entity::delete_many()
                     .filter(purchase_order::Column::OrderNo.eq("tmp"))
@@ -160,7 +172,10 @@ async fn paging_newest_first_with_exact_boundaries() {
         let card = &list_for_buyer(&db, s, b5, 0).await.expect("p").orders[0];
         assert_eq!(card.total_fen, 5_990 * 2 + 8_800 + 1_000);
         assert_eq!(card.item_count, 3);
-        assert_eq!(card.picture_url.as_deref(), Some("https://img.example.com/a.png"));
+        assert_eq!(
+            card.picture_url.as_deref(),
+            Some("https://img.example.com/a.png")
+        );
         assert_eq!(card.status, "已发货");
         assert_eq!(card.created_at, T0 + 4 * 60_000);
 
@@ -177,10 +192,16 @@ async fn scoped_by_supplier_and_buyer_with_the_phone_masked() {
     each_db(|db| async move {
         let a = supplier(&db, "供应商甲", "admin_a").await;
         let b = supplier(&db, "供应商乙", "admin_b").await;
-        let mine = upsert_order(&db, a, &order("A-1", "CG1", T0), NOW).await.expect("a1");
-        let other_buyer = upsert_order(&db, a, &order("A-2", "CG2", T0), NOW).await.expect("a2");
+        let mine = upsert_order(&db, a, &order("A-1", "CG1", T0), NOW)
+            .await
+            .expect("a1");
+        let other_buyer = upsert_order(&db, a, &order("A-2", "CG2", T0), NOW)
+            .await
+            .expect("a2");
         // The same 客户编号 and order number at another supplier are another buyer and order.
-        let theirs = upsert_order(&db, b, &order("A-1", "CG1", T0), NOW).await.expect("b1");
+        let theirs = upsert_order(&db, b, &order("A-1", "CG1", T0), NOW)
+            .await
+            .expect("b1");
         assert_ne!(mine.order_id, theirs.order_id);
 
         let cg1_a = buyer_id(&db, a, "CG1").await;
@@ -193,12 +214,21 @@ async fn scoped_by_supplier_and_buyer_with_the_phone_masked() {
             vec![mine.order_id]
         );
         // Supplier A asking with supplier B's buyer id sees nothing.
-        assert!(list_for_buyer(&db, a, cg1_b, 0).await.expect("list").orders.is_empty());
+        assert!(
+            list_for_buyer(&db, a, cg1_b, 0)
+                .await
+                .expect("list")
+                .orders
+                .is_empty()
+        );
 
         let shown = detail(&db, a, cg1_a, mine.order_id).await.expect("detail");
         assert_eq!(shown.consignee_phone_masked, "138****5678");
         let json = format!("{shown:?}");
-        assert!(!json.contains("13812345678"), "the full phone never leaves the domain");
+        assert!(
+            !json.contains("13812345678"),
+            "the full phone never leaves the domain"
+        );
         assert_eq!(shown.items.len(), 2);
         assert_eq!(shown.items[0].subtotal_fen, 11_980);
         assert_eq!(shown.goods_fen, 20_780);
@@ -212,7 +242,10 @@ async fn scoped_by_supplier_and_buyer_with_the_phone_masked() {
             (a, cg1_a, 999_999),              // no such order
         ] {
             assert!(
-                matches!(detail(&db, supplier_id, buyer, order_id).await, Err(DomainError::NotFound)),
+                matches!(
+                    detail(&db, supplier_id, buyer, order_id).await,
+                    Err(DomainError::NotFound)
+                ),
                 "{supplier_id}/{buyer}/{order_id}"
             );
         }
@@ -221,7 +254,12 @@ async fn scoped_by_supplier_and_buyer_with_the_phone_masked() {
             &db,
             a,
             cg1_a,
-            &[mine.order_id, other_buyer.order_id, theirs.order_id, 424_242],
+            &[
+                mine.order_id,
+                other_buyer.order_id,
+                theirs.order_id,
+                424_242,
+            ],
         )
         .await
         .expect("cards");
@@ -242,13 +280,18 @@ async fn upsert_is_idempotent_and_replaces_items() {
         assert_eq!(again.order_id, first.order_id);
         assert!(!again.created);
         assert_eq!(order_count(&db).await, 1);
-        assert_eq!(order_item::Entity::find().count(&db).await.expect("items"), 2);
+        assert_eq!(
+            order_item::Entity::find().count(&db).await.expect("items"),
+            2
+        );
 
         let mut changed = input.clone();
         changed.status = "已完成".to_owned();
         changed.items = vec![item("茶叶", 12_345, 3)];
         changed.freight_fen = 0;
-        upsert_order(&db, s, &changed, NOW + 2).await.expect("update");
+        upsert_order(&db, s, &changed, NOW + 2)
+            .await
+            .expect("update");
         let b = buyer_id(&db, s, "CG1").await;
         let shown = detail(&db, s, b, first.order_id).await.expect("detail");
         assert_eq!(shown.status, "已完成");
@@ -256,7 +299,10 @@ async fn upsert_is_idempotent_and_replaces_items() {
         assert_eq!(shown.items[0].name, "茶叶");
         assert_eq!(shown.total_fen, 37_035);
         assert_eq!(shown.updated_at, NOW + 2);
-        assert_eq!(order_item::Entity::find().count(&db).await.expect("items"), 1);
+        assert_eq!(
+            order_item::Entity::find().count(&db).await.expect("items"),
+            1
+        );
         assert_eq!(buyer::Entity::find().count(&db).await.expect("buyers"), 1);
 
         // An unknown supplier is refused; nothing written.
@@ -273,19 +319,56 @@ async fn upsert_is_idempotent_and_replaces_items() {
 fn validation_names_the_field_in_chinese() {
     let base = order("832001", "CG1", T0);
     assert!(validate_order(&base).is_ok());
-    let cases: Vec<(Box<dyn Fn(&mut OrderInput)>, &str, &str)> = vec![
-        (Box::new(|o| o.order_no = String::new()), "order_no", "订单编号"),
+    type Change = Box<dyn Fn(&mut OrderInput)>;
+    let cases: Vec<(Change, &str, &str)> = vec![
+        (
+            Box::new(|o| o.order_no = String::new()),
+            "order_no",
+            "订单编号",
+        ),
         (Box::new(|o| o.order_no = "x".repeat(65)), "order_no", "64"),
-        (Box::new(|o| o.status = "已付款".into()), "status", "订单状态"),
+        (
+            Box::new(|o| o.status = "已付款".into()),
+            "status",
+            "订单状态",
+        ),
         (Box::new(|o| o.freight_fen = -1), "freight_fen", "负数"),
         (Box::new(|o| o.items.clear()), "items", "至少"),
-        (Box::new(|o| o.items = vec![item("a", 1, 1); 101]), "items", "100"),
-        (Box::new(|o| o.items[1].quantity = 0), "items[1].quantity", "数量"),
-        (Box::new(|o| o.items[1].quantity = 1_000_001), "items[1].quantity", "1000000"),
-        (Box::new(|o| o.items[0].unit_price_fen = -5), "items[0].unit_price_fen", "单价"),
-        (Box::new(|o| o.items[0].unit_price_fen = 10_000_000_001), "items[0].unit_price_fen", "上限"),
-        (Box::new(|o| o.items[0].name = " ".into()), "items[0].name", "商品名称"),
-        (Box::new(|o| o.items[0].spec = "规".repeat(201)), "items[0].spec", "规格"),
+        (
+            Box::new(|o| o.items = vec![item("a", 1, 1); 101]),
+            "items",
+            "100",
+        ),
+        (
+            Box::new(|o| o.items[1].quantity = 0),
+            "items[1].quantity",
+            "数量",
+        ),
+        (
+            Box::new(|o| o.items[1].quantity = 1_000_001),
+            "items[1].quantity",
+            "1000000",
+        ),
+        (
+            Box::new(|o| o.items[0].unit_price_fen = -5),
+            "items[0].unit_price_fen",
+            "单价",
+        ),
+        (
+            Box::new(|o| o.items[0].unit_price_fen = 10_000_000_001),
+            "items[0].unit_price_fen",
+            "上限",
+        ),
+        (
+            Box::new(|o| o.items[0].name = " ".into()),
+            "items[0].name",
+            "商品名称",
+        ),
+        (
+            Box::new(|o| o.items[0].spec = "规".repeat(201)),
+            "items[0].spec",
+            "规格",
+        ),
         (
             Box::new(|o| o.items[1].picture_url = Some("javascript:alert(1)".into())),
             "items[1].picture_url",
@@ -296,12 +379,32 @@ fn validation_names_the_field_in_chinese() {
             "items[1].picture_url",
             "图片",
         ),
-        (Box::new(|o| o.consignee_phone = "1".repeat(33)), "consignee_phone", "收货电话"),
-        (Box::new(|o| o.consignee_phone = "138abc".into()), "consignee_phone", "收货电话"),
-        (Box::new(|o| o.consignee_address = "址".repeat(256)), "consignee_address", "收货地址"),
-        (Box::new(|o| o.buyer_id = String::new()), "buyer_id", "客户编号"),
+        (
+            Box::new(|o| o.consignee_phone = "1".repeat(33)),
+            "consignee_phone",
+            "收货电话",
+        ),
+        (
+            Box::new(|o| o.consignee_phone = "138abc".into()),
+            "consignee_phone",
+            "收货电话",
+        ),
+        (
+            Box::new(|o| o.consignee_address = "址".repeat(256)),
+            "consignee_address",
+            "收货地址",
+        ),
+        (
+            Box::new(|o| o.buyer_id = String::new()),
+            "buyer_id",
+            "客户编号",
+        ),
         (Box::new(|o| o.created_at = 0), "created_at", "下单时间"),
-        (Box::new(|o| o.tracking_no = Some("1".repeat(65))), "tracking_no", "物流单号"),
+        (
+            Box::new(|o| o.tracking_no = Some("1".repeat(65))),
+            "tracking_no",
+            "物流单号",
+        ),
     ];
     for (change, field, words) in cases {
         let mut input = base.clone();
@@ -354,7 +457,9 @@ async fn api_key_is_shown_once_and_rotates() {
         assert_ne!(row.api_key_hash.as_deref(), Some(key.as_str()));
         assert_eq!(row.api_key_hash.as_deref().map(str::len), Some(64));
 
-        let key_b = rotate_api_key(&db, b, admin_of(&db, b).await).await.expect("b");
+        let key_b = rotate_api_key(&db, b, admin_of(&db, b).await)
+            .await
+            .expect("b");
         assert_eq!(supplier_for_api_key(&db, &key_b).await.expect("b"), b);
 
         let new_key = rotate_api_key(&db, a, admin).await.expect("rotate again");
@@ -375,15 +480,33 @@ async fn api_key_is_shown_once_and_rotates() {
             .await
             .expect("audit");
         assert_eq!(audit, 2);
-        assert_eq!(domain::audit::action_label(audit_log::ACTION_API_KEY_ROTATED), "重置接口密钥");
+        assert_eq!(
+            domain::audit::action_label(audit_log::ACTION_API_KEY_ROTATED),
+            "重置接口密钥"
+        );
     })
     .await;
 }
 
 const HEADERS: [&str; 18] = [
-    "订单编号", "客户编号", "客户名称", "单位名称", "订单状态", "下单时间", "付款时间", "运费(元)",
-    "收货人", "收货电话", "收货地址", "物流公司", "物流单号", "商品名称", "规格", "商品图片URL",
-    "单价(元)", "数量",
+    "订单编号",
+    "客户编号",
+    "客户名称",
+    "单位名称",
+    "订单状态",
+    "下单时间",
+    "付款时间",
+    "运费(元)",
+    "收货人",
+    "收货电话",
+    "收货地址",
+    "物流公司",
+    "物流单号",
+    "商品名称",
+    "规格",
+    "商品图片URL",
+    "单价(元)",
+    "数量",
 ];
 
 /// A cell of a test sheet.
@@ -420,7 +543,9 @@ fn sheet(rows: &[Vec<Cell>]) -> Vec<u8> {
                         .expect("ymd")
                         .and_hms(*h, *mi, 0)
                         .expect("hms");
-                    sheet.write_datetime_with_format(r, c, &dt, &date).expect("dt");
+                    sheet
+                        .write_datetime_with_format(r, c, &dt, &date)
+                        .expect("dt");
                 }
                 Blank => {}
             }
@@ -432,10 +557,24 @@ fn sheet(rows: &[Vec<Cell>]) -> Vec<u8> {
 /// A full first row of an order.
 fn first_row(no: &'static str, buyer: &'static str, price: Cell, qty: Cell) -> Vec<Cell> {
     vec![
-        S(no), S(buyer), S("王采购"), S("某县第一中学"), S("待发货"),
-        Date(2026, 11, 20, 10, 30), S("2026-11-20 10:42:00"), N(10.0),
-        S("王采购"), S("13812345678"), S("某省某县学府路 1 号"), Blank, Blank,
-        S("苹果"), S("5kg/箱"), S("https://img.example.com/a.png"), price, qty,
+        S(no),
+        S(buyer),
+        S("王采购"),
+        S("某县第一中学"),
+        S("待发货"),
+        Date(2026, 11, 20, 10, 30),
+        S("2026-11-20 10:42:00"),
+        N(10.0),
+        S("王采购"),
+        S("13812345678"),
+        S("某省某县学府路 1 号"),
+        Blank,
+        Blank,
+        S("苹果"),
+        S("5kg/箱"),
+        S("https://img.example.com/a.png"),
+        price,
+        qty,
     ]
 }
 
@@ -455,27 +594,44 @@ async fn xlsx_import_good_file() {
         let s = supplier(&db, "供应商甲", "admin_a").await;
         let admin = admin_of(&db, s).await;
         // An existing order is updated by the import (its items replaced).
-        upsert_order(&db, s, &order("IMP-2", "CG7", T0), NOW).await.expect("existing");
+        upsert_order(&db, s, &order("IMP-2", "CG7", T0), NOW)
+            .await
+            .expect("existing");
         let file = sheet(&[
             first_row("IMP-1", "CG1", N(0.1 + 0.2), N(2.0)),
             line("IMP-1", "大米", S("1,234.50"), S("3")),
             first_row("IMP-2", "CG7", N(19.99), N(1.0)),
-            vec![Blank; 18], // blank rows are skipped
+            vec![Blank; 18],                        // blank rows are skipped
             line("IMP-1", "茶叶", N(88.0), N(1.0)), // same order, not contiguous
         ]);
-        let report = import_orders_xlsx(&db, s, admin, &file, NOW).await.expect("import");
-        assert_eq!((report.orders_created, report.orders_updated, report.items), (1, 1, 4));
+        let report = import_orders_xlsx(&db, s, admin, &file, NOW)
+            .await
+            .expect("import");
+        assert_eq!(
+            (report.orders_created, report.orders_updated, report.items),
+            (1, 1, 4)
+        );
 
         let cg1 = buyer_id(&db, s, "CG1").await;
         let page = list_for_buyer(&db, s, cg1, 0).await.expect("list");
         assert_eq!(page.orders.len(), 1);
-        let shown = detail(&db, s, cg1, page.orders[0].id).await.expect("detail");
+        let shown = detail(&db, s, cg1, page.orders[0].id)
+            .await
+            .expect("detail");
         let prices: Vec<i64> = shown.items.iter().map(|i| i.unit_price_fen).collect();
-        assert_eq!(prices, vec![30, 123_450, 8_800], "yuan to fen exactly, no float error");
+        assert_eq!(
+            prices,
+            vec![30, 123_450, 8_800],
+            "yuan to fen exactly, no float error"
+        );
         assert_eq!(shown.freight_fen, 1_000);
         assert_eq!(shown.total_fen, 60 + 370_350 + 8_800 + 1_000);
         assert_eq!(shown.created_at, T0, "the date cell is Beijing time");
-        assert_eq!(shown.paid_at, Some(T0 + 12 * 60_000), "the text time is Beijing time");
+        assert_eq!(
+            shown.paid_at,
+            Some(T0 + 12 * 60_000),
+            "the text time is Beijing time"
+        );
         assert_eq!(shown.status, "待发货");
         assert_eq!(shown.consignee_phone_masked, "138****5678");
 
@@ -492,7 +648,11 @@ async fn xlsx_import_good_file() {
             .await
             .expect("audit")
             .expect("entry");
-        assert!(audit.detail.contains("新增 1 个") && audit.detail.contains("更新 1 个"), "{}", audit.detail);
+        assert!(
+            audit.detail.contains("新增 1 个") && audit.detail.contains("更新 1 个"),
+            "{}",
+            audit.detail
+        );
     })
     .await;
 }
@@ -509,14 +669,14 @@ async fn xlsx_import_bad_rows_import_nothing() {
         let mut other_buyer = line("OK-1", "梨", N(1.0), N(1.0));
         other_buyer[1] = S("CG9");
         let file = sheet(&[
-            first_row("OK-1", "CG1", N(12.5), N(1.0)),          // row 2: fine
-            line("OK-1", "大米", N(12.345), N(1.0)),             // row 3: 3 decimals
-            bad_status,                                          // row 4
-            line("OK-1", "茶叶", N(1.0), S("两箱")),              // row 5: quantity text
-            bad_picture,                                         // row 6
-            first_row("BAD-4", "CG4", S("-1"), N(1.0)),          // row 7: negative
-            other_buyer,                                         // row 8: 客户编号 differs
-            first_row("BAD-5", "CG5", N(1.0), N(0.0)),           // row 9: quantity 0
+            first_row("OK-1", "CG1", N(12.5), N(1.0)),  // row 2: fine
+            line("OK-1", "大米", N(12.345), N(1.0)),    // row 3: 3 decimals
+            bad_status,                                 // row 4
+            line("OK-1", "茶叶", N(1.0), S("两箱")),    // row 5: quantity text
+            bad_picture,                                // row 6
+            first_row("BAD-4", "CG4", S("-1"), N(1.0)), // row 7: negative
+            other_buyer,                                // row 8: 客户编号 differs
+            first_row("BAD-5", "CG5", N(1.0), N(0.0)),  // row 9: quantity 0
         ]);
         let Err(ImportError::BadRows(errors)) = import_orders_xlsx(&db, s, admin, &file, NOW).await
         else {
@@ -531,12 +691,20 @@ async fn xlsx_import_bad_rows_import_nothing() {
                 .map(|e| format!("{}:{}", e.column.clone().unwrap_or_default(), e.reason))
                 .unwrap_or_default()
         };
-        assert!(reason(3).contains("单价") && reason(3).contains("两位小数"), "{}", reason(3));
+        assert!(
+            reason(3).contains("单价") && reason(3).contains("两位小数"),
+            "{}",
+            reason(3)
+        );
         assert!(reason(4).contains("订单状态"), "{}", reason(4));
         assert!(reason(5).contains("数量"), "{}", reason(5));
         assert!(reason(6).contains("图片"), "{}", reason(6));
         assert!(reason(7).contains("负数"), "{}", reason(7));
-        assert!(reason(8).contains("客户编号") && reason(8).contains("不一致"), "{}", reason(8));
+        assert!(
+            reason(8).contains("客户编号") && reason(8).contains("不一致"),
+            "{}",
+            reason(8)
+        );
         assert!(reason(9).contains("数量"), "{}", reason(9));
         assert_eq!(order_count(&db).await, 0, "nothing imported");
         assert_eq!(buyer::Entity::find().count(&db).await.expect("buyers"), 0);
@@ -555,7 +723,10 @@ async fn xlsx_import_refuses_wrong_empty_and_huge_files() {
             let db = db.clone();
             async move { import_orders_xlsx(&db, s, admin, &bytes, NOW).await }
         };
-        assert!(matches!(import(Vec::new()).await, Err(ImportError::EmptyFile)));
+        assert!(matches!(
+            import(Vec::new()).await,
+            Err(ImportError::EmptyFile)
+        ));
         let csv = "订单编号,客户编号\n1,2\n".as_bytes().to_vec();
         assert!(matches!(import(csv).await, Err(ImportError::NotXlsx)));
         // A zip that is not a workbook, and a PNG renamed .xlsx.
@@ -581,7 +752,9 @@ async fn xlsx_import_refuses_wrong_empty_and_huge_files() {
         ws.write_string(1, 0, "X").expect("v");
         match import(partial.save_to_buffer().expect("xlsx")).await {
             Err(ImportError::MissingColumns(cols)) => {
-                assert!(cols.contains(&"商品名称".to_owned()) && !cols.contains(&"订单编号".to_owned()))
+                assert!(
+                    cols.contains(&"商品名称".to_owned()) && !cols.contains(&"订单编号".to_owned())
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -606,18 +779,75 @@ async fn template_round_trips_through_the_importer() {
         let mut workbook =
             calamine::Xlsx::new(std::io::Cursor::new(template.clone())).expect("opens");
         use calamine::Reader;
-        assert_eq!(workbook.sheet_names(), vec!["订单".to_owned(), "说明".to_owned()]);
+        assert_eq!(
+            workbook.sheet_names(),
+            vec!["订单".to_owned(), "说明".to_owned()]
+        );
         let range = workbook.worksheet_range("订单").expect("sheet");
-        let header: Vec<String> = range.rows().next().expect("header").iter().map(|c| c.to_string()).collect();
+        let header: Vec<String> = range
+            .rows()
+            .next()
+            .expect("header")
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         assert_eq!(header, HEADERS);
 
-        let report = import_orders_xlsx(&db, s, admin, &template, NOW).await.expect("import");
+        let report = import_orders_xlsx(&db, s, admin, &template, NOW)
+            .await
+            .expect("import");
         assert_eq!((report.orders_created, report.items), (1, 2));
         let b = buyer_id(&db, s, "CG1001").await;
         let card = &list_for_buyer(&db, s, b, 0).await.expect("list").orders[0];
         assert_eq!(card.order_no, "832202611200001");
         assert_eq!(card.total_fen, 5_990 * 2 + 8_800 + 1_000);
         assert_eq!(card.item_count, 3);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_buyers_page_through_all_their_orders() {
+    each_db(|db| async move {
+        domain::demo::seed(&db, &common::hasher())
+            .await
+            .expect("seed");
+        let buyers = buyer::Entity::find().all(&db).await.expect("buyers");
+        let mut seen = 0u64;
+        for b in buyers {
+            let (numbers, pages) = all_pages(&db, b.supplier_id, b.id).await;
+            let stored = purchase_order::Entity::find()
+                .filter(purchase_order::Column::BuyerId.eq(b.id))
+                .count(&db)
+                .await
+                .expect("count");
+            assert_eq!(
+                numbers.len() as u64,
+                stored,
+                "{}: every order once",
+                b.external_id
+            );
+            assert_eq!(
+                pages as u64,
+                stored.div_ceil(ORDERS_PAGE_SIZE).max(1),
+                "{}",
+                b.external_id
+            );
+            let first = list_for_buyer(&db, b.supplier_id, b.id, 0)
+                .await
+                .expect("page");
+            for card in &first.orders {
+                let picture = card.picture_url.as_deref().expect("demo pictures pass");
+                assert!(picture.starts_with("/demo/product-"), "{picture}");
+                assert!(card.item_count >= 1 && card.total_fen > 0);
+            }
+            for pair in first.orders.windows(2) {
+                assert!(pair[0].created_at >= pair[1].created_at, "newest first");
+            }
+            seen += stored;
+        }
+        assert_eq!(seen, order_count(&db).await);
+        assert!(seen >= 30, "the demo has a few dozen orders");
     })
     .await;
 }

@@ -63,24 +63,114 @@ const QUANTITY: usize = 17;
 /// Columns up to [`TRACKING`] belong to the order: on the 2nd and later rows of an order they may
 /// be left blank; when filled they must match the order's first row.
 const COLUMNS: [Column; 18] = [
-    Column { header: "订单编号", required: true, note: "必填。商城订单编号，1–64 个字符。同一订单的多个商品各占一行，订单编号相同；已存在的订单编号会被更新（商品整体替换）。建议把此列设为文本格式。", example: ["832202611200001", "832202611200001"] },
-    Column { header: "客户编号", required: true, note: "必填。采购人在商城的客户编号，最多 64 个字符；系统中没有该采购人时自动新增。", example: ["CG1001", ""] },
-    Column { header: "客户名称", required: true, note: "必填。采购人姓名，最多 32 个字符（新增采购人时使用）。", example: ["王采购", ""] },
-    Column { header: "单位名称", required: false, note: "选填。采购人所在预算单位，最多 64 个字符。", example: ["某县第一中学", ""] },
-    Column { header: "订单状态", required: true, note: "必填。待付款、待发货、已发货、待验收、已完成、已取消、售后中 之一。", example: ["已发货", ""] },
-    Column { header: "下单时间", required: true, note: "必填。北京时间，格式 2026-11-20 10:30:00，也可以是 Excel 日期时间单元格。", example: ["2026-11-20 10:30:00", ""] },
-    Column { header: "付款时间", required: false, note: "选填。格式同下单时间。", example: ["2026-11-20 10:42:00", ""] },
-    Column { header: "运费(元)", required: false, note: "选填，默认 0。单位元，最多两位小数。", example: ["10", ""] },
-    Column { header: "收货人", required: true, note: "必填。最多 64 个字符。", example: ["王采购", ""] },
-    Column { header: "收货电话", required: true, note: "必填。最多 32 个字符，只能包含数字、+、-、括号和空格；界面上只显示打码后的号码。", example: ["13812345678", ""] },
-    Column { header: "收货地址", required: true, note: "必填。最多 255 个字符。", example: ["某省某县城关镇学府路 1 号", ""] },
-    Column { header: "物流公司", required: false, note: "选填。最多 64 个字符。", example: ["顺丰速运", ""] },
-    Column { header: "物流单号", required: false, note: "选填。最多 64 个字符。", example: ["SF1234567890", ""] },
-    Column { header: "商品名称", required: true, note: "必填。最多 200 个字符。", example: ["高山红富士苹果", "东北五常大米"] },
-    Column { header: "规格", required: false, note: "选填。最多 200 个字符。", example: ["5kg/箱", "10kg/袋"] },
-    Column { header: "商品图片URL", required: false, note: "选填。http:// 或 https:// 开头的图片地址，最多 500 个字符；其他地址（如 javascript:、data:）会被拒绝。", example: ["https://img.example.com/apple.jpg", ""] },
-    Column { header: "单价(元)", required: true, note: "必填。单位元，最多两位小数，不能为负。", example: ["59.90", "88"] },
-    Column { header: "数量", required: true, note: "必填。1–1000000 的整数。", example: ["2", "1"] },
+    Column {
+        header: "订单编号",
+        required: true,
+        note: "必填。商城订单编号，1–64 个字符。同一订单的多个商品各占一行，订单编号相同；已存在的订单编号会被更新（商品整体替换）。建议把此列设为文本格式。",
+        example: ["832202611200001", "832202611200001"],
+    },
+    Column {
+        header: "客户编号",
+        required: true,
+        note: "必填。采购人在商城的客户编号，最多 64 个字符；系统中没有该采购人时自动新增。",
+        example: ["CG1001", ""],
+    },
+    Column {
+        header: "客户名称",
+        required: true,
+        note: "必填。采购人姓名，最多 32 个字符（新增采购人时使用）。",
+        example: ["王采购", ""],
+    },
+    Column {
+        header: "单位名称",
+        required: false,
+        note: "选填。采购人所在预算单位，最多 64 个字符。",
+        example: ["某县第一中学", ""],
+    },
+    Column {
+        header: "订单状态",
+        required: true,
+        note: "必填。待付款、待发货、已发货、待验收、已完成、已取消、售后中 之一。",
+        example: ["已发货", ""],
+    },
+    Column {
+        header: "下单时间",
+        required: true,
+        note: "必填。北京时间，格式 2026-11-20 10:30:00，也可以是 Excel 日期时间单元格。",
+        example: ["2026-11-20 10:30:00", ""],
+    },
+    Column {
+        header: "付款时间",
+        required: false,
+        note: "选填。格式同下单时间。",
+        example: ["2026-11-20 10:42:00", ""],
+    },
+    Column {
+        header: "运费(元)",
+        required: false,
+        note: "选填，默认 0。单位元，最多两位小数。",
+        example: ["10", ""],
+    },
+    Column {
+        header: "收货人",
+        required: true,
+        note: "必填。最多 64 个字符。",
+        example: ["王采购", ""],
+    },
+    Column {
+        header: "收货电话",
+        required: true,
+        note: "必填。最多 32 个字符，只能包含数字、+、-、括号和空格；界面上只显示打码后的号码。",
+        example: ["13812345678", ""],
+    },
+    Column {
+        header: "收货地址",
+        required: true,
+        note: "必填。最多 255 个字符。",
+        example: ["某省某县城关镇学府路 1 号", ""],
+    },
+    Column {
+        header: "物流公司",
+        required: false,
+        note: "选填。最多 64 个字符。",
+        example: ["顺丰速运", ""],
+    },
+    Column {
+        header: "物流单号",
+        required: false,
+        note: "选填。最多 64 个字符。",
+        example: ["SF1234567890", ""],
+    },
+    Column {
+        header: "商品名称",
+        required: true,
+        note: "必填。最多 200 个字符。",
+        example: ["高山红富士苹果", "东北五常大米"],
+    },
+    Column {
+        header: "规格",
+        required: false,
+        note: "选填。最多 200 个字符。",
+        example: ["5kg/箱", "10kg/袋"],
+    },
+    Column {
+        header: "商品图片URL",
+        required: false,
+        note: "选填。http:// 或 https:// 开头的图片地址，最多 500 个字符；其他地址（如 javascript:、data:）会被拒绝。",
+        example: ["https://img.example.com/apple.jpg", ""],
+    },
+    Column {
+        header: "单价(元)",
+        required: true,
+        note: "必填。单位元，最多两位小数，不能为负。",
+        example: ["59.90", "88"],
+    },
+    Column {
+        header: "数量",
+        required: true,
+        note: "必填。1–1000000 的整数。",
+        example: ["2", "1"],
+    },
 ];
 
 /// One bad row of an import: the sheet row number (as Excel shows it), the column when known,
@@ -213,7 +303,9 @@ fn cell_fen(cell: &Data) -> Result<Option<i64>, String> {
             if *i < 0 {
                 Err("金额不能为负数".to_owned())
             } else {
-                i.checked_mul(100).map(Some).ok_or_else(|| "金额超出上限".to_owned())
+                i.checked_mul(100)
+                    .map(Some)
+                    .ok_or_else(|| "金额超出上限".to_owned())
             }
         }
         Data::Float(f) => yuan_number_to_fen(*f).map(Some),
@@ -513,8 +605,7 @@ fn orders_of(rows: &[SheetRow], errors: &mut Errors) -> Vec<super::ValidOrder> {
         let first = rows[0];
         let mut consistent = true;
         for row in &rows[1..] {
-            for column in BUYER_ID..=TRACKING {
-                let value = &row.order_cells[column];
+            for (column, value) in row.order_cells.iter().enumerate().skip(BUYER_ID) {
                 if !value.is_empty() && *value != first.order_cells[column] {
                     errors.push(
                         row.row,
@@ -574,8 +665,23 @@ pub async fn import_orders_xlsx(
     bytes: &[u8],
     now: i64,
 ) -> Result<ImportReport, ImportError> {
-    let (rows, mut errors) = read_rows(bytes)?;
-    let orders = orders_of(&rows, &mut errors);
+    // Refuse an oversize file before copying it anywhere.
+    if bytes.len() > MAX_IMPORT_BYTES {
+        return Err(ImportError::TooLarge {
+            max_bytes: MAX_IMPORT_BYTES,
+        });
+    }
+    // Unzipping and reading a sheet of thousands of rows is CPU work: keep it off the async
+    // workers so other requests are not held up.
+    let owned = bytes.to_vec();
+    let (orders, errors) = tokio::task::spawn_blocking(move || {
+        read_rows(&owned).map(|(rows, mut errors)| {
+            let orders = orders_of(&rows, &mut errors);
+            (orders, errors)
+        })
+    })
+    .await
+    .map_err(|err| DomainError::Internal(format!("import worker: {err}")))??;
     if !errors.0.is_empty() {
         let mut errors = errors.0;
         errors.sort_by_key(|e| e.row);
@@ -672,9 +778,15 @@ pub fn orders_template_xlsx() -> Result<Vec<u8>, DomainError> {
             };
         }
     }
-    sheet.set_column_width(ORDER_NO as u16, 20).map_err(template_error)?;
-    sheet.set_column_width(ADDRESS as u16, 30).map_err(template_error)?;
-    sheet.set_column_width(ITEM_PICTURE as u16, 36).map_err(template_error)?;
+    sheet
+        .set_column_width(ORDER_NO as u16, 20)
+        .map_err(template_error)?;
+    sheet
+        .set_column_width(ADDRESS as u16, 30)
+        .map_err(template_error)?;
+    sheet
+        .set_column_width(ITEM_PICTURE as u16, 36)
+        .map_err(template_error)?;
     sheet.set_freeze_panes(1, 0).map_err(template_error)?;
 
     let notes = workbook.add_worksheet();
@@ -687,8 +799,12 @@ pub fn orders_template_xlsx() -> Result<Vec<u8>, DomainError> {
         .map_err(template_error)?;
     for (r, column) in COLUMNS.iter().enumerate() {
         let r = r as u32 + 1;
-        notes.write_string(r, 0, column.header).map_err(template_error)?;
-        notes.write_string(r, 1, column.note).map_err(template_error)?;
+        notes
+            .write_string(r, 0, column.header)
+            .map_err(template_error)?;
+        notes
+            .write_string(r, 1, column.note)
+            .map_err(template_error)?;
     }
     let end = COLUMNS.len() as u32 + 2;
     for (i, line) in [
@@ -700,7 +816,9 @@ pub fn orders_template_xlsx() -> Result<Vec<u8>, DomainError> {
     .iter()
     .enumerate()
     {
-        notes.write_string(end + i as u32, 0, *line).map_err(template_error)?;
+        notes
+            .write_string(end + i as u32, 0, *line)
+            .map_err(template_error)?;
     }
     notes.set_column_width(0, 16).map_err(template_error)?;
     notes.set_column_width(1, 90).map_err(template_error)?;

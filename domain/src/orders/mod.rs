@@ -195,10 +195,9 @@ pub fn safe_picture_url(url: &str) -> Option<String> {
     if url.is_empty() || url.len() > MAX_PICTURE_URL_LEN {
         return None;
     }
-    if url
-        .chars()
-        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '\\' | '"' | '\'' | '<' | '>' | '`'))
-    {
+    if url.chars().any(|c| {
+        c.is_control() || c.is_whitespace() || matches!(c, '\\' | '"' | '\'' | '<' | '>' | '`')
+    }) {
         return None;
     }
     if url.starts_with('/') {
@@ -369,7 +368,10 @@ pub async fn detail(
             quantity: i64::from(item.quantity),
         })
         .collect();
-    let goods_fen = items.iter().map(|i| i.subtotal_fen).fold(0i64, i64::saturating_add);
+    let goods_fen = items
+        .iter()
+        .map(|i| i.subtotal_fen)
+        .fold(0i64, i64::saturating_add);
     Ok(OrderDetailRow {
         id: order.id,
         order_no: order.order_no,
@@ -459,7 +461,10 @@ fn text(
         return Err(FieldError::new(field, format!("请填写{label}")));
     }
     if chars > max {
-        return Err(FieldError::new(field, format!("{label}不能超过 {max} 个字符")));
+        return Err(FieldError::new(
+            field,
+            format!("{label}不能超过 {max} 个字符"),
+        ));
     }
     if value.chars().any(char::is_control) {
         return Err(FieldError::new(field, format!("{label}不能包含控制字符")));
@@ -500,18 +505,45 @@ fn time(value: i64, field: &str, label: &str) -> Result<i64, FieldError> {
 /// Checks every rule of an order from the mall; the first broken one is returned, naming its
 /// field (`items[3].quantity`).
 pub fn validate_order(input: &OrderInput) -> Result<ValidOrder, FieldError> {
-    let order_no = text(&input.order_no, "order_no", "订单编号", 1, MAX_ORDER_NO_CHARS)?;
+    let order_no = text(
+        &input.order_no,
+        "order_no",
+        "订单编号",
+        1,
+        MAX_ORDER_NO_CHARS,
+    )?;
     if order_no.chars().any(char::is_whitespace) {
         return Err(FieldError::new("order_no", "订单编号不能包含空格"));
     }
-    let buyer_external_id = text(&input.buyer_id, "buyer_id", "客户编号", 1, MAX_BUYER_ID_CHARS)?;
-    let buyer_name = text(&input.buyer_name, "buyer_name", "客户名称", 1, MAX_BUYER_NAME_CHARS)?;
-    let buyer_unit = text(&input.buyer_unit, "buyer_unit", "单位名称", 0, MAX_BUYER_UNIT_CHARS)?;
+    let buyer_external_id = text(
+        &input.buyer_id,
+        "buyer_id",
+        "客户编号",
+        1,
+        MAX_BUYER_ID_CHARS,
+    )?;
+    let buyer_name = text(
+        &input.buyer_name,
+        "buyer_name",
+        "客户名称",
+        1,
+        MAX_BUYER_NAME_CHARS,
+    )?;
+    let buyer_unit = text(
+        &input.buyer_unit,
+        "buyer_unit",
+        "单位名称",
+        0,
+        MAX_BUYER_UNIT_CHARS,
+    )?;
     let status = input.status.trim();
     if !purchase_order::STATUSES.contains(&status) {
         return Err(FieldError::new(
             "status",
-            format!("订单状态须为以下之一：{}", purchase_order::STATUSES.join("、")),
+            format!(
+                "订单状态须为以下之一：{}",
+                purchase_order::STATUSES.join("、")
+            ),
         ));
     }
     let created_at = time(input.created_at, "created_at", "下单时间")?;
