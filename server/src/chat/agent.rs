@@ -185,7 +185,7 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
                     upload_id: None,
                     order_id: None,
                 };
-                let (stored, new) = domain::chat::store_message(db, conversation_id, &msg, now_ms()).await?;
+                let (stored, new) = chat.writer.store(conversation_id, &msg, now_ms()).await?;
                 let seq = stored.seq;
                 if new {
                     let chat_message = chat_messages(db, &conversation, vec![stored]).await?;

@@ -7,6 +7,7 @@ pub mod agent;
 pub mod buyer;
 pub mod hub;
 pub mod notify;
+pub mod writer;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +25,7 @@ use tokio::sync::broadcast;
 
 use self::hub::{ChatHub, InProcessHub, SocketId};
 use self::notify::ChatNotifier;
+use self::writer::MessageWriter;
 
 /// Largest WebSocket message or frame accepted; a bigger one closes the socket.
 pub const MAX_FRAME: usize = 16 * 1024;
@@ -52,18 +54,22 @@ pub struct ChatState {
     pub bus: Arc<dyn Bus>,
     pub notifier: ChatNotifier,
     pub buyer_token_secret: Arc<[u8]>,
+    /// Stores the sockets' messages, several per transaction (group commit).
+    pub writer: MessageWriter,
     next_socket: Arc<AtomicU64>,
 }
 
 impl ChatState {
     /// The chat of one node: an in-process hub, and the bus wrapped so that a login that ends
     /// gives the agent's buyers back to routing. Use [`ChatState::bus`] as `AppState::bus`.
+    /// Starts the message writer task, so it must be called inside a Tokio runtime.
     pub fn new(auth: Auth, bus: Arc<dyn Bus>, buyer_token_secret: Arc<[u8]>) -> Self {
         let db = auth.db.clone();
         let hub: Arc<dyn ChatHub> = Arc::new(InProcessHub::default());
         let notifier = ChatNotifier { db: db.clone(), hub };
         let bus: Arc<dyn Bus> = Arc::new(ReleasingBus { inner: bus, notifier: notifier.clone() });
-        ChatState { db, auth, bus, notifier, buyer_token_secret, next_socket: Arc::new(AtomicU64::new(1)) }
+        let writer = MessageWriter::spawn(db.clone());
+        ChatState { db, auth, bus, notifier, buyer_token_secret, writer, next_socket: Arc::new(AtomicU64::new(1)) }
     }
 
     fn socket_id(&self) -> SocketId {
