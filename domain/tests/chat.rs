@@ -13,7 +13,7 @@ use domain::chat::{
     conversation_for_agent, conversation_for_buyer, end_conversation, end_idle_conversations,
     history_before, mark_agent_joined, messages_since, open_conversation, queue_position,
     release_agent_conversations, reset_status_on_login, route, set_serving, store_message,
-    store_messages_batch, upsert_buyer,
+    store_messages_batch, store_messages_grouped, upsert_buyer, GroupedMessage,
 };
 use domain::entity::{conversation, message};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
@@ -785,6 +785,70 @@ async fn suppliers_never_see_each_others_conversations() {
             mark_agent_joined(&db, sb, c.id, shop_b.agents[0], T0).await,
             Err(DomainError::NotFound)
         ));
+    })
+    .await;
+}
+
+/// Group commit: messages of several conversations in one transaction, each numbered in its
+/// own conversation, each with its own outcome: a refused one (ended conversation, invalid)
+/// does not refuse the others, and a resend inside the group stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_group_of_messages_of_several_conversations_commits_once_with_one_outcome_each() {
+    each_db(|db| async move {
+        let Shop {
+            supplier_id: s,
+            agents: [a, _],
+        } = shop(&db, "供应商组", "admin_g").await;
+        set_serving(&db, s, a, true, T0).await.expect("a on");
+        let c1 = open_conversation(&db, s, buyer(&db, s, "G1").await, T0).await.expect("open").id;
+        let c2 = open_conversation(&db, s, buyer(&db, s, "G2").await, T0).await.expect("open").id;
+        let c3 = open_conversation(&db, s, buyer(&db, s, "G3").await, T0).await.expect("open").id;
+        store_message(&db, c1, &NewMessage::text(Sender::Buyer, "g0", "早"), T0)
+            .await
+            .expect("store");
+        end_conversation(&db, s, c3, EndReason::Buyer, T0 + 1).await.expect("end");
+
+        let item = |conversation_id, msg, now| GroupedMessage { conversation_id, msg, now };
+        let outcomes = store_messages_grouped(
+            &db,
+            &[
+                item(c1, NewMessage::text(Sender::Buyer, "g1", "一"), T0 + 2),
+                item(c2, NewMessage::text(Sender::Agent(a), "g1", "您好"), T0 + 2),
+                item(c3, NewMessage::text(Sender::Buyer, "g1", "已结束"), T0 + 2),
+                item(c1, NewMessage::text(Sender::Buyer, "g2", "  "), T0 + 3),
+                item(c1, NewMessage::text(Sender::Buyer, "g0", "早"), T0 + 3),
+                item(c1, NewMessage::text(Sender::Buyer, "g3", "二"), T0 + 3),
+            ],
+        )
+        .await
+        .expect("the group commits");
+        let summary: Vec<Result<(i64, i32, bool), String>> = outcomes
+            .into_iter()
+            .map(|o| o.map(|(m, created)| (m.conversation_id, m.seq, created)).map_err(|e| e.to_string()))
+            .collect();
+        assert_eq!(summary[0], Ok((c1, 2, true)));
+        assert_eq!(summary[1], Ok((c2, 1, true)));
+        assert!(summary[2].as_ref().is_err_and(|e| e.contains("会话已结束")), "{:?}", summary[2]);
+        assert!(summary[3].is_err(), "blank is refused");
+        assert_eq!(summary[4], Ok((c1, 1, false)), "a resend is answered with the stored message");
+        assert_eq!(summary[5], Ok((c1, 3, true)));
+
+        let seqs = |c| {
+            let db = db.clone();
+            async move {
+                messages_since(&db, c, 0, 10)
+                    .await
+                    .expect("messages")
+                    .into_iter()
+                    .map(|m| (m.seq, m.client_msg_id))
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(seqs(c1).await, [(1, "g0".to_owned()), (2, "g1".to_owned()), (3, "g3".to_owned())]);
+        assert_eq!(seqs(c2).await, [(1, "g1".to_owned())]);
+        assert!(seqs(c3).await.is_empty());
+        assert_eq!((conv(&db, c1).await.last_seq, conv(&db, c1).await.buyer_msg_count), (3, 3));
+        assert_eq!(conv(&db, c2).await.agent_msg_count, 1);
     })
     .await;
 }

@@ -4,7 +4,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use crate::DomainError;
@@ -296,6 +296,56 @@ pub async fn store_messages_batch(
     }
     txn.commit().await?;
     Ok(stored)
+}
+
+/// One message of [`store_messages_grouped`]: its conversation, the message and its time.
+#[derive(Clone, Debug)]
+pub struct GroupedMessage<'a> {
+    pub conversation_id: i64,
+    pub msg: NewMessage<'a>,
+    pub now: i64,
+}
+
+/// Group commit: stores messages of ANY conversations in one transaction (one commit, so one
+/// fsync for all of them), each with the rules of [`store_message`] and its own outcome. Each
+/// message runs in a savepoint, so a refused one (invalid, ended conversation, a concurrent
+/// resend) does not refuse the others. `Err` only when the transaction itself fails, and then
+/// nothing of the group is stored.
+pub async fn store_messages_grouped(
+    db: &DatabaseConnection,
+    group: &[GroupedMessage<'_>],
+) -> Result<Vec<Result<(message::Model, bool), DomainError>>, DomainError> {
+    let txn = begin_write(db).await?;
+    let mut outcomes = Vec::with_capacity(group.len());
+    for item in group {
+        let outcome = match validate(&item.msg) {
+            Err(err) => Err(err),
+            Ok(body) => {
+                let savepoint = txn.begin().await?;
+                match store_in(&savepoint, item.conversation_id, &item.msg, body, item.now).await {
+                    Ok(stored) => {
+                        savepoint.commit().await?;
+                        Ok(stored)
+                    }
+                    Err(err) => {
+                        savepoint.rollback().await?;
+                        // A concurrent resend won the race on PostgreSQL (unique client_msg_id).
+                        if err.is_unique_violation() {
+                            match find_by_client_id(&txn, item.conversation_id, item.msg.client_msg_id).await? {
+                                Some(existing) => Ok((existing, false)),
+                                None => Err(err),
+                            }
+                        } else {
+                            Err(err)
+                        }
+                    }
+                }
+            }
+        };
+        outcomes.push(outcome);
+    }
+    txn.commit().await?;
+    Ok(outcomes)
 }
 
 fn check_limit(limit: u64) -> Result<(), DomainError> {

@@ -26,8 +26,8 @@ pub use conversations::{
     end_idle_conversations, mark_agent_joined,
 };
 pub use messages::{
-    FONT_SIZES, MAX_PAGE, MAX_TEXT_CHARS, NewMessage, Sender, history_before, messages_since,
-    store_message, store_messages_batch,
+    FONT_SIZES, GroupedMessage, MAX_PAGE, MAX_TEXT_CHARS, NewMessage, Sender, history_before,
+    messages_since, store_message, store_messages_batch, store_messages_grouped,
 };
 pub use routing::{
     assign_waiting_buyers, open_conversation, queue_position, release_agent_conversations, route,

@@ -281,7 +281,7 @@ async fn send(
     let result = async {
         let conversation =
             domain::chat::conversation_for_agent(db, session.supplier_id, session.account_id, conversation_id).await?;
-        let (stored, new) = domain::chat::store_message(db, conversation_id, msg, now_ms()).await?;
+        let (stored, new) = chat.writer.store(conversation_id, msg, now_ms()).await?;
         let seq = stored.seq;
         if new && let Some(m) = chat_messages(db, &conversation, vec![stored]).await?.into_iter().next() {
             chat.notifier.message_stored(&conversation, m, Origin::Agent(socket));

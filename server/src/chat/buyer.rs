@@ -251,7 +251,7 @@ async fn send(
     let (supplier_id, buyer_id) = (buyer.supplier_id, buyer.id);
     let result = async {
         domain::chat::conversation_for_buyer(db, supplier_id, buyer_id, conversation_id).await?;
-        let (stored, new) = domain::chat::store_message(db, conversation_id, msg, now_ms()).await?;
+        let (stored, new) = chat.writer.store(conversation_id, msg, now_ms()).await?;
         let seq = stored.seq;
         if new {
             // Re-read: an agent may have been assigned since this socket connected.

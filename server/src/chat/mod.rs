@@ -9,6 +9,7 @@ pub mod hub;
 pub mod notify;
 pub mod pictures;
 pub mod presence;
+pub mod writer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use tokio::sync::broadcast;
 
 use self::hub::{ChatHub, InProcessHub, SocketId};
 use self::notify::ChatNotifier;
+use self::writer::MessageWriter;
 
 /// Largest WebSocket message or frame accepted; a bigger one closes the socket.
 pub const MAX_FRAME: usize = 16 * 1024;
@@ -59,17 +61,21 @@ pub struct ChatState {
     pub upload_dir: Arc<PathBuf>,
     picture_permits: Arc<tokio::sync::Semaphore>,
     presence: Arc<presence::Presence>,
+    /// Stores the sockets' messages, several per transaction (group commit).
+    pub writer: MessageWriter,
     next_socket: Arc<AtomicU64>,
 }
 
 impl ChatState {
     /// The chat of one node: an in-process hub, and the bus wrapped so that a login that ends
     /// gives the agent's buyers back to routing. Use [`ChatState::bus`] as `AppState::bus`.
+    /// Starts the message writer task, so it must be called inside a Tokio runtime.
     pub fn new(auth: Auth, bus: Arc<dyn Bus>, buyer_token_secret: Arc<[u8]>) -> Self {
         let db = auth.db.clone();
         let hub: Arc<dyn ChatHub> = Arc::new(InProcessHub::default());
         let notifier = ChatNotifier { db: db.clone(), hub };
         let bus: Arc<dyn Bus> = Arc::new(ReleasingBus { inner: bus, notifier: notifier.clone() });
+        let writer = MessageWriter::spawn(db.clone());
         ChatState {
             db,
             auth,
@@ -79,6 +85,7 @@ impl ChatState {
             upload_dir: Arc::new(PathBuf::from(DEFAULT_UPLOAD_DIR)),
             picture_permits: pictures::picture_permits(),
             presence: presence::Presence::new(presence::DEFAULT_GRACE),
+            writer,
             next_socket: Arc::new(AtomicU64::new(1)),
         }
     }
