@@ -119,7 +119,8 @@ where
                 continue;
             }
             incoming = rx.next() => match classify::<AgentFrame, E>(incoming, &mut limit) {
-                Incoming::Frame(frame) => handle(&chat, &session, socket, frame).await,
+                // Boxed: the loop (and so every idle socket's task) stays small.
+                Incoming::Frame(frame) => Box::pin(handle(&chat, &session, socket, frame)).await,
                 Incoming::Refuse(message) => vec![AgentServerFrame::Error { message: message.into(), client_msg_id: None }],
                 Incoming::Ignore => continue,
                 Incoming::Closed => break,

@@ -131,7 +131,8 @@ where
                 Err(broadcast::error::RecvError::Closed) => break,
             },
             incoming = rx.next() => match classify::<BuyerFrame, E>(incoming, &mut limit) {
-                Incoming::Frame(frame) => handle(&chat, &buyer, socket, &mut current, frame).await,
+                // Boxed: the loop (and so every idle socket's task) stays small.
+                Incoming::Frame(frame) => Box::pin(handle(&chat, &buyer, socket, &mut current, frame)).await,
                 Incoming::Refuse(message) => vec![BuyerServerFrame::Error { message: message.into(), client_msg_id: None }],
                 Incoming::Ignore => continue,
                 Incoming::Closed => break,

@@ -56,30 +56,47 @@ pub trait ChatHub: Send + Sync {
 }
 
 /// Frames a socket may fall behind by before it is closed (the client then reconnects and
-/// resumes from its last seq, so nothing is lost).
-const CHANNEL_CAPACITY: usize = 64;
+/// resumes from its last seq, so nothing is lost). The slots are allocated when the channel is
+/// made, so they are most of what an idle socket costs: an agent hears about all of their
+/// buyers, a buyer only about their own conversation.
+const AGENT_CAPACITY: usize = 64;
+const BUYER_CAPACITY: usize = 16;
+const SUPPLIER_CAPACITY: usize = 64;
 
 /// One broadcast channel per key with listeners.
 struct Channels<K, T> {
-    map: Mutex<HashMap<K, broadcast::Sender<T>>>,
+    capacity: usize,
+    inner: Mutex<ChannelMap<K, T>>,
 }
 
-impl<K, T> Default for Channels<K, T> {
-    fn default() -> Self {
-        Channels { map: Mutex::new(HashMap::new()) }
+struct ChannelMap<K, T> {
+    map: HashMap<K, broadcast::Sender<T>>,
+    /// Size of the map after the last sweep of channels nobody listens to any more.
+    swept_at: usize,
+}
+
+impl<K, T> Channels<K, T> {
+    fn new(capacity: usize) -> Self {
+        Channels { capacity, inner: Mutex::new(ChannelMap { map: HashMap::new(), swept_at: 0 }) }
     }
 }
 
 impl<K: Hash + Eq, T: Clone> Channels<K, T> {
     fn subscribe(&self, key: K) -> broadcast::Receiver<T> {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        // Forget channels whose sockets are all gone.
-        map.retain(|_, tx| tx.receiver_count() > 0);
-        map.entry(key).or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0).subscribe()
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget channels whose sockets are all gone, once the map has doubled since the last
+        // sweep: amortised O(1) per subscription instead of a pass over every socket.
+        if inner.map.len() >= (2 * inner.swept_at).max(64) {
+            inner.map.retain(|_, tx| tx.receiver_count() > 0);
+            inner.swept_at = inner.map.len();
+        }
+        let capacity = self.capacity;
+        inner.map.entry(key).or_insert_with(|| broadcast::channel(capacity).0).subscribe()
     }
 
     fn publish(&self, key: &K, event: T) {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let map = &mut inner.map;
         if let Some(tx) = map.get(key)
             && tx.send(event).is_err()
         {
@@ -89,11 +106,20 @@ impl<K: Hash + Eq, T: Clone> Channels<K, T> {
 }
 
 /// The single-node hub.
-#[derive(Default)]
 pub struct InProcessHub {
     agents: Channels<(i64, i64), Delivery<AgentServerFrame>>,
     buyers: Channels<(i64, i64), Delivery<BuyerServerFrame>>,
     suppliers: Channels<i64, SupplierEvent>,
+}
+
+impl Default for InProcessHub {
+    fn default() -> Self {
+        InProcessHub {
+            agents: Channels::new(AGENT_CAPACITY),
+            buyers: Channels::new(BUYER_CAPACITY),
+            suppliers: Channels::new(SUPPLIER_CAPACITY),
+        }
+    }
 }
 
 impl ChatHub for InProcessHub {
@@ -129,6 +155,17 @@ mod tests {
         hub.to_agent(1, 7, Delivery::all(AgentServerFrame::Status { serving: true }));
         assert_eq!(mine.recv().await.ok().map(|d| d.frame), Some(AgentServerFrame::Status { serving: true }));
         assert!(other.try_recv().is_err(), "supplier 2's agent 7 must not see supplier 1's event");
+    }
+
+    #[tokio::test]
+    async fn channels_nobody_listens_to_are_forgotten() {
+        let hub = InProcessHub::default();
+        for buyer in 0..1000 {
+            drop(hub.subscribe_buyer(1, buyer));
+        }
+        let _live = hub.subscribe_buyer(1, 5000);
+        let len = hub.buyers.inner.lock().map(|i| i.map.len()).unwrap_or(usize::MAX);
+        assert!(len < 200, "{len} channels kept for 1 live listener");
     }
 
     #[test]

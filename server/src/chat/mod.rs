@@ -35,7 +35,9 @@ pub const MAX_FRAME: usize = 16 * 1024;
 /// Largest text frame parsed; a bigger one (up to [`MAX_FRAME`]) is refused with an `Error` and
 /// the socket stays open. A message of 2000 characters fits well below it.
 pub const MAX_PARSED_FRAME: usize = 12 * 1024;
-const READ_BUFFER: usize = 4 * 1024;
+/// Allocated for every socket up front; chat frames are a few hundred bytes, and a bigger
+/// one is read in several chunks.
+const READ_BUFFER: usize = 2 * 1024;
 /// Frames accepted per socket per second.
 pub const MAX_FRAMES_PER_SEC: u32 = 10;
 /// Messages per `Messages` frame when sending history (keeps each frame small).

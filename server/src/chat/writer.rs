@@ -69,6 +69,9 @@ impl MessageWriter {
 async fn write_groups(db: DatabaseConnection, mut rx: mpsc::Receiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_GROUP);
     while rx.recv_many(&mut batch, MAX_GROUP).await > 0 {
+        // Lock the conversations in id order (a stable sort keeps each conversation's own
+        // order), so two writers on PostgreSQL cannot deadlock on each other's rows.
+        batch.sort_by_key(|r| r.conversation_id);
         let group: Vec<GroupedMessage<'_>> = batch
             .iter()
             .map(|r| GroupedMessage {
