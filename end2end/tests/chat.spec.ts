@@ -1,20 +1,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
   AGENT_XIAOLI,
   AGENT_XIAOTONG,
   BASE_URL,
   REPO_ROOT,
-  gotoSettled,
+  buyerChat,
   kickLogin,
   loginAs,
   newPage,
   releaseUsedLogins,
   screenshot,
   serverBinary,
-  settle,
+  setStatus,
 } from './helpers';
 
 // SPEC §3–§4: an agent and a buyer talk in real time (two browser contexts), with emoji,
@@ -23,24 +23,6 @@ import {
 test.afterEach(async () => {
   releaseUsedLogins();
 });
-
-/** The agent's workbench switched to a status, once the socket is connected. */
-async function setStatus(page: Page, status: '示忙' | '服务中') {
-  const button = page.getByRole('button', { name: status, exact: true });
-  await expect(button).toBeEnabled();
-  await button.click();
-  await expect(button).toHaveAttribute('aria-pressed', 'true');
-}
-
-/** Opens /demo in a fresh context and starts the chat as a demo buyer. */
-async function buyerChat(browser: Browser, name: string): Promise<Page> {
-  const { page } = await newPage(browser);
-  await gotoSettled(page, '/demo');
-  await page.getByRole('link', { name: `${name} 开始咨询` }).click();
-  await expect(page).toHaveURL(/\/chat\?token=/);
-  await settle(page);
-  return page;
-}
 
 async function send(page: Page, text: string) {
   const box = page.getByLabel('输入消息');

@@ -165,3 +165,21 @@ export async function newPage(browser: Browser): Promise<{ context: BrowserConte
   const page = await context.newPage();
   return { context, page };
 }
+
+/** The agent's workbench switched to a status (示忙 / 服务中), once its socket is connected. */
+export async function setStatus(page: Page, status: '示忙' | '服务中'): Promise<void> {
+  const button = page.getByRole('button', { name: status, exact: true });
+  await expect(button).toBeEnabled();
+  await button.click();
+  await expect(button).toHaveAttribute('aria-pressed', 'true');
+}
+
+/** Opens /demo in a fresh context and starts the chat as a demo buyer. */
+export async function buyerChat(browser: Browser, name: string): Promise<Page> {
+  const { page } = await newPage(browser);
+  await gotoSettled(page, '/demo');
+  await page.getByRole('link', { name: `${name} 开始咨询` }).click();
+  await expect(page).toHaveURL(/\/chat\?token=/);
+  await settle(page);
+  return page;
+}

@@ -1,19 +1,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ExcelJS from 'exceljs';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
   ADMIN,
   AGENT_XIAOLI,
   AGENT_XIAOTONG,
   BASE_URL,
   REPO_ROOT,
-  gotoSettled,
+  buyerChat,
   kickLogin,
   loginAs,
-  newPage,
   releaseUsedLogins,
   screenshot,
+  setStatus,
   settle,
 } from './helpers';
 
@@ -28,19 +28,7 @@ test.afterEach(async () => {
 async function serving(page: Page) {
   kickLogin(AGENT_XIAOLI.login);
   await loginAs(page, AGENT_XIAOTONG, '/agent');
-  const button = page.getByRole('button', { name: '服务中', exact: true });
-  await expect(button).toBeEnabled();
-  await button.click();
-  await expect(button).toHaveAttribute('aria-pressed', 'true');
-}
-
-async function buyerChat(browser: Browser, name: string): Promise<Page> {
-  const { page } = await newPage(browser);
-  await gotoSettled(page, '/demo');
-  await page.getByRole('link', { name: `${name} 开始咨询` }).click();
-  await expect(page).toHaveURL(/\/chat\?token=/);
-  await settle(page);
-  return page;
+  await setStatus(page, '服务中');
 }
 
 async function endConversation(page: Page) {

@@ -157,6 +157,36 @@ fn OrderCard(order: OrderSummary, on_open: Option<Callback<i64>>) -> impl IntoVi
     }
 }
 
+/// The bubble of a message: its picture, its order card, or its text in its font size.
+fn message_body(
+    m: &ChatMessage,
+    token: Option<String>,
+    open_picture: Callback<String>,
+    on_order: Option<Callback<i64>>,
+) -> AnyView {
+    match (m.image.clone(), m.order.clone()) {
+        (Some(image), _) => view! {
+            <div class="msg-body picture">
+                <Picture image=image token=token on_open=open_picture />
+            </div>
+        }
+        .into_any(),
+        (None, Some(order)) => view! {
+            <div class="msg-body order">
+                <OrderCard order=order on_open=on_order />
+            </div>
+        }
+        .into_any(),
+        (None, None) if m.kind == "order" => view! { <div class="msg-body">"[订单已不可查看]"</div> }.into_any(),
+        (None, None) => view! {
+            <div class="msg-body" style=format!("font-size: {}px", m.font_size)>
+                {m.body.clone()}
+            </div>
+        }
+        .into_any(),
+    }
+}
+
 /// The messages of one conversation; `mine` is the sender this page speaks as (`agent` or
 /// `buyer`). Text is always rendered as text. A buyer's page passes `token`, which its picture
 /// addresses carry. `on_older` shows 查看更早的消息 while `has_older` is true.
@@ -204,26 +234,7 @@ pub fn MessageList(
                     } else {
                         "msg theirs"
                     };
-                    let body = match (m.image.clone(), m.order.clone()) {
-                        (Some(image), _) => view! {
-                            <div class="msg-body picture">
-                                <Picture image=image token=token_for_list.clone() on_open=open_large />
-                            </div>
-                        }.into_any(),
-                        (None, Some(order)) => view! {
-                            <div class="msg-body order">
-                                <OrderCard order=order on_open=on_order />
-                            </div>
-                        }.into_any(),
-                        (None, None) if m.kind == "order" => view! {
-                            <div class="msg-body">"[订单已不可查看]"</div>
-                        }.into_any(),
-                        (None, None) => view! {
-                            <div class="msg-body" style=format!("font-size: {}px", m.font_size)>
-                                {m.body.clone()}
-                            </div>
-                        }.into_any(),
-                    };
+                    let body = message_body(&m, token_for_list.clone(), open_large, on_order);
                     view! {
                         <div class=side data-seq=m.seq data-kind=m.kind.clone()>
                             <div class="msg-meta">
@@ -240,23 +251,8 @@ pub fn MessageList(
                 key=|p| (p.client_msg_id.clone(), p.upload_id)
                 children=move |p| {
                     let state = if p.image.is_some() && p.upload_id.is_none() { "上传中…" } else { "发送中…" };
-                    let body = match (p.image.clone(), p.order.clone()) {
-                        (Some(image), _) => view! {
-                            <div class="msg-body picture">
-                                <Picture image=image token=token.clone() on_open=open_large />
-                            </div>
-                        }.into_any(),
-                        (None, Some(order)) => view! {
-                            <div class="msg-body order">
-                                <OrderCard order=order on_open=None />
-                            </div>
-                        }.into_any(),
-                        (None, None) => view! {
-                            <div class="msg-body" style=format!("font-size: {}px", p.font_size)>
-                                {p.body.clone()}
-                            </div>
-                        }.into_any(),
-                    };
+                    // Shown as it will be once stored; its card does not open yet.
+                    let body = message_body(&acked(&p, 0, "agent", "我"), token.clone(), open_large, None);
                     view! {
                         <div class="msg mine pending">
                             <div class="msg-meta">
