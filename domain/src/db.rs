@@ -15,9 +15,17 @@ use sea_orm::{
 use crate::DomainError;
 
 /// Connections kept open to a SQLite file. WAL lets readers run beside the single writer;
-/// writers queue on the 5 s busy timeout. `synchronous = FULL` (not WAL's usual NORMAL): a
+/// writers queue on the busy timeout ([`SQLITE_BUSY_TIMEOUT`]). `synchronous = FULL` (not WAL's usual NORMAL): a
 /// message acknowledged to its sender must survive a power cut, not only a crash.
 const SQLITE_POOL_SIZE: u32 = 5;
+/// How long a SQLite connection waits for another one's write lock before the statement fails
+/// with `SQLITE_BUSY` (which [`retry_transient`] then retries).
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts of an operation that keeps failing with a transient error (the first and three
+/// retries), see [`retry_transient`].
+pub const TRANSIENT_ATTEMPTS: u32 = 4;
+/// Pause before the first retry; doubled before each next one (50, 100, 200 ms).
+const RETRY_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Opens a connection pool for `url` (`sqlite://path/to/file.db`, `sqlite::memory:` or
 /// `postgres://…`).
@@ -33,6 +41,15 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DomainError> {
 /// Applies this crate's settings to `options` (used by [`connect`]; exposed so callers such as
 /// tests can add their own, e.g. a PostgreSQL schema search path, and keep ours).
 pub fn configure(options: &mut ConnectOptions) -> Result<(), DomainError> {
+    configure_with_busy_timeout(options, SQLITE_BUSY_TIMEOUT)
+}
+
+/// [`configure`] with another SQLite busy timeout (tests that hold the write lock use a short
+/// one, so that a busy database shows in milliseconds instead of seconds).
+pub fn configure_with_busy_timeout(
+    options: &mut ConnectOptions,
+    busy_timeout: Duration,
+) -> Result<(), DomainError> {
     options.sqlx_logging(false);
     let url = options.get_url().to_owned();
     if url.starts_with("sqlite:") {
@@ -56,11 +73,11 @@ pub fn configure(options: &mut ConnectOptions) -> Result<(), DomainError> {
                 options.max_connections(1);
             }
         }
-        options.map_sqlx_sqlite_opts(|opts| {
+        options.map_sqlx_sqlite_opts(move |opts| {
             opts.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(Duration::from_secs(5))
+                .busy_timeout(busy_timeout)
                 .foreign_keys(true)
         });
     }
@@ -100,6 +117,31 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     Ok(db.begin_with_options(options).await?)
 }
 
+/// Runs `operation` until it succeeds, fails with an error that is not transient
+/// ([`DomainError::is_transient`]), or has failed [`TRANSIENT_ATTEMPTS`] times; waits 50, 100,
+/// 200 ms between attempts. `operation` gets the attempt number (0 for the first).
+///
+/// Only for operations that are safe to run again: one transaction that either committed or
+/// did nothing, and whose effect is idempotent if a commit succeeded but its answer was lost
+/// (a message is stored once per client message id).
+pub async fn retry_transient<T, F, Fut>(what: &str, mut operation: F) -> Result<T, DomainError>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: std::future::Future<Output = Result<T, DomainError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match operation(attempt).await {
+            Err(err) if err.is_transient() && attempt + 1 < TRANSIENT_ATTEMPTS => {
+                tracing::warn!(error = %err, attempt, "{what}: transient database error, retrying");
+                tokio::time::sleep(RETRY_BACKOFF * 2u32.pow(attempt)).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Now, as unix milliseconds (UTC): the unit of every timestamp column.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -121,5 +163,48 @@ mod tests {
         );
         assert_eq!(sqlite_file_path("sqlite::memory:"), None);
         assert_eq!(sqlite_file_path("postgres://a/b"), None);
+    }
+
+    fn busy() -> DomainError {
+        DomainError::Db(sea_orm::DbErr::ConnectionAcquire(
+            sea_orm::ConnAcquireErr::Timeout,
+        ))
+    }
+
+    #[tokio::test]
+    async fn transient_errors_are_retried_a_bounded_number_of_times() {
+        let mut calls = 0;
+        let ok = retry_transient("test", |attempt| {
+            calls += 1;
+            async move {
+                if attempt < 2 {
+                    Err(busy())
+                } else {
+                    Ok(attempt)
+                }
+            }
+        })
+        .await;
+        assert_eq!(ok.expect("third attempt succeeds"), 2);
+        assert_eq!(calls, 3);
+
+        let mut calls = 0;
+        let failed: Result<(), _> = retry_transient("test", |_| {
+            calls += 1;
+            async { Err(busy()) }
+        })
+        .await;
+        assert!(failed.expect_err("gives up").is_transient());
+        assert_eq!(calls, TRANSIENT_ATTEMPTS);
+
+        // Not transient: answered at once.
+        let mut calls = 0;
+        let refused: Result<(), _> = retry_transient("test", |_| {
+            calls += 1;
+            async { Err(DomainError::NotFound) }
+        })
+        .await;
+        assert!(matches!(refused, Err(DomainError::NotFound)));
+        assert_eq!(calls, 1);
     }
 }

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use crate::DomainError;
-use crate::db::begin_write;
+use crate::db::{begin_write, retry_transient};
 use crate::entity::{conversation, message, purchase_order, upload};
 
 /// Longest text message, in characters (after trimming).
@@ -261,6 +261,22 @@ pub async fn store_message(
     now: i64,
 ) -> Result<(message::Model, bool), DomainError> {
     let body = validate(msg)?;
+    // A busy database is tried again; a commit whose answer was lost is found by its client
+    // message id on the next attempt, so the message is still stored once.
+    retry_transient("storing a message", |_| {
+        store_once(db, conversation_id, msg, body.clone(), now)
+    })
+    .await
+}
+
+/// One attempt of [`store_message`].
+async fn store_once(
+    db: &DatabaseConnection,
+    conversation_id: i64,
+    msg: &NewMessage<'_>,
+    body: String,
+    now: i64,
+) -> Result<(message::Model, bool), DomainError> {
     let txn = begin_write(db).await?;
     match store_in(&txn, conversation_id, msg, body, now).await {
         Ok((stored, true)) => {
@@ -331,7 +347,13 @@ pub async fn store_messages_grouped(
                         savepoint.rollback().await?;
                         // A concurrent resend won the race on PostgreSQL (unique client_msg_id).
                         if err.is_unique_violation() {
-                            match find_by_client_id(&txn, item.conversation_id, item.msg.client_msg_id).await? {
+                            match find_by_client_id(
+                                &txn,
+                                item.conversation_id,
+                                item.msg.client_msg_id,
+                            )
+                            .await?
+                            {
                                 Some(existing) => Ok((existing, false)),
                                 None => Err(err),
                             }
@@ -374,6 +396,38 @@ pub async fn messages_since(
         .limit(limit)
         .all(db)
         .await?)
+}
+
+/// A bounded page of [`messages_after`].
+#[derive(Clone, Debug)]
+pub struct MessagePage {
+    /// Oldest first.
+    pub messages: Vec<message::Model>,
+    /// More messages follow the last one of this page: ask again from its seq.
+    pub has_more: bool,
+}
+
+/// The messages after `after_seq`, oldest first, at most `limit` (1–[`MAX_PAGE`]), and whether
+/// more follow. A reconnecting client's replay reads and sends one page at a time, so a
+/// conversation of 100 000 messages costs no more memory than a short one.
+pub async fn messages_after(
+    db: &DatabaseConnection,
+    conversation_id: i64,
+    after_seq: i32,
+    limit: u64,
+) -> Result<MessagePage, DomainError> {
+    check_limit(limit)?;
+    // One more than asked: tells whether another page follows without a second query.
+    let mut messages = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(conversation_id))
+        .filter(message::Column::Seq.gt(after_seq))
+        .order_by_asc(message::Column::Seq)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let has_more = messages.len() as u64 > limit;
+    messages.truncate(limit as usize);
+    Ok(MessagePage { messages, has_more })
 }
 
 /// The page of up to `limit` messages just before `before_seq` (history paging), oldest first.
