@@ -325,8 +325,9 @@ pub struct GroupedMessage<'a> {
 /// Group commit: stores messages of ANY conversations in one transaction (one commit, so one
 /// fsync for all of them), each with the rules of [`store_message`] and its own outcome. Each
 /// message runs in a savepoint, so a refused one (invalid, ended conversation, a concurrent
-/// resend) does not refuse the others. `Err` only when the transaction itself fails, and then
-/// nothing of the group is stored.
+/// resend) does not refuse the others. `Err` when the transaction itself fails or a message
+/// fails with a transient error ([`DomainError::is_transient`]), and then nothing of the group
+/// is stored: the caller retries the whole group.
 pub async fn store_messages_grouped(
     db: &DatabaseConnection,
     group: &[GroupedMessage<'_>],
@@ -343,6 +344,8 @@ pub async fn store_messages_grouped(
                         savepoint.commit().await?;
                         Ok(stored)
                     }
+                    // A deadlock or a lost connection: the whole group is tried again.
+                    Err(err) if err.is_transient() => return Err(err),
                     Err(err) => {
                         savepoint.rollback().await?;
                         // A concurrent resend won the race on PostgreSQL (unique client_msg_id).

@@ -1,0 +1,618 @@
+//! Nothing is lost on a store error: a buyer and an agent talk over real WebSockets to the real
+//! chat routes on a real SQLite file while the database fails under them, the way it does in
+//! production (another connection holds the write lock past the busy timeout), and the way it
+//! should never do (the writer panics, a commit's answer is lost). Every message must arrive
+//! once on the other side, in order, and be stored once. The clients do exactly what the
+//! browser does: a message answered with an `Error` stays pending and is sent again (重发) with
+//! the same client message id.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Duration;
+
+use app::chat::protocol::{
+    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION, ChatMessage,
+};
+use domain::DomainError;
+use domain::auth::{Auth, AuthConfig};
+use domain::chat::{BuyerClaims, sign};
+use domain::entity::message;
+use domain::password::PasswordHasher;
+use futures::{SinkExt, StreamExt};
+use sea_orm::{ColumnTrait, ConnectOptions, Database, EntityTrait, QueryFilter, QueryOrder};
+use server::chat::ChatState;
+use server::chat::writer::{FaultHook, FaultPoint, MessageWriter};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+const SECRET: &[u8] = b"store-errors-test-secret";
+/// The server's SQLite busy timeout here: a held lock shows in a fraction of a second.
+const BUSY_TIMEOUT: Duration = Duration::from_millis(150);
+/// What a person sees when a message could not be stored.
+const SERVER_ERROR: &str = "服务器内部错误，请稍后再试";
+/// A frame must come within this; only a safety net against a hang, never a synchronisation.
+const FRAME_WAIT: Duration = Duration::from_secs(60);
+
+struct Server {
+    addr: std::net::SocketAddr,
+    url: String,
+    auth: Auth,
+    _dir: tempfile::TempDir,
+}
+
+/// The chat routes on a free port over a fresh SQLite file with the demo data; `hook` goes
+/// into the message writer.
+async fn start(hook: Option<FaultHook>) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kefu.db").display());
+    let mut options = ConnectOptions::new(url.clone());
+    domain::db::configure_with_busy_timeout(&mut options, BUSY_TIMEOUT).expect("configure");
+    let db = Database::connect(options).await.expect("connect");
+    domain::db::migrate(&db).await.expect("migrate");
+    let hasher = PasswordHasher::new(2);
+    domain::demo::seed(&db, &hasher).await.expect("seed");
+    let auth = Auth::new(db.clone(), hasher, AuthConfig::default());
+    let mut chat = ChatState::new(
+        auth.clone(),
+        Arc::new(domain::bus::InProcessBus::default()),
+        SECRET.into(),
+    );
+    if let Some(hook) = hook {
+        chat.writer = MessageWriter::spawn_with_fault_hook(db, hook);
+    }
+    let router: axum::Router = server::chat::routes(chat);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Server {
+        addr,
+        url,
+        auth,
+        _dir: dir,
+    }
+}
+
+impl Server {
+    /// kf101, 服务中, and a buyer of its supplier assigned to it: (agent, buyer, conversation).
+    async fn talk(&self, buyer_id: &str) -> (Ws, Ws, i64) {
+        let (token, session) = self
+            .auth
+            .login("kf101", domain::demo::AGENT_PASSWORD, "127.0.0.1", "test")
+            .await
+            .expect("agent logs in");
+        let mut req = format!("ws://{}/ws/agent", self.addr)
+            .into_client_request()
+            .expect("request");
+        req.headers_mut().insert(
+            "cookie",
+            format!("kefu_session={token}").parse().expect("header"),
+        );
+        let (mut agent, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("agent connects");
+        assert!(matches!(
+            agent_recv(&mut agent).await,
+            AgentServerFrame::Hello {
+                version: CHAT_PROTOCOL_VERSION,
+                ..
+            }
+        ));
+        send_json(&mut agent, &AgentFrame::SetServing { serving: true }).await;
+        assert_eq!(
+            agent_recv(&mut agent).await,
+            AgentServerFrame::Status { serving: true }
+        );
+
+        let claims = BuyerClaims {
+            v: 1,
+            supplier_id: session.supplier_id,
+            buyer_id: buyer_id.into(),
+            name: format!("采购人{buyer_id}"),
+            unit: "某县第一中学".into(),
+            exp: i64::MAX / 2,
+        };
+        let url = format!(
+            "ws://{}/ws/buyer?token={}",
+            self.addr,
+            sign(SECRET, &claims)
+        );
+        let (mut buyer, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("buyer connects");
+        let BuyerServerFrame::Hello {
+            conversation_id, ..
+        } = buyer_recv(&mut buyer).await
+        else {
+            panic!("Hello first");
+        };
+        assert!(matches!(
+            buyer_recv(&mut buyer).await,
+            BuyerServerFrame::Assigned { .. }
+        ));
+        let AgentServerFrame::Assigned { conversation } = agent_recv(&mut agent).await else {
+            panic!("Assigned")
+        };
+        assert_eq!(conversation.conversation_id, conversation_id);
+        (agent, buyer, conversation_id)
+    }
+
+    /// The stored messages of a conversation, by seq, read on a separate connection.
+    async fn stored(&self, conversation_id: i64) -> Vec<message::Model> {
+        let db = domain::db::connect(&self.url).await.expect("connect");
+        let rows = message::Entity::find()
+            .filter(message::Column::ConversationId.eq(conversation_id))
+            .order_by_asc(message::Column::Seq)
+            .all(&db)
+            .await
+            .expect("messages");
+        db.close().await.expect("close");
+        rows
+    }
+}
+
+async fn next_text(ws: &mut Ws) -> String {
+    loop {
+        let msg = tokio::time::timeout(FRAME_WAIT, ws.next())
+            .await
+            .expect("a frame in time");
+        match msg {
+            Some(Ok(Message::Text(t))) => return t.to_string(),
+            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => panic!("the socket closed"),
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+async fn agent_recv(ws: &mut Ws) -> AgentServerFrame {
+    serde_json::from_str(&next_text(ws).await).expect("an agent frame")
+}
+
+async fn buyer_recv(ws: &mut Ws) -> BuyerServerFrame {
+    serde_json::from_str(&next_text(ws).await).expect("a buyer frame")
+}
+
+async fn send_json<T: serde::Serialize>(ws: &mut Ws, frame: &T) {
+    let text = serde_json::to_string(frame).expect("json");
+    ws.send(Message::Text(text.into())).await.expect("send");
+}
+
+/// What one side of the conversation went through.
+#[derive(Default, Debug)]
+struct Side {
+    /// The other side's messages as they arrived.
+    received: Vec<ChatMessage>,
+    /// `Error` frames for this side's own messages (each followed by a 重发).
+    errors: u32,
+}
+
+/// Resends allowed per message before the test gives up (a safety net, never reached).
+const MAX_RESENDS: u32 = 200;
+
+/// The buyer sends `bodies` one after another as the browser does, each waiting for its `Ack`;
+/// an `Error` for it is answered by sending the very same frame again (重发, same client id).
+/// `errored` hears of every such error.
+async fn buyer_sends(
+    ws: &mut Ws,
+    bodies: &[String],
+    errored: mpsc::UnboundedSender<&'static str>,
+) -> Side {
+    let mut side = Side::default();
+    for (i, body) in bodies.iter().enumerate() {
+        let id = format!("b-{i}");
+        let frame = BuyerFrame::Send {
+            client_msg_id: id.clone(),
+            body: body.clone(),
+            font_size: 14,
+        };
+        send_json(ws, &frame).await;
+        let mut resends = 0;
+        loop {
+            match buyer_recv(ws).await {
+                BuyerServerFrame::Ack { client_msg_id, .. } if client_msg_id == id => break,
+                BuyerServerFrame::Error {
+                    client_msg_id: Some(failed),
+                    message,
+                } if failed == id => {
+                    assert_eq!(
+                        message, SERVER_ERROR,
+                        "a store error reads as a server error, nothing internal"
+                    );
+                    side.errors += 1;
+                    let _ = errored.send("buyer");
+                    resends += 1;
+                    assert!(resends <= MAX_RESENDS, "{id} never stored");
+                    send_json(ws, &frame).await;
+                }
+                BuyerServerFrame::Messages { messages, .. } => side.received.extend(messages),
+                BuyerServerFrame::Typing => {}
+                other => panic!("buyer: unexpected {other:?}"),
+            }
+        }
+    }
+    side
+}
+
+/// [`buyer_sends`] for the agent.
+async fn agent_sends(
+    ws: &mut Ws,
+    conversation_id: i64,
+    bodies: &[String],
+    errored: mpsc::UnboundedSender<&'static str>,
+) -> Side {
+    let mut side = Side::default();
+    for (i, body) in bodies.iter().enumerate() {
+        let id = format!("a-{i}");
+        let frame = AgentFrame::Send {
+            conversation_id,
+            client_msg_id: id.clone(),
+            body: body.clone(),
+            font_size: 14,
+        };
+        send_json(ws, &frame).await;
+        let mut resends = 0;
+        loop {
+            match agent_recv(ws).await {
+                AgentServerFrame::Ack { client_msg_id, .. } if client_msg_id == id => break,
+                AgentServerFrame::Error {
+                    client_msg_id: Some(failed),
+                    message,
+                } if failed == id => {
+                    assert_eq!(message, SERVER_ERROR);
+                    side.errors += 1;
+                    let _ = errored.send("agent");
+                    resends += 1;
+                    assert!(resends <= MAX_RESENDS, "{id} never stored");
+                    send_json(ws, &frame).await;
+                }
+                AgentServerFrame::Messages { messages, .. } => side.received.extend(messages),
+                AgentServerFrame::Typing { .. } => {}
+                other => panic!("agent: unexpected {other:?}"),
+            }
+        }
+    }
+    side
+}
+
+/// Reads until the side has `n` messages of the other.
+async fn buyer_drain(ws: &mut Ws, side: &mut Side, n: usize) {
+    while side.received.len() < n {
+        match buyer_recv(ws).await {
+            BuyerServerFrame::Messages { messages, .. } => side.received.extend(messages),
+            BuyerServerFrame::Typing => {}
+            other => panic!("buyer: unexpected {other:?}"),
+        }
+    }
+}
+
+async fn agent_drain(ws: &mut Ws, side: &mut Side, n: usize) {
+    while side.received.len() < n {
+        match agent_recv(ws).await {
+            AgentServerFrame::Messages { messages, .. } => side.received.extend(messages),
+            AgentServerFrame::Typing { .. } => {}
+            other => panic!("agent: unexpected {other:?}"),
+        }
+    }
+}
+
+fn texts(messages: &[ChatMessage]) -> Vec<&str> {
+    messages.iter().map(|m| m.body.as_str()).collect()
+}
+
+/// Every message stored once, numbered 1..=n without a gap, each client id once.
+fn assert_stored_once(rows: &[message::Model], client_ids: &[String]) {
+    assert_eq!(
+        rows.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (1..=rows.len() as i32).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        rows.len(),
+        client_ids.len(),
+        "stored rows: {:?}",
+        rows.iter().map(|m| &m.client_msg_id).collect::<Vec<_>>()
+    );
+    for id in client_ids {
+        assert_eq!(
+            rows.iter().filter(|m| &m.client_msg_id == id).count(),
+            1,
+            "{id} stored once"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_lock_held_past_the_busy_timeout_loses_nothing() {
+    let server = start(None).await;
+    let (mut agent, mut buyer, cid) = server.talk("LOCK-1").await;
+
+    // Another connection takes SQLite's write lock and keeps it.
+    let locker = domain::db::connect(&server.url)
+        .await
+        .expect("second connection");
+    let lock = domain::db::begin_write(&locker)
+        .await
+        .expect("BEGIN IMMEDIATE");
+
+    const N: usize = 5;
+    let buyer_bodies: Vec<String> = (0..N).map(|i| format!("采购人第{i}条")).collect();
+    let agent_bodies: Vec<String> = (0..N).map(|i| format!("客服第{i}条")).collect();
+    let (errored, mut errors) = mpsc::unbounded_channel();
+    let buyer_side = buyer_sends(&mut buyer, &buyer_bodies, errored.clone());
+    let agent_side = agent_sends(&mut agent, cid, &agent_bodies, errored);
+    // The lock goes once the first attempts of both sides have failed: the store error was
+    // real and reached both clients (after the server's own retries).
+    let release = async {
+        let (mut buyer_failed, mut agent_failed) = (false, false);
+        while !(buyer_failed && agent_failed) {
+            match errors.recv().await.expect("both sides are still sending") {
+                "buyer" => buyer_failed = true,
+                _ => agent_failed = true,
+            }
+        }
+        lock.rollback().await.expect("release the lock");
+    };
+    let (mut buyer_side, mut agent_side, ()) = tokio::join!(buyer_side, agent_side, release);
+    assert!(
+        buyer_side.errors >= 1 && agent_side.errors >= 1,
+        "{buyer_side:?} {agent_side:?}"
+    );
+    buyer_drain(&mut buyer, &mut buyer_side, N).await;
+    agent_drain(&mut agent, &mut agent_side, N).await;
+
+    // Every message arrived once on the other side, in the order it was written.
+    assert_eq!(
+        texts(&agent_side.received),
+        buyer_bodies.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        texts(&buyer_side.received),
+        agent_bodies.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    let seqs = |side: &Side| side.received.iter().map(|m| m.seq).collect::<Vec<_>>();
+    assert!(seqs(&agent_side).is_sorted() && seqs(&buyer_side).is_sorted());
+
+    // Stored once each, including the ones whose first attempts failed.
+    let ids: Vec<String> = (0..N)
+        .flat_map(|i| [format!("b-{i}"), format!("a-{i}")])
+        .collect();
+    assert_stored_once(&server.stored(cid).await, &ids);
+
+    // And the next message is stored at once, without an error.
+    send_json(
+        &mut buyer,
+        &BuyerFrame::Send {
+            client_msg_id: "b-next".into(),
+            body: "还在吗".into(),
+            font_size: 14,
+        },
+    )
+    .await;
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Ack {
+            client_msg_id: "b-next".into(),
+            seq: 2 * N as i32 + 1
+        }
+    );
+    let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else {
+        panic!("delivered")
+    };
+    assert_eq!(texts(&messages), ["还在吗"]);
+    locker.close().await.expect("close");
+}
+
+/// A transient error as the pool reports it.
+fn transient() -> DomainError {
+    DomainError::Db(sea_orm::DbErr::ConnectionAcquire(
+        sea_orm::ConnAcquireErr::Timeout,
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_panicking_writer_fails_its_callers_and_keeps_writing() {
+    let fired = Arc::new(AtomicBool::new(false));
+    let hook_fired = fired.clone();
+    let hook: FaultHook = Arc::new(move |point, _, ids: &[&str]| {
+        if point == FaultPoint::BeforeAttempt
+            && ids.contains(&"boom")
+            && !hook_fired.swap(true, Ordering::SeqCst)
+        {
+            panic!("forced panic in the message writer");
+        }
+        Ok(())
+    });
+    let server = start(Some(hook)).await;
+    let (mut agent, mut buyer, cid) = server.talk("PANIC-1").await;
+
+    let boom = BuyerFrame::Send {
+        client_msg_id: "boom".into(),
+        body: "第一条".into(),
+        font_size: 14,
+    };
+    send_json(&mut buyer, &boom).await;
+    // An error for that message, not a hang.
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Error {
+            message: SERVER_ERROR.into(),
+            client_msg_id: Some("boom".into())
+        }
+    );
+    assert!(fired.load(Ordering::SeqCst));
+    assert!(
+        server.stored(cid).await.is_empty(),
+        "nothing of the failed group is stored"
+    );
+
+    // The writer is back: the next message is stored and delivered.
+    send_json(
+        &mut buyer,
+        &BuyerFrame::Send {
+            client_msg_id: "next".into(),
+            body: "第二条".into(),
+            font_size: 14,
+        },
+    )
+    .await;
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Ack {
+            client_msg_id: "next".into(),
+            seq: 1
+        }
+    );
+    // 重发 of the failed one, same client id: stored once, delivered once.
+    send_json(&mut buyer, &boom).await;
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Ack {
+            client_msg_id: "boom".into(),
+            seq: 2
+        }
+    );
+    let mut agent_side = Side::default();
+    agent_drain(&mut agent, &mut agent_side, 2).await;
+    assert_eq!(texts(&agent_side.received), ["第二条", "第一条"]);
+    // The agent writes through the same writer too.
+    send_json(
+        &mut agent,
+        &AgentFrame::Send {
+            conversation_id: cid,
+            client_msg_id: "a".into(),
+            body: "收到".into(),
+            font_size: 14,
+        },
+    )
+    .await;
+    assert_eq!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Ack {
+            client_msg_id: "a".into(),
+            seq: 3
+        }
+    );
+    assert_stored_once(
+        &server.stored(cid).await,
+        &["next".into(), "boom".into(), "a".into()],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn transient_errors_are_retried_before_answering_and_a_lost_commit_answer_still_acks() {
+    let before_calls = Arc::new(AtomicU32::new(0));
+    let calls = before_calls.clone();
+    let hook: FaultHook = Arc::new(move |point, attempt, ids: &[&str]| match point {
+        FaultPoint::BeforeAttempt => {
+            if ids.contains(&"doomed") {
+                calls.fetch_add(1, Ordering::SeqCst);
+                return Err(transient());
+            }
+            // Busy twice, then fine: the server's own retries absorb it.
+            if ids.iter().any(|id| id.starts_with("flaky")) && attempt < 2 {
+                return Err(transient());
+            }
+            Ok(())
+        }
+        // Committed, then the connection "dies" before the answer: the retry finds the message
+        // stored and must still answer with its Ack and tell the agent once.
+        FaultPoint::AfterCommit if ids.contains(&"lost-answer") && attempt == 0 => Err(transient()),
+        FaultPoint::AfterCommit => Ok(()),
+    });
+    let server = start(Some(hook)).await;
+    let (mut agent, mut buyer, cid) = server.talk("FLAKY-1").await;
+
+    send_json(
+        &mut buyer,
+        &BuyerFrame::Send {
+            client_msg_id: "flaky".into(),
+            body: "一".into(),
+            font_size: 14,
+        },
+    )
+    .await;
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Ack {
+            client_msg_id: "flaky".into(),
+            seq: 1
+        }
+    );
+
+    send_json(
+        &mut buyer,
+        &BuyerFrame::Send {
+            client_msg_id: "lost-answer".into(),
+            body: "二".into(),
+            font_size: 14,
+        },
+    )
+    .await;
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Ack {
+            client_msg_id: "lost-answer".into(),
+            seq: 2
+        }
+    );
+
+    // Transient every time: a bounded number of attempts, then an error naming the message.
+    send_json(
+        &mut buyer,
+        &BuyerFrame::Send {
+            client_msg_id: "doomed".into(),
+            body: "三".into(),
+            font_size: 14,
+        },
+    )
+    .await;
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Error {
+            message: SERVER_ERROR.into(),
+            client_msg_id: Some("doomed".into())
+        }
+    );
+    assert_eq!(
+        before_calls.load(Ordering::SeqCst),
+        domain::db::TRANSIENT_ATTEMPTS
+    );
+
+    let mut agent_side = Side::default();
+    agent_drain(&mut agent, &mut agent_side, 2).await;
+    assert_eq!(texts(&agent_side.received), ["一", "二"]);
+    assert_stored_once(
+        &server.stored(cid).await,
+        &["flaky".into(), "lost-answer".into()],
+    );
+
+    // The agent's messages go through the same retries.
+    send_json(
+        &mut agent,
+        &AgentFrame::Send {
+            conversation_id: cid,
+            client_msg_id: "flaky-agent".into(),
+            body: "好的".into(),
+            font_size: 14,
+        },
+    )
+    .await;
+    assert_eq!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Ack {
+            client_msg_id: "flaky-agent".into(),
+            seq: 3
+        }
+    );
+    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else {
+        panic!("delivered")
+    };
+    assert_eq!(texts(&messages), ["好的"]);
+}
