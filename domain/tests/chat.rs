@@ -852,3 +852,108 @@ async fn a_group_of_messages_of_several_conversations_commits_once_with_one_outc
     })
     .await;
 }
+
+/// History replay reads bounded pages: a long conversation comes back page by page (never more
+/// than the page asked for), the pages concatenate to every message in order, and `has_more`
+/// says exactly when to ask again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replay_comes_in_bounded_pages_that_concatenate_to_everything() {
+    use domain::chat::messages::messages_after;
+    const TOTAL: i32 = 1_234;
+    const PAGE: u64 = 200;
+    each_db(|db| async move {
+        let Shop {
+            supplier_id: s,
+            agents: [a, _],
+        } = shop(&db, "供应商长", "admin_long").await;
+        set_serving(&db, s, a, true, T0).await.expect("a on");
+        let c = open_conversation(&db, s, buyer(&db, s, "L1").await, T0).await.expect("open").id;
+        let ids: Vec<String> = (1..=TOTAL).map(|i| format!("m{i}")).collect();
+        let bodies: Vec<String> = (1..=TOTAL).map(|i| format!("第{i}条")).collect();
+        for chunk in (0..TOTAL as usize).collect::<Vec<_>>().chunks(250) {
+            let msgs: Vec<NewMessage<'_>> = chunk
+                .iter()
+                .map(|&i| NewMessage::text(Sender::Buyer, &ids[i], &bodies[i]))
+                .collect();
+            store_messages_batch(&db, c, &msgs, T0).await.expect("batch");
+        }
+
+        let mut seen = Vec::new();
+        let mut after = 0;
+        let mut pages = 0;
+        loop {
+            let page = messages_after(&db, c, after, PAGE).await.expect("page");
+            assert!(page.messages.len() as u64 <= PAGE, "a page is bounded");
+            pages += 1;
+            if let Some(last) = page.messages.last() {
+                after = last.seq;
+            }
+            seen.extend(page.messages.into_iter().map(|m| (m.seq, m.body)));
+            if !page.has_more {
+                break;
+            }
+        }
+        assert_eq!(pages, (TOTAL as u64).div_ceil(PAGE));
+        assert_eq!(seen.len(), TOTAL as usize);
+        for (i, (seq, body)) in seen.iter().enumerate() {
+            assert_eq!((*seq, body.as_str()), (i as i32 + 1, bodies[i].as_str()));
+        }
+        // From the middle; an exact multiple of the page ends with has_more = false.
+        let tail = messages_after(&db, c, TOTAL - 200, PAGE).await.expect("tail");
+        assert_eq!((tail.messages.len(), tail.has_more), (200, false));
+        let nothing = messages_after(&db, c, TOTAL, PAGE).await.expect("caught up");
+        assert!(nothing.messages.is_empty() && !nothing.has_more);
+        // The page size is capped.
+        assert!(messages_after(&db, c, 0, 0).await.is_err());
+        assert!(messages_after(&db, c, 0, domain::chat::MAX_PAGE + 1).await.is_err());
+    })
+    .await;
+}
+
+/// A SQLite database whose write lock another connection holds past the busy timeout: storing
+/// fails with an error classified as transient (after the bounded retries), stores nothing, and
+/// the same message (same client id) is stored once as soon as the lock is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_locked_sqlite_database_is_a_transient_error_and_the_resend_is_stored_once() {
+    use sea_orm::{ConnectOptions, Database};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kefu.db").display());
+    let mut options = ConnectOptions::new(url.clone());
+    domain::db::configure_with_busy_timeout(&mut options, std::time::Duration::from_millis(100))
+        .expect("configure");
+    let db = Database::connect(options).await.expect("connect");
+    domain::db::migrate(&db).await.expect("migrate");
+    let Shop {
+        supplier_id: s,
+        agents: [a, _],
+    } = shop(&db, "供应商锁", "admin_lock").await;
+    set_serving(&db, s, a, true, T0).await.expect("a on");
+    let c = open_conversation(&db, s, buyer(&db, s, "K1").await, T0).await.expect("open").id;
+
+    let locker = domain::db::connect(&url).await.expect("second connection");
+    let lock = domain::db::begin_write(&locker).await.expect("BEGIN IMMEDIATE");
+    let msg = NewMessage::text(Sender::Buyer, "k1", "锁住了吗");
+    let err = store_message(&db, c, &msg, T0).await.expect_err("the database is locked");
+    assert!(err.is_transient(), "busy is transient: {err:?}");
+    assert_eq!(err.user_message(), "服务器内部错误，请稍后再试");
+    let group = [GroupedMessage { conversation_id: c, msg: msg.clone(), now: T0 }];
+    let err = store_messages_grouped(&db, &group).await.expect_err("locked");
+    assert!(err.is_transient(), "{err:?}");
+    // Not transient: a refusal is never retried into something else.
+    assert!(!DomainError::validation("body", "x").is_transient());
+    lock.rollback().await.expect("release");
+
+    let (stored, created) = store_message(&db, c, &msg, T0 + 1).await.expect("stored");
+    assert!(created);
+    let (again, created) = store_message(&db, c, &msg, T0 + 2).await.expect("resend");
+    assert!(!created);
+    assert_eq!(again.id, stored.id);
+    let count = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(c))
+        .count(&db)
+        .await
+        .expect("count");
+    assert_eq!(count, 1);
+    assert_eq!(conv(&db, c).await.last_seq, 1);
+    locker.close().await.expect("close");
+}
