@@ -5,11 +5,18 @@
 //!
 //! Limits hold before any parsing: at most [`MAX_IMPORT_BYTES`], the content must be a zip (an
 //! .xlsx by content, not by name), at most [`MAX_IMPORT_ROWS`] data rows.
+//!
+//! A hostile file must not take the server down: the zip's central directory is checked before
+//! calamine opens it (entries, unpacked sizes, compression ratio, and the declared sizes proved
+//! by unpacking into nothing), the sheet is streamed cell by cell instead of being built as a
+//! range from its declared dimension, cells far below the header are refused, and an
+//! [`ImportGate`] lets one import per supplier run at a time.
 
-use std::collections::HashMap;
-use std::io::Cursor;
+use std::collections::{HashMap, HashSet};
+use std::io::{Cursor, Read};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use calamine::{Data, ExcelDateTime, ExcelDateTimeType, Reader, Xlsx};
+use calamine::{Data, DataRef, ExcelDateTime, ExcelDateTimeType, Reader, Xlsx};
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -21,6 +28,7 @@ use crate::DomainError;
 use crate::audit;
 use crate::db::begin_write;
 use crate::entity::{audit_log, supplier};
+use zip::ZipArchive;
 
 /// Largest file accepted (checked before anything is parsed).
 pub const MAX_IMPORT_BYTES: usize = 5 * 1024 * 1024;
@@ -30,6 +38,24 @@ pub const MAX_IMPORT_ROWS: usize = 5_000;
 pub const MAX_REPORTED_ERRORS: usize = 200;
 /// The sheet the importer reads (else the first sheet) and the template writes.
 pub const ORDERS_SHEET: &str = "订单";
+/// Most entries (files) in the .xlsx zip; a workbook of a few sheets has 10–20.
+pub const MAX_ZIP_ENTRIES: usize = 64;
+/// Largest unpacked size of one entry (a sheet's XML, the shared strings).
+pub const MAX_ENTRY_BYTES: u64 = 32 * 1024 * 1024;
+/// Largest unpacked size of all entries together.
+pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
+/// Highest unpacked:packed ratio of an entry over [`RATIO_CHECKED_FROM`] bytes; sheets of real
+/// orders pack about 10:1, a zip bomb about 1000:1.
+pub const MAX_COMPRESSION_RATIO: u64 = 100;
+/// Entries smaller than this are not held to [`MAX_COMPRESSION_RATIO`].
+pub const RATIO_CHECKED_FROM: u64 = 1024 * 1024;
+/// How many rows below the header a cell may be: the row cap and room for blank rows.
+pub const MAX_ROW_SPAN: u32 = MAX_IMPORT_ROWS as u32 + 1_000;
+/// A cell's text is kept up to this many bytes: more than any column allows (500 characters),
+/// so the column's own length rule still refuses it.
+const MAX_CELL_BYTES: usize = 2_048;
+/// Most text kept from one sheet; 5000 rows of the longest allowed values fit.
+pub const MAX_SHEET_TEXT_BYTES: usize = 32 * 1024 * 1024;
 
 /// A column of the import sheet.
 struct Column {
@@ -208,6 +234,20 @@ pub enum ImportError {
     MissingColumns(Vec<String>),
     #[error("{} bad rows", .0.len())]
     BadRows(Vec<RowError>),
+    #[error("too many zip entries")]
+    TooManyEntries { max_entries: usize },
+    #[error("unpacks too large")]
+    UnpackedTooLarge { max_bytes: u64 },
+    #[error("suspicious compression ratio")]
+    SuspiciousCompression,
+    #[error("damaged or inconsistent archive")]
+    Damaged,
+    #[error("content at row {row}, past row {max_row}")]
+    RowOutOfRange { row: u32, max_row: u32 },
+    #[error("too much text")]
+    TooMuchText { max_bytes: usize },
+    #[error("another import of this supplier is running")]
+    Busy,
     #[error(transparent)]
     Domain(#[from] DomainError),
 }
@@ -233,6 +273,28 @@ impl ImportError {
             ImportError::BadRows(rows) => {
                 format!("有 {} 处错误，未导入任何订单，请修改后重新上传", rows.len())
             }
+            ImportError::TooManyEntries { max_entries } => format!(
+                "文件结构异常（压缩包内超过 {max_entries} 个文件），请用 Excel 打开后另存为 .xlsx 再上传"
+            ),
+            ImportError::UnpackedTooLarge { max_bytes } => format!(
+                "文件解压后过大（超过 {} MB），请删除多余的工作表和内容，或拆分文件后分批导入",
+                max_bytes / (1024 * 1024)
+            ),
+            ImportError::SuspiciousCompression => {
+                "文件压缩比异常，疑似恶意构造的文件，已拒绝导入；请用导入模板重新填写后上传"
+                    .to_owned()
+            }
+            ImportError::Damaged => {
+                "文件已损坏或结构异常，请用 Excel 打开后重新保存为 .xlsx 再上传".to_owned()
+            }
+            ImportError::RowOutOfRange { row, max_row } => format!(
+                "第 {row} 行还有内容，超出了导入范围（最多读到第 {max_row} 行）；请删除表格下方多余的内容，或拆分文件后分批导入"
+            ),
+            ImportError::TooMuchText { max_bytes } => format!(
+                "表格文字内容过多（超过 {} MB），请拆分文件后分批导入",
+                max_bytes / (1024 * 1024)
+            ),
+            ImportError::Busy => "已有一个订单导入正在进行，请等它完成后再试".to_owned(),
             ImportError::Domain(err) => err.user_message(),
         }
     }
@@ -395,44 +457,276 @@ fn cell_time(cell: &Data) -> Result<Option<i64>, String> {
     Ok(Some(ms))
 }
 
-/// The sheet column of each [`COLUMNS`] entry, from the header row; headers may carry a
-/// trailing `*` and spaces.
-fn header_map(header: &[Data]) -> Result<Vec<Option<usize>>, ImportError> {
-    let mut found: HashMap<String, usize> = HashMap::new();
-    for (i, cell) in header.iter().enumerate() {
-        let text = cell_text(cell).unwrap_or_default();
-        let name: String = text
-            .trim()
-            .trim_end_matches(['*', '＊'])
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .replace(['（', '）'], "");
-        found.entry(name).or_insert(i);
-    }
-    let normalise = |h: &str| h.replace(['(', ')', '（', '）'], "");
-    let mut found_norm: HashMap<String, usize> = HashMap::new();
-    for (k, v) in found {
-        found_norm.entry(normalise(&k)).or_insert(v);
-    }
-    let map: Vec<Option<usize>> = COLUMNS
-        .iter()
-        .map(|c| found_norm.get(&normalise(c.header)).copied())
-        .collect();
-    let missing: Vec<String> = COLUMNS
-        .iter()
-        .zip(&map)
-        .filter(|(c, m)| c.required && m.is_none())
-        .map(|(c, _)| c.header.to_owned())
-        .collect();
-    if missing.is_empty() {
-        Ok(map)
-    } else {
-        Err(ImportError::MissingColumns(missing))
+/// A header as compared: without a trailing `*`, whitespace and parentheses (half- or
+/// full-width), so `单价（元）*` matches `单价(元)`.
+fn header_key(text: &str) -> String {
+    text.trim()
+        .trim_end_matches(['*', '＊'])
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '(' | ')' | '（' | '）'))
+        .collect()
+}
+
+/// Whether a streamed cell holds anything (an empty or all-space text is blank).
+fn is_blank_ref(cell: &DataRef<'_>) -> bool {
+    match cell {
+        DataRef::Empty => true,
+        DataRef::String(s) => s.trim().is_empty(),
+        DataRef::SharedString(s) => s.trim().is_empty(),
+        _ => false,
     }
 }
 
-/// Reads every data row of the file, collecting the errors of each cell.
+/// Cuts a text to at most [`MAX_CELL_BYTES`] on a character boundary.
+fn clip(mut text: String) -> String {
+    if text.len() > MAX_CELL_BYTES {
+        let mut end = MAX_CELL_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
+/// A streamed cell as an owned value, its text clipped to [`MAX_CELL_BYTES`]: a shared string
+/// referenced by thousands of cells is copied only that far each time.
+fn owned_cell(cell: &DataRef<'_>) -> Data {
+    match cell {
+        DataRef::SharedString(s) => Data::String(clip((*s).to_owned())),
+        DataRef::String(s) => Data::String(clip(s.clone())),
+        DataRef::DateTimeIso(s) => Data::DateTimeIso(clip(s.clone())),
+        DataRef::DurationIso(s) => Data::DurationIso(clip(s.clone())),
+        other => Data::from(other.clone()),
+    }
+}
+
+/// Opens the .xlsx as a zip and refuses it from its central directory before calamine reads a
+/// byte of it: too many entries, an entry or the whole unpacking to more than the caps, or a
+/// big entry packed suspiciously well (a zip bomb). The declared sizes may lie, so every entry
+/// is then unpacked once into nothing, never past its declared size plus one byte: what calamine
+/// reads afterwards is at most what was declared.
+fn check_archive(bytes: &[u8]) -> Result<(), ImportError> {
+    let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(|_| ImportError::NotXlsx)?;
+    if zip.len() > MAX_ZIP_ENTRIES {
+        return Err(ImportError::TooManyEntries {
+            max_entries: MAX_ZIP_ENTRIES,
+        });
+    }
+    let too_large = ImportError::UnpackedTooLarge {
+        max_bytes: MAX_UNPACKED_BYTES,
+    };
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let entry = zip.by_index_raw(i).map_err(|_| ImportError::NotXlsx)?;
+        let size = entry.size();
+        if size > MAX_ENTRY_BYTES {
+            return Err(too_large);
+        }
+        total = total.saturating_add(size);
+        if total > MAX_UNPACKED_BYTES {
+            return Err(too_large);
+        }
+    }
+    for i in 0..zip.len() {
+        let entry = zip.by_index_raw(i).map_err(|_| ImportError::NotXlsx)?;
+        let size = entry.size();
+        if size > RATIO_CHECKED_FROM
+            && size / entry.compressed_size().max(1) > MAX_COMPRESSION_RATIO
+        {
+            return Err(ImportError::SuspiciousCompression);
+        }
+    }
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(|_| ImportError::NotXlsx)?;
+        let declared = entry.size();
+        let unpacked = std::io::copy(
+            &mut (&mut entry).take(declared.saturating_add(1)),
+            &mut std::io::sink(),
+        )
+        .map_err(|_| ImportError::Damaged)?;
+        if unpacked > declared {
+            return Err(ImportError::Damaged);
+        }
+    }
+    Ok(())
+}
+
+/// Builds the rows of the orders sheet from its cells as calamine streams them (row by row, left
+/// to right). Only the [`COLUMNS`] found in the header row are kept, so memory follows the real
+/// rows, never the sheet's declared dimension or its farthest cell.
+struct SheetReader {
+    /// The header row (0-based) once its first cell is seen.
+    header_row: Option<u32>,
+    /// The sheet column of each [`COLUMNS`] entry, filled while the header row is read.
+    columns: [Option<u32>; COLUMNS.len()],
+    /// Set when the header row is complete (and has every required column).
+    header_done: bool,
+    /// The row being read (0-based) and its cells by [`COLUMNS`] index.
+    current: Option<u32>,
+    cells: [Data; COLUMNS.len()],
+    /// Text kept so far, against [`MAX_SHEET_TEXT_BYTES`].
+    text_bytes: usize,
+    rows: Vec<SheetRow>,
+    errors: Errors,
+}
+
+impl SheetReader {
+    fn new() -> Self {
+        SheetReader {
+            header_row: None,
+            columns: [None; COLUMNS.len()],
+            header_done: false,
+            current: None,
+            cells: std::array::from_fn(|_| Data::Empty),
+            text_bytes: 0,
+            rows: Vec::new(),
+            errors: Errors(Vec::new()),
+        }
+    }
+
+    /// Takes the next cell of the stream.
+    fn push(&mut self, (row, column): (u32, u32), value: &DataRef<'_>) -> Result<(), ImportError> {
+        if is_blank_ref(value) {
+            return Ok(());
+        }
+        match self.current {
+            // Excel writes rows in order; a file that goes back was not made by a spreadsheet.
+            Some(current) if row < current => return Err(ImportError::Damaged),
+            Some(current) if row > current => self.end_row()?,
+            _ => {}
+        }
+        self.current = Some(row);
+        let header_row = *self.header_row.get_or_insert(row);
+        if row == header_row {
+            let key = header_key(&cell_text(&owned_cell(value)).unwrap_or_default());
+            if let Some(i) = COLUMNS.iter().position(|c| header_key(c.header) == key)
+                && self.columns[i].is_none()
+            {
+                self.columns[i] = Some(column);
+            }
+            return Ok(());
+        }
+        if row - header_row > MAX_ROW_SPAN {
+            return Err(ImportError::RowOutOfRange {
+                row: row.saturating_add(1),
+                max_row: header_row.saturating_add(MAX_ROW_SPAN).saturating_add(1),
+            });
+        }
+        if let Some(i) = self.columns.iter().position(|c| *c == Some(column)) {
+            let cell = owned_cell(value);
+            if let Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) = &cell {
+                self.text_bytes += s.len();
+                if self.text_bytes > MAX_SHEET_TEXT_BYTES {
+                    return Err(ImportError::TooMuchText {
+                        max_bytes: MAX_SHEET_TEXT_BYTES,
+                    });
+                }
+            }
+            self.cells[i] = cell;
+        }
+        Ok(())
+    }
+
+    /// Closes the current row: the header's columns are checked, a data row is read.
+    fn end_row(&mut self) -> Result<(), ImportError> {
+        let Some(row) = self.current.take() else {
+            return Ok(());
+        };
+        if !self.header_done {
+            let missing: Vec<String> = COLUMNS
+                .iter()
+                .zip(&self.columns)
+                .filter(|(c, m)| c.required && m.is_none())
+                .map(|(c, _)| c.header.to_owned())
+                .collect();
+            if !missing.is_empty() {
+                return Err(ImportError::MissingColumns(missing));
+            }
+            self.header_done = true;
+            return Ok(());
+        }
+        if self.rows.len() >= MAX_IMPORT_ROWS {
+            return Err(ImportError::TooManyRows {
+                max_rows: MAX_IMPORT_ROWS,
+            });
+        }
+        let cells = std::mem::replace(&mut self.cells, std::array::from_fn(|_| Data::Empty));
+        // As Excel numbers rows: 1-based.
+        let read = sheet_row(row.saturating_add(1), &cells, &mut self.errors);
+        self.rows.push(read);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(Vec<SheetRow>, Errors), ImportError> {
+        self.end_row()?;
+        if self.rows.is_empty() && self.errors.0.is_empty() {
+            return Err(ImportError::NoRows);
+        }
+        Ok((self.rows, self.errors))
+    }
+}
+
+/// Reads one data row, collecting the errors of each cell.
+fn sheet_row(row: u32, cells: &[Data; COLUMNS.len()], errors: &mut Errors) -> SheetRow {
+    let mut text_of = |column: usize| match cell_text(&cells[column]) {
+        Ok(text) => text,
+        Err(reason) => {
+            errors.push(row, column, reason);
+            String::new()
+        }
+    };
+    let order_cells: Vec<String> = (ORDER_NO..=TRACKING).map(&mut text_of).collect();
+    let name = text_of(ITEM_NAME);
+    let spec = text_of(ITEM_SPEC);
+    let picture = text_of(ITEM_PICTURE);
+    let mut value_of = |column: usize, parsed: Result<Option<i64>, String>| match parsed {
+        Ok(v) => v,
+        Err(reason) => {
+            errors.push(row, column, reason);
+            None
+        }
+    };
+    let created_at = value_of(CREATED_AT, cell_time(&cells[CREATED_AT]));
+    let paid_at = value_of(PAID_AT, cell_time(&cells[PAID_AT]));
+    let freight_fen = value_of(FREIGHT, cell_fen(&cells[FREIGHT]));
+    let unit_price_fen = match cell_fen(&cells[UNIT_PRICE]) {
+        Ok(Some(fen)) => fen,
+        Ok(None) => {
+            errors.push(row, UNIT_PRICE, "请填写单价");
+            0
+        }
+        Err(reason) => {
+            errors.push(row, UNIT_PRICE, reason);
+            0
+        }
+    };
+    let quantity = match cell_quantity(&cells[QUANTITY]) {
+        Ok(q) => q,
+        Err(reason) => {
+            errors.push(row, QUANTITY, reason);
+            1
+        }
+    };
+    SheetRow {
+        row,
+        order_cells,
+        created_at,
+        paid_at,
+        freight_fen,
+        item: OrderItemInput {
+            name,
+            spec,
+            picture_url: (!picture.is_empty()).then_some(picture),
+            unit_price_fen,
+            quantity,
+        },
+    }
+}
+
+/// Reads every data row of the file, collecting the errors of each cell. The archive is checked
+/// first ([`check_archive`]); the orders sheet is then streamed cell by cell, never built as a
+/// whole range.
 fn read_rows(bytes: &[u8]) -> Result<(Vec<SheetRow>, Errors), ImportError> {
     if bytes.len() > MAX_IMPORT_BYTES {
         return Err(ImportError::TooLarge {
@@ -446,7 +740,8 @@ fn read_rows(bytes: &[u8]) -> Result<(Vec<SheetRow>, Errors), ImportError> {
     if !bytes.starts_with(b"PK\x03\x04") {
         return Err(ImportError::NotXlsx);
     }
-    let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|_| ImportError::NotXlsx)?;
+    check_archive(bytes)?;
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| ImportError::NotXlsx)?;
     let names = workbook.sheet_names();
     let sheet = names
         .iter()
@@ -454,93 +749,30 @@ fn read_rows(bytes: &[u8]) -> Result<(Vec<SheetRow>, Errors), ImportError> {
         .or_else(|| names.first())
         .cloned()
         .ok_or(ImportError::NotXlsx)?;
-    let range = workbook
-        .worksheet_range(&sheet)
-        .map_err(|_| ImportError::NotXlsx)?;
-    let first_row = range.start().map(|(r, _)| r).unwrap_or(0);
-    let mut rows = range.rows().enumerate();
-    let Some((_, header)) = rows.next() else {
-        return Err(ImportError::NoRows);
+    let mut cells = match workbook.worksheet_cells_reader(&sheet) {
+        Ok(cells) => cells,
+        // A chart sheet has no cells.
+        Err(calamine::XlsxError::NotAWorksheet(_)) => return Err(ImportError::NoRows),
+        Err(_) => return Err(ImportError::NotXlsx),
     };
-    let map = header_map(header)?;
-    let cell = |row: &[Data], column: usize| -> Data {
-        map[column]
-            .and_then(|i| row.get(i))
-            .cloned()
-            .unwrap_or(Data::Empty)
-    };
+    let mut reader = SheetReader::new();
+    while let Some(cell) = cells.next_cell().map_err(|_| ImportError::NotXlsx)? {
+        reader.push(cell.get_position(), cell.get_value())?;
+    }
+    reader.finish()
+}
 
-    let mut errors = Errors(Vec::new());
-    let mut out = Vec::new();
-    for (index, row) in rows {
-        if row.iter().all(is_blank) {
-            continue;
-        }
-        if out.len() >= MAX_IMPORT_ROWS {
-            return Err(ImportError::TooManyRows {
-                max_rows: MAX_IMPORT_ROWS,
-            });
-        }
-        // As Excel numbers rows: 1-based, counting from the sheet's first row.
-        let sheet_row = first_row + index as u32 + 1;
-        let mut text_of = |column: usize| match cell_text(&cell(row, column)) {
-            Ok(text) => text,
-            Err(reason) => {
-                errors.push(sheet_row, column, reason);
-                String::new()
-            }
-        };
-        let order_cells: Vec<String> = (ORDER_NO..=TRACKING).map(&mut text_of).collect();
-        let name = text_of(ITEM_NAME);
-        let spec = text_of(ITEM_SPEC);
-        let picture = text_of(ITEM_PICTURE);
-        let mut value_of = |column: usize, parsed: Result<Option<i64>, String>| match parsed {
-            Ok(v) => v,
-            Err(reason) => {
-                errors.push(sheet_row, column, reason);
-                None
-            }
-        };
-        let created_at = value_of(CREATED_AT, cell_time(&cell(row, CREATED_AT)));
-        let paid_at = value_of(PAID_AT, cell_time(&cell(row, PAID_AT)));
-        let freight_fen = value_of(FREIGHT, cell_fen(&cell(row, FREIGHT)));
-        let unit_price_fen = match cell_fen(&cell(row, UNIT_PRICE)) {
-            Ok(Some(fen)) => fen,
-            Ok(None) => {
-                errors.push(sheet_row, UNIT_PRICE, "请填写单价");
-                0
-            }
-            Err(reason) => {
-                errors.push(sheet_row, UNIT_PRICE, reason);
-                0
-            }
-        };
-        let quantity = match cell_quantity(&cell(row, QUANTITY)) {
-            Ok(q) => q,
-            Err(reason) => {
-                errors.push(sheet_row, QUANTITY, reason);
-                1
-            }
-        };
-        out.push(SheetRow {
-            row: sheet_row,
-            order_cells,
-            created_at,
-            paid_at,
-            freight_fen,
-            item: OrderItemInput {
-                name,
-                spec,
-                picture_url: (!picture.is_empty()).then_some(picture),
-                unit_price_fen,
-                quantity,
-            },
-        });
+/// Parses an .xlsx the way [`import_orders_xlsx`] does, without a database: the number of data
+/// rows read, or why the file is refused (bad rows included). For tests that throw arbitrary
+/// bytes at the parser.
+#[doc(hidden)]
+pub fn parse_orders_xlsx(bytes: &[u8]) -> Result<usize, ImportError> {
+    let (rows, mut errors) = read_rows(bytes)?;
+    let orders = orders_of(&rows, &mut errors);
+    if !errors.0.is_empty() {
+        return Err(ImportError::BadRows(errors.0));
     }
-    if out.is_empty() && errors.0.is_empty() {
-        return Err(ImportError::NoRows);
-    }
-    Ok((out, errors))
+    Ok(orders.iter().map(|o| o.items.len()).sum())
 }
 
 /// The sheet column an order field error points at.
@@ -656,9 +888,84 @@ fn orders_of(rows: &[SheetRow], errors: &mut Errors) -> Vec<super::ValidOrder> {
     orders
 }
 
+/// At most one import per supplier at a time in this process: a second upload while the first
+/// is still being read or written is refused ([`ImportError::Busy`]) rather than queued, so one
+/// supplier cannot multiply the work, and another supplier is never held up. Clones share the
+/// same set of running imports.
+#[derive(Clone, Debug, Default)]
+pub struct ImportGate {
+    running: Arc<Mutex<HashSet<i64>>>,
+}
+
+/// A supplier's turn to import; the turn ends when this is dropped.
+#[derive(Debug)]
+pub struct ImportPermit {
+    supplier_id: i64,
+    running: Arc<Mutex<HashSet<i64>>>,
+}
+
+impl Drop for ImportPermit {
+    fn drop(&mut self) {
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.supplier_id);
+    }
+}
+
+impl ImportGate {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The supplier's turn, or [`ImportError::Busy`] while another import of theirs runs.
+    pub fn try_begin(&self, supplier_id: i64) -> Result<ImportPermit, ImportError> {
+        let fresh = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(supplier_id);
+        if fresh {
+            Ok(ImportPermit {
+                supplier_id,
+                running: Arc::clone(&self.running),
+            })
+        } else {
+            Err(ImportError::Busy)
+        }
+    }
+
+    /// [`import_orders_xlsx`] in the supplier's turn: refused with [`ImportError::Busy`] while
+    /// another import of theirs runs. The turn lasts until the sheet is read and the orders are
+    /// written, even when the caller gives up waiting (the reading goes on in its thread).
+    pub async fn import_orders_xlsx(
+        &self,
+        db: &DatabaseConnection,
+        supplier_id: i64,
+        actor_account_id: i64,
+        bytes: &[u8],
+        now: i64,
+    ) -> Result<ImportReport, ImportError> {
+        let permit = Arc::new(self.try_begin(supplier_id)?);
+        import_in_turn(Some(permit), db, supplier_id, actor_account_id, bytes, now).await
+    }
+}
+
 /// Imports the orders of an .xlsx file for a supplier: all or nothing. Records 导入订单 in the
-/// audit log with the counts.
+/// audit log with the counts. A server goes through [`ImportGate::import_orders_xlsx`] so a
+/// supplier runs one import at a time.
 pub async fn import_orders_xlsx(
+    db: &DatabaseConnection,
+    supplier_id: i64,
+    actor_account_id: i64,
+    bytes: &[u8],
+    now: i64,
+) -> Result<ImportReport, ImportError> {
+    import_in_turn(None, db, supplier_id, actor_account_id, bytes, now).await
+}
+
+async fn import_in_turn(
+    permit: Option<Arc<ImportPermit>>,
     db: &DatabaseConnection,
     supplier_id: i64,
     actor_account_id: i64,
@@ -674,7 +981,10 @@ pub async fn import_orders_xlsx(
     // Unzipping and reading a sheet of thousands of rows is CPU work: keep it off the async
     // workers so other requests are not held up.
     let owned = bytes.to_vec();
+    let reading_permit = permit.clone();
     let (orders, errors) = tokio::task::spawn_blocking(move || {
+        // The turn is held by the reading thread too: it runs on if the request is dropped.
+        let _turn = reading_permit;
         read_rows(&owned).map(|(rows, mut errors)| {
             let orders = orders_of(&rows, &mut errors);
             (orders, errors)
@@ -730,6 +1040,7 @@ pub async fn import_orders_xlsx(
     )
     .await?;
     txn.commit().await.map_err(DomainError::from)?;
+    drop(permit);
     Ok(report)
 }
 
@@ -824,4 +1135,157 @@ pub fn orders_template_xlsx() -> Result<Vec<u8>, DomainError> {
     notes.set_column_width(1, 90).map_err(template_error)?;
 
     workbook.save_to_buffer().map_err(template_error)
+}
+
+/// Property tests of the cell readers and the row builder on arbitrary values: they never panic,
+/// and what they accept is in range.
+#[cfg(test)]
+mod prop {
+    use super::*;
+    use calamine::{CellErrorType, ExcelDateTimeType};
+    use proptest::prelude::*;
+
+    fn any_data() -> impl Strategy<Value = Data> {
+        prop_oneof![
+            Just(Data::Empty),
+            any::<String>().prop_map(Data::String),
+            "[ 0-9,.¥￥+eE-]{0,24}".prop_map(Data::String),
+            "[0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2}([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?)?"
+                .prop_map(Data::String),
+            any::<i64>().prop_map(Data::Int),
+            any::<f64>().prop_map(Data::Float),
+            (-1e6f64..1e6).prop_map(Data::Float),
+            any::<bool>().prop_map(Data::Bool),
+            (any::<f64>(), any::<bool>(), any::<bool>()).prop_map(|(v, duration, is_1904)| {
+                let kind = if duration {
+                    ExcelDateTimeType::TimeDelta
+                } else {
+                    ExcelDateTimeType::DateTime
+                };
+                Data::DateTime(ExcelDateTime::new(v, kind, is_1904))
+            }),
+            (0f64..80_000.0).prop_map(|v| Data::DateTime(ExcelDateTime::new(
+                v,
+                ExcelDateTimeType::DateTime,
+                false
+            ))),
+            any::<String>().prop_map(Data::DateTimeIso),
+            any::<String>().prop_map(Data::DurationIso),
+            Just(Data::Error(CellErrorType::NA)),
+        ]
+    }
+
+    fn any_data_ref() -> impl Strategy<Value = DataRef<'static>> {
+        any_data().prop_map(|d| match d {
+            Data::Empty => DataRef::Empty,
+            Data::String(s) => DataRef::String(s),
+            Data::Int(i) => DataRef::Int(i),
+            Data::Float(f) => DataRef::Float(f),
+            Data::Bool(b) => DataRef::Bool(b),
+            Data::DateTime(dt) => DataRef::DateTime(dt),
+            Data::DateTimeIso(s) => DataRef::DateTimeIso(s),
+            Data::DurationIso(s) => DataRef::DurationIso(s),
+            Data::Error(e) => DataRef::Error(e),
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn cell_readers_never_panic_and_stay_in_range(cell in any_data()) {
+            let _ = cell_text(&cell);
+            if let Ok(Some(fen)) = cell_fen(&cell) {
+                prop_assert!(fen >= 0, "{cell:?} → {fen}");
+            }
+            let _ = cell_quantity(&cell);
+            if let Ok(Some(ms)) = cell_time(&cell) {
+                prop_assert!((super::super::MIN_TIME_MS..super::super::MAX_TIME_MS).contains(&ms));
+            }
+        }
+
+        #[test]
+        fn clipped_text_is_short_and_a_prefix(text in ".{0,1200}") {
+            let long = text.repeat(4);
+            let clipped = clip(long.clone());
+            prop_assert!(clipped.len() <= MAX_CELL_BYTES);
+            prop_assert!(long.starts_with(&clipped));
+        }
+
+        /// Any stream of cells (any positions, any order, any values) is read or refused without
+        /// a panic, and never keeps more than the row cap.
+        #[test]
+        fn sheet_reader_takes_any_cell_stream(
+            cells in proptest::collection::vec(
+                ((0u32..40, prop_oneof![0u32..20, any::<u32>()]), any_data_ref()),
+                0..200,
+            ),
+            far in prop_oneof![Just(None), any::<u32>().prop_map(Some)],
+        ) {
+            let mut reader = SheetReader::new();
+            let mut outcome = Ok(());
+            for (position, value) in &cells {
+                outcome = reader.push(*position, value);
+                if outcome.is_err() {
+                    break;
+                }
+            }
+            if outcome.is_ok() && let Some(row) = far {
+                outcome = reader.push((row, 0), &DataRef::String("x".to_owned()));
+            }
+            if outcome.is_ok() && let Ok((rows, mut errors)) = reader.finish() {
+                prop_assert!(rows.len() <= MAX_IMPORT_ROWS);
+                let _ = orders_of(&rows, &mut errors);
+            }
+        }
+
+        /// A header row then data rows in order: every non-blank row is read, numbered as
+        /// Excel numbers it.
+        #[test]
+        fn rows_are_numbered_as_excel_does(
+            header_row in 0u32..1000,
+            gaps in proptest::collection::vec(1u32..5, 1..30),
+        ) {
+            let mut reader = SheetReader::new();
+            for (c, column) in COLUMNS.iter().enumerate() {
+                reader
+                    .push((header_row, c as u32), &DataRef::String(column.header.to_owned()))
+                    .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            }
+            let mut row = header_row;
+            let mut expected = Vec::new();
+            for gap in &gaps {
+                row += gap;
+                expected.push(row + 1);
+                reader
+                    .push((row, ORDER_NO as u32), &DataRef::String(format!("NO-{row}")))
+                    .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                reader
+                    .push((row, 40), &DataRef::String("不在表头里的列".to_owned()))
+                    .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            }
+            let (rows, _) = reader.finish().map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            let numbers: Vec<u32> = rows.iter().map(|r| r.row).collect();
+            prop_assert_eq!(numbers, expected);
+        }
+    }
+
+    #[test]
+    fn a_cell_far_below_the_header_is_refused_without_reading_the_gap() {
+        let mut reader = SheetReader::new();
+        for (c, column) in COLUMNS.iter().enumerate() {
+            reader
+                .push((0, c as u32), &DataRef::String(column.header.to_owned()))
+                .expect("header");
+        }
+        reader
+            .push((1, 0), &DataRef::String("NO-1".to_owned()))
+            .expect("row");
+        match reader.push((1_048_575, 16_383), &DataRef::String("x".to_owned())) {
+            Err(err @ ImportError::RowOutOfRange { row: 1_048_576, .. }) => {
+                assert!(err.user_message().contains("第 1048576 行"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -48,10 +48,11 @@ pub fn yuan_text_to_fen(text: &str) -> Result<i64, String> {
         .ok_or_else(|| "金额超出上限".to_owned())
 }
 
-/// A number cell's value as yuan: Excel keeps numbers as binary floats, so the cell is first
-/// written as decimal text rounded to 6 places (`0.1 + 0.2` → `0.300000`), then every digit
-/// after the second decimal must be zero, and the text is parsed as decimal by
-/// [`yuan_text_to_fen`].
+/// A number cell's value as yuan: Excel keeps numbers as binary floats of 15 significant
+/// digits, so the cell is first written as decimal text rounded to 6 places, or fewer when the
+/// integer part is long (15 significant digits in all, at least 2 decimals: `0.1 + 0.2` →
+/// `0.300000`, `9510232317.03` → `9510232317.03000`), then every digit after the second decimal
+/// must be zero, and the text is parsed as decimal by [`yuan_text_to_fen`].
 pub fn yuan_number_to_fen(value: f64) -> Result<i64, String> {
     if !value.is_finite() {
         return Err("金额格式不正确".to_owned());
@@ -62,7 +63,10 @@ pub fn yuan_number_to_fen(value: f64) -> Result<i64, String> {
     if value >= 1e12 {
         return Err("金额超出上限".to_owned());
     }
-    let text = format!("{value:.6}");
+    // Past 15 significant digits a float's decimals are noise, not what was typed.
+    let int_digits = format!("{:.0}", value.trunc()).len();
+    let decimals = 15usize.saturating_sub(int_digits).clamp(2, 6);
+    let text = format!("{value:.decimals$}");
     let (int_part, frac_part) = text.split_once('.').unwrap_or((&text, ""));
     let (cents, rest) = frac_part.split_at(frac_part.len().min(2));
     if rest.chars().any(|c| c != '0') {
@@ -116,6 +120,13 @@ mod tests {
         assert_eq!(yuan_number_to_fen(4.35), Ok(435));
         assert_eq!(yuan_number_to_fen(1_234_567.89), Ok(123_456_789));
         assert_eq!(yuan_number_to_fen(12.0), Ok(1200));
+        // Found by the property test: long amounts lost their cents to float noise.
+        assert_eq!(yuan_number_to_fen(9_510_232_317.03), Ok(951_023_231_703));
+        assert_eq!(
+            yuan_number_to_fen(999_999_999_999.99),
+            Ok(99_999_999_999_999)
+        );
+        assert!(yuan_number_to_fen(123_456_789.123).is_err());
         assert!(yuan_number_to_fen(12.345).is_err());
         assert!(yuan_number_to_fen(-0.01).is_err());
         assert!(yuan_number_to_fen(f64::NAN).is_err());
