@@ -616,3 +616,48 @@ async fn transient_errors_are_retried_before_answering_and_a_lost_commit_answer_
     };
     assert_eq!(texts(&messages), ["好的"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_long_history_is_replayed_in_order_a_page_at_a_time() {
+    const TOTAL: i32 = 1_234;
+    let server = start(None).await;
+    let (mut agent, mut buyer, cid) = server.talk("LONG-1").await;
+    let ids: Vec<String> = (1..=TOTAL).map(|i| format!("m{i}")).collect();
+    let bodies: Vec<String> = (1..=TOTAL).map(|i| format!("第{i}条")).collect();
+    for chunk in (0..TOTAL as usize).collect::<Vec<_>>().chunks(250) {
+        let msgs: Vec<domain::chat::NewMessage<'_>> = chunk
+            .iter()
+            .map(|&i| domain::chat::NewMessage::text(domain::chat::Sender::Buyer, &ids[i], &bodies[i]))
+            .collect();
+        domain::chat::store_messages_batch(&server.auth.db, cid, &msgs, 1).await.expect("batch");
+    }
+
+    // The buyer resumes from the start: frames of at most 50, all messages, in order, once.
+    send_json(&mut buyer, &BuyerFrame::Resume { after_seq: 0 }).await;
+    let mut seqs = Vec::new();
+    while seqs.len() < TOTAL as usize {
+        let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else { panic!("history") };
+        assert!(!messages.is_empty() && messages.len() <= 50, "{}", messages.len());
+        seqs.extend(messages.iter().map(|m| m.seq));
+    }
+    assert_eq!(seqs, (1..=TOTAL).collect::<Vec<_>>());
+
+    // The agent reopens after seq 34: the rest, in order, once.
+    send_json(&mut agent, &AgentFrame::Open { conversation_id: cid, after_seq: 34 }).await;
+    let mut seqs = Vec::new();
+    while seqs.len() < (TOTAL - 34) as usize {
+        let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else { panic!("history") };
+        assert!(!messages.is_empty() && messages.len() <= 50);
+        seqs.extend(messages.iter().map(|m| m.seq));
+    }
+    assert_eq!(seqs, (35..=TOTAL).collect::<Vec<_>>());
+
+    // Caught up: one empty frame says so, and the socket goes on.
+    send_json(&mut buyer, &BuyerFrame::Resume { after_seq: TOTAL }).await;
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Messages { conversation_id: cid, messages: Vec::new() }
+    );
+    send_json(&mut buyer, &BuyerFrame::Send { client_msg_id: "after".into(), body: "好".into(), font_size: 14 }).await;
+    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ack { client_msg_id: "after".into(), seq: TOTAL + 1 });
+}

@@ -16,7 +16,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::broadcast;
 
 use super::hub::SocketId;
-use super::notify::{Origin, chat_messages, history_since, summary};
+use super::notify::{Origin, chat_messages, replay_since, summary};
 use super::{ChatState, FELL_BEHIND, HISTORY_CHUNK, Incoming, REVALIDATE_EVERY, RateLimit, classify, configure, send_frame};
 
 pub async fn agent_socket(ws: WebSocketUpgrade, State(chat): State<ChatState>, headers: HeaderMap) -> Response {
@@ -120,6 +120,10 @@ where
             }
             incoming = rx.next() => match classify::<AgentFrame, E>(incoming, &mut limit) {
                 // Boxed: the loop (and so every idle socket's task) stays small.
+                Incoming::Frame(AgentFrame::Open { conversation_id, after_seq }) => match Box::pin(open(&chat, &session, conversation_id, after_seq, &mut tx)).await {
+                    Ok(frames) => frames,
+                    Err(()) => return,
+                },
                 Incoming::Frame(frame) => Box::pin(handle(&chat, &session, socket, frame)).await,
                 Incoming::Refuse(message) => vec![AgentServerFrame::Error { message: message.into(), client_msg_id: None }],
                 Incoming::Ignore => continue,
@@ -159,25 +163,8 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
                 Err(err) => vec![error(&err, None)],
             }
         }
-        AgentFrame::Open { conversation_id, after_seq } => {
-            let result = async {
-                domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
-                let conversation =
-                    domain::chat::mark_agent_joined(db, supplier_id, conversation_id, agent_id, now_ms()).await?;
-                if after_seq <= 0 {
-                    // A first open: the newest page; older pages on request.
-                    return Ok(vec![older_page(chat, &conversation, i32::MAX).await?]);
-                }
-                let chunks = history_since(db, &conversation, after_seq, HISTORY_CHUNK.min(MAX_PAGE)).await?;
-                let frames: Vec<_> = chunks
-                    .into_iter()
-                    .map(|messages| AgentServerFrame::Messages { conversation_id, messages })
-                    .collect();
-                Ok::<_, DomainError>(frames)
-            }
-            .await;
-            result.unwrap_or_else(|err| vec![error(&err, None)])
-        }
+        // Answered by the socket loop, page by page as it is read: see [`open`].
+        AgentFrame::Open { .. } => Vec::new(),
         AgentFrame::Older { conversation_id, before_seq } => {
             let result = async {
                 let conversation =
@@ -257,6 +244,40 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
     }
 }
 
+/// `Open`: records 客服进入时间 and sends the newest page on a first open (`after_seq` ≤ 0), else
+/// every message after `after_seq`, a page at a time as it is read ([`replay_since`]). Returns
+/// the frames still to send; `Err(())` when the socket closed.
+async fn open<Tx>(
+    chat: &ChatState,
+    session: &Session,
+    conversation_id: i64,
+    after_seq: i32,
+    tx: &mut Tx,
+) -> Result<Vec<AgentServerFrame>, ()>
+where
+    Tx: Sink<Message> + Unpin,
+{
+    let (supplier_id, agent_id) = (session.supplier_id, session.account_id);
+    let db = &chat.db;
+    let result: Result<Option<AgentServerFrame>, Option<DomainError>> = async {
+        domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
+        let conversation = domain::chat::mark_agent_joined(db, supplier_id, conversation_id, agent_id, now_ms()).await?;
+        if after_seq <= 0 {
+            // A first open: the newest page; older pages on request.
+            return Ok(Some(older_page(chat, &conversation, i32::MAX).await?));
+        }
+        let frame = |messages| AgentServerFrame::Messages { conversation_id, messages };
+        let open = replay_since(db, &conversation, after_seq, HISTORY_CHUNK.min(MAX_PAGE), tx, frame).await?;
+        if open { Ok(None) } else { Err(None) }
+    }
+    .await;
+    match result {
+        Ok(first_page) => Ok(first_page.into_iter().collect()),
+        Err(Some(err)) => Ok(vec![error(&err, None)]),
+        Err(None) => Err(()),
+    }
+}
+
 /// The page of history just before `before_seq`.
 async fn older_page(
     chat: &ChatState,
@@ -284,8 +305,16 @@ async fn send(
             domain::chat::conversation_for_agent(db, session.supplier_id, session.account_id, conversation_id).await?;
         let (stored, new) = chat.writer.store(conversation_id, msg, now_ms()).await?;
         let seq = stored.seq;
-        if new && let Some(m) = chat_messages(db, &conversation, vec![stored]).await?.into_iter().next() {
-            chat.notifier.message_stored(&conversation, m, Origin::Agent(socket));
+        if new {
+            // Committed: from here on a failure is logged, never the sender's error (its Ack).
+            match chat_messages(db, &conversation, vec![stored]).await {
+                Ok(rendered) => {
+                    if let Some(m) = rendered.into_iter().next() {
+                        chat.notifier.message_stored(&conversation, m, Origin::Agent(socket));
+                    }
+                }
+                Err(err) => tracing::error!(error = %err, conversation_id, seq, "telling a stored message failed"),
+            }
         }
         Ok::<_, DomainError>(seq)
     }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 
 use super::hub::{SocketId, SupplierEvent};
-use super::notify::{Origin, chat_messages, history_since};
+use super::notify::{Origin, chat_messages, replay_since};
 use super::{ChatState, FELL_BEHIND, HISTORY_CHUNK, Incoming, RateLimit, classify, configure, send_frame};
 
 #[derive(Deserialize)]
@@ -132,6 +132,10 @@ where
             },
             incoming = rx.next() => match classify::<BuyerFrame, E>(incoming, &mut limit) {
                 // Boxed: the loop (and so every idle socket's task) stays small.
+                Incoming::Frame(BuyerFrame::Resume { after_seq }) => match Box::pin(resume(&chat, &buyer, current, after_seq, &mut tx)).await {
+                    Ok(frames) => frames,
+                    Err(()) => return,
+                },
                 Incoming::Frame(frame) => Box::pin(handle(&chat, &buyer, socket, &mut current, frame)).await,
                 Incoming::Refuse(message) => vec![BuyerServerFrame::Error { message: message.into(), client_msg_id: None }],
                 Incoming::Ignore => continue,
@@ -159,19 +163,8 @@ async fn handle(
     let supplier_id = buyer.supplier_id;
     let conversation_id = *current;
     match frame {
-        BuyerFrame::Resume { after_seq } => {
-            let result = async {
-                let conversation = domain::chat::conversation_for_buyer(db, supplier_id, buyer.id, conversation_id).await?;
-                let chunks = history_since(db, &conversation, after_seq, HISTORY_CHUNK).await?;
-                let frames: Vec<_> = chunks
-                    .into_iter()
-                    .map(|messages| BuyerServerFrame::Messages { conversation_id, messages })
-                    .collect();
-                Ok::<_, DomainError>(frames)
-            }
-            .await;
-            result.unwrap_or_else(|err| vec![error(&err, None)])
-        }
+        // Answered by the socket loop, page by page as it is read: see [`resume`].
+        BuyerFrame::Resume { .. } => Vec::new(),
         BuyerFrame::Send { client_msg_id, body, font_size } => {
             let msg = NewMessage {
                 sender: Sender::Buyer,
@@ -239,6 +232,33 @@ async fn handle(
     }
 }
 
+/// `Resume`: the current conversation's messages after `after_seq`, sent to this socket a page
+/// at a time as they are read ([`replay_since`]). Returns the frames still to send (an error);
+/// `Err(())` when the socket closed.
+async fn resume<Tx>(
+    chat: &ChatState,
+    buyer: &buyer::Model,
+    conversation_id: i64,
+    after_seq: i32,
+    tx: &mut Tx,
+) -> Result<Vec<BuyerServerFrame>, ()>
+where
+    Tx: Sink<Message> + Unpin,
+{
+    let db = &chat.db;
+    let result = async {
+        let conversation = domain::chat::conversation_for_buyer(db, buyer.supplier_id, buyer.id, conversation_id).await?;
+        let frame = |messages| BuyerServerFrame::Messages { conversation_id, messages };
+        replay_since(db, &conversation, after_seq, HISTORY_CHUNK, tx, frame).await
+    }
+    .await;
+    match result {
+        Ok(true) => Ok(Vec::new()),
+        Ok(false) => Err(()),
+        Err(err) => Ok(vec![error(&err, None)]),
+    }
+}
+
 /// Stores one message of the buyer (text or picture), tells the others, and answers with the
 /// `Ack` (or the refusal, naming the client id).
 async fn send(
@@ -255,10 +275,18 @@ async fn send(
         let (stored, new) = chat.writer.store(conversation_id, msg, now_ms()).await?;
         let seq = stored.seq;
         if new {
-            // Re-read: an agent may have been assigned since this socket connected.
-            let conversation = domain::chat::conversation_for_buyer(db, supplier_id, buyer_id, conversation_id).await?;
-            if let Some(m) = chat_messages(db, &conversation, vec![stored]).await?.into_iter().next() {
-                chat.notifier.message_stored(&conversation, m, Origin::Buyer(socket));
+            // Committed: from here on a failure is logged, never the sender's error (its Ack).
+            let told = async {
+                // Re-read: an agent may have been assigned since this socket connected.
+                let conversation = domain::chat::conversation_for_buyer(db, supplier_id, buyer_id, conversation_id).await?;
+                if let Some(m) = chat_messages(db, &conversation, vec![stored]).await?.into_iter().next() {
+                    chat.notifier.message_stored(&conversation, m, Origin::Buyer(socket));
+                }
+                Ok::<_, DomainError>(())
+            }
+            .await;
+            if let Err(err) = told {
+                tracing::error!(error = %err, conversation_id, seq, "telling a stored message failed");
             }
         }
         Ok::<_, DomainError>(seq)

@@ -5,11 +5,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use app::chat::protocol::{AgentServerFrame, BuyerServerFrame, ChatImage, ChatMessage, ConversationSummary};
+use app::chat::protocol::{
+    AgentServerFrame, BuyerServerFrame, ChatImage, ChatMessage, ConversationSummary,
+};
+use axum::extract::ws::Message;
 use domain::DomainError;
 use domain::chat::views;
 use domain::entity::{conversation, message};
+use futures_util::Sink;
 use sea_orm::DatabaseConnection;
+use serde::Serialize;
 
 use super::hub::{ChatHub, Delivery, SocketId, SupplierEvent};
 
@@ -224,30 +229,36 @@ pub async fn chat_messages(
     Ok(out)
 }
 
-/// The conversation's messages after `after_seq`, in seq order, in chunks of at most
-/// `chunk` (one frame each). Always at least one chunk, empty when nothing was missed, so the
-/// client learns that its history is complete.
-pub async fn history_since(
+/// Sends the conversation's messages after `after_seq` to one socket, in seq order, at most
+/// `chunk` per frame (made by `frame`), each page read from the database just before it is sent
+/// ([`domain::chat::messages::messages_after`]): a replay of 100 000 messages holds one page in
+/// memory, never the conversation. At least one frame goes out, empty when nothing was missed,
+/// so the client learns that its history is complete. `Ok(false)` when the socket closed.
+pub async fn replay_since<Tx, F>(
     db: &DatabaseConnection,
     conversation: &conversation::Model,
     after_seq: i32,
     chunk: u64,
-) -> Result<Vec<Vec<ChatMessage>>, DomainError> {
-    let mut chunks = Vec::new();
+    tx: &mut Tx,
+    frame: impl Fn(Vec<ChatMessage>) -> F,
+) -> Result<bool, DomainError>
+where
+    Tx: Sink<Message> + Unpin,
+    F: Serialize,
+{
     let mut after = after_seq;
     loop {
-        let rows = domain::chat::messages_since(db, conversation.id, after, chunk).await?;
-        let full = rows.len() as u64 == chunk;
-        if let Some(last) = rows.last() {
+        let page =
+            domain::chat::messages::messages_after(db, conversation.id, after, chunk).await?;
+        if let Some(last) = page.messages.last() {
             after = last.seq;
         }
-        let messages = chat_messages(db, conversation, rows).await?;
-        let empty = messages.is_empty();
-        if !empty || chunks.is_empty() {
-            chunks.push(messages);
+        let messages = chat_messages(db, conversation, page.messages).await?;
+        if super::send_frame(tx, &frame(messages)).await.is_err() {
+            return Ok(false);
         }
-        if !full || empty {
-            return Ok(chunks);
+        if !page.has_more {
+            return Ok(true);
         }
     }
 }
