@@ -11,6 +11,9 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 # DATABASE_URL defaults to sqlite://data/kefu.db?mode=rwc in the server (set it, or put it in
 # .env, to use PostgreSQL instead).
 export KEFU_DEMO_DATA=true
+# Development mode: the built-in buyer-token secret and http://127.0.0.1:3000 as the public URL
+# are allowed (a production start without KEFU_BUYER_TOKEN_SECRET and KEFU_PUBLIC_URL is refused).
+export KEFU_DEV_MODE=true
 
 cat <<'TEXT'
 

@@ -43,7 +43,8 @@ unit_tests() {
 browser_tests() {
   rm -rf target/e2e end2end/test-results &&
     mkdir -p target/e2e &&
-    DATABASE_URL='sqlite://target/e2e/kefu.db?mode=rwc' KEFU_DEMO_DATA=true KEFU_UPLOAD_DIR=target/e2e/uploads \
+    DATABASE_URL='sqlite://target/e2e/kefu.db?mode=rwc' KEFU_DEMO_DATA=true KEFU_DEV_MODE=true KEFU_MALL_ORIGINS=http://localhost:3999 \
+      KEFU_UPLOAD_DIR=target/e2e/uploads \
       cargo leptos end-to-end &&
     check_playwright_ran
 }

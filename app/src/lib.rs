@@ -21,8 +21,24 @@ use leptos_router::{
     path,
 };
 
+/// Response header through which the page shell hands Leptos' per-response script nonce to the
+/// server's security layer, which puts it into the Content-Security-Policy and drops the header.
+pub const CSP_NONCE_HEADER: &str = "x-kefu-csp-nonce";
+
+#[cfg(feature = "ssr")]
+fn hand_nonce_to_csp() {
+    if let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+        && let Ok(value) = http::HeaderValue::from_str(&nonce)
+    {
+        response.insert_header(http::HeaderName::from_static(CSP_NONCE_HEADER), value);
+    }
+}
+
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    hand_nonce_to_csp();
     view! {
         <!DOCTYPE html>
         <html lang="zh-CN">

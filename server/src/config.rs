@@ -81,22 +81,44 @@ pub struct Config {
     /// Password hashes computed at once (each takes about 19 MiB).
     #[arg(long, env = "KEFU_HASH_CONCURRENCY", default_value_t = 4, global = true)]
     pub hash_concurrency: usize,
-    /// Mark the session cookie Secure (when served over HTTPS).
-    #[arg(long, env = "KEFU_SECURE_COOKIE", default_value_t = false, global = true)]
-    pub secure_cookie: bool,
+    /// Development mode: allows the development defaults that are unsafe in production (the
+    /// built-in buyer-token secret, a public URL taken from the listening address). `run.sh`,
+    /// the browser tests and the load benchmark set it; a production start must not.
+    #[arg(long, env = "KEFU_DEV_MODE", default_value_t = false, global = true)]
+    pub dev_mode: bool,
+    /// The address users open, e.g. https://kefu.example.com (scheme, host and port; no path).
+    /// Requests that change something must come from this origin. Required in production; in
+    /// development mode it defaults to http://<LEPTOS_SITE_ADDR>.
+    #[arg(long, env = "KEFU_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Origins of the mall pages that embed the buyer chat, comma-separated, e.g.
+    /// https://www.832.gov.cn,https://mall.example.com. Only they may frame /chat and open the
+    /// buyer's WebSocket (besides this app's own origin).
+    #[arg(long, env = "KEFU_MALL_ORIGINS", default_value = "", global = true)]
+    pub mall_origins: String,
+    /// Mark the session cookie Secure. Defaults to true when KEFU_PUBLIC_URL is https.
+    #[arg(long, env = "KEFU_SECURE_COOKIE", global = true)]
+    pub secure_cookie: Option<bool>,
     /// Take the client address from X-Forwarded-For (only behind a trusted reverse proxy).
     #[arg(long, env = "KEFU_TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
     pub trust_forwarded_for: bool,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "KEFU_MAX_BODY_BYTES", default_value_t = 64 * 1024, global = true)]
     pub max_body_bytes: usize,
-    /// HMAC-SHA256 secret shared with the mall, which signs the buyer token. The default is
-    /// for local development only (a warning is logged when serving with it).
-    #[arg(long, env = "KEFU_BUYER_TOKEN_SECRET", default_value = DEV_BUYER_TOKEN_SECRET, global = true, hide_env_values = true)]
-    pub buyer_token_secret: String,
+    /// HMAC-SHA256 secret shared with the mall, which signs the buyer token: at least
+    /// [`MIN_SECRET_BYTES`] bytes. Required in production; development mode falls back to a
+    /// built-in value that anyone can read.
+    #[arg(long, env = "KEFU_BUYER_TOKEN_SECRET", global = true, hide_env_values = true)]
+    pub buyer_token_secret: Option<String>,
     /// Folder where chat pictures are stored (created when missing).
     #[arg(long, env = "KEFU_UPLOAD_DIR", default_value = "data/uploads", global = true)]
     pub upload_dir: std::path::PathBuf,
+    /// Requests handled at once; beyond that the server answers 503 at once instead of queueing.
+    #[arg(long, env = "KEFU_MAX_CONCURRENT_REQUESTS", default_value_t = 1024, global = true)]
+    pub max_concurrent_requests: usize,
+    /// Seconds a client has to send a request's headers, and then its body.
+    #[arg(long, env = "KEFU_REQUEST_READ_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    pub request_read_timeout_secs: u64,
     /// A chat conversation with no message for this many seconds ends (超时结束).
     #[arg(long, env = "KEFU_CONVERSATION_IDLE_TIMEOUT_SECS", default_value_t = 1800, global = true)]
     pub conversation_idle_timeout_secs: u64,
@@ -104,14 +126,114 @@ pub struct Config {
 
 /// The development default of `KEFU_BUYER_TOKEN_SECRET`; never use it in production.
 pub const DEV_BUYER_TOKEN_SECRET: &str = "dev-only-change-me";
+/// Shortest buyer-token secret accepted in production (HMAC-SHA256 wants 32 bytes of key).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Settings checked for a serving process: what production refuses, and what it derives.
+#[derive(Clone, Debug)]
+pub struct ServeSettings {
+    pub buyer_token_secret: String,
+    /// `scheme://host[:port]`, no trailing slash.
+    pub public_origin: String,
+    pub mall_origins: Vec<String>,
+    pub secure_cookie: bool,
+    pub https: bool,
+}
+
+/// A setting that makes a production start unsafe; the message names the setting to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UnsafeSetting(pub String);
+
+/// `scheme://host[:port]` of a URL or origin, lower-cased, default ports dropped; `None` when
+/// it is not an absolute http(s) URL without credentials.
+pub fn origin_of(url: &str) -> Option<String> {
+    let url = url.trim();
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') || authority.chars().any(char::is_whitespace) {
+        return None;
+    }
+    let authority = authority.to_ascii_lowercase();
+    let authority = match (scheme.as_str(), authority.rsplit_once(':')) {
+        ("http", Some((host, "80"))) | ("https", Some((host, "443"))) => host.to_owned(),
+        _ => authority,
+    };
+    Some(format!("{scheme}://{authority}"))
+}
 
 impl Config {
+    /// What a `serve` needs, or why it must not start. `site_addr` is where it listens (the
+    /// public URL in development mode when none is set).
+    pub fn serve_settings(&self, site_addr: std::net::SocketAddr) -> Result<ServeSettings, UnsafeSetting> {
+        let secret = match (self.buyer_token_secret.as_deref().filter(|s| !s.is_empty()), self.dev_mode) {
+            (Some(s), _) if s == DEV_BUYER_TOKEN_SECRET && !self.dev_mode => {
+                return Err(UnsafeSetting(format!(
+                    "KEFU_BUYER_TOKEN_SECRET 是开发用的默认值，任何人都能伪造采购人身份：请设置与商城约定的随机密钥（至少 {MIN_SECRET_BYTES} 字节），或仅在开发时设置 KEFU_DEV_MODE=true"
+                )));
+            }
+            (Some(s), false) if s.len() < MIN_SECRET_BYTES => {
+                return Err(UnsafeSetting(format!(
+                    "KEFU_BUYER_TOKEN_SECRET 太短（{} 字节）：至少需要 {MIN_SECRET_BYTES} 字节的随机值",
+                    s.len()
+                )));
+            }
+            (Some(s), _) => s.to_owned(),
+            (None, true) => DEV_BUYER_TOKEN_SECRET.to_owned(),
+            (None, false) => {
+                return Err(UnsafeSetting(format!(
+                    "缺少 KEFU_BUYER_TOKEN_SECRET：请设置与商城约定的随机密钥（至少 {MIN_SECRET_BYTES} 字节），或仅在开发时设置 KEFU_DEV_MODE=true"
+                )));
+            }
+        };
+        let public_origin = match (&self.public_url, self.dev_mode) {
+            (Some(url), _) => origin_of(url).ok_or_else(|| {
+                UnsafeSetting(format!(
+                    "KEFU_PUBLIC_URL「{url}」不是有效的网址：应形如 https://kefu.example.com"
+                ))
+            })?,
+            (None, true) => format!("http://{site_addr}"),
+            (None, false) => {
+                return Err(UnsafeSetting(
+                    "缺少 KEFU_PUBLIC_URL：请设置用户访问本系统的地址（如 https://kefu.example.com），跨站请求按它拒绝；或仅在开发时设置 KEFU_DEV_MODE=true".into(),
+                ));
+            }
+        };
+        let mut mall_origins = Vec::new();
+        for item in self.mall_origins.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let origin = origin_of(item).ok_or_else(|| {
+                UnsafeSetting(format!(
+                    "KEFU_MALL_ORIGINS 中的「{item}」不是有效的来源：应形如 https://mall.example.com"
+                ))
+            })?;
+            mall_origins.push(origin);
+        }
+        let https = public_origin.starts_with("https://");
+        Ok(ServeSettings {
+            buyer_token_secret: secret,
+            public_origin,
+            mall_origins,
+            secure_cookie: self.secure_cookie.unwrap_or(https),
+            https,
+        })
+    }
+
+    /// The buyer-token secret for the operator's commands (signing a test token).
+    pub fn buyer_token_secret_or_dev(&self) -> &str {
+        self.buyer_token_secret.as_deref().filter(|s| !s.is_empty()).unwrap_or(DEV_BUYER_TOKEN_SECRET)
+    }
+
     pub fn auth_config(&self) -> domain::auth::AuthConfig {
         domain::auth::AuthConfig {
             login_idle_timeout: Duration::from_secs(self.login_idle_timeout_secs),
             max_failures_per_account: self.max_failures_per_account,
             max_failures_per_addr: self.max_failures_per_addr,
             failure_window: Duration::from_secs(self.failure_window_secs),
+            ..Default::default()
         }
     }
 }

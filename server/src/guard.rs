@@ -11,6 +11,10 @@ use domain::auth::Role;
 
 pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
+    // The demo buyer entry signs buyer tokens: it exists only with the demo data switched on.
+    if (path == "/demo" || path.starts_with("/demo/")) && !state.web.demo_data {
+        return (axum::http::StatusCode::NOT_FOUND, "页面不存在").into_response();
+    }
     let under = |area: &str| path == area || path.starts_with(&format!("{area}/"));
     let needed = if under("/admin") {
         Some(Some(Role::Admin))

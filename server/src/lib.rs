@@ -5,5 +5,7 @@ pub mod chat;
 pub mod config;
 pub mod export;
 pub mod guard;
+pub mod listen;
 pub mod orders_api;
+pub mod security;
 pub mod ws;

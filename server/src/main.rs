@@ -3,7 +3,7 @@
 
 #![recursion_limit = "256"]
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
 use app::state::{AppState, ChatConfig, WebConfig};
 use axum::{Router, middleware};
@@ -14,10 +14,10 @@ use domain::{
 };
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use tower_http::{limit::RequestBodyLimitLayer, set_header::SetResponseHeaderLayer};
+use tower_http::{limit::RequestBodyLimitLayer, set_header::SetResponseHeaderLayer, timeout::RequestBodyTimeoutLayer};
 
-use server::config::{Cli, Command, Config, DEV_BUYER_TOKEN_SECRET};
-use server::{chat, export, guard, orders_api, ws};
+use server::config::{Cli, Command, Config};
+use server::{chat, export, guard, orders_api, security, ws};
 
 #[tokio::main]
 async fn main() {
@@ -71,9 +71,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                 unit,
                 exp: domain::db::now_ms() / 1000 + ttl_secs,
             };
-            let token = domain::chat::sign(config.buyer_token_secret.as_bytes(), &claims);
+            let token = domain::chat::sign(config.buyer_token_secret_or_dev().as_bytes(), &claims);
             // Checked the way the server will check it, so a bad field fails here, not in the widget.
-            domain::chat::verify(config.buyer_token_secret.as_bytes(), &token, domain::db::now_ms() / 1000)
+            domain::chat::verify(config.buyer_token_secret_or_dev().as_bytes(), &token, domain::db::now_ms() / 1000)
                 .map_err(|e| e.user_message())?;
             println!("{token}");
             Ok(())
@@ -101,13 +101,13 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
     let conf = get_configuration(None).map_err(|e| e.to_string())?;
     let leptos_options = conf.leptos_options;
     let addr = leptos_options.site_addr;
-    let routes = generate_route_list(app::App);
-    if config.buyer_token_secret == DEV_BUYER_TOKEN_SECRET {
-        tracing::warn!(
-            "KEFU_BUYER_TOKEN_SECRET is the development default: anyone can sign buyer tokens; set a secret shared with the mall"
-        );
+    // A production start without the settings that make it safe is refused here, naming them.
+    let settings = config.serve_settings(addr).map_err(|e| e.to_string())?;
+    if config.dev_mode {
+        tracing::warn!("KEFU_DEV_MODE is on: development defaults allowed; never use this in production");
     }
-    let buyer_token_secret: std::sync::Arc<[u8]> = config.buyer_token_secret.as_bytes().into();
+    let routes = generate_route_list(app::App);
+    let buyer_token_secret: std::sync::Arc<[u8]> = settings.buyer_token_secret.as_bytes().into();
     // The chat wraps the bus: a login that ends gives the agent's buyers back to routing.
     let chat_state = chat::ChatState::new(
         auth.clone(),
@@ -120,8 +120,9 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
         auth: auth.clone(),
         bus: chat_state.bus.clone(),
         web: WebConfig {
-            secure_cookie: config.secure_cookie,
+            secure_cookie: settings.secure_cookie,
             trust_forwarded_for: config.trust_forwarded_for,
+            demo_data: config.demo_data,
         },
         chat: ChatConfig { buyer_token_secret },
     };
@@ -143,6 +144,21 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
         }
     });
 
+    let mut own_origins = vec![settings.public_origin.clone()];
+    if config.dev_mode {
+        // The listening address and localhost with its port, as a developer opens it.
+        own_origins.push(format!("http://{addr}"));
+        own_origins.push(format!("http://localhost:{}", addr.port()));
+    }
+    let security = std::sync::Arc::new(security::Security::new(
+        own_origins,
+        settings.mall_origins.clone(),
+        settings.https,
+        config.dev_mode,
+        config.max_concurrent_requests,
+    ));
+    let read_timeout = Duration::from_secs(config.request_read_timeout_secs.max(1));
+
     let app = Router::new()
         .route(app::realtime::ACCOUNT_CHANNEL_PATH, axum::routing::get(ws::account_channel))
         .route("/admin/sessions/export", axum::routing::get(export::export_sessions))
@@ -157,6 +173,9 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
         // to their own caps, after their own auth checks.
         .merge(chat::routes(chat_state))
         .merge(orders_api::routes(orders_api::OrdersState { auth: auth.clone() }))
+        // A client that trickles its body is cut off (the header timeout is in the accept loop).
+        .layer(RequestBodyTimeoutLayer::new(read_timeout))
+        .layer(middleware::from_fn_with_state(security, security::layer))
         .layer(SetResponseHeaderLayer::if_not_present(
             axum::http::header::X_CONTENT_TYPE_OPTIONS,
             axum::http::HeaderValue::from_static("nosniff"),
@@ -168,11 +187,9 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
         .with_state(state);
 
     let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("无法监听 {addr}：{e}"))?;
-    tracing::info!("listening on http://{addr}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    tracing::info!("listening on http://{addr} (public URL {})", settings.public_origin);
+    server::listen::serve(listener, app, read_timeout, shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

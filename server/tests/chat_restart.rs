@@ -80,6 +80,7 @@ impl ServerProcess {
             .env("DATABASE_URL", db_url(dir))
             .env("KEFU_BUYER_TOKEN_SECRET", SECRET)
             .env("KEFU_DEMO_DATA", "false")
+            .env("KEFU_DEV_MODE", "true")
             .env("LEPTOS_SITE_ADDR", addr.to_string())
             .env("LEPTOS_SITE_ROOT", dir.join("site"))
             .env("RUST_LOG", "warn")

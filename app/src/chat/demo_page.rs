@@ -42,10 +42,14 @@ async fn demo_supplier_id(state: &crate::state::AppState) -> Result<Option<i64>,
     Ok(None)
 }
 
-/// Signs widget tokens for the demo buyers. Refused unless the demo data is loaded.
+/// Signs widget tokens for the demo buyers. Refused unless the demo data is switched on for
+/// this process (`KEFU_DEMO_DATA`): a `demo_admin` account existing is not enough.
 #[server(endpoint = "demo_buyers")]
 pub async fn demo_buyers() -> Result<Vec<DemoBuyer>, AppError> {
     let state = crate::state::app_state()?;
+    if !state.web.demo_data {
+        return Err(AppError::invalid(None, "演示数据未启用"));
+    }
     let Some(supplier_id) = demo_supplier_id(&state).await? else {
         return Err(AppError::invalid(None, "演示数据未启用"));
     };

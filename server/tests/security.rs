@@ -1,0 +1,593 @@
+//! The production defaults and the browser-facing defences, against the real server binary on
+//! a real port and a real SQLite file: a start without safe settings is refused naming the
+//! setting; cross-site requests, foreign WebSocket origins and framing are refused; the demo
+//! entry exists only with the demo data on; slow clients and floods are cut off.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const SECRET: &str = "security-test-secret-shared-with-the-mall-0123456789";
+const PUBLIC: &str = "https://kefu.test";
+const MALL: &str = "https://mall.test";
+const EVIL: &str = "https://evil.test";
+
+fn db_url(dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join("kefu.db").display())
+}
+
+fn free_port() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr")
+}
+
+/// `server <args>` with only the given environment (plus the database); its output.
+fn run_cli(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url(dir))
+        .env("LEPTOS_SITE_ADDR", free_port().to_string())
+        .env("LEPTOS_SITE_ROOT", dir.join("site"))
+        .env("RUST_LOG", "error")
+        .current_dir(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("server runs")
+}
+
+struct ServerProcess {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+    admin_password: String,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A production-configured server (no development mode) with one supplier and its admin
+/// `sec_admin`, plus the demo data loaded by the operator command (but not switched on).
+async fn start(extra: &[(&str, &str)]) -> ServerProcess {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let created = run_cli(
+        dir.path(),
+        &[
+            "create-supplier",
+            "--name",
+            "安全测试供应商",
+            "--admin-login",
+            "sec_admin",
+        ],
+        &[],
+    );
+    assert!(
+        created.status.success(),
+        "create-supplier: {}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let out = String::from_utf8_lossy(&created.stdout).into_owned();
+    let admin_password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("初始密码："))
+        .and_then(|l| l.split('（').next())
+        .expect("password printed")
+        .trim()
+        .to_owned();
+    // demo_admin exists from now on; /demo must still be shut without KEFU_DEMO_DATA.
+    let seeded = run_cli(dir.path(), &["seed-demo"], &[]);
+    assert!(
+        seeded.status.success(),
+        "seed-demo: {}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+
+    let addr = free_port();
+    let log = std::fs::File::create(dir.path().join("server.log")).expect("log");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url(dir.path()))
+        .env("KEFU_BUYER_TOKEN_SECRET", SECRET)
+        .env("KEFU_PUBLIC_URL", PUBLIC)
+        .env("KEFU_MALL_ORIGINS", MALL)
+        .env("LEPTOS_SITE_ADDR", addr.to_string())
+        .env("LEPTOS_SITE_ROOT", dir.path().join("site"))
+        .env("LEPTOS_OUTPUT_NAME", "kefu")
+        .env("RUST_LOG", "warn")
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(log);
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("server starts");
+    for _ in 0..200 {
+        if TcpStream::connect(addr).await.is_ok() {
+            return ServerProcess {
+                child,
+                addr,
+                _dir: dir,
+                admin_password,
+            };
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+            panic!("server exited early: {status}\n{log}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server did not listen on {addr} within 10 s");
+}
+
+struct Reply {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<String> {
+        let prefix = format!("{}:", name.to_ascii_lowercase());
+        self.head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with(&prefix))
+            .map(|l| l[prefix.len()..].trim().to_owned())
+    }
+}
+
+impl ServerProcess {
+    async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Reply {
+        let mut stream = TcpStream::connect(self.addr).await.expect("connect");
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: kefu.test\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).await.expect("write");
+        stream.write_all(body.as_bytes()).await.expect("write body");
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw).await;
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a response head");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let status = head[9..12].parse().expect("status");
+        let body = String::from_utf8_lossy(&raw[split + 4..]).into_owned();
+        Reply { status, head, body }
+    }
+
+    /// Logs in as `sec_admin` from the app's own origin; the session token.
+    async fn login(&self) -> String {
+        let body = format!(
+            "login=sec_admin&password={}",
+            urlencode(&self.admin_password)
+        );
+        let reply = self
+            .request(
+                "POST",
+                "/api/login",
+                &[
+                    ("Origin", PUBLIC),
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                ],
+                &body,
+            )
+            .await;
+        assert_eq!(reply.status, 200, "login: {}", reply.body);
+        let cookie = reply.header("set-cookie").expect("session cookie");
+        assert!(
+            cookie.contains("Secure"),
+            "https public URL → Secure cookie: {cookie}"
+        );
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        cookie
+            .split(';')
+            .next()
+            .and_then(|c| c.strip_prefix("kefu_session="))
+            .expect("kefu_session")
+            .to_owned()
+    }
+
+    /// Whether the session is alive: `/admin` renders instead of redirecting to the login page.
+    async fn session_alive(&self, token: &str) -> bool {
+        let cookie = format!("kefu_session={token}");
+        let reply = self
+            .request("GET", "/admin", &[("Cookie", &cookie)], "")
+            .await;
+        reply.status == 200
+    }
+
+    async fn ws_status(&self, path: &str, origin: Option<&str>, cookie: Option<&str>) -> u16 {
+        let mut req = format!("ws://{}{path}", self.addr)
+            .into_client_request()
+            .expect("request");
+        if let Some(origin) = origin {
+            req.headers_mut()
+                .insert("origin", origin.parse().expect("origin"));
+        }
+        if let Some(token) = cookie {
+            req.headers_mut().insert(
+                "cookie",
+                format!("kefu_session={token}").parse().expect("cookie"),
+            );
+        }
+        match tokio_tungstenite::connect_async(req).await {
+            Ok((_, response)) => response.status().as_u16(),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                response.status().as_u16()
+            }
+            Err(err) => panic!("handshake failed oddly: {err}"),
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_production_start_without_safe_settings_is_refused_naming_the_setting() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let refused = |env: &[(&str, &str)], expect: &str| {
+        let out = run_cli(dir.path(), &["serve"], env);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "must not start with {env:?}");
+        assert!(
+            stderr.contains(expect),
+            "with {env:?} the error names {expect}: {stderr}"
+        );
+    };
+    let public = ("KEFU_PUBLIC_URL", PUBLIC);
+    refused(&[public], "缺少 KEFU_BUYER_TOKEN_SECRET");
+    refused(
+        &[public, ("KEFU_BUYER_TOKEN_SECRET", "")],
+        "缺少 KEFU_BUYER_TOKEN_SECRET",
+    );
+    refused(
+        &[public, ("KEFU_BUYER_TOKEN_SECRET", "dev-only-change-me")],
+        "开发用的默认值",
+    );
+    refused(
+        &[public, ("KEFU_BUYER_TOKEN_SECRET", "short-secret")],
+        "太短",
+    );
+    refused(
+        &[("KEFU_BUYER_TOKEN_SECRET", SECRET)],
+        "缺少 KEFU_PUBLIC_URL",
+    );
+    refused(
+        &[
+            ("KEFU_BUYER_TOKEN_SECRET", SECRET),
+            ("KEFU_PUBLIC_URL", "javascript:alert(1)"),
+        ],
+        "KEFU_PUBLIC_URL",
+    );
+    refused(
+        &[
+            ("KEFU_BUYER_TOKEN_SECRET", SECRET),
+            public,
+            ("KEFU_MALL_ORIGINS", "mall.test"),
+        ],
+        "KEFU_MALL_ORIGINS",
+    );
+}
+
+#[tokio::test]
+async fn pages_carry_csp_and_framing_rules() {
+    let server = start(&[]).await;
+    let login = server.request("GET", "/login", &[], "").await;
+    assert_eq!(login.status, 200);
+    let csp = login
+        .header("content-security-policy")
+        .expect("CSP on pages");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(
+        csp.contains("object-src 'none'") && csp.contains("base-uri 'none'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("'unsafe-eval'"), "{csp}");
+    assert!(
+        !csp.split(';')
+            .any(|d| d.trim().starts_with("script-src") && d.contains("'unsafe-inline'")),
+        "{csp}"
+    );
+    assert_eq!(login.header("x-frame-options").as_deref(), Some("DENY"));
+    assert!(
+        login.header("strict-transport-security").is_some(),
+        "https public URL → HSTS"
+    );
+    assert!(
+        login.header("x-kefu-csp-nonce").is_none(),
+        "the hand-off header never leaves"
+    );
+    // The inline hydration script carries exactly the nonce the policy allows.
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .expect("a script nonce in the CSP");
+    assert!(
+        login.body.contains(&format!("nonce=\"{nonce}\"")),
+        "the inline script has the CSP's nonce"
+    );
+
+    let chat = server.request("GET", "/chat?token=x", &[], "").await;
+    let csp = chat
+        .header("content-security-policy")
+        .expect("CSP on /chat");
+    assert!(
+        csp.contains(&format!("frame-ancestors 'self' {MALL}")),
+        "{csp}"
+    );
+    assert!(
+        chat.header("x-frame-options").is_none(),
+        "the mall may frame /chat"
+    );
+
+    // Each page gets its own nonce.
+    let again = server.request("GET", "/login", &[], "").await;
+    assert_ne!(
+        again.header("content-security-policy"),
+        login.header("content-security-policy")
+    );
+}
+
+#[tokio::test]
+async fn the_demo_entry_exists_only_with_demo_data_on() {
+    let server = start(&[]).await;
+    // demo_admin and the demo buyers exist (seed-demo ran), but KEFU_DEMO_DATA is off.
+    let page = server.request("GET", "/demo", &[], "").await;
+    assert_eq!(page.status, 404);
+    let sign = server
+        .request("POST", "/api/demo_buyers", &[("Origin", PUBLIC)], "")
+        .await;
+    assert!(
+        sign.status >= 400,
+        "demo tokens refused: {} {}",
+        sign.status,
+        sign.body
+    );
+    assert!(sign.body.contains("演示数据未启用"), "{}", sign.body);
+    assert!(
+        !sign.body.contains("token"),
+        "no token signed: {}",
+        sign.body
+    );
+}
+
+#[tokio::test]
+async fn cross_site_requests_are_refused_and_change_nothing() {
+    let server = start(&[]).await;
+    let token = server.login().await;
+    let cookie = format!("kefu_session={token}");
+    let form = ("Content-Type", "application/x-www-form-urlencoded");
+
+    // A page of another site posting with the admin's cookie: logout, password change.
+    for (origin_header, value) in [
+        ("Origin", EVIL),
+        ("Origin", "null"),
+        ("Referer", "https://evil.test/kefu.test/x"),
+    ] {
+        let reply = server
+            .request(
+                "POST",
+                "/api/logout",
+                &[(origin_header, value), ("Cookie", &cookie), form],
+                "",
+            )
+            .await;
+        assert_eq!(reply.status, 403, "{origin_header}: {value}");
+        assert!(
+            reply.body.contains("已拒绝来自其他网站的请求"),
+            "{}",
+            reply.body
+        );
+    }
+    let body = format!(
+        "old_password={}&new_password=Hacked%40832pass",
+        urlencode(&server.admin_password)
+    );
+    let reply = server
+        .request(
+            "POST",
+            "/api/change_password",
+            &[("Origin", MALL), ("Cookie", &cookie), form],
+            &body,
+        )
+        .await;
+    assert_eq!(reply.status, 403, "the mall is not the app");
+    // The cookie without any Origin or Referer (not a browser form) is refused too.
+    let reply = server
+        .request("POST", "/api/logout", &[("Cookie", &cookie), form], "")
+        .await;
+    assert_eq!(reply.status, 403);
+    // The upload and the import refuse a foreign origin before reading anything.
+    let reply = server
+        .request(
+            "POST",
+            "/api/chat/pictures?conversation_id=1",
+            &[("Origin", EVIL), ("Cookie", &cookie)],
+            "x",
+        )
+        .await;
+    assert_eq!(reply.status, 403);
+    let reply = server
+        .request(
+            "POST",
+            "/admin/orders/import",
+            &[("Origin", EVIL), ("Cookie", &cookie)],
+            "x",
+        )
+        .await;
+    assert_eq!(reply.status, 403);
+    // A cross-site navigation to the export is refused.
+    let reply = server
+        .request(
+            "GET",
+            "/admin/sessions/export",
+            &[("Sec-Fetch-Site", "cross-site"), ("Cookie", &cookie)],
+            "",
+        )
+        .await;
+    assert_eq!(reply.status, 403);
+
+    // Nothing changed: the login lives, and the old password still works.
+    assert!(
+        server.session_alive(&token).await,
+        "the login survived every forged request"
+    );
+    // The app's own page can log out.
+    let reply = server
+        .request(
+            "POST",
+            "/api/logout",
+            &[("Origin", PUBLIC), ("Cookie", &cookie), form],
+            "",
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(!server.session_alive(&token).await);
+    server.login().await; // the password was never changed
+}
+
+#[tokio::test]
+async fn websockets_refuse_foreign_origins() {
+    let server = start(&[]).await;
+    let token = server.login().await;
+    assert_eq!(
+        server
+            .ws_status("/ws/account", Some(EVIL), Some(&token))
+            .await,
+        403
+    );
+    assert_eq!(
+        server
+            .ws_status("/ws/account", Some(MALL), Some(&token))
+            .await,
+        403
+    );
+    assert_eq!(
+        server
+            .ws_status("/ws/account", Some(PUBLIC), Some(&token))
+            .await,
+        101
+    );
+    assert_eq!(
+        server
+            .ws_status("/ws/agent", Some(EVIL), Some(&token))
+            .await,
+        403
+    );
+    // The buyer's socket: the mall and the app itself, nobody else.
+    assert_eq!(
+        server
+            .ws_status("/ws/buyer?token=x", Some(EVIL), None)
+            .await,
+        403
+    );
+    assert_ne!(
+        server
+            .ws_status("/ws/buyer?token=x", Some(MALL), None)
+            .await,
+        403
+    );
+    assert_ne!(
+        server
+            .ws_status("/ws/buyer?token=x", Some(PUBLIC), None)
+            .await,
+        403
+    );
+}
+
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_a_flood_gets_busy_at_once() {
+    let server = start(&[
+        ("KEFU_REQUEST_READ_TIMEOUT_SECS", "1"),
+        ("KEFU_MAX_CONCURRENT_REQUESTS", "1"),
+    ])
+    .await;
+
+    // Headers a byte at a time, never finished: the server closes the connection.
+    let mut slow = TcpStream::connect(server.addr).await.expect("connect");
+    slow.write_all(b"GET /login HTTP/1.1\r\nHost: kefu.test\r\nX-Slow: ")
+        .await
+        .expect("write");
+    let mut buf = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut buf)).await;
+    assert!(
+        closed.is_ok(),
+        "a client that never finishes its headers is disconnected"
+    );
+
+    // A body that never arrives holds the only request slot; the next request is told "busy"
+    // at once, and once the body timeout fires the slot is free again.
+    let mut trickle = TcpStream::connect(server.addr).await.expect("connect");
+    trickle
+        .write_all(
+            format!(
+                "POST /api/login HTTP/1.1\r\nHost: kefu.test\r\nOrigin: {PUBLIC}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nlogin=sec"
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("write");
+    let mut busy = None;
+    for _ in 0..50 {
+        let reply = server.request("GET", "/login", &[], "").await;
+        if reply.status == 503 {
+            busy = Some(reply);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let busy = busy.expect("a request while the slot is held gets 503");
+    assert!(busy.body.contains("服务器繁忙"), "{}", busy.body);
+    let mut rest = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(10), trickle.read_to_end(&mut rest)).await;
+    assert!(ended.is_ok(), "a body that never arrives is cut off");
+    let answer = String::from_utf8_lossy(&rest);
+    assert!(
+        !answer.starts_with("HTTP/1.1 200"),
+        "the trickling login did not succeed: {answer}"
+    );
+    let mut ok = false;
+    for _ in 0..100 {
+        if server.request("GET", "/login", &[], "").await.status == 200 {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(ok, "the server serves again once the slow client is gone");
+}
