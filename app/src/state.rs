@@ -21,6 +21,9 @@ pub struct WebConfig {
     pub secure_cookie: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// The demo data is switched on (`KEFU_DEMO_DATA`): only then do `/demo` and its token
+    /// signing exist.
+    pub demo_data: bool,
 }
 
 /// Everything a request handler needs; provided to server functions as context.
@@ -66,17 +69,39 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
     CookieJar::from_headers(headers).get(SESSION_COOKIE).map(|c| c.value().to_owned())
 }
 
-/// The client address: the socket peer, or the first `X-Forwarded-For` hop when configured.
+/// The client address: the socket peer, or, behind the one trusted reverse proxy
+/// (`trust_forwarded_for`), the right-most `X-Forwarded-For` hop.
+///
+/// The proxy appends the address it saw to whatever the client sent, so only the right-most hop
+/// was written by someone we trust; anything to its left may be made up by the client (and the
+/// failed-login limit per address would be worthless if the client could pick its address).
+/// Several `X-Forwarded-For` header lines count as one list, in order. A right-most hop that is
+/// not an IP address (`unknown`, garbage) is not believed: the peer (the proxy) is used.
 pub fn client_addr(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> String {
-    if trust_forwarded_for
-        && let Some(first) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-    {
-        return first.trim().chars().take(64).collect();
+    let peer_ip = || peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into());
+    if !trust_forwarded_for {
+        return peer_ip();
     }
-    peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    let right_most = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .rfind(|hop| !hop.is_empty());
+    match right_most.and_then(forwarded_ip) {
+        Some(ip) => ip.to_string(),
+        None => peer_ip(),
+    }
+}
+
+/// The IP address of one `X-Forwarded-For` hop: `203.0.113.7`, `2001:db8::1`, or either with a
+/// port (`203.0.113.7:4711`, `[2001:db8::1]:4711`).
+fn forwarded_ip(hop: &str) -> Option<std::net::IpAddr> {
+    hop.parse::<std::net::IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
 }
 
 async fn request_headers() -> Result<HeaderMap, AppError> {
@@ -151,5 +176,70 @@ pub fn landing_path(role: &Role) -> &'static str {
     match role {
         Role::Admin => "/admin",
         Role::Agent => "/agent",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(lines: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for line in lines {
+            map.append("x-forwarded-for", http::HeaderValue::from_str(line).expect("header"));
+        }
+        map
+    }
+
+    fn proxy() -> Option<SocketAddr> {
+        Some("10.0.0.2:51000".parse().expect("addr"))
+    }
+
+    #[test]
+    fn without_a_trusted_proxy_the_header_is_ignored() {
+        let h = headers(&["198.51.100.9"]);
+        assert_eq!(client_addr(&h, proxy(), false), "10.0.0.2");
+        assert_eq!(client_addr(&h, None, false), "unknown");
+    }
+
+    #[test]
+    fn the_right_most_hop_is_the_one_the_proxy_wrote() {
+        // The proxy appended the real client; everything left of it came from the client.
+        let h = headers(&["1.2.3.4, 203.0.113.7"]);
+        assert_eq!(client_addr(&h, proxy(), true), "203.0.113.7");
+        let h = headers(&["203.0.113.7"]);
+        assert_eq!(client_addr(&h, proxy(), true), "203.0.113.7");
+    }
+
+    #[test]
+    fn spoofed_left_hops_never_become_the_address() {
+        // A client rotating made-up left hops to dodge the per-address limit stays one address.
+        for spoof in ["9.9.9.9", "127.0.0.1", "10.0.0.2, 8.8.8.8", "unknown", "<script>", &"1.1.1.1,".repeat(200)] {
+            let h = headers(&[&format!("{spoof}, 203.0.113.7")]);
+            assert_eq!(client_addr(&h, proxy(), true), "203.0.113.7", "{spoof}");
+        }
+        // The spoof sent as its own header line, the proxy's as the last line.
+        let h = headers(&["6.6.6.6", "203.0.113.7"]);
+        assert_eq!(client_addr(&h, proxy(), true), "203.0.113.7");
+    }
+
+    #[test]
+    fn ports_and_ipv6_are_understood() {
+        assert_eq!(client_addr(&headers(&["1.2.3.4, 203.0.113.7:4711"]), proxy(), true), "203.0.113.7");
+        assert_eq!(client_addr(&headers(&["2001:db8::1"]), proxy(), true), "2001:db8::1");
+        assert_eq!(client_addr(&headers(&["[2001:db8::1]:4711"]), proxy(), true), "2001:db8::1");
+        assert_eq!(client_addr(&headers(&["[2001:db8::1]"]), proxy(), true), "2001:db8::1");
+    }
+
+    #[test]
+    fn a_missing_or_unbelievable_right_most_hop_falls_back_to_the_proxy() {
+        assert_eq!(client_addr(&HeaderMap::new(), proxy(), true), "10.0.0.2");
+        assert_eq!(client_addr(&headers(&[""]), proxy(), true), "10.0.0.2");
+        assert_eq!(client_addr(&headers(&["203.0.113.7, unknown"]), proxy(), true), "10.0.0.2");
+        assert_eq!(client_addr(&headers(&["203.0.113.7, not-an-ip"]), proxy(), true), "10.0.0.2");
+        // Trailing empty entries are skipped, not taken as the address.
+        assert_eq!(client_addr(&headers(&["1.2.3.4, 203.0.113.7, "]), proxy(), true), "203.0.113.7");
+        let long = "9".repeat(500);
+        assert_eq!(client_addr(&headers(&[&long]), proxy(), true), "10.0.0.2");
     }
 }

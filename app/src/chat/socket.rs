@@ -138,45 +138,68 @@ pub fn new_client_msg_id() -> String {
     format!("c{}-{random:x}", now_ms())
 }
 
-/// Runs a snippet of browser JavaScript for the APIs web-sys is not built with here
-/// (WebAudio, Notification). Failures are ignored: alerts are a courtesy.
+// Alerts go through web-sys, never through `new Function`/`eval`: the pages' Content-Security-
+// Policy has no `unsafe-eval`. Failures are ignored: alerts are a courtesy.
+
 #[cfg(feature = "hydrate")]
-fn run_js(body: &str) {
-    let f = js_sys::Function::new_no_args(body);
-    let _ = f.call0(&wasm_bindgen::JsValue::NULL);
+thread_local! {
+    /// One AudioContext per page, created on a click (browsers only allow sound after one).
+    static AUDIO: std::cell::RefCell<Option<web_sys::AudioContext>> = const { std::cell::RefCell::new(None) };
+}
+
+#[cfg(feature = "hydrate")]
+fn audio_context(create: bool) -> Option<web_sys::AudioContext> {
+    AUDIO.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() && create {
+            *slot = web_sys::AudioContext::new().ok();
+        }
+        slot.clone()
+    })
 }
 
 /// A short beep through WebAudio, when the browser allows sound.
 pub fn beep() {
     #[cfg(feature = "hydrate")]
-    run_js(
-        "try{const C=window.AudioContext||window.webkitAudioContext;if(!C)return;\
-         const c=window.__kefuAudio||(window.__kefuAudio=new C());if(c.state==='suspended'){c.resume();}\
-         const o=c.createOscillator(),g=c.createGain();o.type='sine';o.frequency.value=880;\
-         g.gain.setValueAtTime(0.15,c.currentTime);g.gain.exponentialRampToValueAtTime(0.001,c.currentTime+0.25);\
-         o.connect(g);g.connect(c.destination);o.start();o.stop(c.currentTime+0.25);}catch(e){}",
-    );
+    {
+        let Some(ctx) = audio_context(true) else { return };
+        if ctx.state() == web_sys::AudioContextState::Suspended {
+            let _ = ctx.resume();
+        }
+        let (Ok(osc), Ok(gain)) = (ctx.create_oscillator(), ctx.create_gain()) else { return };
+        let now = ctx.current_time();
+        osc.set_type(web_sys::OscillatorType::Sine);
+        osc.frequency().set_value(880.0);
+        let _ = gain.gain().set_value_at_time(0.15, now);
+        let _ = gain.gain().exponential_ramp_to_value_at_time(0.001, now + 0.25);
+        let _ = osc.connect_with_audio_node(&gain);
+        let _ = gain.connect_with_audio_node(&ctx.destination());
+        let _ = osc.start();
+        let _ = osc.stop_with_when(now + 0.25);
+    }
 }
 
 /// Asks for desktop-notification permission (call from a click) and unlocks sound.
 pub fn ask_alert_permission() {
     #[cfg(feature = "hydrate")]
-    run_js(
-        "try{if('Notification' in window&&Notification.permission==='default'){Notification.requestPermission();}\
-         const C=window.AudioContext||window.webkitAudioContext;if(C&&!window.__kefuAudio){window.__kefuAudio=new C();}}catch(e){}",
-    );
+    {
+        if web_sys::Notification::permission() == web_sys::NotificationPermission::Default {
+            let _ = web_sys::Notification::request_permission();
+        }
+        let _ = audio_context(true);
+    }
 }
 
 /// A desktop notification, only if permission was granted.
 pub fn notify(title: &str, body: &str) {
     #[cfg(feature = "hydrate")]
     {
-        let (Ok(title), Ok(body)) = (serde_json::to_string(title), serde_json::to_string(body)) else {
+        if web_sys::Notification::permission() != web_sys::NotificationPermission::Granted {
             return;
-        };
-        run_js(&format!(
-            "try{{if('Notification' in window&&Notification.permission==='granted'){{new Notification({title},{{body:{body}}});}}}}catch(e){{}}"
-        ));
+        }
+        let options = web_sys::NotificationOptions::new();
+        options.set_body(body);
+        let _ = web_sys::Notification::new_with_options(title, &options);
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (title, body);
