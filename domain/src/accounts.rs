@@ -1,5 +1,5 @@
 //! Suppliers and their accounts: creating a supplier with its admin, and the admin's 账号新增
-//! and 编辑 of agent accounts (at most [`MAX_AGENTS_PER_SUPPLIER`]).
+//! and 编辑 of agent accounts (at most [`MAX_AGENTS_PER_SUPPLIER`]), 停用 and 启用.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -319,4 +319,64 @@ pub async fn update_agent(
     }
     txn.commit().await?;
     find_account(db, supplier_id, account_id).await
+}
+
+/// 停用 (`disabled` true) or 启用 (`disabled` false) an agent of the supplier. Disabling ends
+/// the agent's live login at once and refuses its logins until it is enabled again; another
+/// supplier's account, or an admin account, is `NotFound`. Written to the audit log with
+/// `actor_account_id` as the actor. Returns whether a live login was ended (the caller tells
+/// that login's open pages). Setting the state it already has changes nothing.
+pub async fn set_agent_disabled(
+    db: &DatabaseConnection,
+    supplier_id: i64,
+    account_id: i64,
+    disabled: bool,
+    actor_account_id: Option<i64>,
+) -> Result<bool, DomainError> {
+    let txn = begin_write(db).await?;
+    let current = account::Entity::find_by_id(account_id)
+        .filter(account::Column::SupplierId.eq(supplier_id))
+        .filter(account::Column::Role.eq(account::ROLE_AGENT))
+        .one(&txn)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    if current.disabled_at.is_some() == disabled {
+        return Ok(false);
+    }
+    let now = now_ms();
+    account::Entity::update_many()
+        .col_expr(
+            account::Column::DisabledAt,
+            Expr::value(disabled.then_some(now)),
+        )
+        .col_expr(account::Column::UpdatedAt, Expr::value(now))
+        .filter(account::Column::Id.eq(account_id))
+        .filter(account::Column::SupplierId.eq(supplier_id))
+        .exec(&txn)
+        .await?;
+    let ended = if disabled {
+        login_session::Entity::delete_many()
+            .filter(login_session::Column::AccountId.eq(account_id))
+            .exec(&txn)
+            .await?
+            .rows_affected
+            > 0
+    } else {
+        false
+    };
+    let (action, verb) = if disabled {
+        (audit_log::ACTION_ACCOUNT_DISABLED, "停用账号")
+    } else {
+        (audit_log::ACTION_ACCOUNT_ENABLED, "启用账号")
+    };
+    audit::record(
+        &txn,
+        supplier_id,
+        actor_account_id,
+        action,
+        &format!("{verb}：{}（{}）", current.display_name, current.login),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ended)
 }

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::DomainError;
 use crate::audit;
-use crate::db::now_ms;
+use crate::db::{begin_write, now_ms};
 use crate::entity::{account, audit_log, login_session, supplier};
 use crate::password::{self, DUMMY_PHC, PasswordHasher};
 
@@ -33,6 +33,8 @@ pub const HEARTBEAT_WRITE_INTERVAL_MS: i64 = 15_000;
 const MAX_USER_AGENT_LEN: usize = 200;
 /// Longest client address kept with a login.
 const MAX_CLIENT_ADDR_LEN: usize = 64;
+/// What a disabled account is told when it tries to log in.
+pub const ACCOUNT_DISABLED_MESSAGE: &str = "账号已停用，请联系客服管理员";
 
 /// What an account may do: manage the supplier's agents, or serve buyers.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -86,6 +88,8 @@ pub struct AuthConfig {
     pub max_failures_per_addr: u32,
     /// The window failed logins are counted in (default 15 min).
     pub failure_window: Duration,
+    /// A login ends this long after it began, however active it is (default 12 h).
+    pub login_max_age: Duration,
 }
 
 impl Default for AuthConfig {
@@ -95,6 +99,7 @@ impl Default for AuthConfig {
             max_failures_per_account: 5,
             max_failures_per_addr: 20,
             failure_window: Duration::from_secs(15 * 60),
+            login_max_age: Duration::from_secs(12 * 60 * 60),
         }
     }
 }
@@ -104,11 +109,18 @@ const LIMITER_SWEEP_AT: usize = 1_024;
 /// Hard cap of keys per map; past it the stalest keys are forgotten.
 const LIMITER_MAX_KEYS: usize = 100_000;
 
-/// Counts failed logins, in memory, per account name and per client address inside a sliding
-/// window, and refuses further attempts once a limit is reached.
+/// Counts failed password checks, in memory, per account name and per client address inside a
+/// sliding window, and refuses further attempts once a limit is reached.
 ///
-/// Only failures are counted. The maps are swept of expired entries as they grow and are
-/// capped, so a flood of distinct names or addresses cannot grow them without bound.
+/// An attempt is counted *before* its password is hashed: [`LoginLimiter::reserve`] checks the
+/// limits and books a pending failure in one step under the lock, so however many attempts
+/// arrive at once, at most the limit of them reach argon2. The booking stays a failure when the
+/// password was wrong ([`Reservation::failed`]), is taken back on success
+/// ([`Reservation::succeeded`], which also forgets the account's earlier failures) and when the
+/// attempt never reached a verdict (dropped: hasher busy, database error, cancelled request).
+///
+/// The maps are swept of expired entries as they grow and are capped, so a flood of distinct
+/// names or addresses cannot grow them without bound.
 #[derive(Debug)]
 pub struct LoginLimiter {
     max_per_account: usize,
@@ -121,60 +133,79 @@ pub struct LoginLimiter {
 struct LimiterState {
     accounts: FailureMap,
     addrs: FailureMap,
+    next_id: u64,
 }
 
-/// Key → timestamps (ms) of its most recent failures, oldest first, at most `max` of them.
+/// One counted failure: when, and the attempt that booked it while that is still in flight.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    at: i64,
+    pending: Option<u64>,
+}
+
+/// Key → its most recent failures (pending or settled), oldest first.
 #[derive(Debug, Default)]
 struct FailureMap {
-    entries: HashMap<String, VecDeque<i64>>,
+    entries: HashMap<String, VecDeque<Mark>>,
     sweep_at: usize,
 }
 
 impl FailureMap {
     /// Seconds until `key` may try again, or `None` when it is under `max`.
     fn blocked_for(&mut self, key: &str, max: usize, window_ms: i64, now: i64) -> Option<u64> {
-        let times = self.entries.get_mut(key)?;
-        while times.front().is_some_and(|t| *t <= now - window_ms) {
-            times.pop_front();
+        let marks = self.entries.get_mut(key)?;
+        while marks.front().is_some_and(|m| m.at <= now - window_ms) {
+            marks.pop_front();
         }
-        if times.is_empty() {
+        if marks.is_empty() {
             self.entries.remove(key);
             return None;
         }
-        if times.len() < max {
+        if marks.len() < max {
             return None;
         }
-        // With at most `max` kept, one more attempt is allowed when the oldest expires.
-        let oldest = times.front().copied().unwrap_or(now);
+        // One more attempt is allowed when the `max`-th newest expires.
+        let oldest = marks.get(marks.len() - max).map(|m| m.at).unwrap_or(now);
         let wait_ms = (oldest + window_ms - now).max(1);
         Some((wait_ms as u64).div_ceil(1000))
     }
 
-    fn record(&mut self, key: String, max: usize, window_ms: i64, now: i64) {
-        let times = self.entries.entry(key).or_default();
-        times.push_back(now);
-        while times.len() > max.max(1) {
-            times.pop_front();
+    /// Books a failure for `key`; keeps at most `keep` marks for it.
+    fn record(&mut self, key: String, mark: Mark, keep: usize, window_ms: i64, now: i64) {
+        let marks = self.entries.entry(key).or_default();
+        marks.push_back(mark);
+        while marks.len() > keep.max(1) {
+            marks.pop_front();
         }
         if self.entries.len() >= self.sweep_at.max(LIMITER_SWEEP_AT) {
             self.sweep(window_ms, now);
         }
     }
 
+    /// Applies `f` to the marks of `key`, dropping the key when none are left.
+    fn update(&mut self, key: &str, f: impl FnOnce(&mut VecDeque<Mark>)) {
+        if let Some(marks) = self.entries.get_mut(key) {
+            f(marks);
+            if marks.is_empty() {
+                self.entries.remove(key);
+            }
+        }
+    }
+
     /// Drops expired entries; if still over the cap, forgets the stalest half.
     fn sweep(&mut self, window_ms: i64, now: i64) {
         self.entries
-            .retain(|_, times| times.back().is_some_and(|t| *t > now - window_ms));
+            .retain(|_, marks| marks.back().is_some_and(|m| m.at > now - window_ms));
         if self.entries.len() > LIMITER_MAX_KEYS {
             let mut newest: Vec<i64> = self
                 .entries
                 .values()
-                .filter_map(|times| times.back().copied())
+                .filter_map(|marks| marks.back().map(|m| m.at))
                 .collect();
             newest.sort_unstable();
             let cutoff = newest[newest.len() / 2];
             self.entries
-                .retain(|_, times| times.back().is_some_and(|t| *t > cutoff));
+                .retain(|_, marks| marks.back().is_some_and(|m| m.at > cutoff));
         }
         // Sweep again only once the map has doubled, so sweeping stays amortised O(1).
         self.sweep_at = self.entries.len() * 2;
@@ -183,6 +214,87 @@ impl FailureMap {
 
 fn limiter_key(login: &str) -> String {
     login.trim().to_lowercase()
+}
+
+/// How an attempt was booked: the account key, and the address key when addresses count.
+#[derive(Debug)]
+struct Booking {
+    id: u64,
+    account: String,
+    addr: Option<String>,
+}
+
+/// A password attempt booked by [`LoginLimiter::reserve`] as a pending failure. Settle it with
+/// [`Reservation::failed`] or [`Reservation::succeeded`] right after the password check;
+/// dropping it unsettled takes the booking back.
+#[derive(Debug)]
+#[must_use = "settle the attempt with failed() or succeeded()"]
+pub struct Reservation {
+    limiter: Arc<LoginLimiter>,
+    booking: Option<Booking>,
+}
+
+impl Reservation {
+    /// The password was wrong: the booking stays, as a failure.
+    pub fn failed(mut self) {
+        if let Some(booking) = self.booking.take() {
+            let mut state = self.limiter.state();
+            let settle = |marks: &mut VecDeque<Mark>| {
+                if let Some(mark) = marks.iter_mut().find(|m| m.pending == Some(booking.id)) {
+                    mark.pending = None;
+                }
+            };
+            state.accounts.update(&booking.account, settle);
+            if let Some(addr) = &booking.addr {
+                state.addrs.update(addr, settle);
+            }
+        }
+    }
+
+    /// The password was right: the account's settled failures are forgotten (attempts still in
+    /// flight keep theirs) and this booking is taken back. The address keeps its earlier
+    /// failures, so one client cannot reset its budget by logging into its own account.
+    pub fn succeeded(mut self) {
+        if let Some(booking) = self.booking.take() {
+            let mut state = self.limiter.state();
+            state.accounts.update(&booking.account, |marks| {
+                marks.retain(|m| m.pending.is_some_and(|id| id != booking.id));
+            });
+            if let Some(addr) = &booking.addr {
+                state.addrs.update(addr, |marks| {
+                    marks.retain(|m| m.pending != Some(booking.id));
+                });
+            }
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(booking) = self.booking.take() {
+            let mut state = self.limiter.state();
+            let release = |marks: &mut VecDeque<Mark>| {
+                marks.retain(|m| m.pending != Some(booking.id));
+            };
+            state.accounts.update(&booking.account, release);
+            if let Some(addr) = &booking.addr {
+                state.addrs.update(addr, release);
+            }
+        }
+    }
+}
+
+/// Whether the client address's own limit applies to an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddrRule {
+    /// The address limit applies: an address over it is refused.
+    Enforce,
+    /// The account last logged in successfully from this very address (a colleague in the same
+    /// office): the address being over its limit does not refuse it; the account's own limit
+    /// still does. The attempt still counts for the address.
+    KnownHere,
+    /// Addresses do not count (修改密码's old-password check, from a logged-in session).
+    Ignore,
 }
 
 impl LoginLimiter {
@@ -204,7 +316,7 @@ impl LoginLimiter {
     }
 
     /// `Err(RateLimited)` when the account name or the client address has reached its limit
-    /// of failures inside the window (`now` in unix ms).
+    /// of failures inside the window (`now` in unix ms). Books nothing.
     pub fn check(&self, login: &str, addr: &str, now: i64) -> Result<(), DomainError> {
         let mut state = self.state();
         let account_wait = state.accounts.blocked_for(
@@ -222,18 +334,84 @@ impl LoginLimiter {
         }
     }
 
-    /// Counts one failed login for the account name and for the client address.
-    pub fn record_failure(&self, login: &str, addr: &str, now: i64) {
+    /// Checks the limits and, when the attempt may go on, books it as a pending failure of the
+    /// account name (and of `addr` unless `rule` is [`AddrRule::Ignore`]), in one step under the
+    /// lock. `Err(RateLimited)` books nothing.
+    pub fn reserve(
+        self: &Arc<Self>,
+        login: &str,
+        addr: &str,
+        rule: AddrRule,
+        now: i64,
+    ) -> Result<Reservation, DomainError> {
+        let account = limiter_key(login);
         let mut state = self.state();
+        let account_wait =
+            state
+                .accounts
+                .blocked_for(&account, self.max_per_account, self.window_ms, now);
+        let addr_wait = match rule {
+            AddrRule::Enforce => {
+                state
+                    .addrs
+                    .blocked_for(addr, self.max_per_addr, self.window_ms, now)
+            }
+            AddrRule::KnownHere | AddrRule::Ignore => None,
+        };
+        if let Some(retry_after_secs) = account_wait.max(addr_wait) {
+            return Err(DomainError::RateLimited { retry_after_secs });
+        }
+        state.next_id += 1;
+        let id = state.next_id;
+        let mark = Mark {
+            at: now,
+            pending: Some(id),
+        };
         state.accounts.record(
-            limiter_key(login),
+            account.clone(),
+            mark,
             self.max_per_account,
             self.window_ms,
             now,
         );
-        state
-            .addrs
-            .record(addr.to_owned(), self.max_per_addr, self.window_ms, now);
+        let addr = (rule != AddrRule::Ignore).then(|| addr.to_owned());
+        if let Some(addr) = &addr {
+            // Keep a little more than the limit: known accounts may go on past it.
+            state.addrs.record(
+                addr.clone(),
+                mark,
+                self.max_per_addr.saturating_mul(2),
+                self.window_ms,
+                now,
+            );
+        }
+        Ok(Reservation {
+            limiter: Arc::clone(self),
+            booking: Some(Booking { id, account, addr }),
+        })
+    }
+
+    /// Counts one failed login for the account name and for the client address.
+    pub fn record_failure(&self, login: &str, addr: &str, now: i64) {
+        let mut state = self.state();
+        let mark = Mark {
+            at: now,
+            pending: None,
+        };
+        state.accounts.record(
+            limiter_key(login),
+            mark,
+            self.max_per_account,
+            self.window_ms,
+            now,
+        );
+        state.addrs.record(
+            addr.to_owned(),
+            mark,
+            self.max_per_addr.saturating_mul(2),
+            self.window_ms,
+            now,
+        );
     }
 
     /// Forgets the failures of an account name (after a successful login). The address keeps
@@ -290,13 +468,34 @@ impl Auth {
         i64::try_from(self.config.login_idle_timeout.as_millis()).unwrap_or(i64::MAX / 2)
     }
 
+    fn max_age_ms(&self) -> i64 {
+        i64::try_from(self.config.login_max_age.as_millis()).unwrap_or(i64::MAX / 2)
+    }
+
+    /// The live logins that are over: silent past the idle timeout, or older than the
+    /// absolute lifetime.
+    fn ended_logins(&self, now: i64) -> Condition {
+        Condition::any()
+            .add(login_session::Column::LastSeenAt.lt(now - self.idle_ms()))
+            .add(login_session::Column::CreatedAt.lt(now - self.max_age_ms()))
+    }
+
     /// Logs in: returns a new random session token (32 bytes, base64url; put it in the cookie)
     /// and the session.
     ///
     /// Refused with `Validation` for empty or too long input, `RateLimited` after too many
-    /// failures, `BadCredentials` for an unknown account or a wrong password alike (same
-    /// answer, same time), and `AlreadyLoggedIn` when the account has a live login that has not
-    /// gone idle.
+    /// failures (booked before hashing, see [`LoginLimiter`]), `BadCredentials` for an unknown
+    /// account or a wrong password alike (same answer, same time), `Conflict` with
+    /// [`ACCOUNT_DISABLED_MESSAGE`] for a disabled account (only once its password was right),
+    /// `Conflict` with [`password::BUSY_MESSAGE`] when the hasher's queue is full, and
+    /// `AlreadyLoggedIn` when the account has a live login that is not over.
+    ///
+    /// The limit per client address refuses an address that has failed too often, except for
+    /// the accounts whose last successful login came from that same address: many agents of
+    /// one office share an address, and one colleague's (or an intruder's) failures there must
+    /// not lock the others out. Those accounts keep their own per-account limit. Every success
+    /// and every wrong password of an existing account is written to its supplier's audit log
+    /// (登录 / 登录失败).
     pub async fn login(
         &self,
         login: &str,
@@ -322,12 +521,20 @@ impl Auth {
         }
         let client_addr = truncate_chars(client_addr, MAX_CLIENT_ADDR_LEN);
 
-        self.limiter.check(&login, &client_addr, now_ms())?;
-
         let found = account::Entity::find()
             .filter(account::Column::Login.eq(login.as_str()))
             .one(&self.db)
             .await?;
+        // An address over its limit is not trusted with new accounts, but the colleagues who
+        // last logged in from it (an office behind one address) still get their own checks.
+        let rule = match &found {
+            Some(account) if account.last_login_addr.as_deref() == Some(client_addr.as_str()) => {
+                AddrRule::KnownHere
+            }
+            _ => AddrRule::Enforce,
+        };
+        // Booked before hashing: concurrent attempts cannot all slip past the limit.
+        let reservation = self.limiter.reserve(&login, &client_addr, rule, now_ms())?;
         let password_ok = match &found {
             Some(account) => self.hasher.verify(password, &account.password_hash).await?,
             None => {
@@ -337,13 +544,42 @@ impl Auth {
             }
         };
         let account = match found {
-            Some(account) if password_ok => account,
-            _ => {
-                self.limiter.record_failure(&login, &client_addr, now_ms());
+            Some(account) if password_ok => {
+                reservation.succeeded();
+                account
+            }
+            found => {
+                reservation.failed();
+                if let Some(account) = found {
+                    audit::record(
+                        &self.db,
+                        account.supplier_id,
+                        Some(account.id),
+                        audit_log::ACTION_LOGIN_FAILED,
+                        &format!(
+                            "登录失败（密码错误）：{}（{}），地址 {client_addr}",
+                            account.display_name, account.login
+                        ),
+                    )
+                    .await?;
+                }
                 return Err(DomainError::BadCredentials);
             }
         };
-        self.limiter.clear_account(&login);
+        if account.disabled_at.is_some() {
+            audit::record(
+                &self.db,
+                account.supplier_id,
+                Some(account.id),
+                audit_log::ACTION_LOGIN_FAILED,
+                &format!(
+                    "登录失败（账号已停用）：{}（{}），地址 {client_addr}",
+                    account.display_name, account.login
+                ),
+            )
+            .await?;
+            return Err(DomainError::Conflict(ACCOUNT_DISABLED_MESSAGE.to_owned()));
+        }
 
         let role = Role::from_db(&account.role).ok_or_else(|| {
             DomainError::Internal(format!(
@@ -359,10 +595,11 @@ impl Auth {
             })?;
 
         let now = now_ms();
-        // Release this account's login only if it has gone idle (a crashed browser).
+        // Release this account's login only if it is over: gone idle (a crashed browser) or
+        // past its lifetime.
         login_session::Entity::delete_many()
             .filter(login_session::Column::AccountId.eq(account.id))
-            .filter(login_session::Column::LastSeenAt.lt(now - self.idle_ms()))
+            .filter(self.ended_logins(now))
             .exec(&self.db)
             .await?;
 
@@ -386,6 +623,25 @@ impl Auth {
             }
             Err(err) => return Err(err.into()),
         };
+        account::Entity::update_many()
+            .col_expr(
+                account::Column::LastLoginAddr,
+                Expr::value(row.client_addr.clone()),
+            )
+            .filter(account::Column::Id.eq(account.id))
+            .exec(&self.db)
+            .await?;
+        audit::record(
+            &self.db,
+            account.supplier_id,
+            Some(account.id),
+            audit_log::ACTION_LOGIN,
+            &format!(
+                "登录：{}（{}），地址 {}",
+                account.display_name, account.login, row.client_addr
+            ),
+        )
+        .await?;
 
         Ok((
             token,
@@ -401,8 +657,9 @@ impl Auth {
         ))
     }
 
-    /// The session of a token, or `None` when the token is unknown or its login has been idle
-    /// longer than the timeout (that login is then released). This is also the heartbeat: it
+    /// The session of a token, or `None` when the token is unknown, its login has been idle
+    /// longer than the timeout or is older than `login_max_age`, or its account is disabled
+    /// (that login is then released). This is also the heartbeat: it
     /// refreshes `last_seen_at`, writing at most every 15 s.
     pub async fn session(&self, token: &str) -> Result<Option<Session>, DomainError> {
         if token.is_empty() || token.len() > 128 {
@@ -422,10 +679,18 @@ impl Auth {
 
         let now = now_ms();
         let cutoff = now - self.idle_ms();
-        if row.last_seen_at < cutoff {
+        if row.last_seen_at < cutoff || row.created_at < now - self.max_age_ms() {
             login_session::Entity::delete_many()
                 .filter(login_session::Column::Id.eq(row.id))
-                .filter(login_session::Column::LastSeenAt.lt(cutoff))
+                .filter(self.ended_logins(now))
+                .exec(&self.db)
+                .await?;
+            return Ok(None);
+        }
+        if account.disabled_at.is_some() {
+            // Disabling deletes the login; this catches a login that raced with it.
+            login_session::Entity::delete_many()
+                .filter(login_session::Column::Id.eq(row.id))
                 .exec(&self.db)
                 .await?;
             return Ok(None);
@@ -472,14 +737,19 @@ impl Auth {
     }
 
     /// 修改密码. Every error is a `Validation` naming its field, and nothing changes on any
-    /// error. The current login stays.
+    /// error. On success the login gets a new token, which is returned (set it as the cookie):
+    /// the old token stops working wherever it was copied to. Written to the audit log.
+    ///
+    /// The old-password check is limited like a login, per account (the same counter): once
+    /// it has failed `max_failures_per_account` times inside the window, further checks are
+    /// refused without hashing.
     pub async fn change_password(
         &self,
         session: &Session,
         old: &str,
         new: &str,
         confirm: &str,
-    ) -> Result<(), DomainError> {
+    ) -> Result<String, DomainError> {
         if old.is_empty() {
             return Err(DomainError::validation("old_password", "请输入原密码"));
         }
@@ -493,17 +763,32 @@ impl Auth {
             ));
         }
         let wrong_old = || DomainError::validation("old_password", "原密码不正确");
-        if old.chars().count() > password::MAX_LEN {
-            return Err(wrong_old());
-        }
         let account = account::Entity::find_by_id(session.account_id)
             .filter(account::Column::SupplierId.eq(session.supplier_id))
             .one(&self.db)
             .await?
             .ok_or(DomainError::NotFound)?;
-        if !self.hasher.verify(old, &account.password_hash).await? {
+        let reservation = match self
+            .limiter
+            .reserve(&account.login, "", AddrRule::Ignore, now_ms())
+        {
+            Ok(reservation) => reservation,
+            Err(DomainError::RateLimited { retry_after_secs }) => {
+                let minutes = retry_after_secs.div_ceil(60).max(1);
+                return Err(DomainError::validation(
+                    "old_password",
+                    format!("原密码错误次数过多，请 {minutes} 分钟后再试"),
+                ));
+            }
+            Err(err) => return Err(err),
+        };
+        let old_ok = old.chars().count() <= password::MAX_LEN
+            && self.hasher.verify(old, &account.password_hash).await?;
+        if !old_ok {
+            reservation.failed();
             return Err(wrong_old());
         }
+        reservation.succeeded();
         if new != confirm {
             return Err(DomainError::validation(
                 "confirm_password",
@@ -519,21 +804,46 @@ impl Auth {
         password::check_strength(new, &account.login)?;
 
         let hash = self.hasher.hash(new).await?;
-        account::Entity::update_many()
+        let token = new_token();
+        let txn = begin_write(&self.db).await?;
+        let changed = account::Entity::update_many()
             .col_expr(account::Column::PasswordHash, Expr::value(hash))
             .col_expr(account::Column::UpdatedAt, Expr::value(now_ms()))
             .filter(account::Column::Id.eq(account.id))
             .filter(account::Column::SupplierId.eq(session.supplier_id))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
-        Ok(())
+        // The login goes on under a new token; one that ended meanwhile stays ended.
+        let rotated = login_session::Entity::update_many()
+            .col_expr(
+                login_session::Column::TokenHash,
+                Expr::value(token_hash(&token)),
+            )
+            .filter(login_session::Column::Id.eq(session.login_id))
+            .filter(login_session::Column::AccountId.eq(account.id))
+            .exec(&txn)
+            .await?;
+        if changed.rows_affected == 0 || rotated.rows_affected == 0 {
+            // Dropping `txn` rolls the password back: the login ended while we worked.
+            return Err(DomainError::NotFound);
+        }
+        audit::record(
+            &txn,
+            account.supplier_id,
+            Some(account.id),
+            audit_log::ACTION_PASSWORD_CHANGED,
+            &format!("修改密码：{}（{}）", account.display_name, account.login),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(token)
     }
 
-    /// Releases every login whose heartbeat has been silent longer than the idle timeout;
-    /// returns how many. Run it periodically.
+    /// Releases every login whose heartbeat has been silent longer than the idle timeout or
+    /// that is older than `login_max_age`; returns how many. Run it periodically.
     pub async fn release_idle_logins(&self) -> Result<u64, DomainError> {
         let result = login_session::Entity::delete_many()
-            .filter(login_session::Column::LastSeenAt.lt(now_ms() - self.idle_ms()))
+            .filter(self.ended_logins(now_ms()))
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected)
@@ -623,14 +933,16 @@ impl Auth {
                     .add(account::Column::Login.contains(query.to_lowercase().as_str())),
             );
         }
-        let cutoff = now_ms() - self.idle_ms();
+        let now = now_ms();
+        let cutoff = now - self.idle_ms();
+        let born_after = now - self.max_age_ms();
         Ok(find
             .all(&self.db)
             .await?
             .into_iter()
             .map(|(account, login)| LoginStatus {
                 account,
-                login: login.filter(|l| l.last_seen_at >= cutoff),
+                login: login.filter(|l| l.last_seen_at >= cutoff && l.created_at >= born_after),
             })
             .collect())
     }
@@ -664,6 +976,53 @@ mod tests {
         );
         // The first failure left the window: one more try is allowed.
         assert!(l.check("a", "ip", 60_001).is_ok());
+    }
+
+    #[test]
+    fn reservations_count_until_settled_and_drop_gives_them_back() {
+        let l = Arc::new(limiter(2, 100));
+        let first = l.reserve("a", "ip", AddrRule::Enforce, 0).expect("first");
+        let second = l.reserve("a", "ip", AddrRule::Enforce, 0).expect("second");
+        // Two in flight: a third is refused before any of them has a verdict.
+        assert!(l.reserve("a", "ip", AddrRule::Enforce, 0).is_err());
+        // A dropped (unsettled) attempt gives its place back …
+        drop(second);
+        let third = l.reserve("a", "ip", AddrRule::Enforce, 0).expect("third");
+        // … a failed one keeps it, and a success forgets settled failures but not the attempts
+        // still in flight.
+        first.failed();
+        assert!(l.reserve("a", "ip", AddrRule::Enforce, 0).is_err());
+        let other = l.reserve("b", "ip", AddrRule::Enforce, 0).expect("other");
+        third.succeeded();
+        let fourth = l.reserve("a", "ip", AddrRule::Enforce, 0).expect("cleared");
+        let fifth = l.reserve("a", "ip", AddrRule::Enforce, 0).expect("cleared");
+        assert!(l.reserve("a", "ip", AddrRule::Enforce, 0).is_err());
+        fourth.failed();
+        fifth.succeeded();
+        other.failed();
+        // The address still counts what failed from it: the 1st and the 4th of "a", "b".
+        let state = l.state();
+        assert_eq!(state.addrs.entries.get("ip").map(VecDeque::len), Some(3));
+        assert!(!state.accounts.entries.contains_key("a"));
+    }
+
+    #[test]
+    fn an_address_over_its_limit_lets_known_accounts_and_ignores_password_changes() {
+        let l = Arc::new(limiter(100, 2));
+        l.reserve("x", "office", AddrRule::Enforce, 0)
+            .expect("1")
+            .failed();
+        l.reserve("y", "office", AddrRule::Enforce, 0)
+            .expect("2")
+            .failed();
+        assert!(l.reserve("z", "office", AddrRule::Enforce, 0).is_err());
+        l.reserve("colleague", "office", AddrRule::KnownHere, 0)
+            .expect("known here")
+            .succeeded();
+        l.reserve("z", "", AddrRule::Ignore, 0)
+            .expect("address not counted")
+            .failed();
+        assert!(l.reserve("z", "elsewhere", AddrRule::Enforce, 0).is_ok());
     }
 
     #[test]

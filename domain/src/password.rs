@@ -1,13 +1,14 @@
 //! Password hashing (argon2id) and the password rules.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::rngs::OsRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::DomainError;
 
@@ -23,22 +24,84 @@ pub const MIN_LEN: usize = 8;
 /// Longest password accepted.
 pub const MAX_LEN: usize = 64;
 
+/// What a caller is told when every hashing slot is taken and the queue is full.
+pub const BUSY_MESSAGE: &str = "登录人数较多，请稍后再试";
+
+/// Callers allowed to wait for a hashing slot by default (see [`PasswordHasher::with_queue`]).
+pub const DEFAULT_MAX_WAITING: usize = 32;
+
 /// Hashes and verifies passwords with argon2id (m = 19456 KiB, t = 2, p = 1).
 ///
 /// Each hash takes ~19 MiB and tens of milliseconds of CPU, so the work runs on the blocking
-/// pool and a semaphore caps how many run at once: a flood of login attempts queues instead of
-/// exhausting memory. Cheap to clone (the permits are shared).
+/// pool and a semaphore caps how many run at once: a flood of login attempts cannot exhaust
+/// memory. At most `max_waiting` callers wait for a slot; beyond that a caller is answered at
+/// once with [`BUSY_MESSAGE`] (a `Conflict`) instead of queueing without bound, so a flood
+/// cannot make every login wait minutes either. Cheap to clone (slots and counters are shared).
 #[derive(Clone, Debug)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    slots: usize,
+    max_waiting: usize,
+    waiting: Arc<AtomicUsize>,
+    verifications: Arc<AtomicU64>,
+}
+
+/// Every hashing slot of a [`PasswordHasher`], held until dropped (see [`PasswordHasher::pause`]).
+#[derive(Debug)]
+pub struct HasherPause {
+    _permits: OwnedSemaphorePermit,
+}
+
+/// Takes one place in the wait queue; gives it back when dropped (also when cancelled).
+struct QueuePlace<'a>(&'a AtomicUsize);
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl PasswordHasher {
-    /// A hasher that runs at most `max_concurrent` (at least 1) hashes at the same time.
+    /// A hasher that runs at most `max_concurrent` (at least 1) hashes at the same time, with
+    /// at most [`DEFAULT_MAX_WAITING`] callers waiting.
     pub fn new(max_concurrent: usize) -> Self {
+        Self::with_queue(max_concurrent, DEFAULT_MAX_WAITING)
+    }
+
+    /// A hasher with `max_concurrent` slots (at least 1) and at most `max_waiting` callers
+    /// waiting for one; further callers get [`BUSY_MESSAGE`] at once.
+    pub fn with_queue(max_concurrent: usize, max_waiting: usize) -> Self {
+        let slots = max_concurrent.clamp(1, Semaphore::MAX_PERMITS);
         PasswordHasher {
-            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            permits: Arc::new(Semaphore::new(slots)),
+            slots,
+            max_waiting,
+            waiting: Arc::new(AtomicUsize::new(0)),
+            verifications: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// How many password checks ([`PasswordHasher::verify`]) have started hashing since this
+    /// hasher was made. Tests use it to prove that refused attempts never reached argon2.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::SeqCst)
+    }
+
+    /// How many callers are waiting for a slot right now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
+    /// Takes every slot and holds them until the returned value is dropped: hashing callers
+    /// queue (up to the limit) or are refused as busy meanwhile. For tests that need a full
+    /// hasher without depending on timing.
+    pub async fn pause(&self) -> Result<HasherPause, DomainError> {
+        let slots = u32::try_from(self.slots).map_err(internal)?;
+        let permits = Arc::clone(&self.permits)
+            .acquire_many_owned(slots)
+            .await
+            .map_err(internal)?;
+        Ok(HasherPause { _permits: permits })
     }
 
     /// The argon2id PHC string of `password`, with a fresh random salt.
@@ -60,7 +123,9 @@ impl PasswordHasher {
     pub async fn verify(&self, password: &str, phc: &str) -> Result<bool, DomainError> {
         let password = password.to_owned();
         let phc = phc.to_owned();
+        let verifications = Arc::clone(&self.verifications);
         self.run(move || {
+            verifications.fetch_add(1, Ordering::SeqCst);
             let parsed = PasswordHash::new(&phc).map_err(internal)?;
             match argon2()?.verify_password(password.as_bytes(), &parsed) {
                 Ok(()) => Ok(true),
@@ -71,7 +136,27 @@ impl PasswordHasher {
         .await
     }
 
-    /// Runs `work` on the blocking pool while holding a permit. The permit moves into the
+    /// A free slot at once, or a place in the queue and then a slot, or `Conflict(BUSY_MESSAGE)`
+    /// when the queue is full.
+    async fn slot(&self) -> Result<OwnedSemaphorePermit, DomainError> {
+        if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
+            return Ok(permit);
+        }
+        // Counted before the check, so two callers racing for the last place cannot both win.
+        let place = QueuePlace(&self.waiting);
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            drop(place);
+            return Err(DomainError::Conflict(BUSY_MESSAGE.to_owned()));
+        }
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(internal)?;
+        drop(place);
+        Ok(permit)
+    }
+
+    /// Runs `work` on the blocking pool while holding a slot. The slot moves into the
     /// blocking task, so it stays taken until the hash really finishes even if the caller's
     /// future is dropped (a cancelled request must not let more hashes run than allowed).
     async fn run<T, F>(&self, work: F) -> Result<T, DomainError>
@@ -79,10 +164,7 @@ impl PasswordHasher {
         T: Send + 'static,
         F: FnOnce() -> Result<T, DomainError> + Send + 'static,
     {
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(internal)?;
+        let permit = self.slot().await?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             work()
@@ -180,6 +262,45 @@ mod tests {
             (params.m_cost(), params.t_cost(), params.p_cost()),
             (M_COST_KIB, T_COST, P_COST)
         );
+    }
+
+    /// Polls `fut` once; true when it is still pending.
+    async fn pending_after_one_poll<F: std::future::Future>(fut: std::pin::Pin<&mut F>) -> bool {
+        tokio::select! {
+            biased;
+            _ = fut => false,
+            _ = std::future::ready(()) => true,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_busy_at_once() {
+        let hasher = PasswordHasher::with_queue(1, 1);
+        let pause = hasher.pause().await.expect("pause");
+        let mut waiting = Box::pin(hasher.verify("x", DUMMY_PHC));
+        assert!(pending_after_one_poll(waiting.as_mut()).await);
+        assert_eq!(hasher.waiting(), 1);
+        match hasher.verify("x", DUMMY_PHC).await {
+            Err(DomainError::Conflict(message)) => assert_eq!(message, BUSY_MESSAGE),
+            other => panic!("expected busy, got {other:?}"),
+        }
+        assert_eq!(hasher.waiting(), 1, "a busy answer leaves no place taken");
+        drop(pause);
+        assert!(!waiting.await.expect("verify"));
+        assert_eq!(hasher.waiting(), 0);
+        assert_eq!(hasher.verifications(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_waiter_gives_its_place_back() {
+        let hasher = PasswordHasher::with_queue(1, 1);
+        let pause = hasher.pause().await.expect("pause");
+        let mut waiting = Box::pin(hasher.verify("x", DUMMY_PHC));
+        assert!(pending_after_one_poll(waiting.as_mut()).await);
+        drop(waiting);
+        assert_eq!(hasher.waiting(), 0);
+        drop(pause);
+        assert!(!hasher.verify("x", DUMMY_PHC).await.expect("verify"));
     }
 
     #[test]

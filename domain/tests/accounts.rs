@@ -7,7 +7,8 @@ use std::collections::HashSet;
 use common::{auth, each_db, hasher, login, supplier};
 use domain::DomainError;
 use domain::accounts::{
-    MAX_AGENTS_PER_SUPPLIER, agent_login, create_agent, create_supplier, list_agents, update_agent,
+    MAX_AGENTS_PER_SUPPLIER, agent_login, create_agent, create_supplier, list_agents,
+    set_agent_disabled, update_agent,
 };
 use domain::auth::Role;
 use domain::entity::{
@@ -618,6 +619,108 @@ async fn demo_seed_is_idempotent_and_its_logins_work() {
             .expect("q")
             .expect("CG1001");
         assert_eq!(cg1001.supplier_id, admin.supplier_id);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn disabling_an_agent_ends_its_login_and_refuses_it_until_enabled() {
+    each_db(|db| async move {
+        let s1 = supplier(&db, "甲供应商", "admin_a").await;
+        let s2 = supplier(&db, "乙供应商", "admin_b").await;
+        let auth = auth(&db);
+        let (agent, pw) = create_agent(&db, &hasher(), s1, "小王", None)
+            .await
+            .expect("agent");
+        let (_, admin_a) = login(&auth, "admin_a", common::ADMIN_PASSWORD)
+            .await
+            .expect("admin a");
+        let (_, admin_b) = login(&auth, "admin_b", common::ADMIN_PASSWORD)
+            .await
+            .expect("admin b");
+        let (token, _) = login(&auth, &agent.login, &pw).await.expect("agent login");
+
+        // Another supplier's admin can neither disable nor enable it: NotFound, nothing changes.
+        for disabled in [true, false] {
+            let err = set_agent_disabled(&db, s2, agent.id, disabled, Some(admin_b.account_id))
+                .await
+                .expect_err("foreign");
+            assert!(matches!(err, DomainError::NotFound), "{err:?}");
+        }
+        assert!(auth.session(&token).await.expect("session").is_some());
+        // Admin accounts are not disabled this way (an admin cannot lock itself out).
+        let err = set_agent_disabled(&db, s1, admin_a.account_id, true, Some(admin_a.account_id))
+            .await
+            .expect_err("admin");
+        assert!(matches!(err, DomainError::NotFound), "{err:?}");
+
+        // 停用: the login ends at once, the right password is refused with the reason.
+        assert!(
+            set_agent_disabled(&db, s1, agent.id, true, Some(admin_a.account_id))
+                .await
+                .expect("disable"),
+            "a live login was ended"
+        );
+        assert!(auth.session(&token).await.expect("session").is_none());
+        let row = login_session::Entity::find()
+            .filter(login_session::Column::AccountId.eq(agent.id))
+            .count(&db)
+            .await
+            .expect("count");
+        assert_eq!(row, 0);
+        let err = login(&auth, &agent.login, &pw).await.expect_err("disabled");
+        assert_eq!(err.user_message(), "账号已停用，请联系客服管理员");
+        let listed = list_agents(&db, s1).await.expect("list");
+        assert!(listed[0].disabled_at.is_some());
+        // Disabling again changes nothing and logs nothing.
+        assert!(
+            !set_agent_disabled(&db, s1, agent.id, true, Some(admin_a.account_id))
+                .await
+                .expect("again")
+        );
+
+        // 启用: it logs in again.
+        assert!(
+            !set_agent_disabled(&db, s1, agent.id, false, Some(admin_a.account_id))
+                .await
+                .expect("enable")
+        );
+        assert!(
+            list_agents(&db, s1).await.expect("list")[0]
+                .disabled_at
+                .is_none()
+        );
+        let (token, session) = login(&auth, &agent.login, &pw).await.expect("enabled");
+        assert_eq!(session.account_id, agent.id);
+        assert!(auth.session(&token).await.expect("session").is_some());
+
+        let entries: Vec<(String, Option<i64>, String)> = audit_log::Entity::find()
+            .filter(audit_log::Column::SupplierId.eq(s1))
+            .filter(audit_log::Column::Action.is_in([
+                audit_log::ACTION_ACCOUNT_DISABLED,
+                audit_log::ACTION_ACCOUNT_ENABLED,
+            ]))
+            .all(&db)
+            .await
+            .expect("audit")
+            .into_iter()
+            .map(|a| (a.action, a.actor_account_id, a.detail))
+            .collect();
+        assert_eq!(entries.len(), 2, "{entries:?}");
+        assert_eq!(entries[0].0, audit_log::ACTION_ACCOUNT_DISABLED);
+        assert_eq!(entries[1].0, audit_log::ACTION_ACCOUNT_ENABLED);
+        assert!(entries.iter().all(|e| e.1 == Some(admin_a.account_id)));
+        assert!(entries.iter().all(|e| e.2.contains(&agent.login)));
+        assert_eq!(domain::audit::action_label(&entries[0].0), "停用账号");
+        assert_eq!(domain::audit::action_label(&entries[1].0), "启用账号");
+        assert!(
+            domain::audit::list(&db, s2, 0, 50)
+                .await
+                .expect("list")
+                .iter()
+                .all(|e| !e.detail.contains(&agent.login)),
+            "nothing about it in the other supplier's log"
+        );
     })
     .await;
 }

@@ -8,11 +8,12 @@ use std::time::Duration;
 use common::{ADMIN_PASSWORD, auth, auth_with, each_db, login, supplier};
 use domain::DomainError;
 use domain::accounts::create_agent;
-use domain::auth::{AuthConfig, Role, token_hash};
+use domain::auth::{ACCOUNT_DISABLED_MESSAGE, Auth, AuthConfig, Role, token_hash};
 use domain::entity::{account, audit_log, login_session};
-use domain::password::check_strength;
+use domain::password::{BUSY_MESSAGE, PasswordHasher, check_strength};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use tokio::task::JoinSet;
 
 async fn login_rows(db: &DatabaseConnection, account_id: i64) -> u64 {
     login_session::Entity::find()
@@ -257,7 +258,15 @@ async fn heartbeat_refreshes_last_seen() {
 async fn racing_logins_exactly_one_wins() {
     each_db(|db| async move {
         supplier(&db, "甲供应商", "admin_a").await;
-        let auth = auth(&db);
+        // Attempts in flight count against the failure limit until they succeed; allow all 8
+        // so that the database alone decides between them.
+        let auth = auth_with(
+            &db,
+            AuthConfig {
+                max_failures_per_account: 100,
+                ..AuthConfig::default()
+            },
+        );
         let mut tasks = Vec::new();
         for i in 0..8 {
             let auth = auth.clone();
@@ -490,14 +499,23 @@ async fn change_password_errors_change_nothing_and_success_switches_passwords() 
             assert_eq!(password_hash(&db, session.account_id).await, original);
         }
 
-        auth.change_password(&session, ADMIN_PASSWORD, new, new)
+        let rotated = auth
+            .change_password(&session, ADMIN_PASSWORD, new, new)
             .await
             .expect("change");
         assert_ne!(password_hash(&db, session.account_id).await, original);
-        // The current login stays.
-        assert!(auth.session(&token).await.expect("session").is_some());
+        // The login goes on under the new token only: a copy of the old cookie is dead.
+        assert_ne!(rotated, token);
+        assert!(auth.session(&token).await.expect("session").is_none());
+        let same = auth
+            .session(&rotated)
+            .await
+            .expect("session")
+            .expect("live under the new token");
+        assert_eq!(same.login_id, session.login_id);
+        assert_eq!(login_rows(&db, session.account_id).await, 1);
 
-        auth.logout(&token).await.expect("logout");
+        auth.logout(&rotated).await.expect("logout");
         assert!(matches!(
             login(&auth, "admin_a", ADMIN_PASSWORD).await,
             Err(DomainError::BadCredentials)
@@ -654,6 +672,469 @@ async fn kick_login_is_scoped_by_supplier() {
             auth.kick_login_by_login("nobody_here").await,
             Err(DomainError::NotFound)
         ));
+    })
+    .await;
+}
+
+/// The audit entries of a supplier with this action, oldest first.
+async fn audit_entries(
+    db: &DatabaseConnection,
+    supplier_id: i64,
+    action: &str,
+) -> Vec<audit_log::Model> {
+    let mut rows = audit_log::Entity::find()
+        .filter(audit_log::Column::SupplierId.eq(supplier_id))
+        .filter(audit_log::Column::Action.eq(action))
+        .all(db)
+        .await
+        .expect("audit");
+    rows.sort_by_key(|r| r.id);
+    rows
+}
+
+fn is_busy(err: &DomainError) -> bool {
+    matches!(err, DomainError::Conflict(message) if message == BUSY_MESSAGE)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_wrong_passwords_reach_the_hash_at_most_the_limit() {
+    each_db(|db| async move {
+        supplier(&db, "甲供应商", "admin_a").await;
+        let auth = auth_with(
+            &db,
+            AuthConfig {
+                max_failures_per_account: 5,
+                max_failures_per_addr: 1_000,
+                ..AuthConfig::default()
+            },
+        );
+        let before = auth.hasher.verifications();
+        let mut attempts = JoinSet::new();
+        for i in 0..40 {
+            let auth = auth.clone();
+            attempts.spawn(async move {
+                auth.login("admin_a", "Wrong#2026pw", &format!("10.9.0.{i}"), "bot")
+                    .await
+            });
+        }
+        let (mut wrong, mut limited) = (0, 0);
+        while let Some(outcome) = attempts.join_next().await {
+            match outcome.expect("join") {
+                Err(DomainError::BadCredentials) => wrong += 1,
+                Err(err @ DomainError::RateLimited { .. }) => {
+                    assert_eq!(err.user_message(), "登录失败次数过多，请 15 分钟后再试");
+                    limited += 1;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        // Exactly the limit were checked; the other 35 were refused before hashing.
+        assert_eq!((wrong, limited), (5, 35));
+        assert_eq!(auth.hasher.verifications() - before, 5);
+
+        // Locked: even the right password is refused, and not hashed.
+        let err = auth
+            .login("admin_a", ADMIN_PASSWORD, "192.0.2.1", "owner")
+            .await
+            .expect_err("locked");
+        assert!(matches!(err, DomainError::RateLimited { .. }), "{err:?}");
+        assert_eq!(auth.hasher.verifications() - before, 5);
+        assert_eq!(
+            login_session::Entity::find()
+                .count(&db)
+                .await
+                .expect("count"),
+            0
+        );
+
+        // Other accounts are untouched.
+        supplier(&db, "乙供应商", "admin_b").await;
+        auth.login("admin_b", ADMIN_PASSWORD, "10.9.0.1", "ok")
+            .await
+            .expect("another account logs in");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn change_password_old_password_checks_are_limited_per_account() {
+    each_db(|db| async move {
+        supplier(&db, "甲供应商", "admin_a").await;
+        let auth = auth_with(
+            &db,
+            AuthConfig {
+                max_failures_per_account: 3,
+                ..AuthConfig::default()
+            },
+        );
+        let (token, session) = login(&auth, "admin_a", ADMIN_PASSWORD)
+            .await
+            .expect("login");
+        let original = password_hash(&db, session.account_id).await;
+        let new = "Fresh#2026pass";
+        let before = auth.hasher.verifications();
+
+        // 20 guesses at once from a stolen session: 3 are checked, the rest refused unhashed.
+        let mut guesses = JoinSet::new();
+        for i in 0..20 {
+            let auth = auth.clone();
+            let session = session.clone();
+            guesses.spawn(async move {
+                auth.change_password(&session, &format!("Guess#2026pw{i}"), new, new)
+                    .await
+            });
+        }
+        let (mut wrong, mut limited) = (0, 0);
+        while let Some(outcome) = guesses.join_next().await {
+            match outcome.expect("join") {
+                Err(DomainError::Validation {
+                    field: "old_password",
+                    reason,
+                }) if reason == "原密码不正确" => wrong += 1,
+                Err(DomainError::Validation {
+                    field: "old_password",
+                    reason,
+                }) if reason == "原密码错误次数过多，请 15 分钟后再试" => {
+                    limited += 1
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!((wrong, limited), (3, 17));
+        assert_eq!(auth.hasher.verifications() - before, 3);
+
+        // Now the right old password is refused too, without hashing, and nothing changed.
+        let err = auth
+            .change_password(&session, ADMIN_PASSWORD, new, new)
+            .await
+            .expect_err("limited");
+        assert_eq!(err.user_message(), "原密码错误次数过多，请 15 分钟后再试");
+        assert_eq!(auth.hasher.verifications() - before, 3);
+        assert_eq!(password_hash(&db, session.account_id).await, original);
+        // The same counter guards the login.
+        auth.logout(&token).await.expect("logout");
+        assert!(matches!(
+            login(&auth, "admin_a", ADMIN_PASSWORD).await,
+            Err(DomainError::RateLimited { .. })
+        ));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_full_hasher_answers_busy_at_once_and_books_no_failure() {
+    each_db(|db| async move {
+        supplier(&db, "甲供应商", "admin_a").await;
+        // One hashing slot, two places in the queue.
+        let hasher = PasswordHasher::with_queue(1, 2);
+        let auth = Auth::new(
+            db.clone(),
+            hasher.clone(),
+            AuthConfig {
+                max_failures_per_account: 1,
+                max_failures_per_addr: 1_000,
+                ..AuthConfig::default()
+            },
+        );
+        let pause = hasher.pause().await.expect("pause");
+
+        let mut attempts = JoinSet::new();
+        for i in 0..10 {
+            let auth = auth.clone();
+            attempts.spawn(async move {
+                let name = format!("nobody{i}");
+                (
+                    name.clone(),
+                    auth.login(&name, "Wrong#2026pw", "10.8.0.1", "flood").await,
+                )
+            });
+        }
+        // With every slot held, 2 wait and the other 8 are answered at once.
+        let mut busy = Vec::new();
+        for _ in 0..8 {
+            let (name, outcome) = attempts
+                .join_next()
+                .await
+                .expect("an answer")
+                .expect("join");
+            let err = outcome.expect_err("busy");
+            assert!(is_busy(&err), "{err:?}");
+            assert_eq!(err.user_message(), BUSY_MESSAGE);
+            busy.push(name);
+        }
+        assert_eq!(hasher.waiting(), 2);
+        assert_eq!(hasher.verifications(), 0);
+
+        drop(pause);
+        let mut checked = Vec::new();
+        while let Some(outcome) = attempts.join_next().await {
+            let (name, outcome) = outcome.expect("join");
+            assert!(
+                matches!(outcome, Err(DomainError::BadCredentials)),
+                "{outcome:?}"
+            );
+            checked.push(name);
+        }
+        assert_eq!(checked.len(), 2);
+        assert_eq!(hasher.verifications(), 2);
+        assert_eq!(hasher.waiting(), 0);
+
+        // A busy answer books no failure (limit 1 per account): those names may try again;
+        // the two that were checked are at their limit.
+        let now = domain::db::now_ms();
+        for name in &busy {
+            auth.limiter
+                .check(name, "10.8.0.2", now)
+                .expect("busy booked nothing");
+        }
+        for name in &checked {
+            assert!(auth.limiter.check(name, "10.8.0.2", now).is_err());
+        }
+        // And the next normal login goes through.
+        auth.login("admin_a", ADMIN_PASSWORD, "10.8.0.1", "ok")
+            .await
+            .expect("login after the flood");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_address_over_its_limit_stops_guessing_but_lets_colleagues_in() {
+    each_db(|db| async move {
+        let s1 = supplier(&db, "甲供应商", "admin_a").await;
+        supplier(&db, "乙供应商", "admin_b").await;
+        let (colleague, colleague_pw) = create_agent(&db, &common::hasher(), s1, "小王", None)
+            .await
+            .expect("agent");
+        let (other, other_pw) = create_agent(&db, &common::hasher(), s1, "小李", None)
+            .await
+            .expect("agent");
+        let auth = auth_with(
+            &db,
+            AuthConfig {
+                max_failures_per_account: 3,
+                max_failures_per_addr: 3,
+                ..AuthConfig::default()
+            },
+        );
+        let office = "203.0.113.7";
+        // The colleague works from the office every day.
+        let (token, _) = auth
+            .login(&colleague.login, &colleague_pw, office, "office-pc")
+            .await
+            .expect("colleague");
+        auth.logout(&token).await.expect("logout");
+
+        // Someone in the office guesses across accounts until the address is over its limit.
+        for name in ["guess1", "guess2", other.login.as_str()] {
+            let err = auth
+                .login(name, "Wrong#2026pw", office, "bot")
+                .await
+                .expect_err("wrong");
+            assert!(matches!(err, DomainError::BadCredentials), "{err:?}");
+        }
+        let hashed = auth.hasher.verifications();
+
+        // (a) No more guesses from there at accounts that do not log in there: refused before
+        // hashing, even when the guess happens to be right.
+        for (name, password) in [
+            ("guess3", "Wrong#2026pw"),
+            (other.login.as_str(), other_pw.as_str()),
+            ("admin_b", ADMIN_PASSWORD),
+        ] {
+            let err = auth
+                .login(name, password, office, "bot")
+                .await
+                .expect_err("address limited");
+            assert!(
+                matches!(err, DomainError::RateLimited { .. }),
+                "{name}: {err:?}"
+            );
+        }
+        assert_eq!(auth.hasher.verifications(), hashed);
+
+        // (b) The colleague at the same address still logs in with the right password.
+        let (token, session) = auth
+            .login(&colleague.login, &colleague_pw, office, "office-pc")
+            .await
+            .expect("colleague at the limited address");
+        assert_eq!(session.account_id, colleague.id);
+        auth.logout(&token).await.expect("logout");
+        // Guessing at the colleague's account is still bounded by its own limit.
+        for _ in 0..3 {
+            assert!(matches!(
+                auth.login(&colleague.login, "Wrong#2026pw", office, "bot")
+                    .await,
+                Err(DomainError::BadCredentials)
+            ));
+        }
+        assert!(matches!(
+            auth.login(&colleague.login, &colleague_pw, office, "office-pc")
+                .await,
+            Err(DomainError::RateLimited { .. })
+        ));
+
+        // Elsewhere the other account is fine.
+        auth.login(&other.login, &other_pw, "198.51.100.1", "home")
+            .await
+            .expect("other address");
+    })
+    .await;
+}
+
+/// Moves an account's live login's start `by` into the past.
+async fn age_login_start(db: &DatabaseConnection, account_id: i64, by: Duration) {
+    let back = i64::try_from(by.as_millis()).expect("ms");
+    login_session::Entity::update_many()
+        .col_expr(
+            login_session::Column::CreatedAt,
+            Expr::value(domain::db::now_ms() - back),
+        )
+        .filter(login_session::Column::AccountId.eq(account_id))
+        .exec(db)
+        .await
+        .expect("age login start");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_login_ends_after_its_lifetime_however_active() {
+    each_db(|db| async move {
+        supplier(&db, "甲供应商", "admin_a").await;
+        assert_eq!(
+            AuthConfig::default().login_max_age,
+            Duration::from_secs(12 * 60 * 60)
+        );
+        let auth = auth(&db);
+        let lifetime = auth.config.login_max_age;
+        let (token, session) = login(&auth, "admin_a", ADMIN_PASSWORD)
+            .await
+            .expect("login");
+
+        // Active (seen just now) and a little younger than the lifetime: still live.
+        age_login_start(&db, session.account_id, lifetime - Duration::from_secs(60)).await;
+        assert!(auth.session(&token).await.expect("session").is_some());
+        assert!(matches!(
+            login(&auth, "admin_a", ADMIN_PASSWORD).await,
+            Err(DomainError::AlreadyLoggedIn)
+        ));
+        assert!(
+            auth.search_logins(session.supplier_id, "admin_a")
+                .await
+                .expect("search")[0]
+                .login
+                .is_some()
+        );
+
+        // Past the lifetime: refused although its heartbeat is fresh, and released.
+        age_login_start(&db, session.account_id, lifetime + Duration::from_secs(1)).await;
+        assert!(auth.session(&token).await.expect("session").is_none());
+        assert_eq!(login_rows(&db, session.account_id).await, 0);
+
+        // A new login is a new lifetime; an over-age login never blocks the next one.
+        let (token2, _) = login(&auth, "admin_a", ADMIN_PASSWORD)
+            .await
+            .expect("login again");
+        age_login_start(&db, session.account_id, lifetime + Duration::from_secs(1)).await;
+        assert!(
+            auth.search_logins(session.supplier_id, "admin_a")
+                .await
+                .expect("search")[0]
+                .login
+                .is_none()
+        );
+        let (token3, _) = login(&auth, "admin_a", ADMIN_PASSWORD)
+            .await
+            .expect("over-age login replaced");
+        assert!(auth.session(&token2).await.expect("session").is_none());
+        assert!(auth.session(&token3).await.expect("session").is_some());
+        // The periodic sweep also ends over-age logins.
+        age_login_start(&db, session.account_id, lifetime + Duration::from_secs(1)).await;
+        assert_eq!(auth.release_idle_logins().await.expect("release"), 1);
+        assert_eq!(login_rows(&db, session.account_id).await, 0);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logins_failed_logins_and_own_password_changes_are_audited() {
+    each_db(|db| async move {
+        let s1 = supplier(&db, "甲供应商", "admin_a").await;
+        let auth = auth(&db);
+        assert!(matches!(
+            auth.login("admin_a", "Wrong#2026pw", "192.0.2.5", "b")
+                .await,
+            Err(DomainError::BadCredentials)
+        ));
+        // An unknown account belongs to no supplier: nothing to record, nothing recorded.
+        assert!(matches!(
+            login(&auth, "nobody_here", ADMIN_PASSWORD).await,
+            Err(DomainError::BadCredentials)
+        ));
+        let (token, session) = auth
+            .login("admin_a", ADMIN_PASSWORD, "192.0.2.5", "b")
+            .await
+            .expect("login");
+        let new = "Fresh#2026pass";
+        auth.change_password(&session, ADMIN_PASSWORD, new, new)
+            .await
+            .expect("change");
+
+        let failed = audit_entries(&db, s1, audit_log::ACTION_LOGIN_FAILED).await;
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].actor_account_id, Some(session.account_id));
+        assert!(failed[0].detail.contains("admin_a"), "{}", failed[0].detail);
+        assert!(
+            failed[0].detail.contains("192.0.2.5"),
+            "{}",
+            failed[0].detail
+        );
+        let logins = audit_entries(&db, s1, audit_log::ACTION_LOGIN).await;
+        assert_eq!(logins.len(), 1);
+        assert!(
+            logins[0].detail.contains("192.0.2.5"),
+            "{}",
+            logins[0].detail
+        );
+        let changed = audit_entries(&db, s1, audit_log::ACTION_PASSWORD_CHANGED).await;
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].actor_account_id, Some(session.account_id));
+        assert_eq!(domain::audit::action_label(&changed[0].action), "修改密码");
+        assert_eq!(domain::audit::action_label(&logins[0].action), "登录");
+        assert_eq!(domain::audit::action_label(&failed[0].action), "登录失败");
+        assert!(
+            !failed[0].detail.contains("Wrong") && !changed[0].detail.contains(new),
+            "no password in the log"
+        );
+        assert_eq!(
+            audit_log::Entity::find().count(&db).await.expect("count"),
+            3,
+            "nothing for the unknown account"
+        );
+        drop(token);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_disabled_account_is_told_only_once_its_password_is_right() {
+    each_db(|db| async move {
+        let s1 = supplier(&db, "甲供应商", "admin_a").await;
+        let (agent, pw) = create_agent(&db, &common::hasher(), s1, "小王", None)
+            .await
+            .expect("agent");
+        domain::accounts::set_agent_disabled(&db, s1, agent.id, true, None)
+            .await
+            .expect("disable");
+        let auth = auth(&db);
+        // A wrong password gets the usual answer: the state is not told to guessers.
+        assert!(matches!(
+            login(&auth, &agent.login, "Wrong#2026pw").await,
+            Err(DomainError::BadCredentials)
+        ));
+        let err = login(&auth, &agent.login, &pw).await.expect_err("disabled");
+        assert_eq!(err.user_message(), ACCOUNT_DISABLED_MESSAGE);
+        assert_eq!(err.user_message(), "账号已停用，请联系客服管理员");
+        assert_eq!(login_rows(&db, agent.id).await, 0);
     })
     .await;
 }

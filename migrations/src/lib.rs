@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_init;
 mod m20261126_000001_agent_status;
 mod m20261127_000001_supplier_api_key_issued_at;
+mod m20261201_000001_account_disabled_and_last_login;
 
 /// Runs the product's migrations in order (`Migrator::up(&db, None)`).
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_init::Migration),
             Box::new(m20261126_000001_agent_status::Migration),
             Box::new(m20261127_000001_supplier_api_key_issued_at::Migration),
+            Box::new(m20261201_000001_account_disabled_and_last_login::Migration),
         ]
     }
 }

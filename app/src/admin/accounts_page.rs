@@ -1,20 +1,22 @@
 use leptos::prelude::*;
 
-use super::{AddAgent, AgentRow, EditAgent, NewAgent, list_agents};
+use super::{AddAgent, AgentRow, EditAgent, NewAgent, SetAgentDisabled, list_agents};
 use crate::auth::input_value;
 use crate::components::Modal;
 use crate::use_hydrated;
 
-/// 账号新增 (manual §3.3): the supplier's agents, 新增 and 编辑.
+/// 账号新增 (manual §3.3): the supplier's agents, 新增, 编辑 and 停用/启用.
 #[component]
 pub fn AccountsPage() -> impl IntoView {
     let hydrated = use_hydrated();
     let add = ServerAction::<AddAgent>::new();
     let edit = ServerAction::<EditAgent>::new();
+    let toggle = ServerAction::<SetAgentDisabled>::new();
     let agents = Resource::new(
-        move || (add.version().get(), edit.version().get()),
+        move || (add.version().get(), edit.version().get(), toggle.version().get()),
         |_| list_agents(),
     );
+    let toggling = RwSignal::new(None::<AgentRow>);
     let adding = RwSignal::new(false);
     let editing = RwSignal::new(None::<AgentRow>);
     let created = RwSignal::new(None::<NewAgent>);
@@ -30,6 +32,11 @@ pub fn AccountsPage() -> impl IntoView {
         if let Some(Ok(())) = edit.value().get() {
             editing.set(None);
             saved.set(true);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = toggle.value().get() {
+            toggling.set(None);
         }
     });
 
@@ -76,13 +83,17 @@ pub fn AccountsPage() -> impl IntoView {
                                 <tbody>
                                     {rows.into_iter().map(|row| {
                                         let for_edit = row.clone();
+                                        let for_toggle = row.clone();
+                                        let disabled = row.disabled;
                                         view! {
                                             <tr>
                                                 <td>{row.display_name}</td>
                                                 <td class="mono">{row.login}</td>
                                                 <td>{row.created_at}</td>
                                                 <td>
-                                                    {if row.logged_in {
+                                                    {if row.disabled {
+                                                        view! { <span class="tag">"已停用"</span> }.into_any()
+                                                    } else if row.logged_in {
                                                         view! { <span class="tag ok">"已登录"</span> }.into_any()
                                                     } else {
                                                         view! { <span class="tag">"未登录"</span> }.into_any()
@@ -100,6 +111,19 @@ pub fn AccountsPage() -> impl IntoView {
                                                         }
                                                     >
                                                         "编辑"
+                                                    </button>
+                                                    <span class="muted">" · "</span>
+                                                    <button
+                                                        type="button"
+                                                        class="link-btn"
+                                                        disabled=move || !hydrated.get()
+                                                        on:click=move |_| {
+                                                            toggle.clear();
+                                                            saved.set(false);
+                                                            toggling.set(Some(for_toggle.clone()));
+                                                        }
+                                                    >
+                                                        {if disabled { "启用" } else { "停用" }}
                                                     </button>
                                                 </td>
                                             </tr>
@@ -120,6 +144,44 @@ pub fn AccountsPage() -> impl IntoView {
         </Show>
         {move || editing.get().map(|row| view! { <EditAgentDialog row action=edit on_close=move || editing.set(None) /> })}
         {move || created.get().map(|agent| view! { <CreatedDialog agent on_close=move || created.set(None) /> })}
+        {move || toggling.get().map(|row| view! { <ToggleAgentDialog row action=toggle on_close=move || toggling.set(None) /> })}
+    }
+}
+
+/// Confirms 停用 (the agent's login ends at once, it cannot log in) or 启用.
+#[component]
+fn ToggleAgentDialog(
+    row: AgentRow,
+    action: ServerAction<SetAgentDisabled>,
+    #[prop(into)] on_close: Callback<()>,
+) -> impl IntoView {
+    let error = move || action.value().get().and_then(Result::err).map(|e| e.to_string());
+    let account_id = row.id;
+    let disable = !row.disabled;
+    let (title, question) = if disable {
+        ("停用账号", "停用后该客服当前的登录将立即结束，且无法再登录，直到重新启用。确定要停用「")
+    } else {
+        ("启用账号", "启用后该客服可以重新登录。确定要启用「")
+    };
+    let label = format!("{} ({})", row.display_name, row.login);
+    view! {
+        <Modal title=title on_close=move || on_close.run(())>
+            <p>{question} {label} "」吗？"</p>
+            {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <div class="dialog-actions">
+                <button type="button" class="btn" on:click=move |_| on_close.run(())>"取消"</button>
+                <button
+                    type="button"
+                    class=if disable { "btn danger" } else { "btn primary" }
+                    disabled=move || action.pending().get()
+                    on:click=move |_| {
+                        action.dispatch(SetAgentDisabled { account_id, disabled: disable });
+                    }
+                >
+                    "确定"
+                </button>
+            </div>
+        </Modal>
     }
 }
 

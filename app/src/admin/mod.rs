@@ -28,6 +28,8 @@ pub struct AgentRow {
     pub login: String,
     pub created_at: String,
     pub logged_in: bool,
+    /// 已停用: the account cannot log in until it is enabled again.
+    pub disabled: bool,
 }
 
 /// A new agent account with its initial password, shown once.
@@ -95,8 +97,29 @@ pub async fn list_agents() -> Result<Vec<AgentRow>, AppError> {
             login: s.account.login,
             created_at: domain::report::format_shanghai(s.account.created_at),
             logged_in: s.login.is_some(),
+            disabled: s.account.disabled_at.is_some(),
         })
         .collect())
+}
+
+/// 停用 (`disabled` true) or 启用 an agent of the admin's supplier. Disabling ends its login at
+/// once (its open pages are told, as with 剔除登录) and refuses its logins until enabled.
+#[server(prefix = "/api", endpoint = "admin/set_agent_disabled")]
+pub async fn set_agent_disabled(account_id: i64, disabled: bool) -> Result<(), AppError> {
+    let session = admin_session().await?;
+    let state = crate::state::app_state()?;
+    let ended = domain::accounts::set_agent_disabled(
+        &state.auth.db,
+        session.supplier_id,
+        account_id,
+        disabled,
+        Some(session.account_id),
+    )
+    .await?;
+    if ended {
+        state.bus.publish(account_id, AccountEvent::LoginEnded(LoginEndReason::Kicked));
+    }
+    Ok(())
 }
 
 /// 新增: creates an agent; the system assigns the login (工号) and an initial password.

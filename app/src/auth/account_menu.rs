@@ -1,6 +1,7 @@
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
-use super::{AccountView, ChangePasswordDialog, Logout, go_to};
+use super::{AccountView, ChangePasswordDialog, Logout, go_to, reload_after_password_change};
 use crate::use_hydrated;
 
 /// The account top-right; hovering it opens 修改密码 and 退出系统 (manual §2.1, §2.2).
@@ -8,7 +9,9 @@ use crate::use_hydrated;
 pub fn AccountMenu(account: AccountView) -> impl IntoView {
     let hydrated = use_hydrated();
     let dialog_open = RwSignal::new(false);
-    let saved_notice = RwSignal::new(false);
+    // Set after the reload that follows 修改密码 (see `reload_after_password_change`).
+    let changed = use_query_map().with_untracked(|q| q.get("notice").as_deref() == Some("password_changed"));
+    let saved_notice = RwSignal::new(changed);
     let logout = ServerAction::<Logout>::new();
     Effect::new(move |_| {
         // Whatever the server said, the login is gone for this browser: back to the login page.
@@ -51,7 +54,11 @@ pub fn AccountMenu(account: AccountView) -> impl IntoView {
             <ChangePasswordDialog
                 on_close=move |saved: bool| {
                     dialog_open.set(false);
-                    saved_notice.set(saved);
+                    if saved {
+                        // The open sockets hold the old token: reload so that they reconnect
+                        // with the new cookie; the reloaded page says 密码已修改.
+                        reload_after_password_change();
+                    }
                 }
             />
         </Show>

@@ -73,21 +73,39 @@ pub async fn me() -> Result<AccountView, AppError> {
     })
 }
 
-/// Changes the caller's own password; nothing changes on any error.
+/// Changes the caller's own password; nothing changes on any error. The login continues under
+/// a new session token, set here as this browser's cookie: a copy of the old cookie anywhere
+/// else stops working.
 #[server(prefix = "/api", endpoint = "change_password")]
 pub async fn change_password(
     old_password: String,
     new_password: String,
     confirm_password: String,
 ) -> Result<(), AppError> {
-    use crate::state::{app_state, current_session};
+    use crate::state::{app_state, current_session, set_session_cookie};
     let state = app_state()?;
     let session = current_session().await?;
-    state
+    let token = state
         .auth
         .change_password(&session, &old_password, &new_password, &confirm_password)
         .await?;
+    set_session_cookie(token)?;
+    tracing::info!(account = session.account_id, "password changed, session token rotated");
     Ok(())
+}
+
+/// Query parameter a page is reloaded with after 修改密码, so that it shows 密码已修改.
+pub const PASSWORD_CHANGED_QUERY: &str = "notice=password_changed";
+
+/// Reloads the current page (its path only) with [`PASSWORD_CHANGED_QUERY`]: its sockets then
+/// reconnect with the new session cookie (the ones open now still hold the old token, which no
+/// longer works).
+pub fn reload_after_password_change() {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let path = window.location().pathname().unwrap_or_else(|_| "/".to_owned());
+        let _ = window.location().assign(&format!("{path}?{PASSWORD_CHANGED_QUERY}"));
+    }
 }
 
 /// The current text of an input (empty before it is mounted).

@@ -24,6 +24,10 @@ pub struct Model {
     pub password_hash: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the admin disabled the account (停用); `None` while it may log in.
+    pub disabled_at: Option<i64>,
+    /// Client address of the last successful login (at most 64 characters).
+    pub last_login_addr: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

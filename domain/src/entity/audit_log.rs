@@ -1,4 +1,5 @@
-//! `audit_log`: admin actions (account added or edited, password reset, kick).
+//! `audit_log`: admin actions (account added, edited, disabled or enabled, password reset,
+//! kick) and the accounts' own logins, failed logins and password changes.
 
 use sea_orm::entity::prelude::*;
 
@@ -14,6 +15,16 @@ pub const ACTION_LOGIN_KICKED: &str = "login_kicked";
 pub const ACTION_API_KEY_ROTATED: &str = "api_key_rotated";
 /// An admin imported orders from an .xlsx file.
 pub const ACTION_ORDERS_IMPORTED: &str = "orders_imported";
+/// An admin disabled an agent account (停用): its login ended and it cannot log in.
+pub const ACTION_ACCOUNT_DISABLED: &str = "account_disabled";
+/// An admin enabled a disabled agent account again (启用).
+pub const ACTION_ACCOUNT_ENABLED: &str = "account_enabled";
+/// An account logged in (the actor is the account itself).
+pub const ACTION_LOGIN: &str = "login";
+/// A login of an existing account was refused: wrong password, or the account is disabled.
+pub const ACTION_LOGIN_FAILED: &str = "login_failed";
+/// An account changed its own password (修改密码).
+pub const ACTION_PASSWORD_CHANGED: &str = "password_changed";
 
 /// One audit entry of a supplier; `detail` is Chinese text for the admin to read.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
