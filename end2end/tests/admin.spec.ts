@@ -4,6 +4,7 @@ import {
   ADMIN2,
   AGENT_XIAOLI,
   AGENT_XIAOTONG,
+  BASE_URL,
   DEMO_PASSWORD_AGENT,
   alertIn,
   gotoSettled,
@@ -225,6 +226,100 @@ test('tenants: an admin cannot see or kick another supplier’s accounts; agents
     await logout(page);
     await logout(agent.page);
   } finally {
+    await agent.context.close();
+  }
+});
+
+/** Calls a server function as the page's login from this site's own origin (as the page itself
+ * would), so that only the server function's own checks can refuse it. */
+async function serverFnFromSite(page: Page, name: string, form: Record<string, string>) {
+  const res = await page.request.post(`/api/${name}`, { form, headers: { Origin: BASE_URL, Referer: `${BASE_URL}/admin` } });
+  return { status: res.status(), text: await res.text() };
+}
+
+test('停用/启用: disabling kf102 ends its open workbench and refuses its login; another supplier cannot touch it; enabling lets it in', async ({
+  page,
+  browser,
+}) => {
+  const agent = await newPage(browser);
+  let accountId: string | undefined;
+  let disabled = false;
+  try {
+    await loginAs(agent.page, AGENT_XIAOLI, '/agent');
+    await loginAs(page, ADMIN, '/admin');
+    const agents = await serverFnFromSite(page, 'admin/agents', {});
+    expect(agents.status).toBe(200);
+    const kf102 = (JSON.parse(agents.text) as Array<{ id: number; login: string }>).find((r) => r.login === 'kf102');
+    expect(kf102).toBeDefined();
+    accountId = String(kf102!.id);
+
+    const row = page.locator('tbody tr', { hasText: 'kf102' });
+    await expect(row).toContainText('已登录');
+    await row.getByRole('button', { name: '停用', exact: true }).click();
+    const confirm = page.getByRole('dialog', { name: '停用账号' });
+    await expect(confirm).toContainText('客服小李');
+    await confirm.getByRole('button', { name: '确定' }).click();
+    disabled = true;
+    await expect(confirm).toBeHidden();
+    await expect(row).toContainText('已停用');
+    await expect(row.getByRole('button', { name: '启用', exact: true })).toBeVisible();
+    await screenshot(page, 'admin-agent-disabled');
+
+    // The open workbench is sent to the login page at once, as with 剔除登录 …
+    await expect(agent.page).toHaveURL(/\/login\?reason=kicked/, { timeout: 3_000 });
+    // … and the right password is refused with the reason.
+    await submitLogin(agent.page, AGENT_XIAOLI.login, AGENT_XIAOLI.password);
+    await expect(alertIn(agent.page)).toHaveText('账号已停用，请联系客服管理员');
+    await expect(agent.page).toHaveURL(pathIs('/login'));
+
+    // The other supplier's admin can neither enable nor disable it.
+    const other = await newPage(browser);
+    try {
+      await loginAs(other.page, ADMIN2, '/admin');
+      for (const value of ['false', 'true']) {
+        const res = await serverFnFromSite(other.page, 'admin/set_agent_disabled', {
+          account_id: accountId,
+          disabled: value,
+        });
+        expect(res.status, res.text).toBeGreaterThanOrEqual(400);
+        expect(res.text).toContain('不存在');
+      }
+      await logout(other.page);
+    } finally {
+      await other.context.close();
+    }
+    await page.reload();
+    await expect(row).toContainText('已停用');
+
+    // 启用: it logs in again.
+    await row.getByRole('button', { name: '启用', exact: true }).click();
+    const enable = page.getByRole('dialog', { name: '启用账号' });
+    await enable.getByRole('button', { name: '确定' }).click();
+    await expect(enable).toBeHidden();
+    disabled = false;
+    await expect(row).not.toContainText('已停用');
+    await expect(row.getByRole('button', { name: '停用', exact: true })).toBeVisible();
+    await submitLogin(agent.page, AGENT_XIAOLI.login, AGENT_XIAOLI.password);
+    await expect(agent.page).toHaveURL(pathIs('/agent'));
+    await logout(agent.page);
+
+    // Both are in the audit log, with the refused login.
+    await page.getByRole('link', { name: '操作日志' }).click();
+    const log = page.locator('tbody');
+    await expect(log).toContainText('停用账号');
+    await expect(log).toContainText('启用账号');
+    await expect(log).toContainText('账号已停用');
+    await logout(page);
+  } finally {
+    if (disabled && accountId) {
+      // Never leave the demo agent disabled for later tests and runs.
+      const res = await serverFnFromSite(page, 'admin/set_agent_disabled', { account_id: accountId, disabled: 'false' }).catch(
+        (err) => ({ status: 0, text: String(err) }),
+      );
+      if (res.status !== 200) {
+        console.warn(`could not enable kf102 again: ${res.status} ${res.text}`);
+      }
+    }
     await agent.context.close();
   }
 });

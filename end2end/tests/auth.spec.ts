@@ -283,6 +283,75 @@ test('after 退出系统 the old session cookie no longer opens /admin', async (
   }
 });
 
+test('修改密码 gives this browser a new session cookie; a copy of the old one stops working', async ({
+  page,
+  context,
+  browser,
+}) => {
+  const original = ADMIN2.password;
+  const changed = 'Tea#2026admin2';
+  let current = original;
+  try {
+    await loginAs(page, ADMIN2, '/admin');
+    const before = await sessionCookie(context);
+    expect(before, `${SESSION_COOKIE} cookie after login`).toBeDefined();
+
+    let dialog = await openChangePassword(page);
+    await fillChangePassword(dialog, original, changed, changed);
+    await expect(dialog).toBeHidden();
+    current = changed;
+    // The page reloads with the new cookie and says so.
+    await expect(page.getByRole('status').filter({ hasText: '密码已修改' })).toBeVisible();
+    await expect(page).toHaveURL(pathIs('/admin'));
+    const after = await sessionCookie(context);
+    expect(after, 'a new session cookie').toBeDefined();
+    expect(after!.value).not.toBe(before!.value);
+    expect(after!.httpOnly).toBe(true);
+
+    // This browser goes on: a full page load is checked by the server with the new cookie.
+    await gotoSettled(page, '/admin/kick');
+    await expect(page).toHaveURL(pathIs('/admin/kick'));
+    await expect(page.locator('.account')).toContainText('(demo_admin2)');
+
+    // The old cookie, replayed from another browser, is a dead login.
+    const replay = await newPage(browser);
+    try {
+      await replay.context.addCookies([before!]);
+      await gotoSettled(replay.page, '/admin');
+      await expect(replay.page).toHaveURL(pathIs('/login'));
+      await expect(replay.page.getByText(EXPIRED)).toBeVisible();
+    } finally {
+      await replay.context.close();
+    }
+
+    // Put the demo password back, from the same page.
+    dialog = await openChangePassword(page);
+    await fillChangePassword(dialog, changed, original, original);
+    await expect(dialog).toBeHidden();
+    current = original;
+    await expect(page.getByRole('status').filter({ hasText: '密码已修改' })).toBeVisible();
+    await expect(page).toHaveURL(pathIs('/admin/kick'));
+    await logout(page);
+  } finally {
+    if (current !== original) {
+      // Put the demo password back so later tests and runs can log in as demo_admin2.
+      kickLogin(ADMIN2.login);
+      const { context: restoreContext, page: restorePage } = await newPage(browser);
+      try {
+        await loginAs(restorePage, { login: ADMIN2.login, password: current }, '/admin');
+        const dialog = await openChangePassword(restorePage);
+        await fillChangePassword(dialog, current, original, original);
+        await expect(dialog).toBeHidden();
+        await logout(restorePage);
+      } catch (err) {
+        console.warn(`could not restore the demo_admin2 password: ${err}`);
+      } finally {
+        await restoreContext.close();
+      }
+    }
+  }
+});
+
 // Keep last: it leaves failed attempts on the books for this client.
 test('repeated failures are rate-limited with 登录失败次数过多', async ({ page }) => {
   const attempts = 6;
