@@ -4,8 +4,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::composer::Composer;
 #[cfg(feature = "hydrate")]
-use super::message_list::{acked, merge_messages};
-use super::message_list::{MessageList, Pending};
+use super::message_list::{acked, mark_failed, merge_messages};
+use super::message_list::{MessageList, Pending, mark_resending};
 #[cfg(feature = "hydrate")]
 use super::protocol::{BUYER_CHAT_PATH, BuyerServerFrame};
 use super::protocol::{BuyerFrame, ChatMessage};
@@ -70,16 +70,10 @@ pub fn BuyerChatPage() -> impl IntoView {
                     let after_seq = messages.with_untracked(|m| m.last().map_or(0, |m| m.seq));
                     let out = outbox.get_value();
                     out.send(&BuyerFrame::Resume { after_seq });
-                    for p in pending.get_untracked() {
-                        match p.upload_id {
-                            Some(upload_id) => out.send(&BuyerFrame::SendImage { client_msg_id: p.client_msg_id, upload_id }),
-                            None if p.image.is_some() => {} // still uploading; sent when done
-                            None => out.send(&BuyerFrame::Send {
-                                client_msg_id: p.client_msg_id,
-                                body: p.body,
-                                font_size: p.font_size,
-                            }),
-                        }
+                    // Everything not yet stored goes again, the failed ones too (same ids).
+                    pending.update(|p| p.iter_mut().for_each(|p| p.failed = None));
+                    for frame in pending.get_untracked().iter().filter_map(Pending::buyer_frame) {
+                        out.send(&frame);
                     }
                     return Flow::Greeted;
                 }
@@ -149,8 +143,11 @@ pub fn BuyerChatPage() -> impl IntoView {
                         refused.set(Some(message));
                         return Flow::Stop;
                     }
+                    // The message stays, failed, with 重发: never dropped.
                     if let Some(id) = client_msg_id {
-                        pending.update(|p| p.retain(|p| p.client_msg_id != id));
+                        pending.update(|p| {
+                            mark_failed(p, &id, &message);
+                        });
                     }
                     error.set(Some(message));
                 }
@@ -168,6 +165,15 @@ pub fn BuyerChatPage() -> impl IntoView {
         });
         outbox.with_value(|o| o.send(&BuyerFrame::Send { client_msg_id, body, font_size }));
     };
+    // 重发: the same frame, the same client message id.
+    let resend = Callback::new(move |client_msg_id: String| {
+        error.set(None);
+        let mut frame = None;
+        pending.update(|p| frame = mark_resending(p, &client_msg_id).and_then(|p| p.buyer_frame()));
+        if let Some(frame) = frame {
+            outbox.with_value(|o| o.send(&frame));
+        }
+    });
     let picture_token = token.clone();
     let send_picture = Callback::new(move |file: web_sys::File| {
         error.set(None);
@@ -258,7 +264,7 @@ pub fn BuyerChatPage() -> impl IntoView {
                     {format!("正在排队，您前面还有 {} 位", n.saturating_sub(1))}
                 </div>
             })}
-            <MessageList messages=messages.into() pending=pending.into() mine="buyer" token=list_token on_order=open_order />
+            <MessageList messages=messages.into() pending=pending.into() mine="buyer" token=list_token on_order=open_order on_resend=resend />
             {move || detail.get().map(|state| view! {
                 <crate::components::Modal title="订单详情" on_close=move || detail.set(None)>
                     {match state {

@@ -1,11 +1,14 @@
 use leptos::prelude::*;
 
-use super::protocol::{ChatImage, ChatMessage};
+use super::protocol::{AgentFrame, BuyerFrame, ChatImage, ChatMessage};
 use super::socket::hhmm;
 use super::upload::picture_src;
 use crate::orders::{OrderSummary, format_fen, status_class};
 
-/// A message sent from this page that the server has not acknowledged yet.
+/// A message sent from this page that the server has not acknowledged yet. It stays here, shown
+/// as pending, until its `Ack` (or the stored copy) arrives: an `Error` for it only marks it
+/// failed, with the reason and 重发, which sends the very same frame again (same client message
+/// id, so the server stores it once however often it is sent). Nothing the user wrote is dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
     pub conversation_id: i64,
@@ -19,12 +22,24 @@ pub struct Pending {
     pub upload_id: Option<i64>,
     /// An order card (agents only).
     pub order: Option<OrderSummary>,
+    /// The server refused or could not store it: the reason shown beside 重发.
+    pub failed: Option<String>,
 }
 
 impl Pending {
     /// A text message.
     pub fn text(conversation_id: i64, client_msg_id: String, body: String, font_size: i16, created_at: i64) -> Self {
-        Pending { conversation_id, client_msg_id, body, font_size, created_at, image: None, upload_id: None, order: None }
+        Pending {
+            conversation_id,
+            client_msg_id,
+            body,
+            font_size,
+            created_at,
+            image: None,
+            upload_id: None,
+            order: None,
+            failed: None,
+        }
     }
 
     /// A picture still uploading, shown from its local preview.
@@ -38,6 +53,7 @@ impl Pending {
             image: Some(ChatImage { url: preview, width: 0, height: 0 }),
             upload_id: None,
             order: None,
+            failed: None,
         }
     }
 
@@ -52,8 +68,58 @@ impl Pending {
             image: None,
             upload_id: None,
             order: Some(order),
+            failed: None,
         }
     }
+
+    /// The buyer's frame that sends (or re-sends) this message; `None` while its picture is
+    /// still uploading (it is sent when the upload is done).
+    pub fn buyer_frame(&self) -> Option<BuyerFrame> {
+        let client_msg_id = self.client_msg_id.clone();
+        match (self.upload_id, &self.image) {
+            (Some(upload_id), _) => Some(BuyerFrame::SendImage { client_msg_id, upload_id }),
+            (None, Some(_)) => None,
+            (None, None) => Some(BuyerFrame::Send { client_msg_id, body: self.body.clone(), font_size: self.font_size }),
+        }
+    }
+
+    /// The agent's frame that sends (or re-sends) this message; `None` while its picture is
+    /// still uploading.
+    pub fn agent_frame(&self) -> Option<AgentFrame> {
+        let (conversation_id, client_msg_id) = (self.conversation_id, self.client_msg_id.clone());
+        match (self.upload_id, &self.image, &self.order) {
+            (Some(upload_id), _, _) => Some(AgentFrame::SendImage { conversation_id, client_msg_id, upload_id }),
+            (None, Some(_), _) => None,
+            (None, None, Some(order)) => {
+                Some(AgentFrame::SendOrder { conversation_id, client_msg_id, order_id: order.order_id })
+            }
+            (None, None, None) => Some(AgentFrame::Send {
+                conversation_id,
+                client_msg_id,
+                body: self.body.clone(),
+                font_size: self.font_size,
+            }),
+        }
+    }
+}
+
+/// An `Error` named this pending message: it stays, marked failed with `reason` (shown with
+/// 重发). Returns whether it was pending here.
+pub fn mark_failed(pending: &mut [Pending], client_msg_id: &str, reason: &str) -> bool {
+    match pending.iter_mut().find(|p| p.client_msg_id == client_msg_id) {
+        Some(p) => {
+            p.failed = Some(reason.to_owned());
+            true
+        }
+        None => false,
+    }
+}
+
+/// 重发: the failed message is pending again (发送中…); returns it, to send its frame again.
+pub fn mark_resending(pending: &mut [Pending], client_msg_id: &str) -> Option<Pending> {
+    let p = pending.iter_mut().find(|p| p.client_msg_id == client_msg_id)?;
+    p.failed = None;
+    Some(p.clone())
 }
 
 /// How a message reads in the conversation list.
@@ -200,6 +266,8 @@ pub fn MessageList(
     #[prop(optional, into)] on_older: Option<Callback<()>>,
     /// Opens an order card's detail (by order id).
     #[prop(optional, into)] on_order: Option<Callback<i64>>,
+    /// 重发 of a failed pending message (by client message id).
+    #[prop(optional, into)] on_resend: Option<Callback<String>>,
 ) -> impl IntoView {
     let scroller = NodeRef::<leptos::html::Div>::new();
     // Scroll to the newest message when one arrives at the end (not when older ones load above).
@@ -248,19 +316,39 @@ pub fn MessageList(
             />
             <For
                 each=move || pending.get()
-                key=|p| (p.client_msg_id.clone(), p.upload_id)
+                key=|p| (p.client_msg_id.clone(), p.upload_id, p.failed.clone())
                 children=move |p| {
-                    let state = if p.image.is_some() && p.upload_id.is_none() { "上传中…" } else { "发送中…" };
+                    let state = match &p.failed {
+                        Some(_) => "发送失败",
+                        None if p.image.is_some() && p.upload_id.is_none() => "上传中…",
+                        None => "发送中…",
+                    };
                     // Shown as it will be once stored; its card does not open yet.
                     let body = message_body(&acked(&p, 0, "agent", "我"), token.clone(), open_large, None);
+                    let id = p.client_msg_id.clone();
+                    let failed = p.failed.clone().map(|reason| view! {
+                        <div class="msg-failed" role="alert">
+                            <span class="msg-failed-reason">{reason}</span>
+                            {on_resend.map(|resend| view! {
+                                <button
+                                    type="button"
+                                    class="btn small resend-btn"
+                                    on:click=move |_| resend.run(id.clone())
+                                >
+                                    "重发"
+                                </button>
+                            })}
+                        </div>
+                    });
                     view! {
-                        <div class="msg mine pending">
+                        <div class="msg mine pending" class:failed=p.failed.is_some() data-client-msg-id=p.client_msg_id.clone()>
                             <div class="msg-meta">
                                 <span class="msg-sender">"我"</span>
                                 <span class="msg-time">{hhmm(p.created_at)}</span>
                                 <span class="msg-state">{state}</span>
                             </div>
                             {body}
+                            {failed}
                         </div>
                     }
                 }
@@ -306,6 +394,59 @@ mod tests {
             image: None,
             order: None,
         }
+    }
+
+    #[test]
+    fn a_failed_message_stays_pending_and_is_resent_with_the_same_id() {
+        let mut pending = vec![
+            Pending::text(7, "c1".into(), "你好".into(), 16, 0),
+            Pending::text(7, "c2".into(), "在吗".into(), 14, 0),
+        ];
+        assert!(mark_failed(&mut pending, "c1", "服务器内部错误，请稍后再试"));
+        assert!(!mark_failed(&mut pending, "unknown", "x"));
+        assert_eq!(pending.len(), 2, "nothing is dropped");
+        assert_eq!(pending[0].failed.as_deref(), Some("服务器内部错误，请稍后再试"));
+        assert_eq!(pending[1].failed, None);
+
+        let again = mark_resending(&mut pending, "c1").expect("still pending");
+        assert_eq!(pending[0].failed, None, "sending again");
+        assert_eq!(
+            again.buyer_frame(),
+            Some(BuyerFrame::Send { client_msg_id: "c1".into(), body: "你好".into(), font_size: 16 })
+        );
+        assert_eq!(
+            again.agent_frame(),
+            Some(AgentFrame::Send { conversation_id: 7, client_msg_id: "c1".into(), body: "你好".into(), font_size: 16 })
+        );
+        assert!(mark_resending(&mut pending, "unknown").is_none());
+    }
+
+    #[test]
+    fn pictures_and_order_cards_are_resent_as_what_they_are() {
+        let mut picture = Pending::picture(7, "p1".into(), "blob:x".into(), 0);
+        assert_eq!(picture.buyer_frame(), None, "still uploading: sent when the upload is done");
+        assert_eq!(picture.agent_frame(), None);
+        picture.upload_id = Some(42);
+        assert_eq!(picture.buyer_frame(), Some(BuyerFrame::SendImage { client_msg_id: "p1".into(), upload_id: 42 }));
+        assert_eq!(
+            picture.agent_frame(),
+            Some(AgentFrame::SendImage { conversation_id: 7, client_msg_id: "p1".into(), upload_id: 42 })
+        );
+        // An order card goes again as the card, never as a blank text.
+        let order = OrderSummary {
+            order_id: 9,
+            order_no: "832202611200001".into(),
+            status: "已发货".into(),
+            created_at: 0,
+            total_fen: 100,
+            item_count: 1,
+            picture_url: None,
+        };
+        let card = Pending::order(7, "o1".into(), order, 0);
+        assert_eq!(
+            card.agent_frame(),
+            Some(AgentFrame::SendOrder { conversation_id: 7, client_msg_id: "o1".into(), order_id: 9 })
+        );
     }
 
     #[test]

@@ -98,21 +98,10 @@ pub fn AgentPage() -> impl IntoView {
                         });
                         out.send(&AgentFrame::Open { conversation_id: cid, after_seq });
                     }
-                    for p in pending.get_untracked() {
-                        match p.upload_id {
-                            Some(upload_id) => out.send(&AgentFrame::SendImage {
-                                conversation_id: p.conversation_id,
-                                client_msg_id: p.client_msg_id,
-                                upload_id,
-                            }),
-                            None if p.image.is_some() => {} // still uploading; sent when done
-                            None => out.send(&AgentFrame::Send {
-                                conversation_id: p.conversation_id,
-                                client_msg_id: p.client_msg_id,
-                                body: p.body,
-                                font_size: p.font_size,
-                            }),
-                        }
+                    // Everything not yet stored goes again, the failed ones too (same ids).
+                    pending.update(|p| p.iter_mut().for_each(|p| p.failed = None));
+                    for frame in pending.get_untracked().iter().filter_map(Pending::agent_frame) {
+                        out.send(&frame);
                     }
                     return Flow::Greeted;
                 }
@@ -211,8 +200,11 @@ pub fn AgentPage() -> impl IntoView {
                     .forget();
                 }
                 AgentServerFrame::Error { message, client_msg_id } => {
+                    // The message stays, failed, with 重发: never dropped.
                     if let Some(id) = client_msg_id {
-                        pending.update(|p| p.retain(|p| p.client_msg_id != id));
+                        pending.update(|p| {
+                            crate::chat::mark_failed(p, &id, &message);
+                        });
                     }
                     error.set(Some(message));
                 }
@@ -255,6 +247,15 @@ pub fn AgentPage() -> impl IntoView {
             o.send(&AgentFrame::Send { conversation_id: cid, client_msg_id, body, font_size })
         });
     };
+    // 重发: the same frame, the same client message id.
+    let resend = Callback::new(move |client_msg_id: String| {
+        error.set(None);
+        let mut frame = None;
+        pending.update(|p| frame = crate::chat::mark_resending(p, &client_msg_id).and_then(|p| p.agent_frame()));
+        if let Some(frame) = frame {
+            outbox.with_value(|o| o.send(&frame));
+        }
+    });
     let send_order = Callback::new(move |order: crate::orders::OrderSummary| {
         let Some(cid) = selected.get_untracked() else { return };
         if current_ended.get_untracked() {
@@ -451,6 +452,7 @@ pub fn AgentPage() -> impl IntoView {
                                 has_older=has_older
                                 on_older=load_older
                                 on_order=open_order
+                                on_resend=resend
                             />
                             {move || {
                                 let cid = selected.get();
