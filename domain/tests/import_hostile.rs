@@ -1,6 +1,7 @@
 //! The .xlsx order import against hostile files: a sheet with one cell at A1 and one at
 //! XFD1048576, a declared dimension of the whole sheet, zip bombs, an entry that lies about its
-//! size, too many entries, and two imports of one supplier at once. Each is refused with a clear
+//! size, a made-up shared string count, too many entries, more than 5000 rows, and two imports
+//! of one supplier at once. Each is refused with a clear
 //! Chinese reason (or, for the dimension, ignored), nothing is stored, and the next normal
 //! import still works. On SQLite and PostgreSQL.
 //!
@@ -478,6 +479,36 @@ async fn an_entry_that_lies_about_its_size_is_refused() {
             })
             .await;
             assert!(err.user_message().contains("损坏"));
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_made_up_shared_string_count_is_refused() {
+    let _serial = SERIAL.lock().await;
+    // calamine reserves room for `uniqueCount` strings up front: 10^11 of them is terabytes.
+    let template = orders_template_xlsx().expect("template");
+    let mut found = false;
+    let lying = rebuild(&template, |name, data| {
+        if name != "xl/sharedStrings.xml" {
+            return data;
+        }
+        let xml = String::from_utf8(data).expect("utf8");
+        let at = xml.find("uniqueCount=\"").expect("uniqueCount") + "uniqueCount=\"".len();
+        let end = at + xml[at..].find('"').expect("quote");
+        found = true;
+        format!("{}100000000000{}", &xml[..at], &xml[end..]).into_bytes()
+    });
+    assert!(found, "the template has a shared strings table");
+    let result = parse_orders_xlsx(&lying);
+    assert!(matches!(result, Err(ImportError::Damaged)), "{result:?}");
+    each_db(|db| {
+        let lying = lying.clone();
+        async move {
+            let s = supplier(&db, "供应商甲", "admin_a").await;
+            refused_then_template_imports(&db, s, &lying, |e| matches!(e, ImportError::Damaged))
+                .await;
         }
     })
     .await;
