@@ -18,9 +18,10 @@ use axum::{
     routing::{get, post},
 };
 use domain::DomainError;
-use domain::auth::{Auth, Role};
-use domain::orders::{OrderInput, import::MAX_IMPORT_BYTES};
+use domain::auth::{Auth, LoginLimiter, Role};
+use domain::orders::{OrderInput, import::ImportGate, import::MAX_IMPORT_BYTES};
 use serde::Serialize;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -362,6 +363,24 @@ async fn template(State(state): State<OrdersState>, headers: HeaderMap) -> Respo
     }
 }
 
+/// The [`ImportGate`] of the server that `auth` belongs to: one per [`Auth`] (each server has
+/// one; tests start several in one process), found by the identity of its login limiter, which
+/// lives exactly as long as it. Dead servers' gates are dropped on the way.
+pub fn import_gate(auth: &Auth) -> ImportGate {
+    static GATES: Mutex<Vec<(Weak<LoginLimiter>, ImportGate)>> = Mutex::new(Vec::new());
+    let mut gates = GATES.lock().unwrap_or_else(PoisonError::into_inner);
+    gates.retain(|(limiter, _)| limiter.strong_count() > 0);
+    if let Some((_, gate)) = gates
+        .iter()
+        .find(|(limiter, _)| std::ptr::eq(limiter.as_ptr(), Arc::as_ptr(&auth.limiter)))
+    {
+        return gate.clone();
+    }
+    let gate = ImportGate::new();
+    gates.push((Arc::downgrade(&auth.limiter), gate.clone()));
+    gate
+}
+
 fn import_answer(status: StatusCode, answer: ImportResponse) -> Response {
     (status, Json(answer)).into_response()
 }
@@ -381,19 +400,22 @@ async fn import(State(state): State<OrdersState>, request: Request) -> Response 
             return import_answer(StatusCode::PAYLOAD_TOO_LARGE, too_large.into());
         }
     };
-    let result = domain::orders::import_orders_xlsx(
-        &state.auth.db,
-        session.supplier_id,
-        session.account_id,
-        &bytes,
-        domain::db::now_ms(),
-    )
-    .await;
+    // One import per supplier at a time: a second upload while one runs is refused (429).
+    let result = import_gate(&state.auth)
+        .import_orders_xlsx(
+            &state.auth.db,
+            session.supplier_id,
+            session.account_id,
+            &bytes,
+            domain::db::now_ms(),
+        )
+        .await;
     match result {
         Ok(report) => import_answer(StatusCode::OK, report.into()),
         Err(err) => {
             let status = match &err {
                 domain::orders::ImportError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                domain::orders::ImportError::Busy => StatusCode::TOO_MANY_REQUESTS,
                 domain::orders::ImportError::Domain(DomainError::Db(_) | DomainError::Internal(_)) => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }

@@ -455,3 +455,59 @@ async fn admin_downloads_the_template_and_imports_it() {
     let agent_template = server.request("GET", "/admin/orders/template.xlsx", &[("Cookie", &agent_cookie)], b"").await;
     assert_eq!(agent_template.status, 403);
 }
+
+#[tokio::test]
+async fn a_second_import_of_one_supplier_is_refused_while_one_runs() {
+    let server = start().await;
+    let (token, session) = server.admin(domain::demo::ADMIN_LOGIN).await;
+    let cookie = format!("kefu_session={token}");
+    let (token2, session2) = server.admin(domain::demo::ADMIN2_LOGIN).await;
+    let cookie2 = format!("kefu_session={token2}");
+    assert_ne!(session.supplier_id, session2.supplier_id);
+    let template = domain::orders::orders_template_xlsx().expect("template");
+    let imports = |supplier_id: i64| {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        let db = server.auth.db.clone();
+        async move {
+            domain::entity::audit_log::Entity::find()
+                .filter(domain::entity::audit_log::Column::SupplierId.eq(supplier_id))
+                .filter(
+                    domain::entity::audit_log::Column::Action
+                        .eq(domain::entity::audit_log::ACTION_ORDERS_IMPORTED),
+                )
+                .count(&db)
+                .await
+                .expect("audit")
+        }
+    };
+
+    // The first supplier's import is running (its turn is held here, as the running import
+    // holds it): a second upload of theirs is 429 with the Chinese reason, and nothing is
+    // imported.
+    let running = server::orders_api::import_gate(&server.auth)
+        .try_begin(session.supplier_id)
+        .expect("the running import's turn");
+    let refused = server
+        .request("POST", "/admin/orders/import", &[("Cookie", &cookie)], &template)
+        .await;
+    assert_eq!(refused.status, 429, "{}", String::from_utf8_lossy(&refused.body));
+    let json = refused.json();
+    assert_eq!(json["result"], "rejected");
+    assert_eq!(json["message"], "已有一个订单导入正在进行，请等它完成后再试");
+    assert_eq!(imports(session.supplier_id).await, 0);
+
+    // Another supplier is not held up.
+    let other = server
+        .request("POST", "/admin/orders/import", &[("Cookie", &cookie2)], &template)
+        .await;
+    assert_eq!(other.status, 200, "{}", String::from_utf8_lossy(&other.body));
+    assert_eq!(imports(session2.supplier_id).await, 1);
+
+    // When the running import ends, the supplier imports again.
+    drop(running);
+    let again = server
+        .request("POST", "/admin/orders/import", &[("Cookie", &cookie)], &template)
+        .await;
+    assert_eq!(again.status, 200, "{}", String::from_utf8_lossy(&again.body));
+    assert_eq!(imports(session.supplier_id).await, 1);
+}
