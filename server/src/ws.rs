@@ -19,6 +19,26 @@ use domain::bus::{AccountEvent, LoginEndReason};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::broadcast;
 
+use crate::chat::limits::{Beat, Heartbeat, PING_EVERY, SILENT_AFTER};
+
+/// How the channel checks that the page is still there: a WebSocket Ping every `ping_every`;
+/// nothing heard (no Pong, no frame) for `silent_after` closes it, so a half-open connection
+/// (a laptop closed, a network gone) does not stay open, and keep the login alive, for ever.
+#[derive(Clone, Copy, Debug)]
+pub struct Liveness {
+    pub ping_every: Duration,
+    pub silent_after: Duration,
+}
+
+impl Default for Liveness {
+    fn default() -> Self {
+        Liveness {
+            ping_every: PING_EVERY,
+            silent_after: SILENT_AFTER,
+        }
+    }
+}
+
 /// How often an open channel re-checks its login: keeps it alive (heartbeat) and notices ends
 /// that did not come through the bus (another node without a shared bus, the operator CLI,
 /// the idle sweep).
@@ -54,7 +74,15 @@ pub async fn account_channel(
                         let token = token.clone();
                         async move { !matches!(auth.session(&token).await, Ok(None)) }
                     };
-                    run_account_channel(tx, rx, events, still_valid, REVALIDATE_EVERY).await;
+                    run_account_channel(
+                        tx,
+                        rx,
+                        events,
+                        still_valid,
+                        REVALIDATE_EVERY,
+                        Liveness::default(),
+                    )
+                    .await;
                 }
                 // No login: say so, so the page goes to the login page instead of retrying.
                 _ => {
@@ -89,6 +117,7 @@ pub async fn run_account_channel<Tx, Rx, E, V, F>(
     mut events: broadcast::Receiver<AccountEvent>,
     still_valid: V,
     revalidate_every: Duration,
+    liveness: Liveness,
 ) where
     Tx: Sink<Message> + Unpin,
     Rx: Stream<Item = Result<Message, E>> + Unpin,
@@ -100,8 +129,19 @@ pub async fn run_account_channel<Tx, Rx, E, V, F>(
     }
     let mut tick = tokio::time::interval(revalidate_every);
     tick.tick().await; // the first tick is immediate; the login was just checked
+    let mut heartbeat = Heartbeat::new(liveness.ping_every, liveness.silent_after);
     let ended = loop {
         tokio::select! {
+            beat = heartbeat.beat() => match beat {
+                Beat::Ping => {
+                    let ping = tokio::time::timeout(liveness.silent_after, tx.send(Message::Ping(Default::default())));
+                    if !matches!(ping.await, Ok(Ok(()))) {
+                        return;
+                    }
+                }
+                // Nobody is listening: no LoginEnded to send.
+                Beat::Silent => break None,
+            },
             event = events.recv() => match event {
                 Ok(AccountEvent::LoginEnded(reason)) => break Some(end_reason(reason)),
                 // Fell behind: check the login itself.
@@ -113,7 +153,7 @@ pub async fn run_account_channel<Tx, Rx, E, V, F>(
             _ = tick.tick() => {
                 if !still_valid().await { break Some(EndReason::Expired) }
             }
-            incoming = rx.next() => match incoming {
+            incoming = rx.next() => match heartbeat.heard_from(incoming) {
                 // Pings and text frames keep the socket open; pongs are answered by axum.
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
                 Some(Ok(_)) => {}
@@ -121,9 +161,13 @@ pub async fn run_account_channel<Tx, Rx, E, V, F>(
         }
     };
     if let Some(reason) = ended {
-        let _ = send(&mut tx, &ServerFrame::LoginEnded { reason }).await;
+        let _ = tokio::time::timeout(
+            liveness.silent_after,
+            send(&mut tx, &ServerFrame::LoginEnded { reason }),
+        )
+        .await;
     }
-    let _ = tx.close().await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), tx.close()).await;
 }
 
 #[cfg(test)]
@@ -159,6 +203,7 @@ mod tests {
             events,
             || async { true },
             Duration::from_secs(3600),
+            Liveness::default(),
         ));
         bus.publish(41, AccountEvent::LoginEnded(LoginEndReason::Kicked)); // someone else
         bus.publish(42, AccountEvent::LoginEnded(LoginEndReason::Kicked));
@@ -191,6 +236,10 @@ mod tests {
                 async move { v }
             },
             Duration::from_secs(30),
+            Liveness {
+                ping_every: Duration::from_secs(3600),
+                silent_after: Duration::from_secs(7200),
+            },
         ));
         tokio::time::sleep(Duration::from_secs(31)).await;
         assert!(!task.is_finished(), "a valid login keeps its channel");
@@ -209,7 +258,90 @@ mod tests {
         let (tx, sent) = mpsc::unbounded::<Message>();
         let (client, rx) = mpsc::unbounded::<Result<Message, ()>>();
         drop(client);
-        run_account_channel(tx, rx, bus.subscribe(5), || async { true }, Duration::from_secs(3600)).await;
-        assert_eq!(frames(sent.collect().await), vec![ServerFrame::Hello { version: PROTOCOL_VERSION }]);
+        run_account_channel(
+            tx,
+            rx,
+            bus.subscribe(5),
+            || async { true },
+            Duration::from_secs(3600),
+            Liveness::default(),
+        )
+        .await;
+        assert_eq!(
+            frames(sent.collect().await),
+            vec![ServerFrame::Hello {
+                version: PROTOCOL_VERSION
+            }]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_page_is_pinged_then_closed_and_one_that_answers_stays() {
+        let bus = InProcessBus::default();
+        let liveness = Liveness {
+            ping_every: Duration::from_secs(20),
+            silent_after: Duration::from_secs(60),
+        };
+
+        // Never answers: pinged, then closed, with no LoginEnded (the login is fine).
+        let (tx, sent) = mpsc::unbounded::<Message>();
+        let (_client, rx) = mpsc::unbounded::<Result<Message, ()>>();
+        let started = tokio::time::Instant::now();
+        run_account_channel(
+            tx,
+            rx,
+            bus.subscribe(7),
+            || async { true },
+            Duration::from_secs(3600),
+            liveness,
+        )
+        .await;
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_secs(60) && waited <= Duration::from_secs(81),
+            "closed after {waited:?}"
+        );
+        let sent: Vec<Message> = sent.collect().await;
+        let pings = sent
+            .iter()
+            .filter(|m| matches!(m, Message::Ping(_)))
+            .count();
+        assert!(pings >= 2, "pinged before closing: {pings}");
+        assert_eq!(
+            frames(sent),
+            vec![ServerFrame::Hello {
+                version: PROTOCOL_VERSION
+            }]
+        );
+
+        // Answers every Ping with a Pong: still open after ten minutes, then the page leaves.
+        let (tx, mut sent) = mpsc::unbounded::<Message>();
+        let (client, rx) = mpsc::unbounded::<Result<Message, ()>>();
+        let task = tokio::spawn(run_account_channel(
+            tx,
+            rx,
+            bus.subscribe(8),
+            || async { true },
+            Duration::from_secs(3600),
+            liveness,
+        ));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+        let mut pongs = 0;
+        while tokio::time::Instant::now() < deadline {
+            match sent.next().await {
+                Some(Message::Ping(payload)) => {
+                    client
+                        .unbounded_send(Ok(Message::Pong(payload)))
+                        .expect("channel open");
+                    pongs += 1;
+                }
+                Some(_) => {}
+                None => panic!("the channel of a page that answers was closed"),
+            }
+        }
+        assert!(pongs >= 25, "{pongs} pings answered");
+        assert!(!task.is_finished());
+        drop(client);
+        task.await.expect("no panic");
     }
 }

@@ -402,7 +402,8 @@ async fn an_agent_of_another_supplier_cannot_touch_the_conversation() {
     .await;
     assert_eq!(
         agent_recv(&mut colleague).await,
-        AgentServerFrame::Error { message: "没有权限执行此操作".into(), client_msg_id: Some("c-1".into()) }
+        // The same answer as for a conversation that does not exist.
+        AgentServerFrame::Error { message: "要操作的内容不存在或已被删除".into(), client_msg_id: Some("c-1".into()) }
     );
     assert!(server.stored_messages(cid).await.is_empty());
 }

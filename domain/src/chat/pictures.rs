@@ -9,10 +9,15 @@ use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
 
 use crate::DomainError;
-use crate::entity::upload;
+use crate::db::begin_write;
+use crate::entity::{message, upload};
 
 /// Largest picture accepted, in bytes (5 MiB).
 pub const MAX_PICTURE_BYTES: usize = 5 * 1024 * 1024;
@@ -205,6 +210,82 @@ pub async fn uploads_by_ids(
         .filter(upload::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?)
+}
+
+/// Uploads looked at per pass of [`delete_unreferenced_uploads`].
+const SWEEP_BATCH: u64 = 200;
+
+/// Deletes every upload created before `created_before` that no message refers to: the row,
+/// then its file. A picture sent at the same moment is either seen here (and kept) or finds
+/// its upload gone (and is refused); the file goes only after its row. Returns how many.
+pub async fn delete_unreferenced_uploads(
+    db: &DatabaseConnection,
+    dir: &Path,
+    created_before: i64,
+) -> Result<usize, DomainError> {
+    let mut deleted = 0;
+    let mut after_id = 0;
+    loop {
+        let candidates = upload::Entity::find()
+            .filter(upload::Column::CreatedAt.lt(created_before))
+            .filter(upload::Column::Id.gt(after_id))
+            .order_by_asc(upload::Column::Id)
+            .limit(SWEEP_BATCH)
+            .all(db)
+            .await?;
+        let Some(last) = candidates.last() else { break };
+        after_id = last.id;
+        let more = candidates.len() as u64 == SWEEP_BATCH;
+        for candidate in candidates {
+            if delete_if_unreferenced(db, &candidate).await? {
+                // The row is gone; a missing file is fine (already gone).
+                let path = dir.join(&candidate.stored_name);
+                if let Err(err) = tokio::fs::remove_file(&path).await
+                    && err.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!(error = %err, path = %path.display(), "unsent picture file not deleted");
+                }
+                deleted += 1;
+            }
+        }
+        if !more {
+            break;
+        }
+    }
+    Ok(deleted)
+}
+
+/// Deletes the upload's row if no message refers to it, in one write transaction.
+async fn delete_if_unreferenced(
+    db: &DatabaseConnection,
+    candidate: &upload::Model,
+) -> Result<bool, DomainError> {
+    let txn = begin_write(db).await?;
+    // Lock the row (PostgreSQL; SQLite's write lock is held already): a message stored
+    // concurrently either committed before (and is seen below) or waits and then fails.
+    upload::Entity::update_many()
+        .col_expr(
+            upload::Column::CreatedAt,
+            Expr::col(upload::Column::CreatedAt),
+        )
+        .filter(upload::Column::Id.eq(candidate.id))
+        .exec(&txn)
+        .await?;
+    // A message can only carry a picture of its own conversation (the index on
+    // conversation_id finds it).
+    let mut references = message::Entity::find().filter(message::Column::UploadId.eq(candidate.id));
+    if let Some(conversation_id) = candidate.conversation_id {
+        references = references.filter(message::Column::ConversationId.eq(conversation_id));
+    }
+    if references.count(&txn).await? > 0 {
+        return Ok(false);
+    }
+    let gone = upload::Entity::delete_many()
+        .filter(upload::Column::Id.eq(candidate.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(gone.rows_affected == 1)
 }
 
 #[cfg(test)]

@@ -121,6 +121,16 @@ impl Candidates {
     }
 }
 
+/// How many new conversations one buyer may start (first entry, 重新咨询) in a time window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewConversationLimit {
+    pub max: u32,
+    pub window_ms: i64,
+}
+
+/// The refusal when a buyer starts conversations faster than [`NewConversationLimit`].
+pub const TOO_MANY_NEW_CONVERSATIONS: &str = "您新建会话过于频繁，请稍后再试";
+
 /// The buyer's conversation with the supplier: the open or queued one if there is one, else a
 /// new one (status `queued`, t0 = `now`). Either way a queued conversation is then routed
 /// ([`route`]); the returned row shows the outcome (`status`, `agent_id`).
@@ -129,6 +139,21 @@ pub async fn open_conversation(
     supplier_id: i64,
     buyer_id: i64,
     now: i64,
+) -> Result<conversation::Model, DomainError> {
+    open_conversation_limited(db, supplier_id, buyer_id, now, None).await
+}
+
+/// [`open_conversation`], refusing to create a new conversation (a `Conflict` saying
+/// [`TOO_MANY_NEW_CONVERSATIONS`], nothing stored) when the buyer already started
+/// `limit.max` conversations in the last `limit.window_ms`. Re-entering an open or queued
+/// conversation is never refused. Counted from the rows under the supplier's routing lock, so
+/// it holds across sockets and concurrent entries.
+pub async fn open_conversation_limited(
+    db: &DatabaseConnection,
+    supplier_id: i64,
+    buyer_id: i64,
+    now: i64,
+    limit: Option<NewConversationLimit>,
 ) -> Result<conversation::Model, DomainError> {
     let txn = begin_write(db).await?;
     lock_supplier(&txn, supplier_id).await?;
@@ -151,6 +176,17 @@ pub async fn open_conversation(
     let conversation = match existing {
         Some(conversation) => conversation,
         None => {
+            if let Some(limit) = limit {
+                let recent = conversation::Entity::find()
+                    .filter(conversation::Column::SupplierId.eq(supplier_id))
+                    .filter(conversation::Column::BuyerId.eq(buyer_id))
+                    .filter(conversation::Column::EnteredAt.gt(now.saturating_sub(limit.window_ms)))
+                    .count(&txn)
+                    .await?;
+                if recent >= u64::from(limit.max) {
+                    return Err(DomainError::Conflict(TOO_MANY_NEW_CONVERSATIONS.to_owned()));
+                }
+            }
             conversation::ActiveModel {
                 supplier_id: Set(supplier_id),
                 buyer_id: Set(buyer_id),

@@ -4,7 +4,7 @@ use app::chat::protocol::{AgentFrame, AgentServerFrame, CHAT_PROTOCOL_VERSION, H
 use app::state::token_from_headers;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, header};
+use axum::http::{Extensions, HeaderMap, header};
 use axum::response::Response;
 use domain::DomainError;
 use domain::auth::{Role, Session};
@@ -16,10 +16,20 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::broadcast;
 
 use super::hub::SocketId;
+use super::limits::{Beat, Heartbeat, SlotKey, TOO_MANY_ADDR_SOCKETS, TOO_MANY_AGENT_SOCKETS};
 use super::notify::{Origin, chat_messages, replay_since, summary};
-use super::{ChatState, FELL_BEHIND, HISTORY_CHUNK, Incoming, REVALIDATE_EVERY, RateLimit, classify, configure, send_frame};
+use super::{
+    ChatState, FELL_BEHIND, HISTORY_CHUNK, Incoming, REVALIDATE_EVERY, RateLimit, classify,
+    close_silent, configure, refuse_socket, send_frame, send_message,
+};
 
-pub async fn agent_socket(ws: WebSocketUpgrade, State(chat): State<ChatState>, headers: HeaderMap) -> Response {
+pub async fn agent_socket(
+    ws: WebSocketUpgrade,
+    State(chat): State<ChatState>,
+    headers: HeaderMap,
+    extensions: Extensions,
+) -> Response {
+    let address_slot = chat.address_slot(&headers, &extensions);
     let token = token_from_headers(&headers);
     let session = match &token {
         Some(t) => chat.auth.session(t).await.ok().flatten(),
@@ -27,7 +37,15 @@ pub async fn agent_socket(ws: WebSocketUpgrade, State(chat): State<ChatState>, h
     };
     let same_origin = same_origin(&headers);
     configure(ws).on_upgrade(move |socket: WebSocket| async move {
-        let (mut tx, rx) = socket.split();
+        let (mut tx, mut rx) = socket.split();
+        let Ok(address_slot) = address_slot else {
+            let frame = AgentServerFrame::Error {
+                message: TOO_MANY_ADDR_SOCKETS.into(),
+                client_msg_id: None,
+            };
+            refuse_socket(&mut tx, &frame, TOO_MANY_ADDR_SOCKETS).await;
+            return;
+        };
         let refusal = match (&session, &token) {
             _ if !same_origin => Some("请求来源无效"),
             (Some(s), Some(_)) if s.role == Role::Agent => None,
@@ -35,7 +53,22 @@ pub async fn agent_socket(ws: WebSocketUpgrade, State(chat): State<ChatState>, h
             _ => Some("登录已失效，请重新登录"),
         };
         match (refusal, session, token) {
-            (None, Some(session), Some(token)) => run_agent_socket(chat, session, token, tx, rx).await,
+            (None, Some(session), Some(token)) => {
+                let key = SlotKey::Agent(session.supplier_id, session.account_id);
+                let Some(agent_slot) = chat.sockets.try_acquire(key, chat.limits.sockets_per_agent)
+                else {
+                    let frame = AgentServerFrame::Error {
+                        message: TOO_MANY_AGENT_SOCKETS.into(),
+                        client_msg_id: None,
+                    };
+                    refuse_socket(&mut tx, &frame, TOO_MANY_AGENT_SOCKETS).await;
+                    return;
+                };
+                run_agent_socket(chat, session, token, &mut tx, &mut rx).await;
+                // The slots are free before the connection itself goes.
+                drop(agent_slot);
+                drop(address_slot);
+            }
             (refusal, _, _) => {
                 let message = refusal.unwrap_or("登录已失效，请重新登录").to_owned();
                 let _ = send_frame(&mut tx, &AgentServerFrame::Error { message, client_msg_id: None }).await;
@@ -60,7 +93,10 @@ fn error(err: &DomainError, client_msg_id: Option<String>) -> AgentServerFrame {
     if matches!(err, DomainError::Db(_) | DomainError::Internal(_)) {
         tracing::error!(error = %err, "chat (agent)");
     }
-    AgentServerFrame::Error { message: err.user_message(), client_msg_id }
+    AgentServerFrame::Error {
+        message: super::hide_foreign(err).user_message(),
+        client_msg_id,
+    }
 }
 
 /// One agent socket, until it closes or the login ends.
@@ -93,8 +129,21 @@ where
     let mut limit = RateLimit::new();
     let mut tick = tokio::time::interval(REVALIDATE_EVERY);
     tick.tick().await;
+    let mut heartbeat = Heartbeat::new(chat.limits.ping_every, chat.limits.silent_after);
     loop {
         let outgoing: Vec<AgentServerFrame> = tokio::select! {
+            beat = heartbeat.beat() => match beat {
+                Beat::Ping => {
+                    if send_message(&mut tx, Message::Ping(Default::default())).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Beat::Silent => {
+                    close_silent(&mut tx).await;
+                    return;
+                }
+            },
             event = events.recv() => match event {
                 Ok(delivery) if delivery.is_for(socket) => vec![delivery.frame],
                 Ok(_) => continue,
@@ -118,7 +167,7 @@ where
                 }
                 continue;
             }
-            incoming = rx.next() => match classify::<AgentFrame, E>(incoming, &mut limit) {
+            incoming = rx.next() => match classify::<AgentFrame, E>(heartbeat.heard_from(incoming), &mut limit) {
                 // Boxed: the loop (and so every idle socket's task) stays small.
                 Incoming::Frame(AgentFrame::Open { conversation_id, after_seq }) => match Box::pin(open(&chat, &session, conversation_id, after_seq, &mut tx)).await {
                     Ok(frames) => frames,

@@ -3,6 +3,7 @@
 use app::chat::protocol::{BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
+use axum::http::{Extensions, HeaderMap};
 use axum::response::Response;
 use domain::DomainError;
 use domain::chat::{BuyerClaims, EndReason, NewMessage, Sender};
@@ -13,8 +14,12 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 
 use super::hub::{SocketId, SupplierEvent};
+use super::limits::{Beat, Heartbeat, SlotKey, TOO_MANY_ADDR_SOCKETS, TOO_MANY_BUYER_SOCKETS};
 use super::notify::{Origin, chat_messages, replay_since};
-use super::{ChatState, FELL_BEHIND, HISTORY_CHUNK, Incoming, RateLimit, classify, configure, send_frame};
+use super::{
+    ChatState, FELL_BEHIND, HISTORY_CHUNK, Incoming, RateLimit, classify, close_silent, configure,
+    refuse_socket, send_frame, send_message,
+};
 
 #[derive(Deserialize)]
 pub struct BuyerQuery {
@@ -22,12 +27,43 @@ pub struct BuyerQuery {
     token: String,
 }
 
-pub async fn buyer_socket(ws: WebSocketUpgrade, State(chat): State<ChatState>, Query(query): Query<BuyerQuery>) -> Response {
+pub async fn buyer_socket(
+    ws: WebSocketUpgrade,
+    State(chat): State<ChatState>,
+    Query(query): Query<BuyerQuery>,
+    headers: HeaderMap,
+    extensions: Extensions,
+) -> Response {
+    // Counted from the request on, so sockets still upgrading count too.
+    let address_slot = chat.address_slot(&headers, &extensions);
     configure(ws).on_upgrade(move |socket: WebSocket| async move {
-        let (mut tx, rx) = socket.split();
+        let (mut tx, mut rx) = socket.split();
+        let Ok(address_slot) = address_slot else {
+            let frame = BuyerServerFrame::Error {
+                message: TOO_MANY_ADDR_SOCKETS.into(),
+                client_msg_id: None,
+            };
+            refuse_socket(&mut tx, &frame, TOO_MANY_ADDR_SOCKETS).await;
+            return;
+        };
         let now_secs = now_ms() / 1000;
         match domain::chat::verify(&chat.buyer_token_secret, &query.token, now_secs) {
-            Ok(claims) => run_buyer_socket(chat, claims, tx, rx).await,
+            Ok(claims) => {
+                let key = SlotKey::Buyer(claims.supplier_id, claims.buyer_id.clone());
+                let Some(buyer_slot) = chat.sockets.try_acquire(key, chat.limits.sockets_per_buyer)
+                else {
+                    let frame = BuyerServerFrame::Error {
+                        message: TOO_MANY_BUYER_SOCKETS.into(),
+                        client_msg_id: None,
+                    };
+                    refuse_socket(&mut tx, &frame, TOO_MANY_BUYER_SOCKETS).await;
+                    return;
+                };
+                run_buyer_socket(chat, claims, &mut tx, &mut rx).await;
+                // The slots are free before the connection itself goes.
+                drop(buyer_slot);
+                drop(address_slot);
+            }
             Err(err) => {
                 let _ = send_frame(&mut tx, &error(&err, None)).await;
                 let _ = tx.close().await;
@@ -40,14 +76,29 @@ fn error(err: &DomainError, client_msg_id: Option<String>) -> BuyerServerFrame {
     if matches!(err, DomainError::Db(_) | DomainError::Internal(_)) {
         tracing::error!(error = %err, "chat (buyer)");
     }
-    BuyerServerFrame::Error { message: err.user_message(), client_msg_id }
+    BuyerServerFrame::Error {
+        message: super::hide_foreign(err).user_message(),
+        client_msg_id,
+    }
 }
 
 /// The buyer enters (or re-enters) the chat: their open conversation or a new one, routed.
 /// Returns the frames to send: `Hello`, then `Queued` or `Assigned`.
 async fn enter(chat: &ChatState, buyer: &buyer::Model) -> Result<(conversation::Model, Vec<BuyerServerFrame>), DomainError> {
     let db = &chat.db;
-    let conversation = domain::chat::open_conversation(db, buyer.supplier_id, buyer.id, now_ms()).await?;
+    let limit = domain::chat::routing::NewConversationLimit {
+        max: chat.limits.new_conversations_per_window,
+        window_ms: i64::try_from(chat.limits.new_conversation_window.as_millis())
+            .unwrap_or(i64::MAX),
+    };
+    let conversation = domain::chat::routing::open_conversation_limited(
+        db,
+        buyer.supplier_id,
+        buyer.id,
+        now_ms(),
+        Some(limit),
+    )
+    .await?;
     let supplier_name = domain::chat::views::supplier_name(db, buyer.supplier_id).await?;
     let anyone_serving = domain::chat::views::anyone_serving(db, buyer.supplier_id).await?;
     let mut frames = vec![BuyerServerFrame::Hello {
@@ -109,8 +160,21 @@ where
         }
     };
     let mut limit = RateLimit::new();
+    let mut heartbeat = Heartbeat::new(chat.limits.ping_every, chat.limits.silent_after);
     loop {
         let outgoing: Vec<BuyerServerFrame> = tokio::select! {
+            beat = heartbeat.beat() => match beat {
+                Beat::Ping => {
+                    if send_message(&mut tx, Message::Ping(Default::default())).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Beat::Silent => {
+                    close_silent(&mut tx).await;
+                    return;
+                }
+            },
             event = events.recv() => match event {
                 Ok(delivery) if delivery.is_for(socket) => vec![delivery.frame],
                 Ok(_) => continue,
@@ -130,7 +194,7 @@ where
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             },
-            incoming = rx.next() => match classify::<BuyerFrame, E>(incoming, &mut limit) {
+            incoming = rx.next() => match classify::<BuyerFrame, E>(heartbeat.heard_from(incoming), &mut limit) {
                 // Boxed: the loop (and so every idle socket's task) stays small.
                 Incoming::Frame(BuyerFrame::Resume { after_seq }) => match Box::pin(resume(&chat, &buyer, current, after_seq, &mut tx)).await {
                     Ok(frames) => frames,

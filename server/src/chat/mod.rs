@@ -6,11 +6,15 @@
 pub mod agent;
 pub mod buyer;
 pub mod hub;
+pub mod limits;
 pub mod notify;
 pub mod pictures;
 pub mod presence;
 pub mod writer;
 
+pub use pictures::{spawn_upload_sweeper, sweep_unreferenced_uploads};
+
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +22,9 @@ use std::time::{Duration, Instant};
 
 use app::chat::protocol::{AGENT_CHAT_PATH, BUYER_CHAT_PATH, MEDIA_PATH, PICTURE_UPLOAD_PATH};
 use axum::Router;
-use axum::extract::ws::{Message, WebSocketUpgrade};
+use axum::extract::ConnectInfo;
+use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade, close_code};
+use axum::http::{Extensions, HeaderMap};
 use domain::auth::Auth;
 use domain::bus::{AccountEvent, Bus};
 use futures_util::{Sink, SinkExt};
@@ -27,6 +33,9 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use self::hub::{ChatHub, InProcessHub, SocketId};
+use self::limits::{
+    ChatLimits, PictureGate, PictureLoad, RateWindows, SlotKey, SocketSlot, SocketSlots,
+};
 use self::notify::ChatNotifier;
 use self::writer::MessageWriter;
 
@@ -61,8 +70,15 @@ pub struct ChatState {
     pub buyer_token_secret: Arc<[u8]>,
     /// Where chat pictures are written (`KEFU_UPLOAD_DIR`).
     pub upload_dir: Arc<PathBuf>,
-    picture_permits: Arc<tokio::sync::Semaphore>,
     presence: Arc<presence::Presence>,
+    /// What one buyer, agent or address may cost (see [`limits`]).
+    pub limits: Arc<ChatLimits>,
+    sockets: Arc<SocketSlots>,
+    pictures: Arc<PictureGate>,
+    /// Picture uploads per uploader: `(supplier, buyer or account, is_buyer)`.
+    upload_rate: Arc<RateWindows<(i64, i64, bool)>>,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    trust_forwarded_for: bool,
     /// Stores the sockets' messages, several per transaction (group commit).
     pub writer: MessageWriter,
     next_socket: Arc<AtomicU64>,
@@ -78,6 +94,7 @@ impl ChatState {
         let notifier = ChatNotifier { db: db.clone(), hub };
         let bus: Arc<dyn Bus> = Arc::new(ReleasingBus { inner: bus, notifier: notifier.clone() });
         let writer = MessageWriter::spawn(db.clone());
+        let limits = ChatLimits::default();
         ChatState {
             db,
             auth,
@@ -85,8 +102,15 @@ impl ChatState {
             notifier,
             buyer_token_secret,
             upload_dir: Arc::new(PathBuf::from(DEFAULT_UPLOAD_DIR)),
-            picture_permits: pictures::picture_permits(),
             presence: presence::Presence::new(presence::DEFAULT_GRACE),
+            sockets: Arc::new(SocketSlots::default()),
+            pictures: PictureGate::new(limits.decode_slots, limits.decode_queue),
+            upload_rate: Arc::new(RateWindows::new(
+                limits.pictures_per_window,
+                limits.picture_window,
+            )),
+            limits: Arc::new(limits),
+            trust_forwarded_for: false,
             writer,
             next_socket: Arc::new(AtomicU64::new(1)),
         }
@@ -102,6 +126,64 @@ impl ChatState {
     pub fn with_upload_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.upload_dir = Arc::new(dir.into());
         self
+    }
+
+    /// Other limits than the defaults (tests, configuration).
+    pub fn with_limits(mut self, limits: ChatLimits) -> Self {
+        self.pictures = PictureGate::new(limits.decode_slots, limits.decode_queue);
+        self.upload_rate = Arc::new(RateWindows::new(
+            limits.pictures_per_window,
+            limits.picture_window,
+        ));
+        self.limits = Arc::new(limits);
+        self
+    }
+
+    /// Count sockets by the first `X-Forwarded-For` hop instead of the peer address
+    /// (`KEFU_TRUST_FORWARDED_FOR`, only behind a trusted reverse proxy).
+    pub fn with_trust_forwarded_for(mut self, trust: bool) -> Self {
+        self.trust_forwarded_for = trust;
+        self
+    }
+
+    /// Open buyer sockets of this supplier's 客户编号.
+    pub fn buyer_sockets(&self, supplier_id: i64, buyer_external_id: &str) -> usize {
+        self.sockets
+            .count(&SlotKey::Buyer(supplier_id, buyer_external_id.to_owned()))
+    }
+
+    /// Open chat sockets of this client address.
+    pub fn address_sockets(&self, addr: &str) -> usize {
+        self.sockets.count(&SlotKey::Addr(addr.to_owned()))
+    }
+
+    /// Changes whenever a socket takes or gives back its slot.
+    pub fn sockets_changed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.sockets.changed()
+    }
+
+    /// The picture decoder's load (waiting, holding a slot, most ever holding).
+    pub fn picture_load(&self) -> tokio::sync::watch::Receiver<PictureLoad> {
+        self.pictures.load()
+    }
+
+    /// A place for one more chat socket from this request's client address: `Ok(None)` when
+    /// the address is unknown (no peer address given to the router), `Err` when it has its
+    /// [`ChatLimits::sockets_per_addr`] already.
+    fn address_slot(
+        &self,
+        headers: &HeaderMap,
+        extensions: &Extensions,
+    ) -> Result<Option<SocketSlot>, ()> {
+        let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+        if peer.is_none() && !self.trust_forwarded_for {
+            return Ok(None);
+        }
+        let addr = app::state::client_addr(headers, peer, self.trust_forwarded_for);
+        self.sockets
+            .try_acquire(SlotKey::Addr(addr), self.limits.sockets_per_addr)
+            .map(Some)
+            .ok_or(())
     }
 
     fn socket_id(&self) -> SocketId {
@@ -132,13 +214,56 @@ fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
         .max_frame_size(MAX_FRAME)
 }
 
+/// A send that has not completed in this time (a client that stopped reading, its buffers
+/// full) ends the socket.
+const SEND_TIMEOUT: Duration = limits::SILENT_AFTER;
+
+async fn send_message<Tx>(tx: &mut Tx, message: Message) -> Result<(), ()>
+where
+    Tx: Sink<Message> + Unpin,
+{
+    match tokio::time::timeout(SEND_TIMEOUT, tx.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
+
 async fn send_frame<Tx, F>(tx: &mut Tx, frame: &F) -> Result<(), ()>
 where
     Tx: Sink<Message> + Unpin,
     F: Serialize,
 {
     let text = serde_json::to_string(frame).map_err(|_| ())?;
-    tx.send(Message::Text(text.into())).await.map_err(|_| ())
+    send_message(tx, Message::Text(text.into())).await
+}
+
+/// Refuses a socket: the frame (an `Error` in Chinese), then a Close with the same reason
+/// (policy violation), then the socket ends.
+async fn refuse_socket<Tx, F>(tx: &mut Tx, frame: &F, reason: &str)
+where
+    Tx: Sink<Message> + Unpin,
+    F: Serialize,
+{
+    let _ = send_frame(tx, frame).await;
+    let close = CloseFrame {
+        code: close_code::POLICY,
+        reason: reason.into(),
+    };
+    let _ = send_message(tx, Message::Close(Some(close))).await;
+    let _ = tokio::time::timeout(SEND_TIMEOUT, tx.close()).await;
+}
+
+/// The client stopped answering: a Close (best effort), then the socket ends.
+async fn close_silent<Tx>(tx: &mut Tx)
+where
+    Tx: Sink<Message> + Unpin,
+{
+    let close = CloseFrame {
+        code: close_code::AWAY,
+        reason: "连接无响应，已断开".into(),
+    };
+    let _ =
+        tokio::time::timeout(Duration::from_secs(1), tx.send(Message::Close(Some(close)))).await;
 }
 
 /// At most [`MAX_FRAMES_PER_SEC`] frames in any one-second window of a socket.
@@ -173,18 +298,27 @@ enum Incoming<F> {
     Closed,
 }
 
-fn classify<F: serde::de::DeserializeOwned, E>(incoming: Option<Result<Message, E>>, limit: &mut RateLimit) -> Incoming<F> {
+/// How a socket reads one text frame: a client frame, or the Chinese refusal ([`TOO_LONG`],
+/// [`UNKNOWN_FRAME`]). Never panics, whatever the text.
+pub fn parse_frame<F: serde::de::DeserializeOwned>(text: &str) -> Result<F, &'static str> {
+    if text.len() > MAX_PARSED_FRAME {
+        return Err(TOO_LONG);
+    }
+    serde_json::from_str(text).map_err(|_| UNKNOWN_FRAME)
+}
+
+fn classify<F: serde::de::DeserializeOwned, E>(
+    incoming: Option<Result<Message, E>>,
+    limit: &mut RateLimit,
+) -> Incoming<F> {
     match incoming {
         Some(Ok(Message::Text(text))) => {
             if !limit.allow() {
                 return Incoming::Refuse(TOO_FAST);
             }
-            if text.len() > MAX_PARSED_FRAME {
-                return Incoming::Refuse(TOO_LONG);
-            }
-            match serde_json::from_str(text.as_str()) {
+            match parse_frame(text.as_str()) {
                 Ok(frame) => Incoming::Frame(frame),
-                Err(_) => Incoming::Refuse(UNKNOWN_FRAME),
+                Err(refusal) => Incoming::Refuse(refusal),
             }
         }
         Some(Ok(Message::Binary(_))) => {
@@ -192,6 +326,16 @@ fn classify<F: serde::de::DeserializeOwned, E>(incoming: Option<Result<Message, 
         }
         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Incoming::Ignore,
         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Incoming::Closed,
+    }
+}
+
+/// "Not yours" and "does not exist" are one answer on every chat route and frame, so nobody
+/// learns by probing ids which conversations (or pictures) exist.
+pub(crate) fn hide_foreign(err: &domain::DomainError) -> &domain::DomainError {
+    const NOT_FOUND: &domain::DomainError = &domain::DomainError::NotFound;
+    match err {
+        domain::DomainError::Forbidden => NOT_FOUND,
+        other => other,
     }
 }
 

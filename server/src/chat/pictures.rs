@@ -4,7 +4,7 @@
 //! `GET /media/{name}` serves it, only to the conversation's buyer and agent and the supplier's
 //! admin, with `nosniff` and a CSP that forbids everything but showing it.
 
-use std::sync::Arc;
+use std::time::Duration;
 
 use app::chat::protocol::{ChatImage, UploadedPicture};
 use app::state::token_from_headers;
@@ -20,6 +20,7 @@ use domain::entity::{conversation, upload};
 use serde::Deserialize;
 
 use super::ChatState;
+use super::limits::{PICTURE_UPLOAD_TIMEOUT, PICTURES_BUSY, PICTURES_TOO_FAST};
 
 #[derive(Deserialize)]
 pub struct UploadQuery {
@@ -38,7 +39,9 @@ fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(serde_json::json!({ "error": message.into() }))).into_response()
 }
 
+/// Someone else's conversation and one that does not exist get this same answer.
 fn domain_error(err: &DomainError) -> Response {
+    let err = super::hide_foreign(err);
     let status = match err {
         DomainError::Validation { .. } => StatusCode::BAD_REQUEST,
         DomainError::NotFound => StatusCode::NOT_FOUND,
@@ -97,7 +100,8 @@ pub async fn upload_picture(
         Caller::Account { supplier_id, account_id, role: Role::Agent } => {
             domain::chat::conversation_for_agent(&chat.db, *supplier_id, *account_id, conversation_id).await
         }
-        Caller::Account { .. } => Err(DomainError::Forbidden),
+        // An admin holds no conversation: the same answer as for someone else's.
+        Caller::Account { .. } => Err(DomainError::NotFound),
     };
     let conversation = match conversation {
         Ok(c) if c.status == conversation::STATUS_ENDED => {
@@ -106,6 +110,22 @@ pub async fn upload_picture(
         Ok(c) => c,
         Err(err) => return domain_error(&err),
     };
+
+    // Counted per uploader before anything is read.
+    let uploader = match caller {
+        Caller::Buyer {
+            supplier_id,
+            buyer_id,
+        } => (supplier_id, buyer_id, true),
+        Caller::Account {
+            supplier_id,
+            account_id,
+            ..
+        } => (supplier_id, account_id, false),
+    };
+    if !chat.upload_rate.allow(uploader) {
+        return json_error(StatusCode::TOO_MANY_REQUESTS, PICTURES_TOO_FAST);
+    }
 
     // Read the body only once the caller is known to hold the conversation.
     let too_large = || {
@@ -121,15 +141,31 @@ pub async fn upload_picture(
     if declared.is_some_and(|n| n > domain::chat::pictures::MAX_PICTURE_BYTES) {
         return too_large();
     }
-    let body = match axum::body::to_bytes(body, domain::chat::pictures::MAX_PICTURE_BYTES).await {
-        Ok(b) => b,
-        Err(_) if declared.is_none_or(|n| n > 0) => return too_large(),
-        Err(_) => return json_error(StatusCode::BAD_REQUEST, "图片上传中断，请重试"),
+    // A decode slot BEFORE the body is buffered: at most `decode_slots` bodies in memory.
+    let Ok(_slot) = chat.pictures.enter().await else {
+        return json_error(StatusCode::SERVICE_UNAVAILABLE, PICTURES_BUSY);
     };
-    let picture = match clean(&chat, body).await {
+    let read = axum::body::to_bytes(body, domain::chat::pictures::MAX_PICTURE_BYTES);
+    let body = match tokio::time::timeout(chat.limits.upload_body_timeout, read).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) if declared.is_none_or(|n| n > 0) => return too_large(),
+        Ok(Err(_)) => return json_error(StatusCode::BAD_REQUEST, "图片上传中断，请重试"),
+        // A slow body must not hold the slot.
+        Err(_) => return json_error(StatusCode::REQUEST_TIMEOUT, PICTURE_UPLOAD_TIMEOUT),
+    };
+    let picture = match clean(body).await {
         Ok(p) => p,
         Err(err) => return domain_error(&err),
     };
+    if picture.bytes.len() > chat.limits.max_encoded_bytes {
+        return json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "图片处理后超过 {} MB，请缩小后再发送",
+                chat.limits.max_encoded_bytes.div_ceil(1024 * 1024)
+            ),
+        );
+    }
     let saved = save_picture(
         &chat.db,
         &chat.upload_dir,
@@ -145,14 +181,8 @@ pub async fn upload_picture(
     }
 }
 
-/// Decoding is CPU work: a blocking thread, a few at a time.
-async fn clean(chat: &ChatState, body: Bytes) -> Result<CleanPicture, DomainError> {
-    let _permit = chat
-        .picture_permits
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| DomainError::Internal("picture permits closed".into()))?;
+/// Decoding is CPU work: a blocking thread (the caller holds a decode slot).
+async fn clean(body: Bytes) -> Result<CleanPicture, DomainError> {
     tokio::task::spawn_blocking(move || clean_picture(&body))
         .await
         .map_err(|e| DomainError::Internal(format!("picture task: {e}")))?
@@ -221,7 +251,29 @@ pub async fn serve_picture(
     response
 }
 
-/// Shared permit count for picture decoding.
-pub fn picture_permits() -> Arc<tokio::sync::Semaphore> {
-    Arc::new(tokio::sync::Semaphore::new(2))
+/// Deletes, once, the uploads no message refers to that are older than
+/// [`super::limits::ChatLimits::unreferenced_upload_ttl`] (row and file). Returns how many.
+pub async fn sweep_unreferenced_uploads(chat: &ChatState) -> Result<usize, DomainError> {
+    let ttl = i64::try_from(chat.limits.unreferenced_upload_ttl.as_millis()).unwrap_or(i64::MAX);
+    let created_before = now_ms().saturating_sub(ttl);
+    domain::chat::pictures::delete_unreferenced_uploads(&chat.db, &chat.upload_dir, created_before)
+        .await
+}
+
+/// Every [`super::limits::ChatLimits::upload_sweep_every`], deletes the uploads nobody sent
+/// (a picture uploaded and never sent, or a script filling the disk). Runs until the process
+/// ends; call it once when serving.
+pub fn spawn_upload_sweeper(chat: ChatState) {
+    let every = chat.limits.upload_sweep_every.max(Duration::from_secs(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match sweep_unreferenced_uploads(&chat).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "unsent chat pictures deleted"),
+                Err(err) => tracing::warn!(error = %err, "deleting unsent chat pictures failed"),
+            }
+        }
+    });
 }
