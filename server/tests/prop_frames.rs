@@ -5,7 +5,8 @@
 //! valid frame with a field added is refused (frames with fields).
 
 use app::chat::protocol::{
-    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatImage, ChatMessage, ConversationSummary,
+    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatImage, ChatMessage,
+    ConversationSummary,
 };
 use app::orders::OrderSummary;
 use app::realtime::{ClientFrame, EndReason, ServerFrame};
@@ -19,15 +20,36 @@ fn any_text() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<String>(),
         // Frames with a known tag and garbage after it.
-        (prop::sample::select(vec![
-            "send", "send_image", "send_order", "open", "older", "end", "typing", "set_serving", "resume", "restart",
-            "hello", "ack", "messages", "error", "ping", "login_ended"
-        ]), any::<String>())
+        (
+            prop::sample::select(vec![
+                "send",
+                "send_image",
+                "send_order",
+                "open",
+                "older",
+                "end",
+                "typing",
+                "set_serving",
+                "resume",
+                "restart",
+                "hello",
+                "ack",
+                "messages",
+                "error",
+                "ping",
+                "login_ended"
+            ]),
+            any::<String>()
+        )
             .prop_map(|(tag, rest)| format!(r#"{{"type":"{tag}"{rest}"#)),
         "[\\[\\]{}:,\"0-9a-z_ .eE+-]{0,64}",
         // Deep nesting.
         (1usize..3000).prop_map(|n| format!("{}{}", "[".repeat(n), "]".repeat(n))),
-        (1usize..3000).prop_map(|n| format!("{}1{}", r#"{"type":"send","body":"#.repeat(n), "}".repeat(n))),
+        (1usize..3000).prop_map(|n| format!(
+            "{}1{}",
+            r#"{"type":"send","body":"#.repeat(n),
+            "}".repeat(n)
+        )),
     ]
 }
 
@@ -46,25 +68,47 @@ fn small_text() -> impl Strategy<Value = String> {
 }
 
 fn image() -> impl Strategy<Value = ChatImage> {
-    (small_text(), any::<i32>(), any::<i32>()).prop_map(|(url, width, height)| ChatImage { url, width, height })
+    (small_text(), any::<i32>(), any::<i32>()).prop_map(|(url, width, height)| ChatImage {
+        url,
+        width,
+        height,
+    })
 }
 
 fn order() -> impl Strategy<Value = OrderSummary> {
-    (any::<i64>(), small_text(), small_text(), any::<i64>(), any::<i64>(), any::<i64>(), proptest::option::of(small_text()))
-        .prop_map(|(order_id, order_no, status, created_at, total_fen, item_count, picture_url)| OrderSummary {
-            order_id,
-            order_no,
-            status,
-            created_at,
-            total_fen,
-            item_count,
-            picture_url,
-        })
+    (
+        any::<i64>(),
+        small_text(),
+        small_text(),
+        any::<i64>(),
+        any::<i64>(),
+        any::<i64>(),
+        proptest::option::of(small_text()),
+    )
+        .prop_map(
+            |(order_id, order_no, status, created_at, total_fen, item_count, picture_url)| {
+                OrderSummary {
+                    order_id,
+                    order_no,
+                    status,
+                    created_at,
+                    total_fen,
+                    item_count,
+                    picture_url,
+                }
+            },
+        )
 }
 
 fn message() -> impl Strategy<Value = ChatMessage> {
     (
-        (any::<i64>(), any::<i32>(), small_text(), small_text(), small_text()),
+        (
+            any::<i64>(),
+            any::<i32>(),
+            small_text(),
+            small_text(),
+            small_text(),
+        ),
         (small_text(), any::<i16>(), small_text(), any::<i64>()),
         (proptest::option::of(image()), proptest::option::of(order())),
     )
@@ -90,9 +134,17 @@ fn message() -> impl Strategy<Value = ChatMessage> {
 }
 
 fn summary() -> impl Strategy<Value = ConversationSummary> {
-    (any::<i64>(), small_text(), small_text(), small_text(), any::<i64>(), proptest::option::of(small_text()), any::<i32>())
-        .prop_map(|(conversation_id, buyer_external_id, buyer_name, buyer_unit, entered_at, last_message, last_seq)| {
-            ConversationSummary {
+    (
+        any::<i64>(),
+        small_text(),
+        small_text(),
+        small_text(),
+        any::<i64>(),
+        proptest::option::of(small_text()),
+        any::<i32>(),
+    )
+        .prop_map(
+            |(
                 conversation_id,
                 buyer_external_id,
                 buyer_name,
@@ -100,16 +152,31 @@ fn summary() -> impl Strategy<Value = ConversationSummary> {
                 entered_at,
                 last_message,
                 last_seq,
-            }
-        })
+            )| {
+                ConversationSummary {
+                    conversation_id,
+                    buyer_external_id,
+                    buyer_name,
+                    buyer_unit,
+                    entered_at,
+                    last_message,
+                    last_seq,
+                }
+            },
+        )
 }
 
 fn agent_frame() -> impl Strategy<Value = AgentFrame> {
     prop_oneof![
         any::<bool>().prop_map(|serving| AgentFrame::SetServing { serving }),
-        (any::<i64>(), any::<i32>()).prop_map(|(conversation_id, after_seq)| AgentFrame::Open { conversation_id, after_seq }),
-        (any::<i64>(), any::<i32>())
-            .prop_map(|(conversation_id, before_seq)| AgentFrame::Older { conversation_id, before_seq }),
+        (any::<i64>(), any::<i32>()).prop_map(|(conversation_id, after_seq)| AgentFrame::Open {
+            conversation_id,
+            after_seq
+        }),
+        (any::<i64>(), any::<i32>()).prop_map(|(conversation_id, before_seq)| AgentFrame::Older {
+            conversation_id,
+            before_seq
+        }),
         (any::<i64>(), small_text(), any::<String>(), any::<i16>()).prop_map(
             |(conversation_id, client_msg_id, body, font_size)| AgentFrame::Send {
                 conversation_id,
@@ -118,12 +185,24 @@ fn agent_frame() -> impl Strategy<Value = AgentFrame> {
                 font_size
             }
         ),
-        (any::<i64>(), small_text(), any::<i64>()).prop_map(|(conversation_id, client_msg_id, upload_id)| {
-            AgentFrame::SendImage { conversation_id, client_msg_id, upload_id }
-        }),
-        (any::<i64>(), small_text(), any::<i64>()).prop_map(|(conversation_id, client_msg_id, order_id)| {
-            AgentFrame::SendOrder { conversation_id, client_msg_id, order_id }
-        }),
+        (any::<i64>(), small_text(), any::<i64>()).prop_map(
+            |(conversation_id, client_msg_id, upload_id)| {
+                AgentFrame::SendImage {
+                    conversation_id,
+                    client_msg_id,
+                    upload_id,
+                }
+            }
+        ),
+        (any::<i64>(), small_text(), any::<i64>()).prop_map(
+            |(conversation_id, client_msg_id, order_id)| {
+                AgentFrame::SendOrder {
+                    conversation_id,
+                    client_msg_id,
+                    order_id,
+                }
+            }
+        ),
         any::<i64>().prop_map(|conversation_id| AgentFrame::End { conversation_id }),
         any::<i64>().prop_map(|conversation_id| AgentFrame::Typing { conversation_id }),
     ]
@@ -132,10 +211,17 @@ fn agent_frame() -> impl Strategy<Value = AgentFrame> {
 fn buyer_frame() -> impl Strategy<Value = BuyerFrame> {
     prop_oneof![
         any::<i32>().prop_map(|after_seq| BuyerFrame::Resume { after_seq }),
-        (small_text(), any::<String>(), any::<i16>())
-            .prop_map(|(client_msg_id, body, font_size)| BuyerFrame::Send { client_msg_id, body, font_size }),
-        (small_text(), any::<i64>())
-            .prop_map(|(client_msg_id, upload_id)| BuyerFrame::SendImage { client_msg_id, upload_id }),
+        (small_text(), any::<String>(), any::<i16>()).prop_map(
+            |(client_msg_id, body, font_size)| BuyerFrame::Send {
+                client_msg_id,
+                body,
+                font_size
+            }
+        ),
+        (small_text(), any::<i64>()).prop_map(|(client_msg_id, upload_id)| BuyerFrame::SendImage {
+            client_msg_id,
+            upload_id
+        }),
         Just(BuyerFrame::End),
         Just(BuyerFrame::Restart),
         Just(BuyerFrame::Typing),
@@ -145,20 +231,50 @@ fn buyer_frame() -> impl Strategy<Value = BuyerFrame> {
 fn agent_server_frame() -> impl Strategy<Value = AgentServerFrame> {
     let messages = || prop::collection::vec(message(), 0..4);
     prop_oneof![
-        (any::<u32>(), any::<bool>(), prop::collection::vec(summary(), 0..4))
-            .prop_map(|(version, serving, conversations)| AgentServerFrame::Hello { version, serving, conversations }),
+        (
+            any::<u32>(),
+            any::<bool>(),
+            prop::collection::vec(summary(), 0..4)
+        )
+            .prop_map(
+                |(version, serving, conversations)| AgentServerFrame::Hello {
+                    version,
+                    serving,
+                    conversations
+                }
+            ),
         any::<bool>().prop_map(|serving| AgentServerFrame::Status { serving }),
         summary().prop_map(|conversation| AgentServerFrame::Assigned { conversation }),
-        (any::<i64>(), messages())
-            .prop_map(|(conversation_id, messages)| AgentServerFrame::Messages { conversation_id, messages }),
-        (any::<i64>(), messages(), any::<bool>()).prop_map(|(conversation_id, messages, has_more)| {
-            AgentServerFrame::Older { conversation_id, messages, has_more }
+        (any::<i64>(), messages()).prop_map(|(conversation_id, messages)| {
+            AgentServerFrame::Messages {
+                conversation_id,
+                messages,
+            }
         }),
-        (small_text(), any::<i32>()).prop_map(|(client_msg_id, seq)| AgentServerFrame::Ack { client_msg_id, seq }),
-        (any::<i64>(), small_text()).prop_map(|(conversation_id, reason)| AgentServerFrame::Ended { conversation_id, reason }),
+        (any::<i64>(), messages(), any::<bool>()).prop_map(
+            |(conversation_id, messages, has_more)| {
+                AgentServerFrame::Older {
+                    conversation_id,
+                    messages,
+                    has_more,
+                }
+            }
+        ),
+        (small_text(), any::<i32>())
+            .prop_map(|(client_msg_id, seq)| AgentServerFrame::Ack { client_msg_id, seq }),
+        (any::<i64>(), small_text()).prop_map(|(conversation_id, reason)| {
+            AgentServerFrame::Ended {
+                conversation_id,
+                reason,
+            }
+        }),
         any::<i64>().prop_map(|conversation_id| AgentServerFrame::Typing { conversation_id }),
-        (small_text(), proptest::option::of(small_text()))
-            .prop_map(|(message, client_msg_id)| AgentServerFrame::Error { message, client_msg_id }),
+        (small_text(), proptest::option::of(small_text())).prop_map(|(message, client_msg_id)| {
+            AgentServerFrame::Error {
+                message,
+                client_msg_id,
+            }
+        }),
     ]
 }
 
@@ -174,37 +290,64 @@ fn buyer_server_frame() -> impl Strategy<Value = BuyerServerFrame> {
         ),
         any::<u64>().prop_map(|position| BuyerServerFrame::Queued { position }),
         small_text().prop_map(|agent_name| BuyerServerFrame::Assigned { agent_name }),
-        (any::<i64>(), prop::collection::vec(message(), 0..4))
-            .prop_map(|(conversation_id, messages)| BuyerServerFrame::Messages { conversation_id, messages }),
-        (small_text(), any::<i32>()).prop_map(|(client_msg_id, seq)| BuyerServerFrame::Ack { client_msg_id, seq }),
-        (any::<i64>(), small_text()).prop_map(|(conversation_id, reason)| BuyerServerFrame::Ended { conversation_id, reason }),
+        (any::<i64>(), prop::collection::vec(message(), 0..4)).prop_map(
+            |(conversation_id, messages)| BuyerServerFrame::Messages {
+                conversation_id,
+                messages
+            }
+        ),
+        (small_text(), any::<i32>())
+            .prop_map(|(client_msg_id, seq)| BuyerServerFrame::Ack { client_msg_id, seq }),
+        (any::<i64>(), small_text()).prop_map(|(conversation_id, reason)| {
+            BuyerServerFrame::Ended {
+                conversation_id,
+                reason,
+            }
+        }),
         Just(BuyerServerFrame::Typing),
-        (small_text(), proptest::option::of(small_text()))
-            .prop_map(|(message, client_msg_id)| BuyerServerFrame::Error { message, client_msg_id }),
+        (small_text(), proptest::option::of(small_text())).prop_map(|(message, client_msg_id)| {
+            BuyerServerFrame::Error {
+                message,
+                client_msg_id,
+            }
+        }),
     ]
 }
 
 fn account_frame() -> impl Strategy<Value = ServerFrame> {
     prop_oneof![
         any::<u32>().prop_map(|version| ServerFrame::Hello { version }),
-        prop::sample::select(vec![EndReason::Kicked, EndReason::PasswordReset, EndReason::LoggedOut, EndReason::Expired])
-            .prop_map(|reason| ServerFrame::LoginEnded { reason }),
+        prop::sample::select(vec![
+            EndReason::Kicked,
+            EndReason::PasswordReset,
+            EndReason::LoggedOut,
+            EndReason::Expired
+        ])
+        .prop_map(|reason| ServerFrame::LoginEnded { reason }),
     ]
 }
 
 /// encode → decode is the identity, and the same JSON with one more field is refused.
-fn round_trips<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(frame: &T) -> Result<(), TestCaseError> {
+fn round_trips<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
+    frame: &T,
+) -> Result<(), TestCaseError> {
     let json = serde_json::to_string(frame).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let back: T = serde_json::from_str(&json).map_err(|e| TestCaseError::fail(format!("{e}: {json}")))?;
+    let back: T =
+        serde_json::from_str(&json).map_err(|e| TestCaseError::fail(format!("{e}: {json}")))?;
     prop_assert_eq!(&back, frame);
-    let mut value: serde_json::Value = serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let mut value: serde_json::Value =
+        serde_json::from_str(&json).map_err(|e| TestCaseError::fail(e.to_string()))?;
     // Frames without fields (`End`, `Restart`, `Typing`) are unit variants, which serde lets
     // through with extra fields: harmless (nothing is read from them) and left as it is.
     if let Some(object) = value.as_object_mut()
         && object.len() > 1
     {
         object.insert("sender_account_id".into(), serde_json::json!(1));
-        prop_assert!(serde_json::from_value::<T>(value).is_err(), "an unknown field is refused: {}", json);
+        prop_assert!(
+            serde_json::from_value::<T>(value).is_err(),
+            "an unknown field is refused: {}",
+            json
+        );
     }
     Ok(())
 }
@@ -272,7 +415,11 @@ proptest! {
 #[test]
 fn an_oversized_frame_is_refused_before_it_is_parsed() {
     let body = "字".repeat(MAX_PARSED_FRAME);
-    let frame = BuyerFrame::Send { client_msg_id: "x".into(), body, font_size: 14 };
+    let frame = BuyerFrame::Send {
+        client_msg_id: "x".into(),
+        body,
+        font_size: 14,
+    };
     let json = serde_json::to_string(&frame).expect("json");
     assert_eq!(parse_frame::<BuyerFrame>(&json), Err(TOO_LONG));
 }
