@@ -627,26 +627,45 @@ async fn a_long_history_is_replayed_in_order_a_page_at_a_time() {
     for chunk in (0..TOTAL as usize).collect::<Vec<_>>().chunks(250) {
         let msgs: Vec<domain::chat::NewMessage<'_>> = chunk
             .iter()
-            .map(|&i| domain::chat::NewMessage::text(domain::chat::Sender::Buyer, &ids[i], &bodies[i]))
+            .map(|&i| {
+                domain::chat::NewMessage::text(domain::chat::Sender::Buyer, &ids[i], &bodies[i])
+            })
             .collect();
-        domain::chat::store_messages_batch(&server.auth.db, cid, &msgs, 1).await.expect("batch");
+        domain::chat::store_messages_batch(&server.auth.db, cid, &msgs, 1)
+            .await
+            .expect("batch");
     }
 
     // The buyer resumes from the start: frames of at most 50, all messages, in order, once.
     send_json(&mut buyer, &BuyerFrame::Resume { after_seq: 0 }).await;
     let mut seqs = Vec::new();
     while seqs.len() < TOTAL as usize {
-        let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else { panic!("history") };
-        assert!(!messages.is_empty() && messages.len() <= 50, "{}", messages.len());
+        let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else {
+            panic!("history")
+        };
+        assert!(
+            !messages.is_empty() && messages.len() <= 50,
+            "{}",
+            messages.len()
+        );
         seqs.extend(messages.iter().map(|m| m.seq));
     }
     assert_eq!(seqs, (1..=TOTAL).collect::<Vec<_>>());
 
     // The agent reopens after seq 34: the rest, in order, once.
-    send_json(&mut agent, &AgentFrame::Open { conversation_id: cid, after_seq: 34 }).await;
+    send_json(
+        &mut agent,
+        &AgentFrame::Open {
+            conversation_id: cid,
+            after_seq: 34,
+        },
+    )
+    .await;
     let mut seqs = Vec::new();
     while seqs.len() < (TOTAL - 34) as usize {
-        let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else { panic!("history") };
+        let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else {
+            panic!("history")
+        };
         assert!(!messages.is_empty() && messages.len() <= 50);
         seqs.extend(messages.iter().map(|m| m.seq));
     }
@@ -656,8 +675,25 @@ async fn a_long_history_is_replayed_in_order_a_page_at_a_time() {
     send_json(&mut buyer, &BuyerFrame::Resume { after_seq: TOTAL }).await;
     assert_eq!(
         buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Messages { conversation_id: cid, messages: Vec::new() }
+        BuyerServerFrame::Messages {
+            conversation_id: cid,
+            messages: Vec::new()
+        }
     );
-    send_json(&mut buyer, &BuyerFrame::Send { client_msg_id: "after".into(), body: "好".into(), font_size: 14 }).await;
-    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ack { client_msg_id: "after".into(), seq: TOTAL + 1 });
+    send_json(
+        &mut buyer,
+        &BuyerFrame::Send {
+            client_msg_id: "after".into(),
+            body: "好".into(),
+            font_size: 14,
+        },
+    )
+    .await;
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Ack {
+            client_msg_id: "after".into(),
+            seq: TOTAL + 1
+        }
+    );
 }
