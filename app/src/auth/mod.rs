@@ -48,15 +48,15 @@ pub async fn logout() -> Result<(), AppError> {
     use crate::state::{app_state, clear_session_cookie, token_from_headers};
     let state = app_state()?;
     let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
-    if let Some(token) = token_from_headers(&parts.headers) {
-        if let Some(session) = state.auth.session(&token).await? {
-            state.auth.logout(&token).await?;
-            // Other open pages of this login follow.
-            state.bus.publish(
-                session.account_id,
-                domain::bus::AccountEvent::LoginEnded(domain::bus::LoginEndReason::LoggedOut),
-            );
-        }
+    if let Some(token) = token_from_headers(&parts.headers)
+        && let Some(session) = state.auth.session(&token).await?
+    {
+        state.auth.logout(&token).await?;
+        // Other open pages of this login follow.
+        state.bus.publish(
+            session.account_id,
+            domain::bus::AccountEvent::LoginEnded(domain::bus::LoginEndReason::LoggedOut),
+        );
     }
     clear_session_cookie()
 }
