@@ -550,8 +550,8 @@ async fn closed_by_server(tcp: &mut TcpStream) {
 #[tokio::test]
 async fn a_silent_connection_is_closed_and_frees_its_slot_while_an_answering_one_stays() {
     let limits = ChatLimits {
-        ping_every: Duration::from_millis(100),
-        silent_after: Duration::from_millis(400),
+        ping_every: Duration::from_millis(250),
+        silent_after: Duration::from_millis(1500),
         sockets_per_buyer: 1,
         sockets_per_agent: 1,
         ..ChatLimits::default()
@@ -576,7 +576,7 @@ async fn a_silent_connection_is_closed_and_frees_its_slot_while_an_answering_one
     let mut alive = server.buyer(1, "S-1").await;
     entered(&mut alive).await;
     let mut pings = 0;
-    while pings < 12 {
+    while pings < 10 {
         match tokio::time::timeout(Duration::from_secs(5), alive.next())
             .await
             .expect("a ping within 5 s")
