@@ -1,6 +1,7 @@
 //! Property tests of the orders input parsers: the yuan parsers (arbitrary text never panics,
 //! fen → text → fen round-trips), the picture URL check (never panics, accepts only http(s) and
-//! site paths), and the whole .xlsx importer on arbitrary and mutated bytes (never panics).
+//! site paths), and the whole .xlsx importer on arbitrary bytes, a damaged template and a
+//! template with damaged XML parts (never panics).
 //! The cell readers of the importer are tested inside `domain/src/orders/import.rs` (`mod prop`).
 
 use domain::orders::import::parse_orders_xlsx;
@@ -86,6 +87,60 @@ proptest! {
             let i = at.index(bytes.len());
             bytes[i] = byte;
         }
+        if let Err(err) = parse_orders_xlsx(&bytes) {
+            prop_assert!(!err.user_message().is_empty());
+        }
+    }
+}
+
+/// The template's XML parts (sheet, shared strings, workbook, styles) with bytes changed,
+/// packed again so the zip itself is sound: whatever calamine makes of them, the importer
+/// answers without a panic.
+fn template_with_xml_changed(part: usize, changes: &[(prop::sample::Index, u8)]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    const PARTS: [&str; 4] = [
+        "xl/worksheets/sheet1.xml",
+        "xl/sharedStrings.xml",
+        "xl/workbook.xml",
+        "xl/styles.xml",
+    ];
+    let template = template();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(template.as_slice())).expect("zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).expect("entry");
+        let name = entry.name().expect("name").into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).expect("read");
+        drop(entry);
+        if name == PARTS[part % PARTS.len()] && !data.is_empty() {
+            for (at, byte) in changes {
+                let i = at.index(data.len());
+                data[i] = *byte;
+            }
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .expect("start");
+        out.write_all(&data).expect("write");
+    }
+    out.finish().expect("finish").into_inner()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn importer_takes_damaged_xml(
+        part in 0usize..4,
+        changes in proptest::collection::vec(
+            (
+                any::<prop::sample::Index>(),
+                prop_oneof![any::<u8>(), Just(b'<'), Just(b'>'), Just(b'"'), Just(b'9'), Just(b'/')],
+            ),
+            1..6,
+        ),
+    ) {
+        let bytes = template_with_xml_changed(part, &changes);
         if let Err(err) = parse_orders_xlsx(&bytes) {
             prop_assert!(!err.user_message().is_empty());
         }
