@@ -684,8 +684,10 @@ async fn picture_bodies_wait_for_a_decode_slot_before_they_are_read() {
             router.oneshot(req).await.map(|r| r.status())
         }));
         bodies.push(tx);
-        load.wait_for(|l| (l.waiting, l.holding) == expected)
+        let reached = load.wait_for(|l| (l.waiting, l.holding) == expected);
+        tokio::time::timeout(Duration::from_secs(10), reached)
             .await
+            .unwrap_or_else(|_| panic!("(waiting, holding) never became {expected:?}"))
             .expect("load");
     }
     // Two bodies being read, three waiting unread, and the queue is full: refused at once.
