@@ -4,8 +4,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::composer::Composer;
 #[cfg(feature = "hydrate")]
-use super::message_list::{acked, mark_failed, merge_messages};
-use super::message_list::{MessageList, Pending, mark_resending};
+use super::message_list::{acked, mark_failed, merge_messages, reset_for_reconnect};
+use super::message_list::{MessageList, Pending, mark_resending, take_next};
 #[cfg(feature = "hydrate")]
 use super::protocol::{BUYER_CHAT_PATH, BuyerServerFrame};
 use super::protocol::{BuyerFrame, ChatMessage};
@@ -36,6 +36,14 @@ pub fn BuyerChatPage() -> impl IntoView {
     let outbox = StoredValue::new(Outbox::default());
     // The agent is typing (a stamp, so an old timeout does not hide a newer notice).
     let typing = RwSignal::new(None::<u32>);
+    // Sends the next pending message if none is on its way (one at a time, in order).
+    let pump = move || {
+        let mut next = None;
+        pending.update(|p| next = take_next(p, None));
+        if let Some(frame) = next.and_then(|p| p.buyer_frame()) {
+            outbox.with_value(|o| o.send(&frame));
+        }
+    };
 
     #[cfg(feature = "hydrate")]
     Effect::new(move |prev: Option<()>| {
@@ -71,10 +79,8 @@ pub fn BuyerChatPage() -> impl IntoView {
                     let out = outbox.get_value();
                     out.send(&BuyerFrame::Resume { after_seq });
                     // Everything not yet stored goes again, the failed ones too (same ids).
-                    pending.update(|p| p.iter_mut().for_each(|p| p.failed = None));
-                    for frame in pending.get_untracked().iter().filter_map(Pending::buyer_frame) {
-                        out.send(&frame);
-                    }
+                    pending.update(|p| reset_for_reconnect(p));
+                    pump();
                     return Flow::Greeted;
                 }
                 BuyerServerFrame::Queued { position } => {
@@ -114,6 +120,7 @@ pub fn BuyerChatPage() -> impl IntoView {
                     messages.update(|list| {
                         merge_messages(list, incoming);
                     });
+                    pump();
                 }
                 BuyerServerFrame::Ack { client_msg_id, seq } => {
                     let mut done = None;
@@ -129,6 +136,7 @@ pub fn BuyerChatPage() -> impl IntoView {
                             }
                         });
                     }
+                    pump();
                 }
                 BuyerServerFrame::Ended { conversation_id: cid, .. } => {
                     if cid >= conversation_id.get_untracked() {
@@ -160,19 +168,16 @@ pub fn BuyerChatPage() -> impl IntoView {
     let send = move |(body, font_size): (String, i16)| {
         let client_msg_id = new_client_msg_id();
         error.set(None);
-        pending.update(|p| {
-            p.push(Pending::text(conversation_id.get_untracked(), client_msg_id.clone(), body.clone(), font_size, now_ms()))
-        });
-        outbox.with_value(|o| o.send(&BuyerFrame::Send { client_msg_id, body, font_size }));
+        pending.update(|p| p.push(Pending::text(conversation_id.get_untracked(), client_msg_id, body, font_size, now_ms())));
+        pump();
     };
     // 重发: the same frame, the same client message id.
     let resend = Callback::new(move |client_msg_id: String| {
         error.set(None);
-        let mut frame = None;
-        pending.update(|p| frame = mark_resending(p, &client_msg_id).and_then(|p| p.buyer_frame()));
-        if let Some(frame) = frame {
-            outbox.with_value(|o| o.send(&frame));
-        }
+        pending.update(|p| {
+            mark_resending(p, &client_msg_id);
+        });
+        pump();
     });
     let picture_token = token.clone();
     let send_picture = Callback::new(move |file: web_sys::File| {
@@ -183,12 +188,8 @@ pub fn BuyerChatPage() -> impl IntoView {
             Some(picture_token.clone()),
             pending,
             error,
-            move |p| {
-                if let Some(upload_id) = p.upload_id {
-                    let frame = BuyerFrame::SendImage { client_msg_id: p.client_msg_id.clone(), upload_id };
-                    outbox.with_value(|o| o.send(&frame));
-                }
-            },
+            // Uploaded: it goes in its turn.
+            move |_| pump(),
         );
     });
     let list_token = token.clone();

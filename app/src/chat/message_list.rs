@@ -9,6 +9,10 @@ use crate::orders::{OrderSummary, format_fen, status_class};
 /// as pending, until its `Ack` (or the stored copy) arrives: an `Error` for it only marks it
 /// failed, with the reason and 重发, which sends the very same frame again (same client message
 /// id, so the server stores it once however often it is sent). Nothing the user wrote is dropped.
+///
+/// The messages of a conversation go out one at a time ([`take_next`]): the next is sent when
+/// the one before is acknowledged, and the ones behind a failed message wait for its 重发, so
+/// they are stored in the order they were written even when the database failed in between.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
     pub conversation_id: i64,
@@ -24,6 +28,8 @@ pub struct Pending {
     pub order: Option<OrderSummary>,
     /// The server refused or could not store it: the reason shown beside 重发.
     pub failed: Option<String>,
+    /// Its frame went out on the current connection and no answer came yet.
+    pub sent: bool,
 }
 
 impl Pending {
@@ -39,6 +45,7 @@ impl Pending {
             upload_id: None,
             order: None,
             failed: None,
+            sent: false,
         }
     }
 
@@ -54,6 +61,7 @@ impl Pending {
             upload_id: None,
             order: None,
             failed: None,
+            sent: false,
         }
     }
 
@@ -69,6 +77,7 @@ impl Pending {
             upload_id: None,
             order: Some(order),
             failed: None,
+            sent: false,
         }
     }
 
@@ -109,17 +118,45 @@ pub fn mark_failed(pending: &mut [Pending], client_msg_id: &str, reason: &str) -
     match pending.iter_mut().find(|p| p.client_msg_id == client_msg_id) {
         Some(p) => {
             p.failed = Some(reason.to_owned());
+            p.sent = false;
             true
         }
         None => false,
     }
 }
 
-/// 重发: the failed message is pending again (发送中…); returns it, to send its frame again.
+/// 重发: the failed message is pending again (发送中…) and goes out at the next [`take_next`];
+/// returns it (for its conversation).
 pub fn mark_resending(pending: &mut [Pending], client_msg_id: &str) -> Option<Pending> {
     let p = pending.iter_mut().find(|p| p.client_msg_id == client_msg_id)?;
     p.failed = None;
     Some(p.clone())
+}
+
+/// A new connection: nothing is on its way any more, and every pending message, the failed
+/// ones too, goes again (one at a time, in order, with the same ids).
+pub fn reset_for_reconnect(pending: &mut [Pending]) {
+    for p in pending.iter_mut() {
+        p.failed = None;
+        p.sent = false;
+    }
+}
+
+/// The next message of a conversation (`None`: of any, for the buyer's single conversation) to
+/// send, marked sent; `None` while one is on its way or one failed (the ones behind it wait for
+/// its 重发). A picture still uploading is passed over; it goes once uploaded.
+pub fn take_next(pending: &mut [Pending], conversation_id: Option<i64>) -> Option<Pending> {
+    for p in pending.iter_mut().filter(|p| conversation_id.is_none_or(|c| c == p.conversation_id)) {
+        if p.sent || p.failed.is_some() {
+            return None;
+        }
+        if p.image.is_some() && p.upload_id.is_none() {
+            continue;
+        }
+        p.sent = true;
+        return Some(p.clone());
+    }
+    None
 }
 
 /// How a message reads in the conversation list.
@@ -419,6 +456,32 @@ mod tests {
             Some(AgentFrame::Send { conversation_id: 7, client_msg_id: "c1".into(), body: "你好".into(), font_size: 16 })
         );
         assert!(mark_resending(&mut pending, "unknown").is_none());
+    }
+
+    #[test]
+    fn messages_go_one_at_a_time_and_wait_behind_a_failed_one() {
+        let text = |id: &str| Pending::text(7, id.into(), id.into(), 14, 0);
+        let mut pending = vec![text("c1"), text("c2"), text("c3")];
+        assert_eq!(take_next(&mut pending, Some(7)).map(|p| p.client_msg_id), Some("c1".into()));
+        assert_eq!(take_next(&mut pending, Some(7)), None, "c1 is on its way");
+        // c1 fails: c2 and c3 wait for its 重发, so nothing overtakes it.
+        mark_failed(&mut pending, "c1", "服务器内部错误，请稍后再试");
+        assert_eq!(take_next(&mut pending, Some(7)), None);
+        mark_resending(&mut pending, "c1");
+        assert_eq!(take_next(&mut pending, Some(7)).map(|p| p.client_msg_id), Some("c1".into()));
+        // Its Ack removes it; then c2.
+        pending.retain(|p| p.client_msg_id != "c1");
+        assert_eq!(take_next(&mut pending, Some(7)).map(|p| p.client_msg_id), Some("c2".into()));
+        // Another conversation is not held up; the buyer's `None` means any.
+        pending.push(Pending::text(8, "d1".into(), "d1".into(), 14, 0));
+        assert_eq!(take_next(&mut pending, Some(8)).map(|p| p.client_msg_id), Some("d1".into()));
+        assert_eq!(take_next(&mut pending, None), None, "c2 is on its way");
+        // A reconnect sends again from the first one not stored.
+        reset_for_reconnect(&mut pending);
+        assert_eq!(take_next(&mut pending, None).map(|p| p.client_msg_id), Some("c2".into()));
+        // A picture still uploading is passed over.
+        let mut pending = vec![Pending::picture(7, "p1".into(), "blob:x".into(), 0), text("c4")];
+        assert_eq!(take_next(&mut pending, Some(7)).map(|p| p.client_msg_id), Some("c4".into()));
     }
 
     #[test]

@@ -59,6 +59,15 @@ pub fn AgentPage() -> impl IntoView {
     // The conversation whose buyer is typing, with a stamp so an old timeout does not hide a
     // newer notice.
     let typing = RwSignal::new(None::<(i64, u32)>);
+    // Sends the conversation's next pending message if none is on its way (one at a time, in
+    // order).
+    let pump = move |conversation_id: i64| {
+        let mut next = None;
+        pending.update(|p| next = crate::chat::take_next(p, Some(conversation_id)));
+        if let Some(frame) = next.and_then(|p| p.agent_frame()) {
+            outbox.with_value(|o| o.send(&frame));
+        }
+    };
 
     #[cfg(feature = "hydrate")]
     Effect::new(move |prev: Option<()>| {
@@ -99,9 +108,11 @@ pub fn AgentPage() -> impl IntoView {
                         out.send(&AgentFrame::Open { conversation_id: cid, after_seq });
                     }
                     // Everything not yet stored goes again, the failed ones too (same ids).
-                    pending.update(|p| p.iter_mut().for_each(|p| p.failed = None));
-                    for frame in pending.get_untracked().iter().filter_map(Pending::agent_frame) {
-                        out.send(&frame);
+                    pending.update(|p| crate::chat::reset_for_reconnect(p));
+                    let mut waiting: Vec<i64> = pending.with_untracked(|p| p.iter().map(|p| p.conversation_id).collect());
+                    waiting.dedup();
+                    for cid in waiting {
+                        pump(cid);
                     }
                     return Flow::Greeted;
                 }
@@ -134,6 +145,7 @@ pub fn AgentPage() -> impl IntoView {
                     }
                     let ids: Vec<String> = messages.iter().map(|m| m.client_msg_id.clone()).collect();
                     pending.update(|p| p.retain(|p| !ids.contains(&p.client_msg_id)));
+                    pump(conversation_id);
                     let is_open = selected.get_untracked() == Some(conversation_id);
                     let mut buyer_wrote = false;
                     conversations.update(|convs| {
@@ -179,6 +191,7 @@ pub fn AgentPage() -> impl IntoView {
                                 merge_messages(&mut c.messages, vec![message]);
                             }
                         });
+                        pump(p.conversation_id);
                     }
                 }
                 AgentServerFrame::Ended { conversation_id, .. } => {
@@ -242,18 +255,16 @@ pub fn AgentPage() -> impl IntoView {
         let Some(cid) = selected.get_untracked() else { return };
         let client_msg_id = new_client_msg_id();
         error.set(None);
-        pending.update(|p| p.push(Pending::text(cid, client_msg_id.clone(), body.clone(), font_size, now_ms())));
-        outbox.with_value(|o| {
-            o.send(&AgentFrame::Send { conversation_id: cid, client_msg_id, body, font_size })
-        });
+        pending.update(|p| p.push(Pending::text(cid, client_msg_id, body, font_size, now_ms())));
+        pump(cid);
     };
     // 重发: the same frame, the same client message id.
     let resend = Callback::new(move |client_msg_id: String| {
         error.set(None);
-        let mut frame = None;
-        pending.update(|p| frame = crate::chat::mark_resending(p, &client_msg_id).and_then(|p| p.agent_frame()));
-        if let Some(frame) = frame {
-            outbox.with_value(|o| o.send(&frame));
+        let mut again = None;
+        pending.update(|p| again = crate::chat::mark_resending(p, &client_msg_id));
+        if let Some(p) = again {
+            pump(p.conversation_id);
         }
     });
     let send_order = Callback::new(move |order: crate::orders::OrderSummary| {
@@ -263,9 +274,8 @@ pub fn AgentPage() -> impl IntoView {
         }
         let client_msg_id = new_client_msg_id();
         error.set(None);
-        let order_id = order.order_id;
-        pending.update(|p| p.push(Pending::order(cid, client_msg_id.clone(), order, now_ms())));
-        outbox.with_value(|o| o.send(&AgentFrame::SendOrder { conversation_id: cid, client_msg_id, order_id }));
+        pending.update(|p| p.push(Pending::order(cid, client_msg_id, order, now_ms())));
+        pump(cid);
     });
     // 订单详情 in a dialog: `None` closed, `Some(None)` loading.
     let detail = RwSignal::new(None::<Option<Result<crate::orders::OrderDetail, String>>>);
@@ -282,16 +292,8 @@ pub fn AgentPage() -> impl IntoView {
     let send_picture = move |file: web_sys::File| {
         let Some(cid) = selected.get_untracked() else { return };
         error.set(None);
-        crate::chat::upload::send_picture(file, cid, None, pending, error, move |p| {
-            if let Some(upload_id) = p.upload_id {
-                let frame = AgentFrame::SendImage {
-                    conversation_id: p.conversation_id,
-                    client_msg_id: p.client_msg_id.clone(),
-                    upload_id,
-                };
-                outbox.with_value(|o| o.send(&frame));
-            }
-        });
+        // Uploaded: it goes in its turn.
+        crate::chat::upload::send_picture(file, cid, None, pending, error, move |p| pump(p.conversation_id));
     };
     let end_current = move || {
         if let Some(cid) = selected.get_untracked() {
