@@ -44,13 +44,77 @@ struct Server {
     router: axum::Router,
     upload_dir: std::path::PathBuf,
     _dir: tempfile::TempDir,
+    /// The admin connection and schema of a PostgreSQL run (dropped by [`Server::finish`]).
+    pg: Option<(sea_orm::DatabaseConnection, String)>,
 }
 
-/// The chat routes with these limits, served with the peer address (as `server serve` does).
+/// The chat routes with these limits, served with the peer address (as `server serve` does),
+/// on a fresh SQLite file.
 async fn start(limits: ChatLimits) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("kefu.db").display());
     let db = domain::db::connect(&url).await.expect("connect");
+    serve(db, dir, limits, None).await
+}
+
+/// The same on PostgreSQL, in a fresh schema, when `TEST_DATABASE_URL` is set.
+async fn start_postgres(limits: ChatLimits) -> Option<Server> {
+    use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+    let url = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())?;
+    let url = url.trim().to_owned();
+    let admin = Database::connect(&url)
+        .await
+        .expect("connect TEST_DATABASE_URL");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let secs = nanos / 1_000_000_000;
+    let schema = format!("t_{secs}_{:08x}", (nanos as u32) ^ std::process::id());
+    admin
+        .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+        .await
+        .expect("create schema");
+    let mut options = ConnectOptions::new(url);
+    domain::db::configure(&mut options).expect("configure");
+    options
+        .set_schema_search_path(schema.clone())
+        .max_connections(12);
+    let db = Database::connect(options)
+        .await
+        .expect("connect test schema");
+    Some(
+        serve(
+            db,
+            tempfile::tempdir().expect("temp dir"),
+            limits,
+            Some((admin, schema)),
+        )
+        .await,
+    )
+}
+
+impl Server {
+    /// Drops the PostgreSQL test schema, if any.
+    async fn finish(self) {
+        use sea_orm::ConnectionTrait;
+        if let Some((admin, schema)) = &self.pg {
+            admin
+                .execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                .await
+                .expect("drop test schema");
+        }
+    }
+}
+
+async fn serve(
+    db: sea_orm::DatabaseConnection,
+    dir: tempfile::TempDir,
+    limits: ChatLimits,
+    pg: Option<(sea_orm::DatabaseConnection, String)>,
+) -> Server {
     domain::db::migrate(&db).await.expect("migrate");
     let hasher = PasswordHasher::new(2);
     domain::demo::seed(&db, &hasher).await.expect("seed");
@@ -83,6 +147,7 @@ async fn start(limits: ChatLimits) -> Server {
         router,
         upload_dir,
         _dir: dir,
+        pg,
     }
 }
 
@@ -456,6 +521,17 @@ async fn one_address_has_a_generous_cap_and_an_agent_a_few_workbenches() {
 #[tokio::test]
 async fn a_buyer_cannot_start_more_than_five_conversations_a_minute() {
     let server = start(ChatLimits::default()).await;
+    churn_is_refused(&server).await;
+    match start_postgres(ChatLimits::default()).await {
+        Some(pg) => {
+            churn_is_refused(&pg).await;
+            pg.finish().await;
+        }
+        None => eprintln!("TEST_DATABASE_URL not set: SQLite only"),
+    }
+}
+
+async fn churn_is_refused(server: &Server) {
     let mut ws = server.buyer(1, "C-1").await;
     let mut cid = entered(&mut ws).await;
     for _ in 0..4 {
@@ -762,6 +838,17 @@ async fn a_slow_body_gives_its_slot_back_and_a_big_re_encoding_is_refused() {
 #[tokio::test]
 async fn unsent_uploads_are_deleted_after_a_day_but_sent_and_fresh_ones_stay() {
     let server = start(ChatLimits::default()).await;
+    sweep_keeps_sent_and_fresh(&server).await;
+    match start_postgres(ChatLimits::default()).await {
+        Some(pg) => {
+            sweep_keeps_sent_and_fresh(&pg).await;
+            pg.finish().await;
+        }
+        None => eprintln!("TEST_DATABASE_URL not set: SQLite only"),
+    }
+}
+
+async fn sweep_keeps_sent_and_fresh(server: &Server) {
     let (_agent, _cookie, mut buyer, buyer_token, cid) = conversation(&server, "G-1").await;
     let who = Who::Buyer(buyer_token);
     let mut uploaded = Vec::new();
