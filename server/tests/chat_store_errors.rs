@@ -4,7 +4,8 @@
 //! should never do (the writer panics, a commit's answer is lost). Every message must arrive
 //! once on the other side, in order, and be stored once. The clients do exactly what the
 //! browser does: a message answered with an `Error` stays pending and is sent again (重发) with
-//! the same client message id.
+//! the same client message id, and a conversation's next message goes once the one before is
+//! acknowledged (`app::chat::take_next`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
