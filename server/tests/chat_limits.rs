@@ -849,7 +849,7 @@ async fn unsent_uploads_are_deleted_after_a_day_but_sent_and_fresh_ones_stay() {
 }
 
 async fn sweep_keeps_sent_and_fresh(server: &Server) {
-    let (_agent, _cookie, mut buyer, buyer_token, cid) = conversation(&server, "G-1").await;
+    let (_agent, _cookie, mut buyer, buyer_token, cid) = conversation(server, "G-1").await;
     let who = Who::Buyer(buyer_token);
     let mut uploaded = Vec::new();
     for _ in 0..3 {
