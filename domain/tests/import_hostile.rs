@@ -1,7 +1,7 @@
 //! The .xlsx order import against hostile files: a sheet with one cell at A1 and one at
 //! XFD1048576, a declared dimension of the whole sheet, zip bombs, an entry that lies about its
-//! size, a made-up shared string count, too many entries, more than 5000 rows, and two imports
-//! of one supplier at once. Each is refused with a clear
+//! size, a made-up shared string count, a long shared string in every cell, too many entries,
+//! more than 5000 rows, and two imports of one supplier at once. Each is refused with a clear
 //! Chinese reason (or, for the dimension, ignored), nothing is stored, and the next normal
 //! import still works. On SQLite and PostgreSQL.
 //!
@@ -511,6 +511,52 @@ async fn a_made_up_shared_string_count_is_refused() {
             let s = supplier(&db, "供应商甲", "admin_a").await;
             refused_then_template_imports(&db, s, &lying, |e| matches!(e, ImportError::Damaged))
                 .await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_shared_string_in_every_cell_is_bounded() {
+    let _serial = SERIAL.lock().await;
+    // One shared string of a million characters, referenced by every cell of 5000 rows × 18
+    // columns: copied whole into each cell that would be 90 GB.
+    let mut rows = header_and_rows(0);
+    for r in 1..=5_000u32 {
+        let cells: String = (0..18u32)
+            .map(|c| format!(r#"<c r="{}{}" t="s"><v>0</v></c>"#, column_name(c), r + 1))
+            .collect();
+        rows.push((r, cells));
+    }
+    let sheet = sheet_xml(None, &rows);
+    let base = workbook_with_sheet(&sheet);
+    let long = rebuild(&base, |name, data| {
+        if name != "xl/sharedStrings.xml" {
+            return data;
+        }
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>{}</t></si></sst>"#,
+            "长".repeat(300_000)
+        )
+        .into_bytes()
+    });
+    let started = Instant::now();
+    let result = parse_orders_xlsx(&long);
+    println!("long shared string: {result:?} in {:?}", started.elapsed());
+    match &result {
+        Err(err @ ImportError::TooMuchText { .. }) => {
+            assert!(err.user_message().contains("文字内容过多"))
+        }
+        other => panic!("{other:?}"),
+    }
+    each_db(|db| {
+        let long = long.clone();
+        async move {
+            let s = supplier(&db, "供应商甲", "admin_a").await;
+            refused_then_template_imports(&db, s, &long, |e| {
+                matches!(e, ImportError::TooMuchText { .. })
+            })
+            .await;
         }
     })
     .await;

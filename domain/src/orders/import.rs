@@ -467,36 +467,35 @@ fn header_key(text: &str) -> String {
         .collect()
 }
 
-/// Whether a streamed cell holds anything (an empty or all-space text is blank).
+/// Whether a streamed cell holds anything (an empty or all-space text is blank). A text longer
+/// than [`MAX_CELL_BYTES`] counts as filled without being looked through: a long shared string
+/// may be referenced by every cell of the sheet.
 fn is_blank_ref(cell: &DataRef<'_>) -> bool {
     match cell {
         DataRef::Empty => true,
-        DataRef::String(s) => s.trim().is_empty(),
-        DataRef::SharedString(s) => s.trim().is_empty(),
+        DataRef::String(s) => s.len() <= MAX_CELL_BYTES && s.trim().is_empty(),
+        DataRef::SharedString(s) => s.len() <= MAX_CELL_BYTES && s.trim().is_empty(),
         _ => false,
     }
 }
 
-/// Cuts a text to at most [`MAX_CELL_BYTES`] on a character boundary.
-fn clip(mut text: String) -> String {
-    if text.len() > MAX_CELL_BYTES {
-        let mut end = MAX_CELL_BYTES;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
+/// The first [`MAX_CELL_BYTES`] of a text (cut on a character boundary), copied.
+fn clipped(text: &str) -> String {
+    let mut end = text.len().min(MAX_CELL_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
     }
-    text
+    text[..end].to_owned()
 }
 
 /// A streamed cell as an owned value, its text clipped to [`MAX_CELL_BYTES`]: a shared string
 /// referenced by thousands of cells is copied only that far each time.
 fn owned_cell(cell: &DataRef<'_>) -> Data {
     match cell {
-        DataRef::SharedString(s) => Data::String(clip((*s).to_owned())),
-        DataRef::String(s) => Data::String(clip(s.clone())),
-        DataRef::DateTimeIso(s) => Data::DateTimeIso(clip(s.clone())),
-        DataRef::DurationIso(s) => Data::DurationIso(clip(s.clone())),
+        DataRef::SharedString(s) => Data::String(clipped(s)),
+        DataRef::String(s) => Data::String(clipped(s)),
+        DataRef::DateTimeIso(s) => Data::DateTimeIso(clipped(s)),
+        DataRef::DurationIso(s) => Data::DurationIso(clipped(s)),
         other => Data::from(other.clone()),
     }
 }
@@ -1270,9 +1269,12 @@ mod prop {
         #[test]
         fn clipped_text_is_short_and_a_prefix(text in ".{0,1200}") {
             let long = text.repeat(4);
-            let clipped = clip(long.clone());
-            prop_assert!(clipped.len() <= MAX_CELL_BYTES);
-            prop_assert!(long.starts_with(&clipped));
+            let kept = clipped(&long);
+            prop_assert!(kept.len() <= MAX_CELL_BYTES);
+            prop_assert!(long.starts_with(&kept));
+            if long.len() <= MAX_CELL_BYTES {
+                prop_assert_eq!(kept, long);
+            }
         }
 
         /// Any stream of cells (any positions, any order, any values) is read or refused without
