@@ -618,6 +618,8 @@ fn unpack_counting(reader: &mut impl Read, find_count: bool) -> std::io::Result<
 /// to right). Only the [`COLUMNS`] found in the header row are kept, so memory follows the real
 /// rows, never the sheet's declared dimension or its farthest cell.
 struct SheetReader {
+    /// [`header_key`] of each of [`COLUMNS`].
+    header_keys: [String; COLUMNS.len()],
     /// The header row (0-based) once its first cell is seen.
     header_row: Option<u32>,
     /// The sheet column of each [`COLUMNS`] entry, filled while the header row is read.
@@ -636,6 +638,7 @@ struct SheetReader {
 impl SheetReader {
     fn new() -> Self {
         SheetReader {
+            header_keys: std::array::from_fn(|i| header_key(COLUMNS[i].header)),
             header_row: None,
             columns: [None; COLUMNS.len()],
             header_done: false,
@@ -662,7 +665,7 @@ impl SheetReader {
         let header_row = *self.header_row.get_or_insert(row);
         if row == header_row {
             let key = header_key(&cell_text(&owned_cell(value)).unwrap_or_default());
-            if let Some(i) = COLUMNS.iter().position(|c| header_key(c.header) == key)
+            if let Some(i) = self.header_keys.iter().position(|k| *k == key)
                 && self.columns[i].is_none()
             {
                 self.columns[i] = Some(column);
