@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 pub enum AppError {
     /// Bad input or a refused action; `field` names the form field when there is one.
     #[error("{message}")]
-    Invalid { field: Option<String>, message: String },
+    Invalid {
+        field: Option<String>,
+        message: String,
+    },
     /// No valid login: the page goes back to the login page.
     #[error("登录已失效，请重新登录")]
     Unauthenticated,
@@ -26,7 +29,10 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: Option<&str>, message: impl Into<String>) -> Self {
-        AppError::Invalid { field: field.map(str::to_owned), message: message.into() }
+        AppError::Invalid {
+            field: field.map(str::to_owned),
+            message: message.into(),
+        }
     }
 }
 
@@ -44,7 +50,10 @@ impl From<domain::error::DomainError> for AppError {
         use domain::error::DomainError as D;
         match err {
             D::Validation { field, .. } => AppError::invalid(Some(field), err.user_message()),
-            D::FieldInvalid { field, reason } => AppError::Invalid { field: Some(field), message: reason },
+            D::FieldInvalid { field, reason } => AppError::Invalid {
+                field: Some(field),
+                message: reason,
+            },
             D::Forbidden => AppError::Forbidden,
             D::Db(_) | D::Internal(_) => {
                 tracing::error!(error = %err, "request failed");

@@ -27,9 +27,10 @@ pub const CSP_NONCE_HEADER: &str = "x-kefu-csp-nonce";
 
 #[cfg(feature = "ssr")]
 fn hand_nonce_to_csp() {
-    if let (Some(nonce), Some(response)) =
-        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
-        && let Ok(value) = http::HeaderValue::from_str(&nonce)
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) && let Ok(value) = http::HeaderValue::from_str(&nonce)
     {
         response.insert_header(http::HeaderName::from_static(CSP_NONCE_HEADER), value);
     }
@@ -64,7 +65,9 @@ pub struct Hydrated(pub ReadSignal<bool>);
 
 /// `true` once this page runs in the browser with its event handlers attached.
 pub fn use_hydrated() -> ReadSignal<bool> {
-    use_context::<Hydrated>().map(|h| h.0).unwrap_or_else(|| signal(false).0)
+    use_context::<Hydrated>()
+        .map(|h| h.0)
+        .unwrap_or_else(|| signal(false).0)
 }
 
 #[component]

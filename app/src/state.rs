@@ -43,11 +43,15 @@ pub struct ChatConfig {
     /// The HMAC secret shared with the mall; signs and verifies buyer tokens
     /// (`domain::chat::sign` / `verify`).
     pub buyer_token_secret: std::sync::Arc<[u8]>,
+    /// A buyer token must expire within this many seconds of its use.
+    pub buyer_token_max_lifetime_secs: i64,
 }
 
 impl std::fmt::Debug for ChatConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChatConfig").field("buyer_token_secret", &"<secret>").finish()
+        f.debug_struct("ChatConfig")
+            .field("buyer_token_secret", &"<secret>")
+            .finish()
     }
 }
 
@@ -66,7 +70,9 @@ pub fn app_state() -> Result<AppState, AppError> {
 
 /// The session token from the request's cookie, if any.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
-    CookieJar::from_headers(headers).get(SESSION_COOKIE).map(|c| c.value().to_owned())
+    CookieJar::from_headers(headers)
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
 }
 
 /// The client address: the socket peer, or, behind the one trusted reverse proxy
@@ -77,8 +83,15 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
 /// failed-login limit per address would be worthless if the client could pick its address).
 /// Several `X-Forwarded-For` header lines count as one list, in order. A right-most hop that is
 /// not an IP address (`unknown`, garbage) is not believed: the peer (the proxy) is used.
-pub fn client_addr(headers: &HeaderMap, peer: Option<SocketAddr>, trust_forwarded_for: bool) -> String {
-    let peer_ip = || peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into());
+pub fn client_addr(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trust_forwarded_for: bool,
+) -> String {
+    let peer_ip = || {
+        peer.map(|p| p.ip().to_string())
+            .unwrap_or_else(|| "unknown".into())
+    };
     if !trust_forwarded_for {
         return peer_ip();
     }
@@ -115,20 +128,31 @@ pub async fn current_session() -> Result<Session, AppError> {
     let state = app_state()?;
     let headers = request_headers().await?;
     let token = token_from_headers(&headers).ok_or(AppError::Unauthenticated)?;
-    state.auth.session(&token).await?.ok_or(AppError::Unauthenticated)
+    state
+        .auth
+        .session(&token)
+        .await?
+        .ok_or(AppError::Unauthenticated)
 }
 
 /// The caller's session, which must have the given role.
 pub async fn require_role(role: Role) -> Result<Session, AppError> {
     let session = current_session().await?;
-    if session.role == role { Ok(session) } else { Err(AppError::Forbidden) }
+    if session.role == role {
+        Ok(session)
+    } else {
+        Err(AppError::Forbidden)
+    }
 }
 
 /// Client address and user agent of the current request.
 pub async fn request_origin() -> Result<(String, String), AppError> {
     let state = app_state()?;
     let headers = request_headers().await?;
-    let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|c| c.0);
+    let peer = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .ok()
+        .map(|c| c.0);
     let addr = client_addr(&headers, peer, state.web.trust_forwarded_for);
     let agent = headers
         .get(http::header::USER_AGENT)
@@ -186,7 +210,10 @@ mod tests {
     fn headers(lines: &[&str]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for line in lines {
-            map.append("x-forwarded-for", http::HeaderValue::from_str(line).expect("header"));
+            map.append(
+                "x-forwarded-for",
+                http::HeaderValue::from_str(line).expect("header"),
+            );
         }
         map
     }
@@ -214,7 +241,14 @@ mod tests {
     #[test]
     fn spoofed_left_hops_never_become_the_address() {
         // A client rotating made-up left hops to dodge the per-address limit stays one address.
-        for spoof in ["9.9.9.9", "127.0.0.1", "10.0.0.2, 8.8.8.8", "unknown", "<script>", &"1.1.1.1,".repeat(200)] {
+        for spoof in [
+            "9.9.9.9",
+            "127.0.0.1",
+            "10.0.0.2, 8.8.8.8",
+            "unknown",
+            "<script>",
+            &"1.1.1.1,".repeat(200),
+        ] {
             let h = headers(&[&format!("{spoof}, 203.0.113.7")]);
             assert_eq!(client_addr(&h, proxy(), true), "203.0.113.7", "{spoof}");
         }
@@ -225,20 +259,41 @@ mod tests {
 
     #[test]
     fn ports_and_ipv6_are_understood() {
-        assert_eq!(client_addr(&headers(&["1.2.3.4, 203.0.113.7:4711"]), proxy(), true), "203.0.113.7");
-        assert_eq!(client_addr(&headers(&["2001:db8::1"]), proxy(), true), "2001:db8::1");
-        assert_eq!(client_addr(&headers(&["[2001:db8::1]:4711"]), proxy(), true), "2001:db8::1");
-        assert_eq!(client_addr(&headers(&["[2001:db8::1]"]), proxy(), true), "2001:db8::1");
+        assert_eq!(
+            client_addr(&headers(&["1.2.3.4, 203.0.113.7:4711"]), proxy(), true),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            client_addr(&headers(&["2001:db8::1"]), proxy(), true),
+            "2001:db8::1"
+        );
+        assert_eq!(
+            client_addr(&headers(&["[2001:db8::1]:4711"]), proxy(), true),
+            "2001:db8::1"
+        );
+        assert_eq!(
+            client_addr(&headers(&["[2001:db8::1]"]), proxy(), true),
+            "2001:db8::1"
+        );
     }
 
     #[test]
     fn a_missing_or_unbelievable_right_most_hop_falls_back_to_the_proxy() {
         assert_eq!(client_addr(&HeaderMap::new(), proxy(), true), "10.0.0.2");
         assert_eq!(client_addr(&headers(&[""]), proxy(), true), "10.0.0.2");
-        assert_eq!(client_addr(&headers(&["203.0.113.7, unknown"]), proxy(), true), "10.0.0.2");
-        assert_eq!(client_addr(&headers(&["203.0.113.7, not-an-ip"]), proxy(), true), "10.0.0.2");
+        assert_eq!(
+            client_addr(&headers(&["203.0.113.7, unknown"]), proxy(), true),
+            "10.0.0.2"
+        );
+        assert_eq!(
+            client_addr(&headers(&["203.0.113.7, not-an-ip"]), proxy(), true),
+            "10.0.0.2"
+        );
         // Trailing empty entries are skipped, not taken as the address.
-        assert_eq!(client_addr(&headers(&["1.2.3.4, 203.0.113.7, "]), proxy(), true), "203.0.113.7");
+        assert_eq!(
+            client_addr(&headers(&["1.2.3.4, 203.0.113.7, "]), proxy(), true),
+            "203.0.113.7"
+        );
         let long = "9".repeat(500);
         assert_eq!(client_addr(&headers(&[&long]), proxy(), true), "10.0.0.2");
     }

@@ -9,11 +9,11 @@ use common::{each_db, hasher, supplier};
 use domain::DomainError;
 use domain::accounts::create_agent;
 use domain::chat::{
-    self, BuyerClaims, EndReason, NewMessage, Sender, assign_waiting_buyers,
+    self, BuyerClaims, EndReason, GroupedMessage, NewMessage, Sender, assign_waiting_buyers,
     conversation_for_agent, conversation_for_buyer, end_conversation, end_idle_conversations,
     history_before, mark_agent_joined, messages_since, open_conversation, queue_position,
     release_agent_conversations, reset_status_on_login, route, set_serving, store_message,
-    store_messages_batch, store_messages_grouped, upsert_buyer, GroupedMessage,
+    store_messages_batch, store_messages_grouped, upsert_buyer,
 };
 use domain::entity::{conversation, message};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
@@ -800,15 +800,30 @@ async fn a_group_of_messages_of_several_conversations_commits_once_with_one_outc
             agents: [a, _],
         } = shop(&db, "供应商组", "admin_g").await;
         set_serving(&db, s, a, true, T0).await.expect("a on");
-        let c1 = open_conversation(&db, s, buyer(&db, s, "G1").await, T0).await.expect("open").id;
-        let c2 = open_conversation(&db, s, buyer(&db, s, "G2").await, T0).await.expect("open").id;
-        let c3 = open_conversation(&db, s, buyer(&db, s, "G3").await, T0).await.expect("open").id;
+        let c1 = open_conversation(&db, s, buyer(&db, s, "G1").await, T0)
+            .await
+            .expect("open")
+            .id;
+        let c2 = open_conversation(&db, s, buyer(&db, s, "G2").await, T0)
+            .await
+            .expect("open")
+            .id;
+        let c3 = open_conversation(&db, s, buyer(&db, s, "G3").await, T0)
+            .await
+            .expect("open")
+            .id;
         store_message(&db, c1, &NewMessage::text(Sender::Buyer, "g0", "早"), T0)
             .await
             .expect("store");
-        end_conversation(&db, s, c3, EndReason::Buyer, T0 + 1).await.expect("end");
+        end_conversation(&db, s, c3, EndReason::Buyer, T0 + 1)
+            .await
+            .expect("end");
 
-        let item = |conversation_id, msg, now| GroupedMessage { conversation_id, msg, now };
+        let item = |conversation_id, msg, now| GroupedMessage {
+            conversation_id,
+            msg,
+            now,
+        };
         let outcomes = store_messages_grouped(
             &db,
             &[
@@ -824,13 +839,24 @@ async fn a_group_of_messages_of_several_conversations_commits_once_with_one_outc
         .expect("the group commits");
         let summary: Vec<Result<(i64, i32, bool), String>> = outcomes
             .into_iter()
-            .map(|o| o.map(|(m, created)| (m.conversation_id, m.seq, created)).map_err(|e| e.to_string()))
+            .map(|o| {
+                o.map(|(m, created)| (m.conversation_id, m.seq, created))
+                    .map_err(|e| e.to_string())
+            })
             .collect();
         assert_eq!(summary[0], Ok((c1, 2, true)));
         assert_eq!(summary[1], Ok((c2, 1, true)));
-        assert!(summary[2].as_ref().is_err_and(|e| e.contains("会话已结束")), "{:?}", summary[2]);
+        assert!(
+            summary[2].as_ref().is_err_and(|e| e.contains("会话已结束")),
+            "{:?}",
+            summary[2]
+        );
         assert!(summary[3].is_err(), "blank is refused");
-        assert_eq!(summary[4], Ok((c1, 1, false)), "a resend is answered with the stored message");
+        assert_eq!(
+            summary[4],
+            Ok((c1, 1, false)),
+            "a resend is answered with the stored message"
+        );
         assert_eq!(summary[5], Ok((c1, 3, true)));
 
         let seqs = |c| {
@@ -844,10 +870,23 @@ async fn a_group_of_messages_of_several_conversations_commits_once_with_one_outc
                     .collect::<Vec<_>>()
             }
         };
-        assert_eq!(seqs(c1).await, [(1, "g0".to_owned()), (2, "g1".to_owned()), (3, "g3".to_owned())]);
+        assert_eq!(
+            seqs(c1).await,
+            [
+                (1, "g0".to_owned()),
+                (2, "g1".to_owned()),
+                (3, "g3".to_owned())
+            ]
+        );
         assert_eq!(seqs(c2).await, [(1, "g1".to_owned())]);
         assert!(seqs(c3).await.is_empty());
-        assert_eq!((conv(&db, c1).await.last_seq, conv(&db, c1).await.buyer_msg_count), (3, 3));
+        assert_eq!(
+            (
+                conv(&db, c1).await.last_seq,
+                conv(&db, c1).await.buyer_msg_count
+            ),
+            (3, 3)
+        );
         assert_eq!(conv(&db, c2).await.agent_msg_count, 1);
     })
     .await;
@@ -867,7 +906,10 @@ async fn replay_comes_in_bounded_pages_that_concatenate_to_everything() {
             agents: [a, _],
         } = shop(&db, "供应商长", "admin_long").await;
         set_serving(&db, s, a, true, T0).await.expect("a on");
-        let c = open_conversation(&db, s, buyer(&db, s, "L1").await, T0).await.expect("open").id;
+        let c = open_conversation(&db, s, buyer(&db, s, "L1").await, T0)
+            .await
+            .expect("open")
+            .id;
         let ids: Vec<String> = (1..=TOTAL).map(|i| format!("m{i}")).collect();
         let bodies: Vec<String> = (1..=TOTAL).map(|i| format!("第{i}条")).collect();
         for chunk in (0..TOTAL as usize).collect::<Vec<_>>().chunks(250) {
@@ -875,7 +917,9 @@ async fn replay_comes_in_bounded_pages_that_concatenate_to_everything() {
                 .iter()
                 .map(|&i| NewMessage::text(Sender::Buyer, &ids[i], &bodies[i]))
                 .collect();
-            store_messages_batch(&db, c, &msgs, T0).await.expect("batch");
+            store_messages_batch(&db, c, &msgs, T0)
+                .await
+                .expect("batch");
         }
 
         let mut seen = Vec::new();
@@ -899,13 +943,21 @@ async fn replay_comes_in_bounded_pages_that_concatenate_to_everything() {
             assert_eq!((*seq, body.as_str()), (i as i32 + 1, bodies[i].as_str()));
         }
         // From the middle; an exact multiple of the page ends with has_more = false.
-        let tail = messages_after(&db, c, TOTAL - 200, PAGE).await.expect("tail");
+        let tail = messages_after(&db, c, TOTAL - 200, PAGE)
+            .await
+            .expect("tail");
         assert_eq!((tail.messages.len(), tail.has_more), (200, false));
-        let nothing = messages_after(&db, c, TOTAL, PAGE).await.expect("caught up");
+        let nothing = messages_after(&db, c, TOTAL, PAGE)
+            .await
+            .expect("caught up");
         assert!(nothing.messages.is_empty() && !nothing.has_more);
         // The page size is capped.
         assert!(messages_after(&db, c, 0, 0).await.is_err());
-        assert!(messages_after(&db, c, 0, domain::chat::MAX_PAGE + 1).await.is_err());
+        assert!(
+            messages_after(&db, c, 0, domain::chat::MAX_PAGE + 1)
+                .await
+                .is_err()
+        );
     })
     .await;
 }
@@ -928,16 +980,29 @@ async fn a_locked_sqlite_database_is_a_transient_error_and_the_resend_is_stored_
         agents: [a, _],
     } = shop(&db, "供应商锁", "admin_lock").await;
     set_serving(&db, s, a, true, T0).await.expect("a on");
-    let c = open_conversation(&db, s, buyer(&db, s, "K1").await, T0).await.expect("open").id;
+    let c = open_conversation(&db, s, buyer(&db, s, "K1").await, T0)
+        .await
+        .expect("open")
+        .id;
 
     let locker = domain::db::connect(&url).await.expect("second connection");
-    let lock = domain::db::begin_write(&locker).await.expect("BEGIN IMMEDIATE");
+    let lock = domain::db::begin_write(&locker)
+        .await
+        .expect("BEGIN IMMEDIATE");
     let msg = NewMessage::text(Sender::Buyer, "k1", "锁住了吗");
-    let err = store_message(&db, c, &msg, T0).await.expect_err("the database is locked");
+    let err = store_message(&db, c, &msg, T0)
+        .await
+        .expect_err("the database is locked");
     assert!(err.is_transient(), "busy is transient: {err:?}");
     assert_eq!(err.user_message(), "服务器内部错误，请稍后再试");
-    let group = [GroupedMessage { conversation_id: c, msg: msg.clone(), now: T0 }];
-    let err = store_messages_grouped(&db, &group).await.expect_err("locked");
+    let group = [GroupedMessage {
+        conversation_id: c,
+        msg: msg.clone(),
+        now: T0,
+    }];
+    let err = store_messages_grouped(&db, &group)
+        .await
+        .expect_err("locked");
     assert!(err.is_transient(), "{err:?}");
     // Not transient: a refusal is never retried into something else.
     assert!(!DomainError::validation("body", "x").is_transient());

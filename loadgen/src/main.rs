@@ -25,7 +25,10 @@ use clap::{Parser, Subcommand};
 const DEV_SECRET: &str = "dev-only-change-me";
 
 #[derive(Parser, Debug)]
-#[command(name = "loadgen", about = "832 客服 chat load generator (127.0.0.1 only)")]
+#[command(
+    name = "loadgen",
+    about = "832 客服 chat load generator (127.0.0.1 only)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

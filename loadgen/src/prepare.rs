@@ -26,21 +26,34 @@ pub async fn prepare(args: PrepareArgs) -> Result<(), String> {
     if args.suppliers == 0 || args.suppliers > MAX_SUPPLIERS {
         return Err(format!("--suppliers must be 1–{MAX_SUPPLIERS}"));
     }
-    let db = domain::db::connect(&args.database_url).await.map_err(|e| e.to_string())?;
+    let db = domain::db::connect(&args.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
     domain::db::migrate(&db).await.map_err(|e| e.to_string())?;
     use sea_orm::{EntityTrait, PaginatorTrait};
-    let existing = domain::entity::supplier::Entity::find().count(&db).await.map_err(|e| e.to_string())?;
+    let existing = domain::entity::supplier::Entity::find()
+        .count(&db)
+        .await
+        .map_err(|e| e.to_string())?;
     if existing > 0 {
-        return Err(format!("the database already has {existing} suppliers: prepare a fresh one"));
+        return Err(format!(
+            "the database already has {existing} suppliers: prepare a fresh one"
+        ));
     }
     let hasher = PasswordHasher::new(2);
     let auth = Auth::new(db.clone(), hasher.clone(), AuthConfig::default());
     let err = |e: domain::DomainError| e.to_string();
 
-    let (idle_supplier_id, _) =
-        domain::accounts::create_supplier(&db, &hasher, "压测空闲供应商", "load_idle_admin", "管理员", None)
-            .await
-            .map_err(err)?;
+    let (idle_supplier_id, _) = domain::accounts::create_supplier(
+        &db,
+        &hasher,
+        "压测空闲供应商",
+        "load_idle_admin",
+        "管理员",
+        None,
+    )
+    .await
+    .map_err(err)?;
     let mut suppliers = Vec::with_capacity(args.suppliers);
     for s in 1..=args.suppliers {
         let (supplier_id, _) = domain::accounts::create_supplier(
@@ -55,17 +68,31 @@ pub async fn prepare(args: PrepareArgs) -> Result<(), String> {
         .map_err(err)?;
         let mut agent_sessions = Vec::new();
         for k in 1..=domain::accounts::MAX_AGENTS_PER_SUPPLIER {
-            let (agent, password) =
-                domain::accounts::create_agent(&db, &hasher, supplier_id, &format!("压测客服{s}-{k}"), None)
-                    .await
-                    .map_err(err)?;
-            let (token, _) = auth.login(&agent.login, &password, "127.0.0.1", "loadgen").await.map_err(err)?;
+            let (agent, password) = domain::accounts::create_agent(
+                &db,
+                &hasher,
+                supplier_id,
+                &format!("压测客服{s}-{k}"),
+                None,
+            )
+            .await
+            .map_err(err)?;
+            let (token, _) = auth
+                .login(&agent.login, &password, "127.0.0.1", "loadgen")
+                .await
+                .map_err(err)?;
             agent_sessions.push(token);
         }
-        suppliers.push(LoadSupplier { supplier_id, agent_sessions });
+        suppliers.push(LoadSupplier {
+            supplier_id,
+            agent_sessions,
+        });
     }
     let agents: usize = suppliers.iter().map(|s| s.agent_sessions.len()).sum();
-    let accounts = LoadAccounts { idle_supplier_id, suppliers };
+    let accounts = LoadAccounts {
+        idle_supplier_id,
+        suppliers,
+    };
     if let Some(parent) = args.out.parent() {
         std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
     }

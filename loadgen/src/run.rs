@@ -26,9 +26,16 @@ const FRAME_WAIT: Duration = Duration::from_secs(30);
 
 pub async fn run(args: RunArgs) -> Result<(), String> {
     if !args.addr.ip().is_loopback() {
-        return Err(format!("{} is not a loopback address: loadgen only runs against 127.0.0.1", args.addr));
+        return Err(format!(
+            "{} is not a loopback address: loadgen only runs against 127.0.0.1",
+            args.addr
+        ));
     }
-    if args.idle > MAX_IDLE || args.buyers == 0 || args.buyers > MAX_BUYERS || args.messages > MAX_MESSAGES {
+    if args.idle > MAX_IDLE
+        || args.buyers == 0
+        || args.buyers > MAX_BUYERS
+        || args.messages > MAX_MESSAGES
+    {
         return Err(format!(
             "limits: --idle ≤ {MAX_IDLE}, --buyers 1–{MAX_BUYERS}, --messages ≤ {MAX_MESSAGES}"
         ));
@@ -42,16 +49,22 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
             let interval = Duration::from_secs_f64(args.buyers as f64 / f64::from(rate));
             if interval < MIN_SEND_INTERVAL {
                 let needed = (f64::from(rate) * MIN_SEND_INTERVAL.as_secs_f64()).ceil();
-                return Err(format!("--rate {rate} needs at least {needed} --buyers (each sends ≤ 8/s)"));
+                return Err(format!(
+                    "--rate {rate} needs at least {needed} --buyers (each sends ≤ 8/s)"
+                ));
             }
             interval
         }
         None => MIN_SEND_INTERVAL,
     };
-    let accounts: LoadAccounts = serde_json::from_slice(
-        &std::fs::read(&args.agents).map_err(|e| format!("{}: {e} (run `loadgen prepare` first)", args.agents.display()))?,
-    )
-    .map_err(|e| format!("{}: {e}", args.agents.display()))?;
+    let accounts: LoadAccounts =
+        serde_json::from_slice(&std::fs::read(&args.agents).map_err(|e| {
+            format!(
+                "{}: {e} (run `loadgen prepare` first)",
+                args.agents.display()
+            )
+        })?)
+        .map_err(|e| format!("{}: {e}", args.agents.display()))?;
     let pid = match args.server_pid {
         Some(pid) => pid,
         None => procfs::pid_listening_on(args.addr.port())?,
@@ -63,16 +76,29 @@ pub async fn run(args: RunArgs) -> Result<(), String> {
     match tokio::time::timeout(timeout, phases(&args, &accounts, pid, interval, &stats)).await {
         Ok(result) => result,
         Err(_) => {
-            println!("TIMEOUT after {} s: the figures below are partial", args.timeout_secs);
+            println!(
+                "TIMEOUT after {} s: the figures below are partial",
+                args.timeout_secs
+            );
             report_counts(&stats, args.messages);
             Err("timed out".into())
         }
     }
 }
 
-async fn phases(args: &RunArgs, accounts: &LoadAccounts, pid: u32, interval: Duration, stats: &Arc<Stats>) -> Result<(), String> {
+async fn phases(
+    args: &RunArgs,
+    accounts: &LoadAccounts,
+    pid: u32,
+    interval: Duration,
+    stats: &Arc<Stats>,
+) -> Result<(), String> {
     // Agents first, 服务中, each read by its own task.
-    let sessions: Vec<&String> = accounts.suppliers.iter().flat_map(|s| s.agent_sessions.iter()).collect();
+    let sessions: Vec<&String> = accounts
+        .suppliers
+        .iter()
+        .flat_map(|s| s.agent_sessions.iter())
+        .collect();
     let mut agent_tasks = Vec::new();
     for session in &sessions {
         let ws = agent_connects(args, session).await?;
@@ -115,10 +141,16 @@ async fn phases(args: &RunArgs, accounts: &LoadAccounts, pid: u32, interval: Dur
         buyers.extend(open_buyers(args, *supplier_id, &format!("b{tag}-{i}"), n, true).await?);
     }
     let wait_assigned = std::time::Instant::now();
-    while Stats::get(&stats.assigned) < buyers.len() as u64 && wait_assigned.elapsed() < Duration::from_secs(30) {
+    while Stats::get(&stats.assigned) < buyers.len() as u64
+        && wait_assigned.elapsed() < Duration::from_secs(30)
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    println!("{} active buyers connected and assigned ({} Assigned seen by agents)", buyers.len(), Stats::get(&stats.assigned));
+    println!(
+        "{} active buyers connected and assigned ({} Assigned seen by agents)",
+        buyers.len(),
+        Stats::get(&stats.assigned)
+    );
 
     // Send phase.
     let rate = args.buyers as f64 / interval.as_secs_f64();
@@ -127,7 +159,11 @@ async fn phases(args: &RunArgs, accounts: &LoadAccounts, pid: u32, interval: Dur
         args.messages,
         buyers.len(),
         rate,
-        if args.rate.is_some() { " (--rate)" } else { " (each socket ~8/s, the per-socket limit)" }
+        if args.rate.is_some() {
+            " (--rate)"
+        } else {
+            " (each socket ~8/s, the per-socket limit)"
+        }
     );
     let send_start = stats.now_us();
     let n = buyers.len() as u64;
@@ -136,7 +172,13 @@ async fn phases(args: &RunArgs, accounts: &LoadAccounts, pid: u32, interval: Dur
         let quota = args.messages / n + u64::from((i as u64) < args.messages % n);
         // Buyers start spread over one interval, so the rate is even.
         let offset = interval.mul_f64(i as f64 / n as f64);
-        tasks.push(tokio::spawn(buyer_sends(ws, quota, interval, offset, stats.clone())));
+        tasks.push(tokio::spawn(buyer_sends(
+            ws,
+            quota,
+            interval,
+            offset,
+            stats.clone(),
+        )));
     }
     for task in tasks {
         let _ = task.await;
@@ -147,7 +189,8 @@ async fn phases(args: &RunArgs, accounts: &LoadAccounts, pid: u32, interval: Dur
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let stored_secs = (Stats::get(&stats.last_ack_us).saturating_sub(send_start)) as f64 / 1e6;
-    let delivered_secs = (Stats::get(&stats.last_delivery_us).saturating_sub(send_start)) as f64 / 1e6;
+    let delivered_secs =
+        (Stats::get(&stats.last_delivery_us).saturating_sub(send_start)) as f64 / 1e6;
     println!("--- results ---");
     report_counts(stats, args.messages);
     println!(
@@ -160,12 +203,19 @@ async fn phases(args: &RunArgs, accounts: &LoadAccounts, pid: u32, interval: Dur
         delivered as f64 / delivered_secs.max(1e-9)
     );
     if let Some((count, p50, p99, max)) = stats.delivery_latency.summary() {
-        println!("delivery latency (send → agent socket), {count} messages: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms");
+        println!(
+            "delivery latency (send → agent socket), {count} messages: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms"
+        );
     }
     if let Some((count, p50, p99, max)) = stats.ack_latency.summary() {
-        println!("ack latency (send → Ack, stored), {count} messages: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms");
+        println!(
+            "ack latency (send → Ack, stored), {count} messages: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms"
+        );
     }
-    println!("server RSS at the end: {} KiB", procfs::rss_kib(pid).unwrap_or_default());
+    println!(
+        "server RSS at the end: {} KiB",
+        procfs::rss_kib(pid).unwrap_or_default()
+    );
     for task in agent_tasks {
         task.abort();
     }
@@ -189,7 +239,8 @@ async fn next_frame<F: serde::de::DeserializeOwned>(ws: &mut Ws) -> Result<F, St
         match tokio::time::timeout(FRAME_WAIT, ws.next()).await {
             Err(_) => return Err("no frame within 30 s".into()),
             Ok(Some(Ok(Message::Text(text)))) => {
-                return serde_json::from_str(text.as_str()).map_err(|e| format!("bad frame {text}: {e}"));
+                return serde_json::from_str(text.as_str())
+                    .map_err(|e| format!("bad frame {text}: {e}"));
             }
             Ok(Some(Ok(Message::Close(_)))) | Ok(None) => return Err("socket closed".into()),
             Ok(Some(Err(e))) => return Err(e.to_string()),
@@ -200,23 +251,37 @@ async fn next_frame<F: serde::de::DeserializeOwned>(ws: &mut Ws) -> Result<F, St
 
 async fn send<T: serde::Serialize>(ws: &mut Ws, frame: &T) -> Result<(), String> {
     let text = serde_json::to_string(frame).map_err(|e| e.to_string())?;
-    ws.send(Message::Text(text.into())).await.map_err(|e| e.to_string())
+    ws.send(Message::Text(text.into()))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn agent_connects(args: &RunArgs, session: &str) -> Result<Ws, String> {
-    let mut req = format!("ws://{}/ws/agent", args.addr).into_client_request().map_err(|e| e.to_string())?;
-    let cookie = format!("{SESSION_COOKIE}={session}").parse().map_err(|_| "bad session in the agents file".to_owned())?;
+    let mut req = format!("ws://{}/ws/agent", args.addr)
+        .into_client_request()
+        .map_err(|e| e.to_string())?;
+    let cookie = format!("{SESSION_COOKIE}={session}")
+        .parse()
+        .map_err(|_| "bad session in the agents file".to_owned())?;
     req.headers_mut().insert("cookie", cookie);
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.map_err(|e| format!("agent socket: {e}"))?;
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .map_err(|e| format!("agent socket: {e}"))?;
     match next_frame::<AgentServerFrame>(&mut ws).await? {
         AgentServerFrame::Hello { .. } => {}
-        other => return Err(format!("agent refused: {other:?} (sessions expire: run prepare again)")),
+        other => {
+            return Err(format!(
+                "agent refused: {other:?} (sessions expire: run prepare again)"
+            ));
+        }
     }
     send(&mut ws, &AgentFrame::SetServing { serving: true }).await?;
     loop {
         match next_frame::<AgentServerFrame>(&mut ws).await? {
             AgentServerFrame::Status { serving: true } => return Ok(ws),
-            AgentServerFrame::Error { message, .. } => return Err(format!("服务中 refused: {message}")),
+            AgentServerFrame::Error { message, .. } => {
+                return Err(format!("服务中 refused: {message}"));
+            }
             _ => {}
         }
     }
@@ -235,12 +300,17 @@ async fn read_agent(mut ws: Ws, stats: Arc<Stats>) {
             Ok(AgentServerFrame::Messages { messages, .. }) => {
                 let now = stats.now_us();
                 for m in messages.iter().filter(|m| m.sender == "buyer") {
-                    if let Some(sent) = m.body.strip_prefix('t').and_then(|t| t.parse::<u64>().ok()) {
-                        stats.delivery_latency.record(Duration::from_micros(now.saturating_sub(sent)));
+                    if let Some(sent) = m.body.strip_prefix('t').and_then(|t| t.parse::<u64>().ok())
+                    {
+                        stats
+                            .delivery_latency
+                            .record(Duration::from_micros(now.saturating_sub(sent)));
                     }
                     Stats::bump(&stats.delivered);
                 }
-                stats.last_delivery_us.fetch_max(now, std::sync::atomic::Ordering::Relaxed);
+                stats
+                    .last_delivery_us
+                    .fetch_max(now, std::sync::atomic::Ordering::Relaxed);
             }
             Ok(AgentServerFrame::Assigned { .. }) => Stats::bump(&stats.assigned),
             Ok(AgentServerFrame::Error { message, .. }) => {
@@ -257,7 +327,13 @@ async fn read_agent(mut ws: Ws, stats: Arc<Stats>) {
 
 /// Opens `count` buyer sockets of a supplier; each has had its `Hello` and, when `assigned`,
 /// its `Assigned` (else `Queued`).
-async fn open_buyers(args: &RunArgs, supplier_id: i64, prefix: &str, count: usize, assigned: bool) -> Result<Vec<Ws>, String> {
+async fn open_buyers(
+    args: &RunArgs,
+    supplier_id: i64,
+    prefix: &str,
+    count: usize,
+    assigned: bool,
+) -> Result<Vec<Ws>, String> {
     let secret = args.buyer_token_secret.as_bytes();
     let exp = domain::db::now_ms() / 1000 + 3600;
     let addr = args.addr;
@@ -278,15 +354,17 @@ async fn open_buyers(args: &RunArgs, supplier_id: i64, prefix: &str, count: usiz
         .collect();
     let results: Vec<Result<Ws, String>> = stream::iter(tokens)
         .map(|token| async move {
-            let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/buyer?token={token}"))
-                .await
-                .map_err(|e| format!("buyer socket: {e}"))?;
+            let (mut ws, _) =
+                tokio_tungstenite::connect_async(format!("ws://{addr}/ws/buyer?token={token}"))
+                    .await
+                    .map_err(|e| format!("buyer socket: {e}"))?;
             match next_frame::<BuyerServerFrame>(&mut ws).await? {
                 BuyerServerFrame::Hello { .. } => {}
                 other => return Err(format!("buyer refused: {other:?}")),
             }
             match (next_frame::<BuyerServerFrame>(&mut ws).await?, assigned) {
-                (BuyerServerFrame::Assigned { .. }, true) | (BuyerServerFrame::Queued { .. }, false) => Ok(ws),
+                (BuyerServerFrame::Assigned { .. }, true)
+                | (BuyerServerFrame::Queued { .. }, false) => Ok(ws),
                 (other, _) => Err(format!("buyer got {other:?}")),
             }
         })
@@ -298,7 +376,13 @@ async fn open_buyers(args: &RunArgs, supplier_id: i64, prefix: &str, count: usiz
 
 /// One buyer: `quota` messages, one every `interval` (after `offset`), each waiting for its
 /// Ack before the next (so the server never reads two frames of this socket at once).
-async fn buyer_sends(mut ws: Ws, quota: u64, interval: Duration, offset: Duration, stats: Arc<Stats>) {
+async fn buyer_sends(
+    mut ws: Ws,
+    quota: u64,
+    interval: Duration,
+    offset: Duration,
+    stats: Arc<Stats>,
+) {
     tokio::time::sleep(offset).await;
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -306,20 +390,33 @@ async fn buyer_sends(mut ws: Ws, quota: u64, interval: Duration, offset: Duratio
         tick.tick().await;
         let client_msg_id = format!("m{k}");
         let sent = stats.now_us();
-        let frame = BuyerFrame::Send { client_msg_id: client_msg_id.clone(), body: format!("t{sent}"), font_size: 14 };
+        let frame = BuyerFrame::Send {
+            client_msg_id: client_msg_id.clone(),
+            body: format!("t{sent}"),
+            font_size: 14,
+        };
         if send(&mut ws, &frame).await.is_err() {
             return;
         }
         loop {
             match next_frame::<BuyerServerFrame>(&mut ws).await {
-                Ok(BuyerServerFrame::Ack { client_msg_id: id, .. }) if id == client_msg_id => {
+                Ok(BuyerServerFrame::Ack {
+                    client_msg_id: id, ..
+                }) if id == client_msg_id => {
                     let now = stats.now_us();
-                    stats.ack_latency.record(Duration::from_micros(now.saturating_sub(sent)));
+                    stats
+                        .ack_latency
+                        .record(Duration::from_micros(now.saturating_sub(sent)));
                     Stats::bump(&stats.acked);
-                    stats.last_ack_us.fetch_max(now, std::sync::atomic::Ordering::Relaxed);
+                    stats
+                        .last_ack_us
+                        .fetch_max(now, std::sync::atomic::Ordering::Relaxed);
                     break;
                 }
-                Ok(BuyerServerFrame::Error { message, client_msg_id: id }) if id.as_deref() == Some(&client_msg_id) || id.is_none() => {
+                Ok(BuyerServerFrame::Error {
+                    message,
+                    client_msg_id: id,
+                }) if id.as_deref() == Some(&client_msg_id) || id.is_none() => {
                     if Stats::get(&stats.refused) < 5 {
                         eprintln!("message refused: {message}");
                     }

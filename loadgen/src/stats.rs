@@ -11,7 +11,10 @@ pub struct Samples(Mutex<Vec<u32>>);
 impl Samples {
     pub fn record(&self, latency: Duration) {
         let micros = u32::try_from(latency.as_micros()).unwrap_or(u32::MAX);
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(micros);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(micros);
     }
 
     /// (count, p50, p99, max) in milliseconds.

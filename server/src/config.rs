@@ -6,7 +6,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "server", about = "832 在线客服系统（供应商版）服务端与运维命令")]
+#[command(
+    name = "server",
+    about = "832 在线客服系统（供应商版）服务端与运维命令"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,
@@ -61,26 +64,62 @@ pub enum Command {
 #[derive(Args, Debug, Clone)]
 pub struct Config {
     /// Database: a SQLite file (default) or a PostgreSQL URL.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/kefu.db?mode=rwc", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/kefu.db?mode=rwc",
+        global = true
+    )]
     pub database_url: String,
     /// Seed the demo data when serving. Never enable in production.
     #[arg(long, env = "KEFU_DEMO_DATA", default_value_t = false, global = true)]
     pub demo_data: bool,
     /// A login with no heartbeat from its browser for this many seconds is released.
-    #[arg(long, env = "KEFU_LOGIN_IDLE_TIMEOUT_SECS", default_value_t = 600, global = true)]
+    #[arg(
+        long,
+        env = "KEFU_LOGIN_IDLE_TIMEOUT_SECS",
+        default_value_t = 600,
+        global = true
+    )]
     pub login_idle_timeout_secs: u64,
     /// Failed logins allowed per account within the failure window.
-    #[arg(long, env = "KEFU_MAX_FAILURES_PER_ACCOUNT", default_value_t = 5, global = true)]
+    #[arg(
+        long,
+        env = "KEFU_MAX_FAILURES_PER_ACCOUNT",
+        default_value_t = 5,
+        global = true
+    )]
     pub max_failures_per_account: u32,
     /// Failed logins allowed per client address within the failure window.
-    #[arg(long, env = "KEFU_MAX_FAILURES_PER_ADDR", default_value_t = 20, global = true)]
+    #[arg(
+        long,
+        env = "KEFU_MAX_FAILURES_PER_ADDR",
+        default_value_t = 20,
+        global = true
+    )]
     pub max_failures_per_addr: u32,
     /// Length of the failed-login window, in seconds.
-    #[arg(long, env = "KEFU_FAILURE_WINDOW_SECS", default_value_t = 900, global = true)]
+    #[arg(
+        long,
+        env = "KEFU_FAILURE_WINDOW_SECS",
+        default_value_t = 900,
+        global = true
+    )]
     pub failure_window_secs: u64,
     /// Password hashes computed at once (each takes about 19 MiB).
-    #[arg(long, env = "KEFU_HASH_CONCURRENCY", default_value_t = 4, global = true)]
+    #[arg(
+        long,
+        env = "KEFU_HASH_CONCURRENCY",
+        default_value_t = 4,
+        global = true
+    )]
     pub hash_concurrency: usize,
+    /// Logins that may wait for a hashing slot; beyond that 登录人数较多，请稍后再试 at once.
+    #[arg(long, env = "KEFU_HASH_QUEUE", default_value_t = 32, global = true)]
+    pub hash_queue: usize,
+    /// A login ends this many seconds after it began, however active (besides the idle timeout).
+    #[arg(long, env = "KEFU_LOGIN_MAX_AGE_SECS", default_value_t = 12 * 60 * 60, global = true)]
+    pub login_max_age_secs: u64,
     /// Development mode: allows the development defaults that are unsafe in production (the
     /// built-in buyer-token secret, a public URL taken from the listening address). `run.sh`,
     /// the browser tests and the load benchmark set it; a production start must not.
@@ -100,7 +139,12 @@ pub struct Config {
     #[arg(long, env = "KEFU_SECURE_COOKIE", global = true)]
     pub secure_cookie: Option<bool>,
     /// Take the client address from X-Forwarded-For (only behind a trusted reverse proxy).
-    #[arg(long, env = "KEFU_TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
+    #[arg(
+        long,
+        env = "KEFU_TRUST_FORWARDED_FOR",
+        default_value_t = false,
+        global = true
+    )]
     pub trust_forwarded_for: bool,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "KEFU_MAX_BODY_BYTES", default_value_t = 64 * 1024, global = true)]
@@ -108,19 +152,48 @@ pub struct Config {
     /// HMAC-SHA256 secret shared with the mall, which signs the buyer token: at least
     /// [`MIN_SECRET_BYTES`] bytes. Required in production; development mode falls back to a
     /// built-in value that anyone can read.
-    #[arg(long, env = "KEFU_BUYER_TOKEN_SECRET", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "KEFU_BUYER_TOKEN_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
     pub buyer_token_secret: Option<String>,
+    /// A buyer token must expire within this many seconds of its use; one valid for longer is
+    /// refused (a token that never expires is a password in a URL).
+    #[arg(long, env = "KEFU_BUYER_TOKEN_MAX_LIFETIME_SECS", default_value_t = 24 * 60 * 60, global = true)]
+    pub buyer_token_max_lifetime_secs: i64,
     /// Folder where chat pictures are stored (created when missing).
-    #[arg(long, env = "KEFU_UPLOAD_DIR", default_value = "data/uploads", global = true)]
+    #[arg(
+        long,
+        env = "KEFU_UPLOAD_DIR",
+        default_value = "data/uploads",
+        global = true
+    )]
     pub upload_dir: std::path::PathBuf,
     /// Requests handled at once; beyond that the server answers 503 at once instead of queueing.
-    #[arg(long, env = "KEFU_MAX_CONCURRENT_REQUESTS", default_value_t = 1024, global = true)]
+    #[arg(
+        long,
+        env = "KEFU_MAX_CONCURRENT_REQUESTS",
+        default_value_t = 1024,
+        global = true
+    )]
     pub max_concurrent_requests: usize,
     /// Seconds a client has to send a request's headers, and then its body.
-    #[arg(long, env = "KEFU_REQUEST_READ_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "KEFU_REQUEST_READ_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
     pub request_read_timeout_secs: u64,
     /// A chat conversation with no message for this many seconds ends (超时结束).
-    #[arg(long, env = "KEFU_CONVERSATION_IDLE_TIMEOUT_SECS", default_value_t = 1800, global = true)]
+    #[arg(
+        long,
+        env = "KEFU_CONVERSATION_IDLE_TIMEOUT_SECS",
+        default_value_t = 1800,
+        global = true
+    )]
     pub conversation_idle_timeout_secs: u64,
 }
 
@@ -155,7 +228,8 @@ pub fn origin_of(url: &str) -> Option<String> {
         return None;
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.is_empty() || authority.contains('@') || authority.chars().any(char::is_whitespace) {
+    if authority.is_empty() || authority.contains('@') || authority.chars().any(char::is_whitespace)
+    {
         return None;
     }
     let authority = authority.to_ascii_lowercase();
@@ -169,8 +243,14 @@ pub fn origin_of(url: &str) -> Option<String> {
 impl Config {
     /// What a `serve` needs, or why it must not start. `site_addr` is where it listens (the
     /// public URL in development mode when none is set).
-    pub fn serve_settings(&self, site_addr: std::net::SocketAddr) -> Result<ServeSettings, UnsafeSetting> {
-        let secret = match (self.buyer_token_secret.as_deref().filter(|s| !s.is_empty()), self.dev_mode) {
+    pub fn serve_settings(
+        &self,
+        site_addr: std::net::SocketAddr,
+    ) -> Result<ServeSettings, UnsafeSetting> {
+        let secret = match (
+            self.buyer_token_secret.as_deref().filter(|s| !s.is_empty()),
+            self.dev_mode,
+        ) {
             (Some(s), _) if s == DEV_BUYER_TOKEN_SECRET && !self.dev_mode => {
                 return Err(UnsafeSetting(format!(
                     "KEFU_BUYER_TOKEN_SECRET 是开发用的默认值，任何人都能伪造采购人身份：请设置与商城约定的随机密钥（至少 {MIN_SECRET_BYTES} 字节），或仅在开发时设置 KEFU_DEV_MODE=true"
@@ -204,7 +284,12 @@ impl Config {
             }
         };
         let mut mall_origins = Vec::new();
-        for item in self.mall_origins.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for item in self
+            .mall_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             let origin = origin_of(item).ok_or_else(|| {
                 UnsafeSetting(format!(
                     "KEFU_MALL_ORIGINS 中的「{item}」不是有效的来源：应形如 https://mall.example.com"
@@ -224,7 +309,10 @@ impl Config {
 
     /// The buyer-token secret for the operator's commands (signing a test token).
     pub fn buyer_token_secret_or_dev(&self) -> &str {
-        self.buyer_token_secret.as_deref().filter(|s| !s.is_empty()).unwrap_or(DEV_BUYER_TOKEN_SECRET)
+        self.buyer_token_secret
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(DEV_BUYER_TOKEN_SECRET)
     }
 
     pub fn auth_config(&self) -> domain::auth::AuthConfig {
@@ -233,7 +321,7 @@ impl Config {
             max_failures_per_account: self.max_failures_per_account,
             max_failures_per_addr: self.max_failures_per_addr,
             failure_window: Duration::from_secs(self.failure_window_secs),
-            ..Default::default()
+            login_max_age: Duration::from_secs(self.login_max_age_secs.max(60)),
         }
     }
 }
@@ -248,13 +336,12 @@ mod tests {
     /// and `.env.example` documents nothing the server does not read.
     #[test]
     fn env_example_lists_every_setting() {
-        let documented: std::collections::BTreeSet<String> =
-            include_str!("../../.env.example")
-                .lines()
-                .filter(|l| !l.trim_start().starts_with('#'))
-                .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_owned()))
-                .filter(|k| !k.is_empty())
-                .collect();
+        let documented: std::collections::BTreeSet<String> = include_str!("../../.env.example")
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_owned()))
+            .filter(|k| !k.is_empty())
+            .collect();
         let read: std::collections::BTreeSet<String> = Cli::command()
             .get_arguments()
             .filter_map(|a| a.get_env().map(|e| e.to_string_lossy().into_owned()))
@@ -273,7 +360,10 @@ mod tests {
     fn defaults_work_locally() {
         let cmd = Cli::command();
         let default_of = |id: &str| {
-            let arg = cmd.get_arguments().find(|a| a.get_id() == id).expect("argument exists");
+            let arg = cmd
+                .get_arguments()
+                .find(|a| a.get_id() == id)
+                .expect("argument exists");
             arg.get_default_values()[0].to_string_lossy().into_owned()
         };
         assert_eq!(default_of("database_url"), "sqlite://data/kefu.db?mode=rwc");

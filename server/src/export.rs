@@ -17,7 +17,12 @@ use tokio_util::io::ReaderStream;
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 fn refuse(status: StatusCode, message: &str) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message.to_owned()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message.to_owned(),
+    )
+        .into_response()
 }
 
 pub async fn export_sessions(
@@ -45,7 +50,11 @@ pub async fn export_sessions(
     };
     match write_to_temp(&state, session.supplier_id, &filter, now).await {
         Ok(file) => {
-            let name = domain::export::export_file_name(&session.supplier_name, filter.from_ms, filter.to_ms);
+            let name = domain::export::export_file_name(
+                &session.supplier_name,
+                filter.from_ms,
+                filter.to_ms,
+            );
             let disposition = format!(
                 "attachment; filename=\"session-report.xlsx\"; filename*=UTF-8''{}",
                 utf8_percent_encode(&name, NON_ALPHANUMERIC)
@@ -76,7 +85,8 @@ async fn write_to_temp(
         tracing::error!(error = %e, "export temp file");
         AppError::Internal
     })?;
-    domain::export::write_report_xlsx(&state.auth.db, supplier_id, filter, now, temp.path()).await?;
+    domain::export::write_report_xlsx(&state.auth.db, supplier_id, filter, now, temp.path())
+        .await?;
     let file = tokio::fs::File::open(temp.path()).await.map_err(|e| {
         tracing::error!(error = %e, "export reopen");
         AppError::Internal

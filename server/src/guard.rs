@@ -34,7 +34,10 @@ pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next)
             Ok(s) => s,
             Err(err) => {
                 tracing::error!(error = %err, "session lookup failed");
-                return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误，请稍后再试")
+                return (
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "服务器内部错误，请稍后再试",
+                )
                     .into_response();
             }
         },

@@ -8,13 +8,13 @@ use std::time::Duration;
 use app::state::{AppState, ChatConfig, WebConfig};
 use axum::{Router, middleware};
 use clap::Parser;
-use domain::{
-    auth::Auth,
-    password::PasswordHasher,
-};
+use domain::{auth::Auth, password::PasswordHasher};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use tower_http::{limit::RequestBodyLimitLayer, set_header::SetResponseHeaderLayer, timeout::RequestBodyTimeoutLayer};
+use tower_http::{
+    limit::RequestBodyLimitLayer, set_header::SetResponseHeaderLayer,
+    timeout::RequestBodyTimeoutLayer,
+};
 
 use server::config::{Cli, Command, Config};
 use server::{chat, export, guard, orders_api, security, ws};
@@ -37,9 +37,11 @@ async fn main() {
 
 async fn run(cli: Cli) -> Result<(), String> {
     let config = cli.config;
-    let db = domain::db::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+    let db = domain::db::connect(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
     domain::db::migrate(&db).await.map_err(|e| e.to_string())?;
-    let hasher = PasswordHasher::new(config.hash_concurrency.max(1));
+    let hasher = PasswordHasher::with_queue(config.hash_concurrency.max(1), config.hash_queue);
     let auth = Auth::new(db.clone(), hasher.clone(), config.auth_config());
 
     match cli.command.unwrap_or(Command::Serve) {
@@ -47,22 +49,40 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("数据库迁移完成");
             Ok(())
         }
-        Command::CreateSupplier { name, admin_login, admin_name } => {
-            let (id, password) =
-                domain::accounts::create_supplier(&db, &hasher, &name, &admin_login, &admin_name, None)
-                    .await
-                    .map_err(|e| e.user_message())?;
+        Command::CreateSupplier {
+            name,
+            admin_login,
+            admin_name,
+        } => {
+            let (id, password) = domain::accounts::create_supplier(
+                &db,
+                &hasher,
+                &name,
+                &admin_login,
+                &admin_name,
+                None,
+            )
+            .await
+            .map_err(|e| e.user_message())?;
             println!("已创建供应商 #{id}「{name}」");
             println!("管理员账号：{admin_login}");
             println!("初始密码：{password}（只显示这一次，请立即转交并提醒修改）");
             Ok(())
         }
         Command::SeedDemo => {
-            domain::demo::seed(&db, &hasher).await.map_err(|e| e.to_string())?;
+            domain::demo::seed(&db, &hasher)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("演示数据已就绪");
             Ok(())
         }
-        Command::SignBuyerToken { supplier_id, buyer_id, name, unit, ttl_secs } => {
+        Command::SignBuyerToken {
+            supplier_id,
+            buyer_id,
+            name,
+            unit,
+            ttl_secs,
+        } => {
             let claims = domain::chat::BuyerClaims {
                 v: domain::chat::buyer_token::TOKEN_VERSION,
                 supplier_id,
@@ -73,13 +93,21 @@ async fn run(cli: Cli) -> Result<(), String> {
             };
             let token = domain::chat::sign(config.buyer_token_secret_or_dev().as_bytes(), &claims);
             // Checked the way the server will check it, so a bad field fails here, not in the widget.
-            domain::chat::verify(config.buyer_token_secret_or_dev().as_bytes(), &token, domain::db::now_ms() / 1000)
-                .map_err(|e| e.user_message())?;
+            domain::chat::buyer_token::verify_within(
+                config.buyer_token_secret_or_dev().as_bytes(),
+                &token,
+                domain::db::now_ms() / 1000,
+                config.buyer_token_max_lifetime_secs,
+            )
+            .map_err(|e| e.user_message())?;
             println!("{token}");
             Ok(())
         }
         Command::KickLogin { login } => {
-            let released = auth.kick_login_by_login(&login).await.map_err(|e| e.user_message())?;
+            let released = auth
+                .kick_login_by_login(&login)
+                .await
+                .map_err(|e| e.user_message())?;
             if released {
                 println!("已剔除账号 {login} 的登录");
             } else {
@@ -89,7 +117,9 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Serve => {
             if config.demo_data {
-                domain::demo::seed(&db, &hasher).await.map_err(|e| e.to_string())?;
+                domain::demo::seed(&db, &hasher)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 tracing::warn!("demo data enabled (KEFU_DEMO_DATA): never use this in production");
             }
             serve(config, auth).await
@@ -104,7 +134,9 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
     // A production start without the settings that make it safe is refused here, naming them.
     let settings = config.serve_settings(addr).map_err(|e| e.to_string())?;
     if config.dev_mode {
-        tracing::warn!("KEFU_DEV_MODE is on: development defaults allowed; never use this in production");
+        tracing::warn!(
+            "KEFU_DEV_MODE is on: development defaults allowed; never use this in production"
+        );
     }
     let routes = generate_route_list(app::App);
     let buyer_token_secret: std::sync::Arc<[u8]> = settings.buyer_token_secret.as_bytes().into();
@@ -114,7 +146,15 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
         std::sync::Arc::new(domain::bus::InProcessBus::default()),
         buyer_token_secret.clone(),
     )
-    .with_upload_dir(&config.upload_dir);
+    .with_upload_dir(&config.upload_dir)
+    // The per-address socket cap counts the same address the login limits do.
+    .with_trust_forwarded_for(config.trust_forwarded_for)
+    .with_limits(chat::limits::ChatLimits {
+        buyer_token_max_lifetime_secs: config.buyer_token_max_lifetime_secs.max(60),
+        ..Default::default()
+    });
+    // Pictures uploaded but never sent are deleted after a day.
+    chat::spawn_upload_sweeper(chat_state.clone());
     let state = AppState {
         leptos_options: leptos_options.clone(),
         auth: auth.clone(),
@@ -124,7 +164,10 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
             trust_forwarded_for: config.trust_forwarded_for,
             demo_data: config.demo_data,
         },
-        chat: ChatConfig { buyer_token_secret },
+        chat: ChatConfig {
+            buyer_token_secret,
+            buyer_token_max_lifetime_secs: config.buyer_token_max_lifetime_secs.max(60),
+        },
     };
     chat::spawn_idle_sweeper(
         chat_state.notifier.clone(),
@@ -160,19 +203,32 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
     let read_timeout = Duration::from_secs(config.request_read_timeout_secs.max(1));
 
     let app = Router::new()
-        .route(app::realtime::ACCOUNT_CHANNEL_PATH, axum::routing::get(ws::account_channel))
-        .route("/admin/sessions/export", axum::routing::get(export::export_sessions))
+        .route(
+            app::realtime::ACCOUNT_CHANNEL_PATH,
+            axum::routing::get(ws::account_channel),
+        )
+        .route(
+            "/admin/sessions/export",
+            axum::routing::get(export::export_sessions),
+        )
         .leptos_routes(&state, routes, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
-        .layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::page_guard,
+        ))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         // After the body limit: the picture upload, the order API and the .xlsx import read up
         // to their own caps, after their own auth checks.
         .merge(chat::routes(chat_state))
-        .merge(orders_api::routes(orders_api::OrdersState { auth: auth.clone() }))
+        .merge(orders_api::routes(orders_api::OrdersState {
+            auth: auth.clone(),
+        }))
         // A client that trickles its body is cut off (the header timeout is in the accept loop).
         .layer(RequestBodyTimeoutLayer::new(read_timeout))
         .layer(middleware::from_fn_with_state(security, security::layer))
@@ -186,8 +242,13 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
         ))
         .with_state(state);
 
-    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("无法监听 {addr}：{e}"))?;
-    tracing::info!("listening on http://{addr} (public URL {})", settings.public_origin);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| format!("无法监听 {addr}：{e}"))?;
+    tracing::info!(
+        "listening on http://{addr} (public URL {})",
+        settings.public_origin
+    );
     server::listen::serve(listener, app, read_timeout, shutdown_signal()).await;
     Ok(())
 }

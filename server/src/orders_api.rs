@@ -21,8 +21,8 @@ use domain::DomainError;
 use domain::auth::{Auth, LoginLimiter, Role};
 use domain::orders::{OrderInput, import::ImportGate, import::MAX_IMPORT_BYTES};
 use serde::Serialize;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
 use serde_json::json;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use tower_http::limit::RequestBodyLimitLayer;
 
 /// Path of the order upsert.
@@ -46,15 +46,13 @@ pub fn routes<S>(state: OrdersState) -> Router<S> {
     Router::new()
         .route(
             ORDERS_API_PATH,
-            post(upsert_order)
-                .layer(RequestBodyLimitLayer::new(MAX_ORDER_BODY_BYTES)),
+            post(upsert_order).layer(RequestBodyLimitLayer::new(MAX_ORDER_BODY_BYTES)),
         )
         .route(app::orders::OPENAPI_PATH, get(openapi))
         .route(app::orders::TEMPLATE_PATH, get(template))
         .route(
             app::orders::IMPORT_PATH,
-            post(import)
-                .layer(RequestBodyLimitLayer::new(MAX_IMPORT_BODY_BYTES)),
+            post(import).layer(RequestBodyLimitLayer::new(MAX_IMPORT_BODY_BYTES)),
         )
         .with_state(state)
 }
@@ -107,7 +105,9 @@ fn body_error(err: axum::Error) -> Response {
 
 /// A serde error as `(Chinese message, field path)`. The path comes from
 /// `serde_path_to_error` (`items[3].quantity`); a missing field's name is added to its parent's.
-fn json_error(err: &serde_path_to_error::Error<serde_json::Error>) -> (StatusCode, String, Option<String>) {
+fn json_error(
+    err: &serde_path_to_error::Error<serde_json::Error>,
+) -> (StatusCode, String, Option<String>) {
     let inner = err.inner();
     let path = err.path().to_string();
     let path = (path != ".").then_some(path);
@@ -121,26 +121,44 @@ fn json_error(err: &serde_path_to_error::Error<serde_json::Error>) -> (StatusCod
     match inner.classify() {
         Category::Syntax | Category::Eof | Category::Io => (
             StatusCode::BAD_REQUEST,
-            format!("请求体不是合法的 JSON（第 {} 行第 {} 列）", inner.line(), inner.column()),
+            format!(
+                "请求体不是合法的 JSON（第 {} 行第 {} 列）",
+                inner.line(),
+                inner.column()
+            ),
             None,
         ),
         Category::Data => {
             if message.starts_with("missing field") {
                 let name = quoted(&message).unwrap_or_default();
                 let field = join(&path, &name);
-                (StatusCode::UNPROCESSABLE_ENTITY, format!("缺少字段 {field}"), Some(field))
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("缺少字段 {field}"),
+                    Some(field),
+                )
             } else if message.starts_with("unknown field") {
                 let name = quoted(&message).unwrap_or_default();
                 let field = path.unwrap_or(name);
-                (StatusCode::UNPROCESSABLE_ENTITY, format!("不支持的字段 {field}"), Some(field))
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("不支持的字段 {field}"),
+                    Some(field),
+                )
             } else {
                 let shown = path.clone().unwrap_or_else(|| "请求体".to_owned());
-                let kind = if message.contains("out of range") || message.contains("invalid value: integer") {
+                let kind = if message.contains("out of range")
+                    || message.contains("invalid value: integer")
+                {
                     "超出范围"
                 } else {
                     "类型不正确（金额为整数分，时间为 Unix 毫秒整数）"
                 };
-                (StatusCode::UNPROCESSABLE_ENTITY, format!("字段 {shown} {kind}"), path)
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("字段 {shown} {kind}"),
+                    path,
+                )
             }
         }
     }
@@ -164,11 +182,19 @@ async fn upsert_order(State(state): State<OrdersState>, request: Request) -> Res
         }
         Err(err) => {
             tracing::error!(error = %err, "api key lookup failed");
-            return api_error(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误，请稍后再试", None);
+            return api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "服务器内部错误，请稍后再试",
+                None,
+            );
         }
     };
     if let Some(kind) = request.headers().get(header::CONTENT_TYPE)
-        && !kind.to_str().unwrap_or_default().to_ascii_lowercase().starts_with("application/json")
+        && !kind
+            .to_str()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
     {
         return api_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -189,24 +215,44 @@ async fn upsert_order(State(state): State<OrdersState>, request: Request) -> Res
         }
     };
     if de.end().is_err() {
-        return api_error(StatusCode::BAD_REQUEST, "请求体不是合法的 JSON（末尾有多余内容）", None);
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "请求体不是合法的 JSON（末尾有多余内容）",
+            None,
+        );
     }
     match domain::orders::upsert_order(db, supplier_id, &input, domain::db::now_ms()).await {
         Ok(outcome) => {
-            let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
-            (status, Json(json!({ "order_id": outcome.order_id, "created": outcome.created }))).into_response()
+            let status = if outcome.created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            (
+                status,
+                Json(json!({ "order_id": outcome.order_id, "created": outcome.created })),
+            )
+                .into_response()
         }
         Err(DomainError::FieldInvalid { field, reason }) => {
             api_error(StatusCode::UNPROCESSABLE_ENTITY, reason, Some(field))
         }
-        Err(DomainError::Validation { field, reason }) => {
-            api_error(StatusCode::UNPROCESSABLE_ENTITY, reason, Some(field.to_owned()))
-        }
+        Err(DomainError::Validation { field, reason }) => api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            reason,
+            Some(field.to_owned()),
+        ),
         Err(DomainError::Conflict(message)) => api_error(StatusCode::CONFLICT, message, None),
-        Err(DomainError::NotFound) => api_error(StatusCode::UNAUTHORIZED, "接口密钥无效或已被重置", None),
+        Err(DomainError::NotFound) => {
+            api_error(StatusCode::UNAUTHORIZED, "接口密钥无效或已被重置", None)
+        }
         Err(err) => {
             tracing::error!(error = %err, "order upsert failed");
-            api_error(StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误，请稍后再试", None)
+            api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "服务器内部错误，请稍后再试",
+                None,
+            )
         }
     }
 }
@@ -325,7 +371,10 @@ pub fn openapi_document() -> serde_json::Value {
 }
 
 /// The admin's session from the cookie, or the status to refuse with.
-async fn admin_session(auth: &Auth, headers: &HeaderMap) -> Result<domain::auth::Session, (StatusCode, &'static str)> {
+async fn admin_session(
+    auth: &Auth,
+    headers: &HeaderMap,
+) -> Result<domain::auth::Session, (StatusCode, &'static str)> {
     let session = match token_from_headers(headers) {
         Some(token) => auth.session(&token).await.ok().flatten(),
         None => None,
@@ -340,7 +389,12 @@ async fn admin_session(auth: &Auth, headers: &HeaderMap) -> Result<domain::auth:
 /// `GET /admin/orders/template.xlsx`: the import template.
 async fn template(State(state): State<OrdersState>, headers: HeaderMap) -> Response {
     if let Err((status, message)) = admin_session(&state.auth, &headers).await {
-        return (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message).into_response();
+        return (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            message,
+        )
+            .into_response();
     }
     match domain::orders::orders_template_xlsx() {
         Ok(bytes) => {
@@ -358,7 +412,11 @@ async fn template(State(state): State<OrdersState>, headers: HeaderMap) -> Respo
         }
         Err(err) => {
             tracing::error!(error = %err, "orders template");
-            (StatusCode::INTERNAL_SERVER_ERROR, "服务器内部错误，请稍后再试").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "服务器内部错误，请稍后再试",
+            )
+                .into_response()
         }
     }
 }
@@ -390,13 +448,21 @@ async fn import(State(state): State<OrdersState>, request: Request) -> Response 
     let session = match admin_session(&state.auth, request.headers()).await {
         Ok(s) => s,
         Err((status, message)) => {
-            return import_answer(status, ImportResponse::Rejected { message: message.to_owned(), rows: Vec::new() });
+            return import_answer(
+                status,
+                ImportResponse::Rejected {
+                    message: message.to_owned(),
+                    rows: Vec::new(),
+                },
+            );
         }
     };
     let bytes = match axum::body::to_bytes(request.into_body(), MAX_IMPORT_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            let too_large = domain::orders::ImportError::TooLarge { max_bytes: MAX_IMPORT_BYTES };
+            let too_large = domain::orders::ImportError::TooLarge {
+                max_bytes: MAX_IMPORT_BYTES,
+            };
             return import_answer(StatusCode::PAYLOAD_TOO_LARGE, too_large.into());
         }
     };
@@ -416,9 +482,9 @@ async fn import(State(state): State<OrdersState>, request: Request) -> Response 
             let status = match &err {
                 domain::orders::ImportError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
                 domain::orders::ImportError::Busy => StatusCode::TOO_MANY_REQUESTS,
-                domain::orders::ImportError::Domain(DomainError::Db(_) | DomainError::Internal(_)) => {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                }
+                domain::orders::ImportError::Domain(
+                    DomainError::Db(_) | DomainError::Internal(_),
+                ) => StatusCode::INTERNAL_SERVER_ERROR,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
             import_answer(status, err.into())

@@ -87,7 +87,13 @@ pub async fn account_channel(
                 // No login: say so, so the page goes to the login page instead of retrying.
                 _ => {
                     let mut tx = tx;
-                    let _ = send(&mut tx, &ServerFrame::LoginEnded { reason: EndReason::Expired }).await;
+                    let _ = send(
+                        &mut tx,
+                        &ServerFrame::LoginEnded {
+                            reason: EndReason::Expired,
+                        },
+                    )
+                    .await;
                     let _ = tx.close().await;
                 }
             }
@@ -124,7 +130,15 @@ pub async fn run_account_channel<Tx, Rx, E, V, F>(
     V: Fn() -> F,
     F: Future<Output = bool>,
 {
-    if send(&mut tx, &ServerFrame::Hello { version: PROTOCOL_VERSION }).await.is_err() {
+    if send(
+        &mut tx,
+        &ServerFrame::Hello {
+            version: PROTOCOL_VERSION,
+        },
+    )
+    .await
+    .is_err()
+    {
         return;
     }
     let mut tick = tokio::time::interval(revalidate_every);
@@ -214,8 +228,12 @@ mod tests {
         assert_eq!(
             frames(sent.collect().await),
             vec![
-                ServerFrame::Hello { version: PROTOCOL_VERSION },
-                ServerFrame::LoginEnded { reason: EndReason::Kicked },
+                ServerFrame::Hello {
+                    version: PROTOCOL_VERSION
+                },
+                ServerFrame::LoginEnded {
+                    reason: EndReason::Kicked
+                },
             ]
         );
     }
@@ -248,7 +266,9 @@ mod tests {
         task.await.expect("no panic");
         assert_eq!(
             frames(sent.collect().await).last(),
-            Some(&ServerFrame::LoginEnded { reason: EndReason::Expired })
+            Some(&ServerFrame::LoginEnded {
+                reason: EndReason::Expired
+            })
         );
     }
 

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::chat::protocol::{AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION, ChatMessage};
+use app::chat::protocol::{
+    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION, ChatMessage,
+};
 use domain::auth::{Auth, AuthConfig, Session};
 use domain::chat::{BuyerClaims, sign};
 use domain::password::PasswordHasher;
@@ -35,15 +37,26 @@ async fn start() -> Server {
     let hasher = PasswordHasher::new(2);
     domain::demo::seed(&db, &hasher).await.expect("seed");
     let auth = Auth::new(db, hasher, AuthConfig::default());
-    let chat = ChatState::new(auth.clone(), Arc::new(domain::bus::InProcessBus::default()), SECRET.into())
-        .with_presence_grace(PRESENCE_GRACE);
+    let chat = ChatState::new(
+        auth.clone(),
+        Arc::new(domain::bus::InProcessBus::default()),
+        SECRET.into(),
+    )
+    .with_presence_grace(PRESENCE_GRACE);
     let router: axum::Router = server::chat::routes(chat.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
-    Server { addr, auth, chat, _dir: dir }
+    Server {
+        addr,
+        auth,
+        chat,
+        _dir: dir,
+    }
 }
 
 impl Server {
@@ -53,21 +66,33 @@ impl Server {
             .login(login, domain::demo::AGENT_PASSWORD, "127.0.0.1", "test")
             .await
             .expect("agent logs in");
-        let mut req = format!("ws://{}/ws/agent", self.addr).into_client_request().expect("request");
-        req.headers_mut().insert("cookie", format!("kefu_session={token}").parse().expect("header"));
-        let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("agent connects");
+        let mut req = format!("ws://{}/ws/agent", self.addr)
+            .into_client_request()
+            .expect("request");
+        req.headers_mut().insert(
+            "cookie",
+            format!("kefu_session={token}").parse().expect("header"),
+        );
+        let (ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("agent connects");
         (ws, session)
     }
 
     async fn buyer_with_token(&self, token: &str) -> Ws {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws/buyer?token={token}", self.addr))
-            .await
-            .expect("buyer connects");
+        let (ws, _) =
+            tokio_tungstenite::connect_async(format!("ws://{}/ws/buyer?token={token}", self.addr))
+                .await
+                .expect("buyer connects");
         ws
     }
 
     async fn buyer(&self, supplier_id: i64, buyer_id: &str) -> Ws {
-        self.buyer_with_token(&sign(SECRET, &claims(supplier_id, buyer_id, i64::MAX / 2))).await
+        self.buyer_with_token(&sign(
+            SECRET,
+            &claims(supplier_id, buyer_id, domain::db::now_ms() / 1000 + 3600),
+        ))
+        .await
     }
 
     async fn stored_messages(&self, conversation_id: i64) -> Vec<i32> {
@@ -94,7 +119,9 @@ fn claims(supplier_id: i64, buyer_id: &str, exp: i64) -> BuyerClaims {
 /// The next text frame, or `None` when the socket closed.
 async fn next_text(ws: &mut Ws) -> Option<String> {
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a frame within 5 s");
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("a frame within 5 s");
         match msg {
             Some(Ok(Message::Text(t))) => return Some(t.to_string()),
             Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
@@ -126,30 +153,60 @@ async fn quiet(ws: &mut Ws) {
 
 async fn serving_agent(server: &Server, login: &str) -> (Ws, Session) {
     let (mut agent, session) = server.agent(login).await;
-    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Hello { version: CHAT_PROTOCOL_VERSION, serving: false, .. }));
+    assert!(matches!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Hello {
+            version: CHAT_PROTOCOL_VERSION,
+            serving: false,
+            ..
+        }
+    ));
     send_json(&mut agent, &AgentFrame::SetServing { serving: true }).await;
-    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Status { serving: true });
+    assert_eq!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Status { serving: true }
+    );
     (agent, session)
 }
 
 /// A buyer enters while the agent serves: both learn of each other. Returns the conversation.
-async fn buyer_enters(server: &Server, agent: &mut Ws, supplier_id: i64, buyer_id: &str) -> (Ws, i64) {
+async fn buyer_enters(
+    server: &Server,
+    agent: &mut Ws,
+    supplier_id: i64,
+    buyer_id: &str,
+) -> (Ws, i64) {
     let mut buyer = server.buyer(supplier_id, buyer_id).await;
-    let BuyerServerFrame::Hello { conversation_id, anyone_serving, supplier_name, .. } = buyer_recv(&mut buyer).await
+    let BuyerServerFrame::Hello {
+        conversation_id,
+        anyone_serving,
+        supplier_name,
+        ..
+    } = buyer_recv(&mut buyer).await
     else {
         panic!("Hello first");
     };
     assert!(anyone_serving);
     assert_eq!(supplier_name, domain::demo::SUPPLIER_NAME);
-    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Assigned { agent_name: "客服小童".into() });
-    let AgentServerFrame::Assigned { conversation } = agent_recv(agent).await else { panic!("Assigned") };
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Assigned {
+            agent_name: "客服小童".into()
+        }
+    );
+    let AgentServerFrame::Assigned { conversation } = agent_recv(agent).await else {
+        panic!("Assigned")
+    };
     assert_eq!(conversation.conversation_id, conversation_id);
     assert_eq!(conversation.buyer_external_id, buyer_id);
     (buyer, conversation_id)
 }
 
 fn bodies(messages: &[ChatMessage]) -> Vec<(i32, &str, &str)> {
-    messages.iter().map(|m| (m.seq, m.sender.as_str(), m.body.as_str())).collect()
+    messages
+        .iter()
+        .map(|m| (m.seq, m.sender.as_str(), m.body.as_str()))
+        .collect()
 }
 
 #[tokio::test]
@@ -159,55 +216,161 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
     let supplier_id = session.supplier_id;
     let (mut buyer, cid) = buyer_enters(&server, &mut agent, supplier_id, "T-1").await;
 
-    let send = BuyerFrame::Send { client_msg_id: "b-1".into(), body: "你好，<b>在吗</b>".into(), font_size: 14 };
+    let send = BuyerFrame::Send {
+        client_msg_id: "b-1".into(),
+        body: "你好，<b>在吗</b>".into(),
+        font_size: 14,
+    };
     send_json(&mut buyer, &send).await;
-    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ack { client_msg_id: "b-1".into(), seq: 1 });
-    let AgentServerFrame::Messages { conversation_id, messages } = agent_recv(&mut agent).await else { panic!() };
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Ack {
+            client_msg_id: "b-1".into(),
+            seq: 1
+        }
+    );
+    let AgentServerFrame::Messages {
+        conversation_id,
+        messages,
+    } = agent_recv(&mut agent).await
+    else {
+        panic!()
+    };
     assert_eq!(conversation_id, cid);
     assert_eq!(bodies(&messages), vec![(1, "buyer", "你好，<b>在吗</b>")]);
     assert_eq!(messages[0].sender_name, "采购人T-1");
 
-    send_json(&mut agent, &AgentFrame::Open { conversation_id: cid, after_seq: 0 }).await;
-    let AgentServerFrame::Older { messages, has_more: false, .. } = agent_recv(&mut agent).await else { panic!() };
+    send_json(
+        &mut agent,
+        &AgentFrame::Open {
+            conversation_id: cid,
+            after_seq: 0,
+        },
+    )
+    .await;
+    let AgentServerFrame::Older {
+        messages,
+        has_more: false,
+        ..
+    } = agent_recv(&mut agent).await
+    else {
+        panic!()
+    };
     assert_eq!(messages.len(), 1);
 
     send_json(
         &mut agent,
-        &AgentFrame::Send { conversation_id: cid, client_msg_id: "a-1".into(), body: "您好".into(), font_size: 16 },
+        &AgentFrame::Send {
+            conversation_id: cid,
+            client_msg_id: "a-1".into(),
+            body: "您好".into(),
+            font_size: 16,
+        },
     )
     .await;
-    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Ack { client_msg_id: "a-1".into(), seq: 2 });
-    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else { panic!() };
+    assert_eq!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Ack {
+            client_msg_id: "a-1".into(),
+            seq: 2
+        }
+    );
+    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else {
+        panic!()
+    };
     assert_eq!(bodies(&messages), vec![(2, "agent", "您好")]);
-    assert_eq!((messages[0].sender_name.as_str(), messages[0].font_size), ("客服小童", 16));
+    assert_eq!(
+        (messages[0].sender_name.as_str(), messages[0].font_size),
+        ("客服小童", 16)
+    );
 
     // A resend (lost Ack) is acknowledged with the stored seq and stored once.
     send_json(&mut buyer, &send).await;
-    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ack { client_msg_id: "b-1".into(), seq: 1 });
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Ack {
+            client_msg_id: "b-1".into(),
+            seq: 1
+        }
+    );
     quiet(&mut agent).await;
     assert_eq!(server.stored_messages(cid).await, vec![1, 2]);
 
     // A domain refusal carries the message id.
-    send_json(&mut buyer, &BuyerFrame::Send { client_msg_id: "b-2".into(), body: "  ".into(), font_size: 14 }).await;
+    send_json(
+        &mut buyer,
+        &BuyerFrame::Send {
+            client_msg_id: "b-2".into(),
+            body: "  ".into(),
+            font_size: 14,
+        },
+    )
+    .await;
     assert_eq!(
         buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Error { message: "不能发送空白消息".into(), client_msg_id: Some("b-2".into()) }
+        BuyerServerFrame::Error {
+            message: "不能发送空白消息".into(),
+            client_msg_id: Some("b-2".into())
+        }
     );
 
-    send_json(&mut agent, &AgentFrame::End { conversation_id: cid }).await;
-    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Ended { conversation_id: cid, reason: "agent".into() });
-    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ended { conversation_id: cid, reason: "agent".into() });
+    send_json(
+        &mut agent,
+        &AgentFrame::End {
+            conversation_id: cid,
+        },
+    )
+    .await;
+    assert_eq!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Ended {
+            conversation_id: cid,
+            reason: "agent".into()
+        }
+    );
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Ended {
+            conversation_id: cid,
+            reason: "agent".into()
+        }
+    );
     // Nothing more can be said in it.
-    send_json(&mut buyer, &BuyerFrame::Send { client_msg_id: "b-3".into(), body: "还在吗".into(), font_size: 14 }).await;
-    assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Error { client_msg_id: Some(_), .. }));
+    send_json(
+        &mut buyer,
+        &BuyerFrame::Send {
+            client_msg_id: "b-3".into(),
+            body: "还在吗".into(),
+            font_size: 14,
+        },
+    )
+    .await;
+    assert!(matches!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Error {
+            client_msg_id: Some(_),
+            ..
+        }
+    ));
     assert_eq!(server.stored_messages(cid).await, vec![1, 2]);
 
     // 重新咨询: a new conversation, routed to the serving agent.
     send_json(&mut buyer, &BuyerFrame::Restart).await;
-    let BuyerServerFrame::Hello { conversation_id: new_cid, .. } = buyer_recv(&mut buyer).await else { panic!() };
+    let BuyerServerFrame::Hello {
+        conversation_id: new_cid,
+        ..
+    } = buyer_recv(&mut buyer).await
+    else {
+        panic!()
+    };
     assert_ne!(new_cid, cid);
-    assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Assigned { .. }));
-    let AgentServerFrame::Assigned { conversation } = agent_recv(&mut agent).await else { panic!() };
+    assert!(matches!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Assigned { .. }
+    ));
+    let AgentServerFrame::Assigned { conversation } = agent_recv(&mut agent).await else {
+        panic!()
+    };
     assert_eq!(conversation.conversation_id, new_cid);
 }
 
@@ -217,36 +380,83 @@ async fn a_reconnecting_buyer_gets_exactly_what_it_missed_and_the_buyer_ends() {
     let (mut agent, session) = serving_agent(&server, "kf101").await;
     let supplier_id = session.supplier_id;
     let (mut buyer, cid) = buyer_enters(&server, &mut agent, supplier_id, "T-2").await;
-    send_json(&mut buyer, &BuyerFrame::Send { client_msg_id: "b-1".into(), body: "一".into(), font_size: 14 }).await;
-    assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ack { seq: 1, .. }));
-    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Messages { .. }));
+    send_json(
+        &mut buyer,
+        &BuyerFrame::Send {
+            client_msg_id: "b-1".into(),
+            body: "一".into(),
+            font_size: 14,
+        },
+    )
+    .await;
+    assert!(matches!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Ack { seq: 1, .. }
+    ));
+    assert!(matches!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Messages { .. }
+    ));
     drop(buyer);
 
     for (i, body) in ["二", "三"].iter().enumerate() {
         send_json(
             &mut agent,
-            &AgentFrame::Send { conversation_id: cid, client_msg_id: format!("a-{i}"), body: (*body).into(), font_size: 14 },
+            &AgentFrame::Send {
+                conversation_id: cid,
+                client_msg_id: format!("a-{i}"),
+                body: (*body).into(),
+                font_size: 14,
+            },
         )
         .await;
-        assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Ack { .. }));
+        assert!(matches!(
+            agent_recv(&mut agent).await,
+            AgentServerFrame::Ack { .. }
+        ));
     }
 
     let mut buyer = server.buyer(supplier_id, "T-2").await;
-    let BuyerServerFrame::Hello { conversation_id, .. } = buyer_recv(&mut buyer).await else { panic!() };
+    let BuyerServerFrame::Hello {
+        conversation_id, ..
+    } = buyer_recv(&mut buyer).await
+    else {
+        panic!()
+    };
     assert_eq!(conversation_id, cid, "the open conversation is reused");
-    assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Assigned { .. }));
+    assert!(matches!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Assigned { .. }
+    ));
     send_json(&mut buyer, &BuyerFrame::Resume { after_seq: 1 }).await;
-    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else { panic!() };
-    assert_eq!(bodies(&messages), vec![(2, "agent", "二"), (3, "agent", "三")]);
+    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else {
+        panic!()
+    };
+    assert_eq!(
+        bodies(&messages),
+        vec![(2, "agent", "二"), (3, "agent", "三")]
+    );
 
     send_json(&mut buyer, &BuyerFrame::End).await;
-    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ended { conversation_id: cid, reason: "buyer".into() });
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Ended {
+            conversation_id: cid,
+            reason: "buyer".into()
+        }
+    );
     loop {
         // The agent may first get the buyer's re-entry (Assigned again).
         match agent_recv(&mut agent).await {
             AgentServerFrame::Assigned { .. } => continue,
             frame => {
-                assert_eq!(frame, AgentServerFrame::Ended { conversation_id: cid, reason: "buyer".into() });
+                assert_eq!(
+                    frame,
+                    AgentServerFrame::Ended {
+                        conversation_id: cid,
+                        reason: "buyer".into()
+                    }
+                );
                 break;
             }
         }
@@ -257,32 +467,91 @@ async fn a_reconnecting_buyer_gets_exactly_what_it_missed_and_the_buyer_ends() {
 async fn waiting_buyers_are_queued_then_assigned_when_an_agent_serves() {
     let server = start().await;
     let mut first = server.buyer(1, "Q-1").await;
-    let BuyerServerFrame::Hello { anyone_serving, conversation_id: first_cid, .. } = buyer_recv(&mut first).await
+    let BuyerServerFrame::Hello {
+        anyone_serving,
+        conversation_id: first_cid,
+        ..
+    } = buyer_recv(&mut first).await
     else {
         panic!()
     };
     assert!(!anyone_serving);
-    assert_eq!(buyer_recv(&mut first).await, BuyerServerFrame::Queued { position: 1 });
+    assert_eq!(
+        buyer_recv(&mut first).await,
+        BuyerServerFrame::Queued { position: 1 }
+    );
     // Messages are kept while waiting.
-    send_json(&mut first, &BuyerFrame::Send { client_msg_id: "q-1".into(), body: "有人吗".into(), font_size: 14 }).await;
-    assert_eq!(buyer_recv(&mut first).await, BuyerServerFrame::Ack { client_msg_id: "q-1".into(), seq: 1 });
+    send_json(
+        &mut first,
+        &BuyerFrame::Send {
+            client_msg_id: "q-1".into(),
+            body: "有人吗".into(),
+            font_size: 14,
+        },
+    )
+    .await;
+    assert_eq!(
+        buyer_recv(&mut first).await,
+        BuyerServerFrame::Ack {
+            client_msg_id: "q-1".into(),
+            seq: 1
+        }
+    );
 
     let mut second = server.buyer(1, "Q-2").await;
-    assert!(matches!(buyer_recv(&mut second).await, BuyerServerFrame::Hello { .. }));
-    assert_eq!(buyer_recv(&mut second).await, BuyerServerFrame::Queued { position: 2 });
+    assert!(matches!(
+        buyer_recv(&mut second).await,
+        BuyerServerFrame::Hello { .. }
+    ));
+    assert_eq!(
+        buyer_recv(&mut second).await,
+        BuyerServerFrame::Queued { position: 2 }
+    );
 
     let (mut agent, session) = serving_agent(&server, "kf101").await;
     let supplier_id = session.supplier_id;
     assert_eq!(supplier_id, 1);
-    let AgentServerFrame::Assigned { conversation } = agent_recv(&mut agent).await else { panic!() };
-    assert_eq!(conversation.conversation_id, first_cid, "first come, first served");
+    let AgentServerFrame::Assigned { conversation } = agent_recv(&mut agent).await else {
+        panic!()
+    };
+    assert_eq!(
+        conversation.conversation_id, first_cid,
+        "first come, first served"
+    );
     assert_eq!(conversation.last_message.as_deref(), Some("有人吗"));
-    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Assigned { .. }));
-    assert_eq!(buyer_recv(&mut first).await, BuyerServerFrame::Assigned { agent_name: "客服小童".into() });
-    assert_eq!(buyer_recv(&mut second).await, BuyerServerFrame::Assigned { agent_name: "客服小童".into() });
+    assert!(matches!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Assigned { .. }
+    ));
+    assert_eq!(
+        buyer_recv(&mut first).await,
+        BuyerServerFrame::Assigned {
+            agent_name: "客服小童".into()
+        }
+    );
+    assert_eq!(
+        buyer_recv(&mut second).await,
+        BuyerServerFrame::Assigned {
+            agent_name: "客服小童".into()
+        }
+    );
 
-    send_json(&mut agent, &AgentFrame::Open { conversation_id: first_cid, after_seq: 0 }).await;
-    let AgentServerFrame::Older { messages, has_more: false, .. } = agent_recv(&mut agent).await else { panic!() };
+    send_json(
+        &mut agent,
+        &AgentFrame::Open {
+            conversation_id: first_cid,
+            after_seq: 0,
+        },
+    )
+    .await;
+    let AgentServerFrame::Older {
+        messages,
+        has_more: false,
+        ..
+    } = agent_recv(&mut agent).await
+    else {
+        panic!()
+    };
     assert_eq!(bodies(&messages), vec![(1, "buyer", "有人吗")]);
 }
 
@@ -295,75 +564,177 @@ async fn a_long_history_opens_at_its_newest_page_and_pages_back_to_the_start() {
     for i in 1..=70 {
         let (id, body) = (format!("h-{i}"), format!("第 {i} 条"));
         let msg = domain::chat::NewMessage::text(domain::chat::Sender::Buyer, &id, &body);
-        domain::chat::store_message(&server.auth.db, cid, &msg, now).await.expect("stored");
+        domain::chat::store_message(&server.auth.db, cid, &msg, now)
+            .await
+            .expect("stored");
     }
     let seqs = |messages: &[ChatMessage]| messages.iter().map(|m| m.seq).collect::<Vec<_>>();
 
-    send_json(&mut agent, &AgentFrame::Open { conversation_id: cid, after_seq: 0 }).await;
-    let AgentServerFrame::Older { conversation_id, messages, has_more } = agent_recv(&mut agent).await else {
+    send_json(
+        &mut agent,
+        &AgentFrame::Open {
+            conversation_id: cid,
+            after_seq: 0,
+        },
+    )
+    .await;
+    let AgentServerFrame::Older {
+        conversation_id,
+        messages,
+        has_more,
+    } = agent_recv(&mut agent).await
+    else {
         panic!("the newest page")
     };
     assert_eq!((conversation_id, has_more), (cid, true));
     assert_eq!(seqs(&messages), (41..=70).collect::<Vec<_>>());
     assert_eq!(messages[29].body, "第 70 条");
 
-    send_json(&mut agent, &AgentFrame::Older { conversation_id: cid, before_seq: 41 }).await;
-    let AgentServerFrame::Older { messages, has_more: true, .. } = agent_recv(&mut agent).await else { panic!() };
+    send_json(
+        &mut agent,
+        &AgentFrame::Older {
+            conversation_id: cid,
+            before_seq: 41,
+        },
+    )
+    .await;
+    let AgentServerFrame::Older {
+        messages,
+        has_more: true,
+        ..
+    } = agent_recv(&mut agent).await
+    else {
+        panic!()
+    };
     assert_eq!(seqs(&messages), (11..=40).collect::<Vec<_>>());
-    send_json(&mut agent, &AgentFrame::Older { conversation_id: cid, before_seq: 11 }).await;
-    let AgentServerFrame::Older { messages, has_more: false, .. } = agent_recv(&mut agent).await else { panic!() };
+    send_json(
+        &mut agent,
+        &AgentFrame::Older {
+            conversation_id: cid,
+            before_seq: 11,
+        },
+    )
+    .await;
+    let AgentServerFrame::Older {
+        messages,
+        has_more: false,
+        ..
+    } = agent_recv(&mut agent).await
+    else {
+        panic!()
+    };
     assert_eq!(seqs(&messages), (1..=10).collect::<Vec<_>>());
 
     // A reconnect that already has seq 70 gets nothing more; one that has 65 gets 66..70.
-    send_json(&mut agent, &AgentFrame::Open { conversation_id: cid, after_seq: 65 }).await;
-    let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else { panic!() };
+    send_json(
+        &mut agent,
+        &AgentFrame::Open {
+            conversation_id: cid,
+            after_seq: 65,
+        },
+    )
+    .await;
+    let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else {
+        panic!()
+    };
     assert_eq!(seqs(&messages), vec![66, 67, 68, 69, 70]);
 
     // Another agent cannot page through it.
     let (mut other, _) = server.agent("kf102").await;
     let _hello = agent_recv(&mut other).await;
-    send_json(&mut other, &AgentFrame::Older { conversation_id: cid, before_seq: 41 }).await;
-    assert!(matches!(agent_recv(&mut other).await, AgentServerFrame::Error { .. }));
+    send_json(
+        &mut other,
+        &AgentFrame::Older {
+            conversation_id: cid,
+            before_seq: 41,
+        },
+    )
+    .await;
+    assert!(matches!(
+        agent_recv(&mut other).await,
+        AgentServerFrame::Error { .. }
+    ));
 }
 
 #[tokio::test]
 async fn a_queued_buyer_moves_up_when_the_one_ahead_leaves() {
     let server = start().await;
     let mut first = server.buyer(1, "Q-1").await;
-    assert!(matches!(buyer_recv(&mut first).await, BuyerServerFrame::Hello { .. }));
-    assert_eq!(buyer_recv(&mut first).await, BuyerServerFrame::Queued { position: 1 });
+    assert!(matches!(
+        buyer_recv(&mut first).await,
+        BuyerServerFrame::Hello { .. }
+    ));
+    assert_eq!(
+        buyer_recv(&mut first).await,
+        BuyerServerFrame::Queued { position: 1 }
+    );
     let mut second = server.buyer(1, "Q-2").await;
-    assert!(matches!(buyer_recv(&mut second).await, BuyerServerFrame::Hello { .. }));
-    assert_eq!(buyer_recv(&mut second).await, BuyerServerFrame::Queued { position: 2 });
+    assert!(matches!(
+        buyer_recv(&mut second).await,
+        BuyerServerFrame::Hello { .. }
+    ));
+    assert_eq!(
+        buyer_recv(&mut second).await,
+        BuyerServerFrame::Queued { position: 2 }
+    );
     send_json(&mut first, &BuyerFrame::End).await;
-    assert!(matches!(buyer_recv(&mut first).await, BuyerServerFrame::Ended { .. }));
-    assert_eq!(buyer_recv(&mut second).await, BuyerServerFrame::Queued { position: 1 });
+    assert!(matches!(
+        buyer_recv(&mut first).await,
+        BuyerServerFrame::Ended { .. }
+    ));
+    assert_eq!(
+        buyer_recv(&mut second).await,
+        BuyerServerFrame::Queued { position: 1 }
+    );
 }
 
 #[tokio::test]
 async fn forged_tampered_and_expired_tokens_are_refused() {
     let server = start().await;
-    let good = sign(SECRET, &claims(1, "T-9", i64::MAX / 2));
-    let forged = sign(b"not-the-shared-secret", &claims(1, "T-9", i64::MAX / 2));
+    let good = sign(
+        SECRET,
+        &claims(1, "T-9", domain::db::now_ms() / 1000 + 3600),
+    );
+    let forged = sign(
+        b"not-the-shared-secret",
+        &claims(1, "T-9", domain::db::now_ms() / 1000 + 3600),
+    );
     let (payload, signature) = good.split_once('.').expect("two parts");
-    let other_payload = sign(SECRET, &claims(2, "T-9", i64::MAX / 2));
-    let tampered = format!("{}.{signature}", other_payload.split_once('.').expect("two parts").0);
+    let other_payload = sign(
+        SECRET,
+        &claims(2, "T-9", domain::db::now_ms() / 1000 + 3600),
+    );
+    let tampered = format!(
+        "{}.{signature}",
+        other_payload.split_once('.').expect("two parts").0
+    );
     assert_ne!(payload, tampered.split_once('.').expect("two parts").0);
     let expired = sign(SECRET, &claims(1, "T-9", 1_000));
+    // Valid for two days: longer than the 24 h a token may live.
+    let too_long = sign(
+        SECRET,
+        &claims(1, "T-9", domain::db::now_ms() / 1000 + 2 * 86_400),
+    );
     for (token, reason) in [
         (forged.as_str(), "签名无效"),
         (tampered.as_str(), "签名无效"),
         (expired.as_str(), "已过期"),
+        (too_long.as_str(), "有效期过长"),
         ("", "缺少买家身份令牌"),
     ] {
         let mut ws = server.buyer_with_token(token).await;
-        let BuyerServerFrame::Error { message, .. } = buyer_recv(&mut ws).await else { panic!("refused: {token}") };
+        let BuyerServerFrame::Error { message, .. } = buyer_recv(&mut ws).await else {
+            panic!("refused: {token}")
+        };
         assert!(message.contains(reason), "{message} should say {reason}");
         assert_eq!(next_text(&mut ws).await, None, "the socket closes");
     }
     // The untouched token is accepted.
     let mut ws = server.buyer_with_token(&good).await;
-    assert!(matches!(buyer_recv(&mut ws).await, BuyerServerFrame::Hello { .. }));
+    assert!(matches!(
+        buyer_recv(&mut ws).await,
+        BuyerServerFrame::Hello { .. }
+    ));
 }
 
 #[tokio::test]
@@ -376,34 +747,79 @@ async fn an_agent_of_another_supplier_cannot_touch_the_conversation() {
     let (mut intruder, other) = server.agent("kf201").await;
     let other_supplier = other.supplier_id;
     assert_ne!(other_supplier, supplier_id);
-    let AgentServerFrame::Hello { conversations, .. } = agent_recv(&mut intruder).await else { panic!() };
+    let AgentServerFrame::Hello { conversations, .. } = agent_recv(&mut intruder).await else {
+        panic!()
+    };
     assert!(conversations.is_empty());
-    send_json(&mut intruder, &AgentFrame::Open { conversation_id: cid, after_seq: 0 }).await;
-    assert!(matches!(agent_recv(&mut intruder).await, AgentServerFrame::Error { client_msg_id: None, .. }));
     send_json(
         &mut intruder,
-        &AgentFrame::Send { conversation_id: cid, client_msg_id: "x-1".into(), body: "hi".into(), font_size: 14 },
+        &AgentFrame::Open {
+            conversation_id: cid,
+            after_seq: 0,
+        },
     )
     .await;
-    let AgentServerFrame::Error { client_msg_id, .. } = agent_recv(&mut intruder).await else { panic!() };
+    assert!(matches!(
+        agent_recv(&mut intruder).await,
+        AgentServerFrame::Error {
+            client_msg_id: None,
+            ..
+        }
+    ));
+    send_json(
+        &mut intruder,
+        &AgentFrame::Send {
+            conversation_id: cid,
+            client_msg_id: "x-1".into(),
+            body: "hi".into(),
+            font_size: 14,
+        },
+    )
+    .await;
+    let AgentServerFrame::Error { client_msg_id, .. } = agent_recv(&mut intruder).await else {
+        panic!()
+    };
     assert_eq!(client_msg_id.as_deref(), Some("x-1"));
-    send_json(&mut intruder, &AgentFrame::End { conversation_id: cid }).await;
-    assert!(matches!(agent_recv(&mut intruder).await, AgentServerFrame::Error { .. }));
-    assert!(server.stored_messages(cid).await.is_empty(), "nothing stored");
+    send_json(
+        &mut intruder,
+        &AgentFrame::End {
+            conversation_id: cid,
+        },
+    )
+    .await;
+    assert!(matches!(
+        agent_recv(&mut intruder).await,
+        AgentServerFrame::Error { .. }
+    ));
+    assert!(
+        server.stored_messages(cid).await.is_empty(),
+        "nothing stored"
+    );
     quiet(&mut agent).await;
 
     // Another agent of the same supplier may not either.
     let (mut colleague, _) = server.agent("kf102").await;
-    assert!(matches!(agent_recv(&mut colleague).await, AgentServerFrame::Hello { .. }));
+    assert!(matches!(
+        agent_recv(&mut colleague).await,
+        AgentServerFrame::Hello { .. }
+    ));
     send_json(
         &mut colleague,
-        &AgentFrame::Send { conversation_id: cid, client_msg_id: "c-1".into(), body: "hi".into(), font_size: 14 },
+        &AgentFrame::Send {
+            conversation_id: cid,
+            client_msg_id: "c-1".into(),
+            body: "hi".into(),
+            font_size: 14,
+        },
     )
     .await;
     assert_eq!(
         agent_recv(&mut colleague).await,
         // The same answer as for a conversation that does not exist.
-        AgentServerFrame::Error { message: "要操作的内容不存在或已被删除".into(), client_msg_id: Some("c-1".into()) }
+        AgentServerFrame::Error {
+            message: "要操作的内容不存在或已被删除".into(),
+            client_msg_id: Some("c-1".into())
+        }
     );
     assert!(server.stored_messages(cid).await.is_empty());
 }
@@ -412,19 +828,41 @@ async fn an_agent_of_another_supplier_cannot_touch_the_conversation() {
 async fn bad_frames_get_an_error_and_the_socket_stays_open() {
     let server = start().await;
     let (mut agent, _) = server.agent("kf101").await;
-    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Hello { .. }));
-    for bad in [r#"{"type":"fly"}"#, r#"{"type":"set_serving","serving":true,"extra":1}"#, "not json"] {
+    assert!(matches!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Hello { .. }
+    ));
+    for bad in [
+        r#"{"type":"fly"}"#,
+        r#"{"type":"set_serving","serving":true,"extra":1}"#,
+        "not json",
+    ] {
         agent.send(Message::Text(bad.into())).await.expect("send");
         assert_eq!(
             agent_recv(&mut agent).await,
-            AgentServerFrame::Error { message: UNKNOWN_FRAME.into(), client_msg_id: None }
+            AgentServerFrame::Error {
+                message: UNKNOWN_FRAME.into(),
+                client_msg_id: None
+            }
         );
     }
-    let big = format!(r#"{{"type":"send","conversation_id":1,"client_msg_id":"x","body":"{}","font_size":14}}"#, "a".repeat(14 * 1024));
+    let big = format!(
+        r#"{{"type":"send","conversation_id":1,"client_msg_id":"x","body":"{}","font_size":14}}"#,
+        "a".repeat(14 * 1024)
+    );
     agent.send(Message::Text(big.into())).await.expect("send");
-    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Error { message: TOO_LONG.into(), client_msg_id: None });
+    assert_eq!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Error {
+            message: TOO_LONG.into(),
+            client_msg_id: None
+        }
+    );
     send_json(&mut agent, &AgentFrame::SetServing { serving: true }).await;
-    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Status { serving: true });
+    assert_eq!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Status { serving: true }
+    );
 
     // Beyond the frame limit the socket is closed.
     let huge = "a".repeat(32 * 1024);
@@ -436,11 +874,24 @@ async fn bad_frames_get_an_error_and_the_socket_stays_open() {
 async fn too_many_frames_per_second_are_refused() {
     let server = start().await;
     let mut buyer = server.buyer(1, "R-1").await;
-    assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Hello { .. }));
-    assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Queued { .. }));
+    assert!(matches!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Hello { .. }
+    ));
+    assert!(matches!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Queued { .. }
+    ));
     for i in 0..12 {
-        send_json(&mut buyer, &BuyerFrame::Send { client_msg_id: format!("r-{i}"), body: "刷屏".into(), font_size: 14 })
-            .await;
+        send_json(
+            &mut buyer,
+            &BuyerFrame::Send {
+                client_msg_id: format!("r-{i}"),
+                body: "刷屏".into(),
+                font_size: 14,
+            },
+        )
+        .await;
     }
     let mut acks = 0;
     let mut refused = 0;
@@ -451,15 +902,21 @@ async fn too_many_frames_per_second_are_refused() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert!(refused >= 2 && acks + refused == 12, "acks {acks}, refused {refused}");
+    assert!(
+        refused >= 2 && acks + refused == 12,
+        "acks {acks}, refused {refused}"
+    );
 }
 
 #[tokio::test]
 async fn a_non_agent_or_anonymous_socket_is_refused() {
     let server = start().await;
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws/agent", server.addr)).await.expect("connects");
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/ws/agent", server.addr))
+        .await
+        .expect("connects");
     assert!(matches!(
-        serde_json::from_str::<AgentServerFrame>(&next_text(&mut ws).await.expect("a frame")).expect("frame"),
+        serde_json::from_str::<AgentServerFrame>(&next_text(&mut ws).await.expect("a frame"))
+            .expect("frame"),
         AgentServerFrame::Error { .. }
     ));
     assert_eq!(next_text(&mut ws).await, None);
@@ -473,15 +930,29 @@ async fn a_kicked_agents_buyers_go_to_another_serving_agent() {
     let (mut other, _) = serving_agent(&server, "kf102").await;
 
     // What the admin's 剔除登录 does: end the login and publish it on the bus.
-    server
-        .chat
-        .bus
-        .publish(session.account_id, domain::bus::AccountEvent::LoginEnded(domain::bus::LoginEndReason::Kicked));
-    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Error { .. }));
-    assert_eq!(next_text(&mut agent).await, None, "the kicked agent's socket closes");
-    let AgentServerFrame::Assigned { conversation } = agent_recv(&mut other).await else { panic!() };
+    server.chat.bus.publish(
+        session.account_id,
+        domain::bus::AccountEvent::LoginEnded(domain::bus::LoginEndReason::Kicked),
+    );
+    assert!(matches!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Error { .. }
+    ));
+    assert_eq!(
+        next_text(&mut agent).await,
+        None,
+        "the kicked agent's socket closes"
+    );
+    let AgentServerFrame::Assigned { conversation } = agent_recv(&mut other).await else {
+        panic!()
+    };
     assert_eq!(conversation.conversation_id, cid);
-    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Assigned { agent_name: "客服小李".into() });
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Assigned {
+            agent_name: "客服小李".into()
+        }
+    );
 }
 
 #[tokio::test]
@@ -490,12 +961,25 @@ async fn idle_conversations_end_for_both_sides() {
     let (mut agent, session) = serving_agent(&server, "kf101").await;
     let (mut buyer, cid) = buyer_enters(&server, &mut agent, session.supplier_id, "I-1").await;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let ended = server::chat::end_idle_conversations(&server.chat.notifier, Duration::from_millis(1))
-        .await
-        .expect("sweep");
+    let ended =
+        server::chat::end_idle_conversations(&server.chat.notifier, Duration::from_millis(1))
+            .await
+            .expect("sweep");
     assert!(ended >= 1);
-    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Ended { conversation_id: cid, reason: "timeout".into() });
-    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Ended { conversation_id: cid, reason: "timeout".into() });
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Ended {
+            conversation_id: cid,
+            reason: "timeout".into()
+        }
+    );
+    assert_eq!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Ended {
+            conversation_id: cid,
+            reason: "timeout".into()
+        }
+    );
 }
 
 #[tokio::test]
@@ -506,18 +990,41 @@ async fn typing_reaches_only_the_other_side_of_the_conversation() {
     let (mut buyer, cid) = buyer_enters(&server, &mut agent, supplier_id, "T-typing").await;
 
     send_json(&mut buyer, &BuyerFrame::Typing).await;
-    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Typing { conversation_id: cid });
+    assert_eq!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Typing {
+            conversation_id: cid
+        }
+    );
     quiet(&mut buyer).await;
 
-    send_json(&mut agent, &AgentFrame::Typing { conversation_id: cid }).await;
+    send_json(
+        &mut agent,
+        &AgentFrame::Typing {
+            conversation_id: cid,
+        },
+    )
+    .await;
     assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Typing);
     quiet(&mut agent).await;
 
     // Another supplier's agent cannot make the buyer see "typing", and nothing is stored.
     let (mut intruder, _) = server.agent("kf201").await;
-    assert!(matches!(agent_recv(&mut intruder).await, AgentServerFrame::Hello { .. }));
-    send_json(&mut intruder, &AgentFrame::Typing { conversation_id: cid }).await;
-    assert!(matches!(agent_recv(&mut intruder).await, AgentServerFrame::Error { .. }));
+    assert!(matches!(
+        agent_recv(&mut intruder).await,
+        AgentServerFrame::Hello { .. }
+    ));
+    send_json(
+        &mut intruder,
+        &AgentFrame::Typing {
+            conversation_id: cid,
+        },
+    )
+    .await;
+    assert!(matches!(
+        agent_recv(&mut intruder).await,
+        AgentServerFrame::Error { .. }
+    ));
     quiet(&mut buyer).await;
     assert!(server.stored_messages(cid).await.is_empty());
 }
@@ -531,21 +1038,39 @@ async fn an_agent_whose_workbench_closed_gets_no_new_buyers_but_a_reload_changes
         .await
         .expect("agent logs in");
     let supplier_id = session.supplier_id;
-    let serving = || domain::chat::views::is_serving(&server.auth.db, supplier_id, session.account_id);
+    let serving =
+        || domain::chat::views::is_serving(&server.auth.db, supplier_id, session.account_id);
     let connect = || async {
-        let mut req = format!("ws://{}/ws/agent", server.addr).into_client_request().expect("request");
-        req.headers_mut().insert("cookie", format!("kefu_session={token}").parse().expect("header"));
-        tokio_tungstenite::connect_async(req).await.expect("agent connects").0
+        let mut req = format!("ws://{}/ws/agent", server.addr)
+            .into_client_request()
+            .expect("request");
+        req.headers_mut().insert(
+            "cookie",
+            format!("kefu_session={token}").parse().expect("header"),
+        );
+        tokio_tungstenite::connect_async(req)
+            .await
+            .expect("agent connects")
+            .0
     };
     let mut agent = connect().await;
-    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Hello { serving: false, .. }));
+    assert!(matches!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Hello { serving: false, .. }
+    ));
     send_json(&mut agent, &AgentFrame::SetServing { serving: true }).await;
-    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Status { serving: true });
+    assert_eq!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Status { serving: true }
+    );
 
     // A reload: the socket closes and a new one opens within the grace period.
     drop(agent);
     let mut agent = connect().await;
-    assert!(matches!(agent_recv(&mut agent).await, AgentServerFrame::Hello { serving: true, .. }));
+    assert!(matches!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Hello { serving: true, .. }
+    ));
     tokio::time::sleep(PRESENCE_GRACE * 2).await;
     assert!(serving().await.expect("status"), "a reload keeps 服务中");
     let (_buyer, _cid) = buyer_enters(&server, &mut agent, supplier_id, "R-1").await;
@@ -553,10 +1078,22 @@ async fn an_agent_whose_workbench_closed_gets_no_new_buyers_but_a_reload_changes
     // The browser closes for good: after the grace period the agent is 示忙, new buyers queue.
     drop(agent);
     tokio::time::sleep(PRESENCE_GRACE * 2).await;
-    assert!(!serving().await.expect("status"), "nobody at the workbench: 示忙");
+    assert!(
+        !serving().await.expect("status"),
+        "nobody at the workbench: 示忙"
+    );
     let mut buyer = server.buyer(supplier_id, "R-2").await;
-    assert!(matches!(buyer_recv(&mut buyer).await, BuyerServerFrame::Hello { anyone_serving: false, .. }));
-    assert_eq!(buyer_recv(&mut buyer).await, BuyerServerFrame::Queued { position: 1 });
+    assert!(matches!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Hello {
+            anyone_serving: false,
+            ..
+        }
+    ));
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Queued { position: 1 }
+    );
 }
 
 /// The ids of a demo buyer's orders with supplier 1, newest first.
@@ -587,23 +1124,47 @@ async fn an_order_card_of_the_buyer_reaches_both_sides_and_no_other_order_can_be
     let (mut buyer, cid) = buyer_enters(&server, &mut agent, session.supplier_id, "CG1001").await;
     let mine = orders_of(&server, "CG1001").await;
     let theirs = orders_of(&server, "CG1002").await;
-    assert!(!mine.is_empty() && !theirs.is_empty(), "the demo buyers have orders");
+    assert!(
+        !mine.is_empty() && !theirs.is_empty(),
+        "the demo buyers have orders"
+    );
 
-    let card = AgentFrame::SendOrder { conversation_id: cid, client_msg_id: "o-1".into(), order_id: mine[0] };
+    let card = AgentFrame::SendOrder {
+        conversation_id: cid,
+        client_msg_id: "o-1".into(),
+        order_id: mine[0],
+    };
     send_json(&mut agent, &card).await;
-    assert_eq!(agent_recv(&mut agent).await, AgentServerFrame::Ack { client_msg_id: "o-1".into(), seq: 1 });
-    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else { panic!("Messages") };
+    assert_eq!(
+        agent_recv(&mut agent).await,
+        AgentServerFrame::Ack {
+            client_msg_id: "o-1".into(),
+            seq: 1
+        }
+    );
+    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else {
+        panic!("Messages")
+    };
     assert_eq!(messages[0].kind, "order");
-    let order = messages[0].order.as_ref().expect("the card carries the order");
+    let order = messages[0]
+        .order
+        .as_ref()
+        .expect("the card carries the order");
     assert_eq!(order.order_id, mine[0]);
     assert!(order.order_no.starts_with("832"), "{}", order.order_no);
     assert!(order.total_fen > 0 && order.item_count > 0);
 
     // Another buyer's order, or another supplier's, is refused and nothing is stored.
     for (id, order_id) in [("o-2", theirs[0]), ("o-3", i64::MAX)] {
-        let frame = AgentFrame::SendOrder { conversation_id: cid, client_msg_id: id.into(), order_id };
+        let frame = AgentFrame::SendOrder {
+            conversation_id: cid,
+            client_msg_id: id.into(),
+            order_id,
+        };
         send_json(&mut agent, &frame).await;
-        let AgentServerFrame::Error { client_msg_id, .. } = agent_recv(&mut agent).await else { panic!("refused") };
+        let AgentServerFrame::Error { client_msg_id, .. } = agent_recv(&mut agent).await else {
+            panic!("refused")
+        };
         assert_eq!(client_msg_id.as_deref(), Some(id));
     }
     assert_eq!(server.stored_messages(cid).await, vec![1]);
@@ -611,6 +1172,11 @@ async fn an_order_card_of_the_buyer_reaches_both_sides_and_no_other_order_can_be
 
     // History shows the card too.
     send_json(&mut buyer, &BuyerFrame::Resume { after_seq: 0 }).await;
-    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else { panic!("Messages") };
-    assert_eq!(messages[0].order.as_ref().map(|o| o.order_id), Some(mine[0]));
+    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else {
+        panic!("Messages")
+    };
+    assert_eq!(
+        messages[0].order.as_ref().map(|o| o.order_id),
+        Some(mine[0])
+    );
 }

@@ -9,23 +9,57 @@ fn sign_buyer_token_prints_a_token_the_server_accepts() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}/cli.db?mode=rwc", dir.path().display());
     let output = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["sign-buyer-token", "--supplier-id", "1", "--buyer-id", "CG1001", "--name", "王采购", "--unit", "某县第一中学"])
+        .args([
+            "sign-buyer-token",
+            "--supplier-id",
+            "1",
+            "--buyer-id",
+            "CG1001",
+            "--name",
+            "王采购",
+            "--unit",
+            "某县第一中学",
+        ])
         .env("DATABASE_URL", &db)
         .env("KEFU_BUYER_TOKEN_SECRET", "cli-test-secret")
         .output()
         .expect("server runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let token = String::from_utf8(output.stdout).expect("utf-8").trim().to_owned();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
     let now = domain::db::now_ms() / 1000;
     let claims = domain::chat::verify(b"cli-test-secret", &token, now).expect("valid token");
-    assert_eq!((claims.supplier_id, claims.buyer_id.as_str(), claims.name.as_str()), (1, "CG1001", "王采购"));
+    assert_eq!(
+        (
+            claims.supplier_id,
+            claims.buyer_id.as_str(),
+            claims.name.as_str()
+        ),
+        (1, "CG1001", "王采购")
+    );
     assert!(claims.exp > now + 7000 && claims.exp <= now + 7200);
     assert!(domain::chat::verify(b"another-secret", &token, now).is_err());
 
     // A field over its limit is refused with the reason, and nothing is printed.
     let long_name = "名".repeat(40);
     let refused = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["sign-buyer-token", "--supplier-id", "1", "--buyer-id", "CG1001", "--name", &long_name, "--unit", "单位"])
+        .args([
+            "sign-buyer-token",
+            "--supplier-id",
+            "1",
+            "--buyer-id",
+            "CG1001",
+            "--name",
+            &long_name,
+            "--unit",
+            "单位",
+        ])
         .env("DATABASE_URL", &db)
         .output()
         .expect("server runs");

@@ -23,12 +23,18 @@ async fn start() -> Server {
     domain::demo::seed(&db, &hasher).await.expect("seed");
     let auth = Auth::new(db, hasher, AuthConfig::default());
     let router: axum::Router = server::orders_api::routes(OrdersState { auth: auth.clone() });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
-    Server { addr, auth, _dir: dir }
+    Server {
+        addr,
+        auth,
+        _dir: dir,
+    }
 }
 
 struct Reply {
@@ -47,9 +53,12 @@ impl Reply {
 fn dechunk(mut body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        let Some(end) = body.windows(2).position(|w| w == b"\r\n") else { return out };
-        let size = usize::from_str_radix(std::str::from_utf8(&body[..end]).expect("size").trim(), 16)
-            .expect("hex size");
+        let Some(end) = body.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&body[..end]).expect("size").trim(), 16)
+                .expect("hex size");
         if size == 0 {
             return out;
         }
@@ -59,8 +68,16 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
 }
 
 impl Server {
-    async fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let mut stream = tokio::net::TcpStream::connect(self.addr).await.expect("connect");
+    async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        let mut stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("connect");
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
             self.addr,
@@ -75,14 +92,21 @@ impl Server {
         let _ = stream.write_all(body).await;
         let mut raw = Vec::new();
         let _ = stream.read_to_end(&mut raw).await;
-        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head");
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a response head");
         let headers = String::from_utf8_lossy(&raw[..split]).to_lowercase();
         let status = headers[9..12].parse().expect("status");
         let mut body = raw[split + 4..].to_vec();
         if headers.contains("transfer-encoding: chunked") {
             body = dechunk(&body);
         }
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     async fn put_order(&self, key: &str, body: &Value) -> Reply {
@@ -90,7 +114,10 @@ impl Server {
         self.request(
             "POST",
             "/api/v1/orders",
-            &[("Authorization", &auth), ("Content-Type", "application/json")],
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
             body.to_string().as_bytes(),
         )
         .await
@@ -153,14 +180,22 @@ async fn create_then_update_is_idempotent_by_order_number() {
     let (key, supplier) = server.key_of(domain::demo::ADMIN_LOGIN).await;
 
     let created = server.put_order(&key, &order_json("API-0001", 2)).await;
-    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
     let body = created.json();
     assert_eq!(body["created"], true);
     let order_id = body["order_id"].as_i64().expect("order id");
 
     let again = server.put_order(&key, &order_json("API-0001", 2)).await;
     assert_eq!(again.status, 200);
-    assert_eq!(again.json(), json!({ "order_id": order_id, "created": false }));
+    assert_eq!(
+        again.json(),
+        json!({ "order_id": order_id, "created": false })
+    );
 
     // Update: one line only, new status; the lines are replaced.
     let mut changed = order_json("API-0001", 3);
@@ -192,11 +227,22 @@ async fn missing_or_wrong_key_is_401_json() {
     let body = order_json("API-0002", 1).to_string();
     for headers in [
         vec![("Content-Type", "application/json")],
-        vec![("Authorization", "Bearer kf_wrong"), ("Content-Type", "application/json")],
-        vec![("Authorization", "Bearer "), ("Content-Type", "application/json")],
-        vec![("Authorization", "Basic YWRtaW46YWRtaW4="), ("Content-Type", "application/json")],
+        vec![
+            ("Authorization", "Bearer kf_wrong"),
+            ("Content-Type", "application/json"),
+        ],
+        vec![
+            ("Authorization", "Bearer "),
+            ("Content-Type", "application/json"),
+        ],
+        vec![
+            ("Authorization", "Basic YWRtaW46YWRtaW4="),
+            ("Content-Type", "application/json"),
+        ],
     ] {
-        let reply = server.request("POST", "/api/v1/orders", &headers, body.as_bytes()).await;
+        let reply = server
+            .request("POST", "/api/v1/orders", &headers, body.as_bytes())
+            .await;
         assert_eq!(reply.status, 401, "{headers:?}");
         assert!(reply.headers.contains("www-authenticate: bearer"));
         let error = reply.json()["error"].as_str().expect("error").to_owned();
@@ -204,8 +250,20 @@ async fn missing_or_wrong_key_is_401_json() {
     }
     // A rotated key stops working at once.
     let (new_key, _) = server.key_of(domain::demo::ADMIN_LOGIN).await;
-    assert_eq!(server.put_order(&key, &order_json("API-0002", 1)).await.status, 401);
-    assert_eq!(server.put_order(&new_key, &order_json("API-0002", 1)).await.status, 201);
+    assert_eq!(
+        server
+            .put_order(&key, &order_json("API-0002", 1))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        server
+            .put_order(&new_key, &order_json("API-0002", 1))
+            .await
+            .status,
+        201
+    );
 }
 
 #[tokio::test]
@@ -221,7 +279,10 @@ async fn another_suppliers_key_cannot_touch_this_suppliers_orders() {
     let mut theirs = order_json("SAME-NO", 9);
     theirs["status"] = json!("已取消");
     let reply = server.put_order(&key2, &theirs).await;
-    assert_eq!(reply.status, 201, "a new order of supplier 2, not an update of supplier 1's");
+    assert_eq!(
+        reply.status, 201,
+        "a new order of supplier 2, not an update of supplier 1's"
+    );
     assert_ne!(reply.json()["order_id"].as_i64(), Some(mine_id));
 
     let buyer1 = buyer_of(&server, s1, "CG9001").await;
@@ -322,7 +383,10 @@ async fn invalid_payloads_name_the_field() {
         (
             {
                 let mut v = order_json("API-3", 1);
-                v["items"] = json!(vec![json!({"name": "x", "unit_price_fen": 1, "quantity": 1}); 101]);
+                v["items"] = json!(vec![
+                    json!({"name": "x", "unit_price_fen": 1, "quantity": 1});
+                    101
+                ]);
                 v
             },
             422,
@@ -332,7 +396,12 @@ async fn invalid_payloads_name_the_field() {
     ];
     for (body, status, field, words) in cases {
         let reply = server.put_order(&key, &body).await;
-        assert_eq!(reply.status, status, "{field}: {}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(
+            reply.status,
+            status,
+            "{field}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
         let json = reply.json();
         assert_eq!(json["field"], field);
         let error = json["error"].as_str().expect("error");
@@ -340,12 +409,30 @@ async fn invalid_payloads_name_the_field() {
     }
     let auth = format!("Bearer {key}");
     let broken = server
-        .request("POST", "/api/v1/orders", &[("Authorization", &auth), ("Content-Type", "application/json")], b"{\"order_no\": ")
+        .request(
+            "POST",
+            "/api/v1/orders",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            b"{\"order_no\": ",
+        )
         .await;
     assert_eq!(broken.status, 400);
-    assert!(broken.json()["error"].as_str().expect("error").contains("JSON"));
+    assert!(
+        broken.json()["error"]
+            .as_str()
+            .expect("error")
+            .contains("JSON")
+    );
     let text = server
-        .request("POST", "/api/v1/orders", &[("Authorization", &auth), ("Content-Type", "text/plain")], b"{}")
+        .request(
+            "POST",
+            "/api/v1/orders",
+            &[("Authorization", &auth), ("Content-Type", "text/plain")],
+            b"{}",
+        )
         .await;
     assert_eq!(text.status, 415);
     // Nothing of it was stored.
@@ -356,7 +443,9 @@ async fn invalid_payloads_name_the_field() {
 #[tokio::test]
 async fn openapi_is_served_and_names_every_field() {
     let server = start().await;
-    let reply = server.request("GET", "/api/v1/openapi.json", &[], b"").await;
+    let reply = server
+        .request("GET", "/api/v1/openapi.json", &[], b"")
+        .await;
     assert_eq!(reply.status, 200);
     assert!(reply.headers.contains("content-type: application/json"));
     let doc = reply.json();
@@ -395,8 +484,14 @@ async fn openapi_is_served_and_names_every_field() {
     };
     let schemas = &doc["components"]["schemas"];
     assert_eq!(keys(&schemas["OrderInput"]["properties"]), keys(&value));
-    assert_eq!(keys(&schemas["OrderItemInput"]["properties"]), keys(&value["items"][0]));
-    for required in schemas["OrderInput"]["required"].as_array().expect("required") {
+    assert_eq!(
+        keys(&schemas["OrderItemInput"]["properties"]),
+        keys(&value["items"][0])
+    );
+    for required in schemas["OrderInput"]["required"]
+        .as_array()
+        .expect("required")
+    {
         assert!(value.get(required.as_str().expect("name")).is_some());
     }
 }
@@ -407,15 +502,32 @@ async fn admin_downloads_the_template_and_imports_it() {
     let (token, session) = server.admin(domain::demo::ADMIN_LOGIN).await;
     let cookie = format!("kefu_session={token}");
 
-    let template = server.request("GET", "/admin/orders/template.xlsx", &[("Cookie", &cookie)], b"").await;
+    let template = server
+        .request(
+            "GET",
+            "/admin/orders/template.xlsx",
+            &[("Cookie", &cookie)],
+            b"",
+        )
+        .await;
     assert_eq!(template.status, 200);
     assert!(template.headers.contains("spreadsheetml"));
     assert!(template.body.starts_with(b"PK\x03\x04"));
 
     let imported = server
-        .request("POST", "/admin/orders/import", &[("Cookie", &cookie)], &template.body)
+        .request(
+            "POST",
+            "/admin/orders/import",
+            &[("Cookie", &cookie)],
+            &template.body,
+        )
         .await;
-    assert_eq!(imported.status, 200, "{}", String::from_utf8_lossy(&imported.body));
+    assert_eq!(
+        imported.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&imported.body)
+    );
     assert_eq!(
         imported.json(),
         json!({ "result": "imported", "orders_created": 1, "orders_updated": 0, "items": 2 })
@@ -427,7 +539,12 @@ async fn admin_downloads_the_template_and_imports_it() {
     assert!(page.orders.iter().any(|o| o.order_no == "832202611200001"));
 
     let wrong = server
-        .request("POST", "/admin/orders/import", &[("Cookie", &cookie)], b"order_no,buyer\n1,2\n")
+        .request(
+            "POST",
+            "/admin/orders/import",
+            &[("Cookie", &cookie)],
+            b"order_no,buyer\n1,2\n",
+        )
         .await;
     assert_eq!(wrong.status, 422);
     let json = wrong.json();
@@ -435,12 +552,26 @@ async fn admin_downloads_the_template_and_imports_it() {
     assert!(json["message"].as_str().expect("message").contains("xlsx"));
 
     let huge = vec![b'P'; domain::orders::import::MAX_IMPORT_BYTES + 10];
-    let too_big = server.request("POST", "/admin/orders/import", &[("Cookie", &cookie)], &huge).await;
+    let too_big = server
+        .request(
+            "POST",
+            "/admin/orders/import",
+            &[("Cookie", &cookie)],
+            &huge,
+        )
+        .await;
     assert_eq!(too_big.status, 413);
-    assert!(too_big.json()["message"].as_str().expect("message").contains("5 MB"));
+    assert!(
+        too_big.json()["message"]
+            .as_str()
+            .expect("message")
+            .contains("5 MB")
+    );
 
     // No login, or an agent's login: refused.
-    let anonymous = server.request("POST", "/admin/orders/import", &[], &template.body).await;
+    let anonymous = server
+        .request("POST", "/admin/orders/import", &[], &template.body)
+        .await;
     assert_eq!(anonymous.status, 401);
     let (agent_token, _) = server
         .auth
@@ -449,10 +580,22 @@ async fn admin_downloads_the_template_and_imports_it() {
         .expect("agent logs in");
     let agent_cookie = format!("kefu_session={agent_token}");
     let agent = server
-        .request("POST", "/admin/orders/import", &[("Cookie", &agent_cookie)], &template.body)
+        .request(
+            "POST",
+            "/admin/orders/import",
+            &[("Cookie", &agent_cookie)],
+            &template.body,
+        )
         .await;
     assert_eq!(agent.status, 403);
-    let agent_template = server.request("GET", "/admin/orders/template.xlsx", &[("Cookie", &agent_cookie)], b"").await;
+    let agent_template = server
+        .request(
+            "GET",
+            "/admin/orders/template.xlsx",
+            &[("Cookie", &agent_cookie)],
+            b"",
+        )
+        .await;
     assert_eq!(agent_template.status, 403);
 }
 
@@ -488,26 +631,59 @@ async fn a_second_import_of_one_supplier_is_refused_while_one_runs() {
         .try_begin(session.supplier_id)
         .expect("the running import's turn");
     let refused = server
-        .request("POST", "/admin/orders/import", &[("Cookie", &cookie)], &template)
+        .request(
+            "POST",
+            "/admin/orders/import",
+            &[("Cookie", &cookie)],
+            &template,
+        )
         .await;
-    assert_eq!(refused.status, 429, "{}", String::from_utf8_lossy(&refused.body));
+    assert_eq!(
+        refused.status,
+        429,
+        "{}",
+        String::from_utf8_lossy(&refused.body)
+    );
     let json = refused.json();
     assert_eq!(json["result"], "rejected");
-    assert_eq!(json["message"], "已有一个订单导入正在进行，请等它完成后再试");
+    assert_eq!(
+        json["message"],
+        "已有一个订单导入正在进行，请等它完成后再试"
+    );
     assert_eq!(imports(session.supplier_id).await, 0);
 
     // Another supplier is not held up.
     let other = server
-        .request("POST", "/admin/orders/import", &[("Cookie", &cookie2)], &template)
+        .request(
+            "POST",
+            "/admin/orders/import",
+            &[("Cookie", &cookie2)],
+            &template,
+        )
         .await;
-    assert_eq!(other.status, 200, "{}", String::from_utf8_lossy(&other.body));
+    assert_eq!(
+        other.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&other.body)
+    );
     assert_eq!(imports(session2.supplier_id).await, 1);
 
     // When the running import ends, the supplier imports again.
     drop(running);
     let again = server
-        .request("POST", "/admin/orders/import", &[("Cookie", &cookie)], &template)
+        .request(
+            "POST",
+            "/admin/orders/import",
+            &[("Cookie", &cookie)],
+            &template,
+        )
         .await;
-    assert_eq!(again.status, 200, "{}", String::from_utf8_lossy(&again.body));
+    assert_eq!(
+        again.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&again.body)
+    );
     assert_eq!(imports(session.supplier_id).await, 1);
 }

@@ -13,7 +13,13 @@ pub fn AccountsPage() -> impl IntoView {
     let edit = ServerAction::<EditAgent>::new();
     let toggle = ServerAction::<SetAgentDisabled>::new();
     let agents = Resource::new(
-        move || (add.version().get(), edit.version().get(), toggle.version().get()),
+        move || {
+            (
+                add.version().get(),
+                edit.version().get(),
+                toggle.version().get(),
+            )
+        },
         |_| list_agents(),
     );
     let toggling = RwSignal::new(None::<AgentRow>);
@@ -155,11 +161,20 @@ fn ToggleAgentDialog(
     action: ServerAction<SetAgentDisabled>,
     #[prop(into)] on_close: Callback<()>,
 ) -> impl IntoView {
-    let error = move || action.value().get().and_then(Result::err).map(|e| e.to_string());
+    let error = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
     let account_id = row.id;
     let disable = !row.disabled;
     let (title, question) = if disable {
-        ("停用账号", "停用后该客服当前的登录将立即结束，且无法再登录，直到重新启用。确定要停用「")
+        (
+            "停用账号",
+            "停用后该客服当前的登录将立即结束，且无法再登录，直到重新启用。确定要停用「",
+        )
     } else {
         ("启用账号", "启用后该客服可以重新登录。确定要启用「")
     };
@@ -186,9 +201,18 @@ fn ToggleAgentDialog(
 }
 
 #[component]
-fn AddAgentDialog(action: ServerAction<AddAgent>, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
+fn AddAgentDialog(
+    action: ServerAction<AddAgent>,
+    #[prop(into)] on_close: Callback<()>,
+) -> impl IntoView {
     let name = NodeRef::<leptos::html::Input>::new();
-    let error = move || action.value().get().and_then(Result::err).map(|e| e.to_string());
+    let error = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
     view! {
         <Modal title="新增客服账号" on_close=move || on_close.run(())>
             <form
@@ -220,7 +244,13 @@ fn EditAgentDialog(
 ) -> impl IntoView {
     let name = NodeRef::<leptos::html::Input>::new();
     let password = NodeRef::<leptos::html::Input>::new();
-    let error = move || action.value().get().and_then(Result::err).map(|e| e.to_string());
+    let error = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
     let account_id = row.id;
     view! {
         <Modal title="编辑用户" on_close=move || on_close.run(())>

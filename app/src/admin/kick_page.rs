@@ -12,7 +12,10 @@ pub fn KickPage() -> impl IntoView {
     let query_input = NodeRef::<leptos::html::Input>::new();
     let query = RwSignal::new(String::new());
     let kick = ServerAction::<KickLogin>::new();
-    let results = Resource::new(move || (query.get(), kick.version().get()), |(q, _)| search_logins(q));
+    let results = Resource::new(
+        move || (query.get(), kick.version().get()),
+        |(q, _)| search_logins(q),
+    );
     let confirming = RwSignal::new(None::<LoginRow>);
     let kicked_notice = RwSignal::new(None::<String>);
 
@@ -21,7 +24,12 @@ pub fn KickPage() -> impl IntoView {
             confirming.set(None);
         }
     });
-    let kick_error = move || kick.value().get().and_then(Result::err).map(|e| e.to_string());
+    let kick_error = move || {
+        kick.value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
 
     view! {
         <h1 class="page-title">"剔除登录"</h1>

@@ -117,7 +117,9 @@ pub async fn set_agent_disabled(account_id: i64, disabled: bool) -> Result<(), A
     )
     .await?;
     if ended {
-        state.bus.publish(account_id, AccountEvent::LoginEnded(LoginEndReason::Kicked));
+        state
+            .bus
+            .publish(account_id, AccountEvent::LoginEnded(LoginEndReason::Kicked));
     }
     Ok(())
 }
@@ -135,7 +137,11 @@ pub async fn add_agent(display_name: String) -> Result<NewAgent, AppError> {
         Some(session.account_id),
     )
     .await?;
-    Ok(NewAgent { display_name: account.display_name, login: account.login, password })
+    Ok(NewAgent {
+        display_name: account.display_name,
+        login: account.login,
+        password,
+    })
 }
 
 /// 编辑: renames an agent and, when `new_password` is not blank, sets a new password (which
@@ -161,7 +167,10 @@ pub async fn edit_agent(
     .await?;
     if password.is_some() {
         // A new password ended the agent's login: tell its open pages.
-        state.bus.publish(account_id, AccountEvent::LoginEnded(LoginEndReason::PasswordReset));
+        state.bus.publish(
+            account_id,
+            AccountEvent::LoginEnded(LoginEndReason::PasswordReset),
+        );
     }
     Ok(())
 }
@@ -172,9 +181,15 @@ pub async fn search_logins(query: String) -> Result<Vec<LoginRow>, AppError> {
     let session = admin_session().await?;
     let state = crate::state::app_state()?;
     if query.chars().count() > 32 {
-        return Err(AppError::invalid(Some("query"), "搜索内容不能超过 32 个字符"));
+        return Err(AppError::invalid(
+            Some("query"),
+            "搜索内容不能超过 32 个字符",
+        ));
     }
-    let statuses = state.auth.search_logins(session.supplier_id, &query).await?;
+    let statuses = state
+        .auth
+        .search_logins(session.supplier_id, &query)
+        .await?;
     Ok(statuses
         .into_iter()
         .map(|s| LoginRow {
@@ -186,7 +201,10 @@ pub async fn search_logins(query: String) -> Result<Vec<LoginRow>, AppError> {
             },
             display_name: s.account.display_name,
             login: s.account.login,
-            since: s.login.as_ref().map(|l| domain::report::format_shanghai(l.created_at)),
+            since: s
+                .login
+                .as_ref()
+                .map(|l| domain::report::format_shanghai(l.created_at)),
             client_addr: s.login.map(|l| l.client_addr),
         })
         .collect())
@@ -198,12 +216,20 @@ pub async fn kick_login(account_id: i64) -> Result<bool, AppError> {
     let session = admin_session().await?;
     let state = crate::state::app_state()?;
     if account_id == session.account_id {
-        return Err(AppError::invalid(None, "不能剔除自己的登录，请使用「退出系统」"));
+        return Err(AppError::invalid(
+            None,
+            "不能剔除自己的登录，请使用「退出系统」",
+        ));
     }
-    let kicked = state.auth.kick_login(session.supplier_id, account_id, session.account_id).await?;
+    let kicked = state
+        .auth
+        .kick_login(session.supplier_id, account_id, session.account_id)
+        .await?;
     if kicked {
         // The agent's open pages go back to the login page at once.
-        state.bus.publish(account_id, AccountEvent::LoginEnded(LoginEndReason::Kicked));
+        state
+            .bus
+            .publish(account_id, AccountEvent::LoginEnded(LoginEndReason::Kicked));
     }
     Ok(kicked)
 }
@@ -217,14 +243,24 @@ pub async fn audit_log(page: u64) -> Result<AuditPageData, AppError> {
     let db = &state.auth.db;
     let page = page.clamp(1, 100_000);
     let total = domain::audit::count(db, session.supplier_id).await?;
-    let entries =
-        domain::audit::list(db, session.supplier_id, (page - 1) * AUDIT_PAGE_SIZE, AUDIT_PAGE_SIZE).await?;
+    let entries = domain::audit::list(
+        db,
+        session.supplier_id,
+        (page - 1) * AUDIT_PAGE_SIZE,
+        AUDIT_PAGE_SIZE,
+    )
+    .await?;
     let names: HashMap<i64, String> = state
         .auth
         .search_logins(session.supplier_id, "")
         .await?
         .into_iter()
-        .map(|s| (s.account.id, format!("{} ({})", s.account.display_name, s.account.login)))
+        .map(|s| {
+            (
+                s.account.id,
+                format!("{} ({})", s.account.display_name, s.account.login),
+            )
+        })
         .collect();
     let rows = entries
         .into_iter()
@@ -239,7 +275,12 @@ pub async fn audit_log(page: u64) -> Result<AuditPageData, AppError> {
             detail: e.detail,
         })
         .collect();
-    Ok(AuditPageData { rows, total, page, page_size: AUDIT_PAGE_SIZE })
+    Ok(AuditPageData {
+        rows,
+        total,
+        page,
+        page_size: AUDIT_PAGE_SIZE,
+    })
 }
 
 /// 在线会话清单: one page of the report with totals over every filtered row.

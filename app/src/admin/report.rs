@@ -91,39 +91,57 @@ pub use server::*;
 #[cfg(feature = "ssr")]
 mod server {
     use chrono::{Days, NaiveDate};
-    use domain::report::{ReportFilter, ReportRow, ReportTotals, format_shanghai, shanghai, shanghai_day_start_ms};
+    use domain::report::{
+        ReportFilter, ReportRow, ReportTotals, format_shanghai, shanghai, shanghai_day_start_ms,
+    };
 
     use super::*;
     use crate::error::AppError;
 
     /// Resolves the form into a domain filter and the query as applied (dates filled in).
     /// Every value is checked here or in the domain; nothing reaches SQL as text.
-    pub fn resolve_query(query: &ReportQuery, now_ms: i64) -> Result<(ReportFilter, ReportQuery), AppError> {
+    pub fn resolve_query(
+        query: &ReportQuery,
+        now_ms: i64,
+    ) -> Result<(ReportFilter, ReportQuery), AppError> {
         let today = chrono::DateTime::from_timestamp_millis(now_ms)
             .ok_or(AppError::Internal)?
             .with_timezone(&shanghai())
             .date_naive();
-        let back = |days: u64| today.checked_sub_days(Days::new(days)).ok_or(AppError::Internal);
+        let back = |days: u64| {
+            today
+                .checked_sub_days(Days::new(days))
+                .ok_or(AppError::Internal)
+        };
         let parse = |text: &str, what: &str| {
-            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                .map_err(|_| AppError::invalid(Some("from"), format!("{what}格式不正确，应为 年-月-日")))
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+                AppError::invalid(Some("from"), format!("{what}格式不正确，应为 年-月-日"))
+            })
         };
         let (from, to) = match query.preset.as_str() {
             "today" => (today, today),
             "7d" => (back(6)?, today),
             "30d" => (back(29)?, today),
             "" if query.from.trim().is_empty() && query.to.trim().is_empty() => (back(6)?, today),
-            "" => (parse(&query.from, "开始日期")?, parse(&query.to, "结束日期")?),
+            "" => (
+                parse(&query.from, "开始日期")?,
+                parse(&query.to, "结束日期")?,
+            ),
             _ => return Err(AppError::invalid(Some("preset"), "未知的时间范围")),
         };
         if to < from {
             return Err(AppError::invalid(Some("to"), "结束日期不能早于开始日期"));
         }
-        let end = to.checked_add_days(Days::new(1)).ok_or(AppError::Internal)?;
+        let end = to
+            .checked_add_days(Days::new(1))
+            .ok_or(AppError::Internal)?;
         let buyer = query.buyer.trim().to_owned();
         let agent_id = match query.agent.trim() {
             "" => None,
-            id => Some(id.parse::<i64>().map_err(|_| AppError::invalid(Some("agent"), "客服选择无效"))?),
+            id => Some(
+                id.parse::<i64>()
+                    .map_err(|_| AppError::invalid(Some("agent"), "客服选择无效"))?,
+            ),
         };
         let filter = ReportFilter {
             from_ms: shanghai_day_start_ms(from),
@@ -161,7 +179,10 @@ mod server {
             first_response_secs: row.first_response_secs,
             agent_msgs: row.agent_msgs,
             buyer_msgs: row.buyer_msgs,
-            end_reason: row.end_reason.map(|r| r.label().to_owned()).unwrap_or_else(|| "进行中".into()),
+            end_reason: row
+                .end_reason
+                .map(|r| r.label().to_owned())
+                .unwrap_or_else(|| "进行中".into()),
         }
     }
 

@@ -9,7 +9,11 @@ use crate::use_hydrated;
 #[component]
 pub fn SessionsPage() -> impl IntoView {
     let hydrated = use_hydrated();
-    let query = RwSignal::new(ReportQuery { preset: "7d".into(), page: 1, ..Default::default() });
+    let query = RwSignal::new(ReportQuery {
+        preset: "7d".into(),
+        page: 1,
+        ..Default::default()
+    });
     let report = Resource::new(move || query.get(), session_report);
     let agents = Resource::new(|| (), |_| list_agents());
     let from = NodeRef::<leptos::html::Input>::new();
@@ -116,12 +120,22 @@ fn avg(v: Option<f64>) -> String {
 }
 
 #[component]
-fn ReportTable(data: ReportData, go_page: impl Fn(u64) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn ReportTable(
+    data: ReportData,
+    go_page: impl Fn(u64) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let hydrated = use_hydrated();
     let page = data.query.page.max(1);
     let pages = data.total.div_ceil(data.page_size).max(1);
     let ReportTotalsView {
-        count, served, avg_wait_secs, avg_session_secs, avg_handling_secs, avg_first_response_secs, agent_msgs, buyer_msgs,
+        count,
+        served,
+        avg_wait_secs,
+        avg_session_secs,
+        avg_handling_secs,
+        avg_first_response_secs,
+        agent_msgs,
+        buyer_msgs,
     } = data.totals;
     view! {
         <div class="card table-card report-table">

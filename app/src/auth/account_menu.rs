@@ -10,7 +10,8 @@ pub fn AccountMenu(account: AccountView) -> impl IntoView {
     let hydrated = use_hydrated();
     let dialog_open = RwSignal::new(false);
     // Set after the reload that follows 修改密码 (see `reload_after_password_change`).
-    let changed = use_query_map().with_untracked(|q| q.get("notice").as_deref() == Some("password_changed"));
+    let changed =
+        use_query_map().with_untracked(|q| q.get("notice").as_deref() == Some("password_changed"));
     let saved_notice = RwSignal::new(changed);
     let logout = ServerAction::<Logout>::new();
     Effect::new(move |_| {

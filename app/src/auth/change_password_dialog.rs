@@ -16,7 +16,13 @@ pub fn ChangePasswordDialog(#[prop(into)] on_close: Callback<bool>) -> impl Into
             on_close.run(true);
         }
     });
-    let error = move || action.value().get().and_then(Result::err).map(|e| e.to_string());
+    let error = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         action.dispatch(ChangePassword {

@@ -28,11 +28,20 @@ pub fn LoginPage() -> impl IntoView {
             go_to(&target);
         }
     });
-    let error = move || action.value().get().and_then(Result::err).map(|e| e.to_string());
+    let error = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
     let busy = move || !hydrated.get() || action.pending().get();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        action.dispatch(Login { login: input_value(login_input), password: input_value(password_input) });
+        action.dispatch(Login {
+            login: input_value(login_input),
+            password: input_value(password_input),
+        });
     };
 
     view! {

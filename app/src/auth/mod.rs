@@ -30,12 +30,21 @@ pub async fn login(login: String, password: String) -> Result<String, AppError> 
     use crate::state::{app_state, landing_path, request_origin, set_session_cookie};
     let state = app_state()?;
     let (addr, agent) = request_origin().await?;
-    let (token, session) = state.auth.login(login.trim(), &password, &addr, &agent).await?;
+    let (token, session) = state
+        .auth
+        .login(login.trim(), &password, &addr, &agent)
+        .await?;
     set_session_cookie(token)?;
     tracing::info!(account = session.account_id, %addr, "login");
     // After login an agent is 示忙 until they switch (§3).
     if session.role == domain::auth::Role::Agent
-        && let Err(err) = domain::chat::reset_status_on_login(&state.auth.db, session.supplier_id, session.account_id, domain::db::now_ms()).await
+        && let Err(err) = domain::chat::reset_status_on_login(
+            &state.auth.db,
+            session.supplier_id,
+            session.account_id,
+            domain::db::now_ms(),
+        )
+        .await
     {
         tracing::warn!(error = %err, account = session.account_id, "resetting the agent's status failed");
     }
@@ -90,7 +99,10 @@ pub async fn change_password(
         .change_password(&session, &old_password, &new_password, &confirm_password)
         .await?;
     set_session_cookie(token)?;
-    tracing::info!(account = session.account_id, "password changed, session token rotated");
+    tracing::info!(
+        account = session.account_id,
+        "password changed, session token rotated"
+    );
     Ok(())
 }
 
@@ -103,14 +115,22 @@ pub const PASSWORD_CHANGED_QUERY: &str = "notice=password_changed";
 pub fn reload_after_password_change() {
     #[cfg(feature = "hydrate")]
     if let Some(window) = web_sys::window() {
-        let path = window.location().pathname().unwrap_or_else(|_| "/".to_owned());
-        let _ = window.location().assign(&format!("{path}?{PASSWORD_CHANGED_QUERY}"));
+        let path = window
+            .location()
+            .pathname()
+            .unwrap_or_else(|_| "/".to_owned());
+        let _ = window
+            .location()
+            .assign(&format!("{path}?{PASSWORD_CHANGED_QUERY}"));
     }
 }
 
 /// The current text of an input (empty before it is mounted).
 pub fn input_value(input: NodeRef<leptos::html::Input>) -> String {
-    input.get_untracked().map(|el| el.value()).unwrap_or_default()
+    input
+        .get_untracked()
+        .map(|el| el.value())
+        .unwrap_or_default()
 }
 
 /// Sends the browser to another page with a full load, so the server checks the login again.

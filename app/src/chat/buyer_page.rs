@@ -3,9 +3,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::composer::Composer;
+use super::message_list::{MessageList, Pending, mark_resending, take_next};
 #[cfg(feature = "hydrate")]
 use super::message_list::{acked, mark_failed, merge_messages, reset_for_reconnect};
-use super::message_list::{MessageList, Pending, mark_resending, take_next};
 #[cfg(feature = "hydrate")]
 use super::protocol::{BUYER_CHAT_PATH, BuyerServerFrame};
 use super::protocol::{BuyerFrame, ChatMessage};
@@ -57,7 +57,10 @@ pub fn BuyerChatPage() -> impl IntoView {
         }
         let path = format!(
             "{BUYER_CHAT_PATH}?token={}",
-            percent_encoding::utf8_percent_encode(&socket_token, percent_encoding::NON_ALPHANUMERIC)
+            percent_encoding::utf8_percent_encode(
+                &socket_token,
+                percent_encoding::NON_ALPHANUMERIC
+            )
         );
         let mut greeted = false;
         let handle = move |text: &str| -> super::socket::Flow {
@@ -66,7 +69,12 @@ pub fn BuyerChatPage() -> impl IntoView {
                 return Flow::Continue;
             };
             match frame {
-                BuyerServerFrame::Hello { supplier_name: name, conversation_id: cid, anyone_serving: serving, .. } => {
+                BuyerServerFrame::Hello {
+                    supplier_name: name,
+                    conversation_id: cid,
+                    anyone_serving: serving,
+                    ..
+                } => {
                     greeted = true;
                     supplier_name.set(name);
                     anyone_serving.set(Some(serving));
@@ -94,14 +102,20 @@ pub fn BuyerChatPage() -> impl IntoView {
                 BuyerServerFrame::Typing => {
                     let stamp = typing.get_untracked().map_or(0, |s| s.wrapping_add(1));
                     typing.set(Some(stamp));
-                    gloo_timers::callback::Timeout::new(super::composer::TYPING_SHOWS_MS, move || {
-                        if typing.get_untracked() == Some(stamp) {
-                            typing.set(None);
-                        }
-                    })
+                    gloo_timers::callback::Timeout::new(
+                        super::composer::TYPING_SHOWS_MS,
+                        move || {
+                            if typing.get_untracked() == Some(stamp) {
+                                typing.set(None);
+                            }
+                        },
+                    )
                     .forget();
                 }
-                BuyerServerFrame::Messages { conversation_id: cid, messages: incoming } => {
+                BuyerServerFrame::Messages {
+                    conversation_id: cid,
+                    messages: incoming,
+                } => {
                     if incoming.iter().any(|m| m.sender == "agent") {
                         typing.set(None);
                     }
@@ -115,7 +129,8 @@ pub fn BuyerChatPage() -> impl IntoView {
                         messages.set(Vec::new());
                         ended.set(false);
                     }
-                    let ids: Vec<String> = incoming.iter().map(|m| m.client_msg_id.clone()).collect();
+                    let ids: Vec<String> =
+                        incoming.iter().map(|m| m.client_msg_id.clone()).collect();
                     pending.update(|p| p.retain(|p| !ids.contains(&p.client_msg_id)));
                     messages.update(|list| {
                         merge_messages(list, incoming);
@@ -138,14 +153,20 @@ pub fn BuyerChatPage() -> impl IntoView {
                     }
                     pump();
                 }
-                BuyerServerFrame::Ended { conversation_id: cid, .. } => {
+                BuyerServerFrame::Ended {
+                    conversation_id: cid,
+                    ..
+                } => {
                     if cid >= conversation_id.get_untracked() {
                         ended.set(true);
                         queue_position.set(None);
                         agent_name.set(None);
                     }
                 }
-                BuyerServerFrame::Error { message, client_msg_id } => {
+                BuyerServerFrame::Error {
+                    message,
+                    client_msg_id,
+                } => {
                     if !greeted {
                         // Refused before Hello: the token is bad; trying again cannot help.
                         refused.set(Some(message));
@@ -168,7 +189,15 @@ pub fn BuyerChatPage() -> impl IntoView {
     let send = move |(body, font_size): (String, i16)| {
         let client_msg_id = new_client_msg_id();
         error.set(None);
-        pending.update(|p| p.push(Pending::text(conversation_id.get_untracked(), client_msg_id, body, font_size, now_ms())));
+        pending.update(|p| {
+            p.push(Pending::text(
+                conversation_id.get_untracked(),
+                client_msg_id,
+                body,
+                font_size,
+                now_ms(),
+            ))
+        });
         pump();
     };
     // 重发: the same frame, the same client message id.
@@ -200,7 +229,9 @@ pub fn BuyerChatPage() -> impl IntoView {
         detail.set(Some(None));
         let token = detail_token.clone();
         leptos::task::spawn_local(async move {
-            let result = crate::orders::buyer_order_detail(token, order_id).await.map_err(|e| e.to_string());
+            let result = crate::orders::buyer_order_detail(token, order_id)
+                .await
+                .map_err(|e| e.to_string());
             if detail.get_untracked().is_some() {
                 detail.set(Some(Some(result)));
             }

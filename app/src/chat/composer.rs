@@ -48,6 +48,8 @@ pub fn Composer(
         }
     };
     let chosen = move || -> Option<web_sys::File> { file_input.get_untracked()?.files()?.get(0) };
+    // Without the browser code the early return is the last statement.
+    #[allow(clippy::needless_return)]
     let on_chosen = move || {
         picture_error.set(None);
         let Some(file) = chosen() else { return };
@@ -83,7 +85,9 @@ pub fn Composer(
         if off() {
             return;
         }
-        let Some(el) = text.get_untracked() else { return };
+        let Some(el) = text.get_untracked() else {
+            return;
+        };
         let body = el.value().trim().to_owned();
         if body.is_empty() {
             return;
@@ -102,7 +106,9 @@ pub fn Composer(
     };
 
     let insert_emoji = move |emoji: &'static str| {
-        let Some(el) = text.get_untracked() else { return };
+        let Some(el) = text.get_untracked() else {
+            return;
+        };
         let value: Vec<u16> = el.value().encode_utf16().collect();
         let len = value.len() as u32;
         let start = el.selection_start().ok().flatten().unwrap_or(len).min(len) as usize;

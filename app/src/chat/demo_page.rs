@@ -34,8 +34,14 @@ const DEMO_SUPPLIER_SCAN: i64 = 16;
 #[cfg(feature = "ssr")]
 async fn demo_supplier_id(state: &crate::state::AppState) -> Result<Option<i64>, AppError> {
     for id in 1..=DEMO_SUPPLIER_SCAN {
-        let rows = state.auth.search_logins(id, domain::demo::ADMIN_LOGIN).await?;
-        if rows.iter().any(|r| r.account.login == domain::demo::ADMIN_LOGIN) {
+        let rows = state
+            .auth
+            .search_logins(id, domain::demo::ADMIN_LOGIN)
+            .await?;
+        if rows
+            .iter()
+            .any(|r| r.account.login == domain::demo::ADMIN_LOGIN)
+        {
             return Ok(Some(id));
         }
     }

@@ -34,7 +34,13 @@ pub struct Pending {
 
 impl Pending {
     /// A text message.
-    pub fn text(conversation_id: i64, client_msg_id: String, body: String, font_size: i16, created_at: i64) -> Self {
+    pub fn text(
+        conversation_id: i64,
+        client_msg_id: String,
+        body: String,
+        font_size: i16,
+        created_at: i64,
+    ) -> Self {
         Pending {
             conversation_id,
             client_msg_id,
@@ -50,14 +56,23 @@ impl Pending {
     }
 
     /// A picture still uploading, shown from its local preview.
-    pub fn picture(conversation_id: i64, client_msg_id: String, preview: String, created_at: i64) -> Self {
+    pub fn picture(
+        conversation_id: i64,
+        client_msg_id: String,
+        preview: String,
+        created_at: i64,
+    ) -> Self {
         Pending {
             conversation_id,
             client_msg_id,
             body: String::new(),
             font_size: super::DEFAULT_FONT_SIZE,
             created_at,
-            image: Some(ChatImage { url: preview, width: 0, height: 0 }),
+            image: Some(ChatImage {
+                url: preview,
+                width: 0,
+                height: 0,
+            }),
             upload_id: None,
             order: None,
             failed: None,
@@ -66,7 +81,12 @@ impl Pending {
     }
 
     /// An order card (订单发送).
-    pub fn order(conversation_id: i64, client_msg_id: String, order: OrderSummary, created_at: i64) -> Self {
+    pub fn order(
+        conversation_id: i64,
+        client_msg_id: String,
+        order: OrderSummary,
+        created_at: i64,
+    ) -> Self {
         Pending {
             conversation_id,
             client_msg_id,
@@ -86,9 +106,16 @@ impl Pending {
     pub fn buyer_frame(&self) -> Option<BuyerFrame> {
         let client_msg_id = self.client_msg_id.clone();
         match (self.upload_id, &self.image) {
-            (Some(upload_id), _) => Some(BuyerFrame::SendImage { client_msg_id, upload_id }),
+            (Some(upload_id), _) => Some(BuyerFrame::SendImage {
+                client_msg_id,
+                upload_id,
+            }),
             (None, Some(_)) => None,
-            (None, None) => Some(BuyerFrame::Send { client_msg_id, body: self.body.clone(), font_size: self.font_size }),
+            (None, None) => Some(BuyerFrame::Send {
+                client_msg_id,
+                body: self.body.clone(),
+                font_size: self.font_size,
+            }),
         }
     }
 
@@ -97,11 +124,17 @@ impl Pending {
     pub fn agent_frame(&self) -> Option<AgentFrame> {
         let (conversation_id, client_msg_id) = (self.conversation_id, self.client_msg_id.clone());
         match (self.upload_id, &self.image, &self.order) {
-            (Some(upload_id), _, _) => Some(AgentFrame::SendImage { conversation_id, client_msg_id, upload_id }),
+            (Some(upload_id), _, _) => Some(AgentFrame::SendImage {
+                conversation_id,
+                client_msg_id,
+                upload_id,
+            }),
             (None, Some(_), _) => None,
-            (None, None, Some(order)) => {
-                Some(AgentFrame::SendOrder { conversation_id, client_msg_id, order_id: order.order_id })
-            }
+            (None, None, Some(order)) => Some(AgentFrame::SendOrder {
+                conversation_id,
+                client_msg_id,
+                order_id: order.order_id,
+            }),
             (None, None, None) => Some(AgentFrame::Send {
                 conversation_id,
                 client_msg_id,
@@ -115,7 +148,10 @@ impl Pending {
 /// An `Error` named this pending message: it stays, marked failed with `reason` (shown with
 /// 重发). Returns whether it was pending here.
 pub fn mark_failed(pending: &mut [Pending], client_msg_id: &str, reason: &str) -> bool {
-    match pending.iter_mut().find(|p| p.client_msg_id == client_msg_id) {
+    match pending
+        .iter_mut()
+        .find(|p| p.client_msg_id == client_msg_id)
+    {
         Some(p) => {
             p.failed = Some(reason.to_owned());
             p.sent = false;
@@ -128,7 +164,9 @@ pub fn mark_failed(pending: &mut [Pending], client_msg_id: &str, reason: &str) -
 /// 重发: the failed message is pending again (发送中…) and goes out at the next [`take_next`];
 /// returns it (for its conversation).
 pub fn mark_resending(pending: &mut [Pending], client_msg_id: &str) -> Option<Pending> {
-    let p = pending.iter_mut().find(|p| p.client_msg_id == client_msg_id)?;
+    let p = pending
+        .iter_mut()
+        .find(|p| p.client_msg_id == client_msg_id)?;
     p.failed = None;
     Some(p.clone())
 }
@@ -146,7 +184,10 @@ pub fn reset_for_reconnect(pending: &mut [Pending]) {
 /// send, marked sent; `None` while one is on its way or one failed (the ones behind it wait for
 /// its 重发). A picture still uploading is passed over; it goes once uploaded.
 pub fn take_next(pending: &mut [Pending], conversation_id: Option<i64>) -> Option<Pending> {
-    for p in pending.iter_mut().filter(|p| conversation_id.is_none_or(|c| c == p.conversation_id)) {
+    for p in pending
+        .iter_mut()
+        .filter(|p| conversation_id.is_none_or(|c| c == p.conversation_id))
+    {
         if p.sent || p.failed.is_some() {
             return None;
         }
@@ -210,14 +251,22 @@ pub fn acked(p: &Pending, seq: i32, sender: &str, sender_name: &str) -> ChatMess
 
 /// A picture in a message: a thumbnail that opens large on click.
 #[component]
-fn Picture(image: ChatImage, token: Option<String>, #[prop(into)] on_open: Callback<String>) -> impl IntoView {
+fn Picture(
+    image: ChatImage,
+    token: Option<String>,
+    #[prop(into)] on_open: Callback<String>,
+) -> impl IntoView {
     let src = picture_src(&image.url, token.as_deref());
     let open_src = src.clone();
     // Reserve the thumbnail's box (at most 220 × 220) so the list does not jump when it loads.
     let (w, h) = (image.width.max(1) as f64, image.height.max(1) as f64);
     let scale = (220.0 / w).min(220.0 / h).min(1.0);
     let style = if image.width > 0 {
-        format!("width: {}px; height: {}px", (w * scale).round(), (h * scale).round())
+        format!(
+            "width: {}px; height: {}px",
+            (w * scale).round(),
+            (h * scale).round()
+        )
     } else {
         String::new()
     };
@@ -280,7 +329,9 @@ fn message_body(
             </div>
         }
         .into_any(),
-        (None, None) if m.kind == "order" => view! { <div class="msg-body">"[订单已不可查看]"</div> }.into_any(),
+        (None, None) if m.kind == "order" => {
+            view! { <div class="msg-body">"[订单已不可查看]"</div> }.into_any()
+        }
         (None, None) => view! {
             <div class="msg-body" style=format!("font-size: {}px", m.font_size)>
                 {m.body.clone()}
@@ -302,14 +353,19 @@ pub fn MessageList(
     #[prop(optional, into)] has_older: Option<Signal<bool>>,
     #[prop(optional, into)] on_older: Option<Callback<()>>,
     /// Opens an order card's detail (by order id).
-    #[prop(optional, into)] on_order: Option<Callback<i64>>,
+    #[prop(optional, into)]
+    on_order: Option<Callback<i64>>,
     /// 重发 of a failed pending message (by client message id).
-    #[prop(optional, into)] on_resend: Option<Callback<String>>,
+    #[prop(optional, into)]
+    on_resend: Option<Callback<String>>,
 ) -> impl IntoView {
     let scroller = NodeRef::<leptos::html::Div>::new();
     // Scroll to the newest message when one arrives at the end (not when older ones load above).
     Effect::new(move |_| {
-        let _ = (messages.with(|m| m.last().map(|m| m.seq)), pending.with(Vec::len));
+        let _ = (
+            messages.with(|m| m.last().map(|m| m.seq)),
+            pending.with(Vec::len),
+        );
         if let Some(el) = scroller.get() {
             el.set_scroll_top(el.scroll_height());
         }
@@ -439,21 +495,37 @@ mod tests {
             Pending::text(7, "c1".into(), "你好".into(), 16, 0),
             Pending::text(7, "c2".into(), "在吗".into(), 14, 0),
         ];
-        assert!(mark_failed(&mut pending, "c1", "服务器内部错误，请稍后再试"));
+        assert!(mark_failed(
+            &mut pending,
+            "c1",
+            "服务器内部错误，请稍后再试"
+        ));
         assert!(!mark_failed(&mut pending, "unknown", "x"));
         assert_eq!(pending.len(), 2, "nothing is dropped");
-        assert_eq!(pending[0].failed.as_deref(), Some("服务器内部错误，请稍后再试"));
+        assert_eq!(
+            pending[0].failed.as_deref(),
+            Some("服务器内部错误，请稍后再试")
+        );
         assert_eq!(pending[1].failed, None);
 
         let again = mark_resending(&mut pending, "c1").expect("still pending");
         assert_eq!(pending[0].failed, None, "sending again");
         assert_eq!(
             again.buyer_frame(),
-            Some(BuyerFrame::Send { client_msg_id: "c1".into(), body: "你好".into(), font_size: 16 })
+            Some(BuyerFrame::Send {
+                client_msg_id: "c1".into(),
+                body: "你好".into(),
+                font_size: 16
+            })
         );
         assert_eq!(
             again.agent_frame(),
-            Some(AgentFrame::Send { conversation_id: 7, client_msg_id: "c1".into(), body: "你好".into(), font_size: 16 })
+            Some(AgentFrame::Send {
+                conversation_id: 7,
+                client_msg_id: "c1".into(),
+                body: "你好".into(),
+                font_size: 16
+            })
         );
         assert!(mark_resending(&mut pending, "unknown").is_none());
     }
@@ -462,38 +534,73 @@ mod tests {
     fn messages_go_one_at_a_time_and_wait_behind_a_failed_one() {
         let text = |id: &str| Pending::text(7, id.into(), id.into(), 14, 0);
         let mut pending = vec![text("c1"), text("c2"), text("c3")];
-        assert_eq!(take_next(&mut pending, Some(7)).map(|p| p.client_msg_id), Some("c1".into()));
+        assert_eq!(
+            take_next(&mut pending, Some(7)).map(|p| p.client_msg_id),
+            Some("c1".into())
+        );
         assert_eq!(take_next(&mut pending, Some(7)), None, "c1 is on its way");
         // c1 fails: c2 and c3 wait for its 重发, so nothing overtakes it.
         mark_failed(&mut pending, "c1", "服务器内部错误，请稍后再试");
         assert_eq!(take_next(&mut pending, Some(7)), None);
         mark_resending(&mut pending, "c1");
-        assert_eq!(take_next(&mut pending, Some(7)).map(|p| p.client_msg_id), Some("c1".into()));
+        assert_eq!(
+            take_next(&mut pending, Some(7)).map(|p| p.client_msg_id),
+            Some("c1".into())
+        );
         // Its Ack removes it; then c2.
         pending.retain(|p| p.client_msg_id != "c1");
-        assert_eq!(take_next(&mut pending, Some(7)).map(|p| p.client_msg_id), Some("c2".into()));
+        assert_eq!(
+            take_next(&mut pending, Some(7)).map(|p| p.client_msg_id),
+            Some("c2".into())
+        );
         // Another conversation is not held up; the buyer's `None` means any.
         pending.push(Pending::text(8, "d1".into(), "d1".into(), 14, 0));
-        assert_eq!(take_next(&mut pending, Some(8)).map(|p| p.client_msg_id), Some("d1".into()));
+        assert_eq!(
+            take_next(&mut pending, Some(8)).map(|p| p.client_msg_id),
+            Some("d1".into())
+        );
         assert_eq!(take_next(&mut pending, None), None, "c2 is on its way");
         // A reconnect sends again from the first one not stored.
         reset_for_reconnect(&mut pending);
-        assert_eq!(take_next(&mut pending, None).map(|p| p.client_msg_id), Some("c2".into()));
+        assert_eq!(
+            take_next(&mut pending, None).map(|p| p.client_msg_id),
+            Some("c2".into())
+        );
         // A picture still uploading is passed over.
-        let mut pending = vec![Pending::picture(7, "p1".into(), "blob:x".into(), 0), text("c4")];
-        assert_eq!(take_next(&mut pending, Some(7)).map(|p| p.client_msg_id), Some("c4".into()));
+        let mut pending = vec![
+            Pending::picture(7, "p1".into(), "blob:x".into(), 0),
+            text("c4"),
+        ];
+        assert_eq!(
+            take_next(&mut pending, Some(7)).map(|p| p.client_msg_id),
+            Some("c4".into())
+        );
     }
 
     #[test]
     fn pictures_and_order_cards_are_resent_as_what_they_are() {
         let mut picture = Pending::picture(7, "p1".into(), "blob:x".into(), 0);
-        assert_eq!(picture.buyer_frame(), None, "still uploading: sent when the upload is done");
+        assert_eq!(
+            picture.buyer_frame(),
+            None,
+            "still uploading: sent when the upload is done"
+        );
         assert_eq!(picture.agent_frame(), None);
         picture.upload_id = Some(42);
-        assert_eq!(picture.buyer_frame(), Some(BuyerFrame::SendImage { client_msg_id: "p1".into(), upload_id: 42 }));
+        assert_eq!(
+            picture.buyer_frame(),
+            Some(BuyerFrame::SendImage {
+                client_msg_id: "p1".into(),
+                upload_id: 42
+            })
+        );
         assert_eq!(
             picture.agent_frame(),
-            Some(AgentFrame::SendImage { conversation_id: 7, client_msg_id: "p1".into(), upload_id: 42 })
+            Some(AgentFrame::SendImage {
+                conversation_id: 7,
+                client_msg_id: "p1".into(),
+                upload_id: 42
+            })
         );
         // An order card goes again as the card, never as a blank text.
         let order = OrderSummary {
@@ -508,7 +615,11 @@ mod tests {
         let card = Pending::order(7, "o1".into(), order, 0);
         assert_eq!(
             card.agent_frame(),
-            Some(AgentFrame::SendOrder { conversation_id: 7, client_msg_id: "o1".into(), order_id: 9 })
+            Some(AgentFrame::SendOrder {
+                conversation_id: 7,
+                client_msg_id: "o1".into(),
+                order_id: 9
+            })
         );
     }
 
@@ -517,7 +628,10 @@ mod tests {
         let mut list = vec![msg(1, "a"), msg(3, "c")];
         let added = merge_messages(&mut list, vec![msg(2, "b"), msg(3, "c2"), msg(4, "d")]);
         assert_eq!(added.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![2, 4]);
-        assert_eq!(list.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+        assert_eq!(
+            list.iter().map(|m| m.seq).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4]
+        );
         assert_eq!(list[2].body, "c2");
     }
 }

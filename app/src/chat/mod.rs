@@ -14,5 +14,6 @@ pub use buyer_page::BuyerChatPage;
 pub use composer::{Composer, DEFAULT_FONT_SIZE, EMOJI, FONT_SIZES, TYPING_SHOWS_MS};
 pub use demo_page::{DemoBuyer, DemoPage, demo_buyers};
 pub use message_list::{
-    MessageList, Pending, acked, mark_failed, mark_resending, merge_messages, preview_text, reset_for_reconnect, take_next,
+    MessageList, Pending, acked, mark_failed, mark_resending, merge_messages, preview_text,
+    reset_for_reconnect, take_next,
 };

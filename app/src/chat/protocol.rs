@@ -81,14 +81,33 @@ pub enum AgentFrame {
     SetServing { serving: bool },
     /// Opens a conversation (records 客服进入时间 on the first open) and asks for its messages
     /// after `after_seq`; with 0, the newest page comes as `Older` (the rest on request).
-    Open { conversation_id: i64, after_seq: i32 },
+    Open {
+        conversation_id: i64,
+        after_seq: i32,
+    },
     /// 查看更早的消息: the page of messages just before `before_seq`.
-    Older { conversation_id: i64, before_seq: i32 },
-    Send { conversation_id: i64, client_msg_id: String, body: String, font_size: i16 },
+    Older {
+        conversation_id: i64,
+        before_seq: i32,
+    },
+    Send {
+        conversation_id: i64,
+        client_msg_id: String,
+        body: String,
+        font_size: i16,
+    },
     /// A picture uploaded to this conversation (see [`PICTURE_UPLOAD_PATH`]).
-    SendImage { conversation_id: i64, client_msg_id: String, upload_id: i64 },
+    SendImage {
+        conversation_id: i64,
+        client_msg_id: String,
+        upload_id: i64,
+    },
     /// 发送 in 采购人订单: an order card of the conversation's buyer.
-    SendOrder { conversation_id: i64, client_msg_id: String, order_id: i64 },
+    SendOrder {
+        conversation_id: i64,
+        client_msg_id: String,
+        order_id: i64,
+    },
     /// 结束对话.
     End { conversation_id: i64 },
     /// The agent is typing in this conversation (sent at most every couple of seconds).
@@ -100,21 +119,47 @@ pub enum AgentFrame {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AgentServerFrame {
     /// First frame: protocol version, current status and the agent's open conversations.
-    Hello { version: u32, serving: bool, conversations: Vec<ConversationSummary> },
-    Status { serving: bool },
+    Hello {
+        version: u32,
+        serving: bool,
+        conversations: Vec<ConversationSummary>,
+    },
+    Status {
+        serving: bool,
+    },
     /// A buyer was given to this agent (new, from the queue, or re-routed).
-    Assigned { conversation: ConversationSummary },
+    Assigned {
+        conversation: ConversationSummary,
+    },
     /// Messages of a conversation in seq order (history after `Open`, or live).
-    Messages { conversation_id: i64, messages: Vec<ChatMessage> },
+    Messages {
+        conversation_id: i64,
+        messages: Vec<ChatMessage>,
+    },
     /// A page of earlier messages, in seq order; `has_more` when there are older ones still.
-    Older { conversation_id: i64, messages: Vec<ChatMessage>, has_more: bool },
+    Older {
+        conversation_id: i64,
+        messages: Vec<ChatMessage>,
+        has_more: bool,
+    },
     /// The message with this client id is stored (sent after the commit).
-    Ack { client_msg_id: String, seq: i32 },
-    Ended { conversation_id: i64, reason: String },
+    Ack {
+        client_msg_id: String,
+        seq: i32,
+    },
+    Ended {
+        conversation_id: i64,
+        reason: String,
+    },
     /// The buyer of this conversation is typing.
-    Typing { conversation_id: i64 },
+    Typing {
+        conversation_id: i64,
+    },
     /// A refused frame, in Chinese; `client_msg_id` when it was a message.
-    Error { message: String, client_msg_id: Option<String> },
+    Error {
+        message: String,
+        client_msg_id: Option<String>,
+    },
 }
 
 /// Buyer → server.
@@ -123,9 +168,16 @@ pub enum AgentServerFrame {
 pub enum BuyerFrame {
     /// Asks for the messages of the current conversation after `after_seq` (on (re)connect).
     Resume { after_seq: i32 },
-    Send { client_msg_id: String, body: String, font_size: i16 },
+    Send {
+        client_msg_id: String,
+        body: String,
+        font_size: i16,
+    },
     /// A picture uploaded to the current conversation (see [`PICTURE_UPLOAD_PATH`]).
-    SendImage { client_msg_id: String, upload_id: i64 },
+    SendImage {
+        client_msg_id: String,
+        upload_id: i64,
+    },
     /// Ends the conversation from the buyer's side.
     End,
     /// Starts a new conversation after the last one ended.
@@ -138,15 +190,36 @@ pub enum BuyerFrame {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BuyerServerFrame {
-    Hello { version: u32, supplier_name: String, conversation_id: i64, anyone_serving: bool },
+    Hello {
+        version: u32,
+        supplier_name: String,
+        conversation_id: i64,
+        anyone_serving: bool,
+    },
     /// Waiting: place in the queue (1 = next).
-    Queued { position: u64 },
+    Queued {
+        position: u64,
+    },
     /// An agent took the conversation.
-    Assigned { agent_name: String },
-    Messages { conversation_id: i64, messages: Vec<ChatMessage> },
-    Ack { client_msg_id: String, seq: i32 },
-    Ended { conversation_id: i64, reason: String },
+    Assigned {
+        agent_name: String,
+    },
+    Messages {
+        conversation_id: i64,
+        messages: Vec<ChatMessage>,
+    },
+    Ack {
+        client_msg_id: String,
+        seq: i32,
+    },
+    Ended {
+        conversation_id: i64,
+        reason: String,
+    },
     /// The agent is typing.
     Typing,
-    Error { message: String, client_msg_id: Option<String> },
+    Error {
+        message: String,
+        client_msg_id: Option<String>,
+    },
 }

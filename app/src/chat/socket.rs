@@ -107,7 +107,11 @@ pub fn spawn_socket(
 #[cfg(feature = "hydrate")]
 fn socket_url(path: &str) -> Option<String> {
     let location = web_sys::window()?.location();
-    let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+    let scheme = if location.protocol().ok()? == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
     Some(format!("{scheme}://{}{path}", location.host().ok()?))
 }
 
@@ -162,16 +166,22 @@ fn audio_context(create: bool) -> Option<web_sys::AudioContext> {
 pub fn beep() {
     #[cfg(feature = "hydrate")]
     {
-        let Some(ctx) = audio_context(true) else { return };
+        let Some(ctx) = audio_context(true) else {
+            return;
+        };
         if ctx.state() == web_sys::AudioContextState::Suspended {
             let _ = ctx.resume();
         }
-        let (Ok(osc), Ok(gain)) = (ctx.create_oscillator(), ctx.create_gain()) else { return };
+        let (Ok(osc), Ok(gain)) = (ctx.create_oscillator(), ctx.create_gain()) else {
+            return;
+        };
         let now = ctx.current_time();
         osc.set_type(web_sys::OscillatorType::Sine);
         osc.frequency().set_value(880.0);
         let _ = gain.gain().set_value_at_time(0.15, now);
-        let _ = gain.gain().exponential_ramp_to_value_at_time(0.001, now + 0.25);
+        let _ = gain
+            .gain()
+            .exponential_ramp_to_value_at_time(0.001, now + 0.25);
         let _ = osc.connect_with_audio_node(&gain);
         let _ = gain.connect_with_audio_node(&ctx.destination());
         let _ = osc.start();
@@ -213,6 +223,9 @@ mod tests {
     fn hhmm_is_china_time() {
         // 2024-01-01T00:00:00Z is 08:00 in Shanghai.
         assert_eq!(hhmm(1_704_067_200_000), "08:00");
-        assert_eq!(hhmm(1_704_067_200_000 + 16 * 3_600_000 + 5 * 60_000), "00:05");
+        assert_eq!(
+            hhmm(1_704_067_200_000 + 16 * 3_600_000 + 5 * 60_000),
+            "00:05"
+        );
     }
 }

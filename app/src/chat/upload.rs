@@ -16,7 +16,10 @@ pub fn check_picture(size: u64, mime: &str) -> Result<(), String> {
         return Err("只能发送 JPEG、PNG、GIF 或 WebP 格式的图片".into());
     }
     if size > MAX_PICTURE_BYTES {
-        return Err(format!("图片不能超过 {} MB", MAX_PICTURE_BYTES / 1024 / 1024));
+        return Err(format!(
+            "图片不能超过 {} MB",
+            MAX_PICTURE_BYTES / 1024 / 1024
+        ));
     }
     if size == 0 {
         return Err("图片已损坏或无法识别".into());
@@ -31,7 +34,10 @@ fn encode(s: &str) -> String {
 /// Where to upload a picture for a conversation; a buyer passes their token.
 pub fn upload_url(conversation_id: i64, token: Option<&str>) -> String {
     match token {
-        Some(t) => format!("{PICTURE_UPLOAD_PATH}?conversation_id={conversation_id}&token={}", encode(t)),
+        Some(t) => format!(
+            "{PICTURE_UPLOAD_PATH}?conversation_id={conversation_id}&token={}",
+            encode(t)
+        ),
         None => format!("{PICTURE_UPLOAD_PATH}?conversation_id={conversation_id}"),
     }
 }
@@ -55,7 +61,10 @@ pub async fn upload_picture(url: &str, file: web_sys::File) -> Result<UploadedPi
         .map_err(|_| failed())?;
     let response = request.send().await.map_err(|_| failed())?;
     if response.ok() {
-        return response.json::<UploadedPicture>().await.map_err(|_| failed());
+        return response
+            .json::<UploadedPicture>()
+            .await
+            .map_err(|_| failed());
     }
     let reason = response
         .json::<serde_json::Value>()
@@ -95,11 +104,18 @@ pub fn send_picture(
     #[cfg(feature = "hydrate")]
     {
         use leptos::prelude::*;
-        let Some(preview) = local_preview(&file) else { return };
+        let Some(preview) = local_preview(&file) else {
+            return;
+        };
         let client_msg_id = super::socket::new_client_msg_id();
         let id = client_msg_id.clone();
         pending.update(|p| {
-            p.push(super::Pending::picture(conversation_id, client_msg_id, preview.clone(), super::socket::now_ms()))
+            p.push(super::Pending::picture(
+                conversation_id,
+                client_msg_id,
+                preview.clone(),
+                super::socket::now_ms(),
+            ))
         });
         let url = upload_url(conversation_id, token.as_deref());
         leptos::task::spawn_local(async move {
@@ -137,14 +153,25 @@ mod tests {
     #[test]
     fn the_browser_refuses_what_the_server_would() {
         assert!(check_picture(1000, "image/png").is_ok());
-        assert!(check_picture(MAX_PICTURE_BYTES + 1, "image/jpeg").unwrap_err().contains("5 MB"));
-        assert!(check_picture(1000, "image/svg+xml").unwrap_err().contains("JPEG"));
+        assert!(
+            check_picture(MAX_PICTURE_BYTES + 1, "image/jpeg")
+                .expect_err("refused")
+                .contains("5 MB")
+        );
+        assert!(
+            check_picture(1000, "image/svg+xml")
+                .expect_err("refused")
+                .contains("JPEG")
+        );
         assert!(check_picture(0, "image/png").is_err());
     }
 
     #[test]
     fn buyers_prove_themselves_with_the_token() {
-        assert_eq!(picture_src("/media/a.jpg", Some("x.y")), "/media/a.jpg?token=x%2Ey");
+        assert_eq!(
+            picture_src("/media/a.jpg", Some("x.y")),
+            "/media/a.jpg?token=x%2Ey"
+        );
         assert_eq!(picture_src("/media/a.jpg", None), "/media/a.jpg");
         assert_eq!(picture_src("blob:http://x/1", Some("t")), "blob:http://x/1");
         assert_eq!(upload_url(7, None), "/api/chat/pictures?conversation_id=7");

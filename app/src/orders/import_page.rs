@@ -23,7 +23,9 @@ pub fn ImportPage() -> impl IntoView {
         }
         #[cfg(feature = "hydrate")]
         {
-            let Some(input) = file_input.get_untracked() else { return };
+            let Some(input) = file_input.get_untracked() else {
+                return;
+            };
             match chosen_file(&input) {
                 Err(message) => outcome.set(Some(rejected(message))),
                 Ok(file) => {
@@ -72,7 +74,10 @@ pub fn ImportPage() -> impl IntoView {
 
 #[cfg(feature = "hydrate")]
 fn rejected(message: impl Into<String>) -> ImportResponse {
-    ImportResponse::Rejected { message: message.into(), rows: Vec::new() }
+    ImportResponse::Rejected {
+        message: message.into(),
+        rows: Vec::new(),
+    }
 }
 
 /// The file chosen in the input, checked for presence and size before it is sent.
@@ -80,12 +85,16 @@ fn rejected(message: impl Into<String>) -> ImportResponse {
 fn chosen_file(input: &web_sys::HtmlInputElement) -> Result<wasm_bindgen::JsValue, String> {
     use js_sys::Reflect;
     use wasm_bindgen::JsValue;
-    let files = Reflect::get(input, &JsValue::from_str("files")).map_err(|_| "请选择要导入的文件".to_owned())?;
+    let files = Reflect::get(input, &JsValue::from_str("files"))
+        .map_err(|_| "请选择要导入的文件".to_owned())?;
     let file = Reflect::get(&files, &JsValue::from_f64(0.0)).unwrap_or(JsValue::UNDEFINED);
     if file.is_undefined() || file.is_null() {
         return Err("请选择要导入的文件".to_owned());
     }
-    let size = Reflect::get(&file, &JsValue::from_str("size")).ok().and_then(|s| s.as_f64()).unwrap_or(0.0);
+    let size = Reflect::get(&file, &JsValue::from_str("size"))
+        .ok()
+        .and_then(|s| s.as_f64())
+        .unwrap_or(0.0);
     if size > MAX_FILE_BYTES {
         return Err("文件过大，最大 5 MB".to_owned());
     }
@@ -96,7 +105,10 @@ fn chosen_file(input: &web_sys::HtmlInputElement) -> Result<wasm_bindgen::JsValu
 #[cfg(feature = "hydrate")]
 async fn upload(file: wasm_bindgen::JsValue) -> ImportResponse {
     let request = gloo_net::http::Request::post(super::IMPORT_PATH)
-        .header("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .header(
+            "Content-Type",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
         .body(file);
     let response = match request {
         Ok(request) => request.send().await,

@@ -250,7 +250,10 @@ mod convert {
                     .collect(),
                 d::ImportError::Domain(e) => {
                     // Logged once here; the admin sees only the Chinese message.
-                    if matches!(e, domain::DomainError::Db(_) | domain::DomainError::Internal(_)) {
+                    if matches!(
+                        e,
+                        domain::DomainError::Db(_) | domain::DomainError::Internal(_)
+                    ) {
                         tracing::error!(error = %e, "order import failed");
                     }
                     Vec::new()
@@ -283,19 +286,26 @@ async fn agent_scope(conversation_id: i64) -> Result<(i64, i64), AppError> {
 pub async fn agent_buyer_orders(conversation_id: i64, page: u64) -> Result<OrdersPage, AppError> {
     let (supplier_id, buyer_id) = agent_scope(conversation_id).await?;
     let state = crate::state::app_state()?;
-    Ok(domain::orders::list_for_buyer(&state.auth.db, supplier_id, buyer_id, page)
-        .await?
-        .into())
+    Ok(
+        domain::orders::list_for_buyer(&state.auth.db, supplier_id, buyer_id, page)
+            .await?
+            .into(),
+    )
 }
 
 /// 订单详情 for an agent: only an order of the buyer of a conversation they hold.
 #[server(prefix = "/api", endpoint = "orders/agent_order_detail")]
-pub async fn agent_order_detail(conversation_id: i64, order_id: i64) -> Result<OrderDetail, AppError> {
+pub async fn agent_order_detail(
+    conversation_id: i64,
+    order_id: i64,
+) -> Result<OrderDetail, AppError> {
     let (supplier_id, buyer_id) = agent_scope(conversation_id).await?;
     let state = crate::state::app_state()?;
-    Ok(domain::orders::detail(&state.auth.db, supplier_id, buyer_id, order_id)
-        .await?
-        .into())
+    Ok(
+        domain::orders::detail(&state.auth.db, supplier_id, buyer_id, order_id)
+            .await?
+            .into(),
+    )
 }
 
 /// 订单详情 for a buyer (the chat widget): the buyer token says who they are; only their own
@@ -304,13 +314,20 @@ pub async fn agent_order_detail(conversation_id: i64, order_id: i64) -> Result<O
 pub async fn buyer_order_detail(token: String, order_id: i64) -> Result<OrderDetail, AppError> {
     let state = crate::state::app_state()?;
     let now_secs = domain::db::now_ms() / 1000;
-    let claims = domain::chat::verify(&state.chat.buyer_token_secret, &token, now_secs)?;
+    let claims = domain::chat::buyer_token::verify_within(
+        &state.chat.buyer_token_secret,
+        &token,
+        now_secs,
+        state.chat.buyer_token_max_lifetime_secs,
+    )?;
     let buyer_id =
         domain::orders::buyer_id_by_external(&state.auth.db, claims.supplier_id, &claims.buyer_id)
             .await?;
-    Ok(domain::orders::detail(&state.auth.db, claims.supplier_id, buyer_id, order_id)
-        .await?
-        .into())
+    Ok(
+        domain::orders::detail(&state.auth.db, claims.supplier_id, buyer_id, order_id)
+            .await?
+            .into(),
+    )
 }
 
 /// 接口密钥: whether the admin's supplier has an order-API key, and since when.
@@ -331,7 +348,10 @@ pub async fn api_key_info() -> Result<ApiKeyState, AppError> {
 pub async fn rotate_api_key() -> Result<String, AppError> {
     let session = crate::state::require_role(domain::auth::Role::Admin).await?;
     let state = crate::state::app_state()?;
-    Ok(domain::orders::rotate_api_key(&state.auth.db, session.supplier_id, session.account_id).await?)
+    Ok(
+        domain::orders::rotate_api_key(&state.auth.db, session.supplier_id, session.account_id)
+            .await?,
+    )
 }
 
 #[cfg(test)]

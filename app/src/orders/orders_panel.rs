@@ -121,7 +121,11 @@ pub fn OrdersPanel(
 /// One order in the panel: picture (opens the detail), number, time, status, amount, 件数, and
 /// 详情 / 发送.
 #[component]
-fn OrderCard(order: OrderSummary, on_send: Callback<OrderSummary>, on_open: Callback<i64>) -> impl IntoView {
+fn OrderCard(
+    order: OrderSummary,
+    on_send: Callback<OrderSummary>,
+    on_open: Callback<i64>,
+) -> impl IntoView {
     let id = order.order_id;
     let for_send = order.clone();
     view! {

@@ -28,10 +28,14 @@ pub fn connect_account_channel() {
 /// One connection; returns the reason when the server ended the login.
 async fn run_once(attempt: &mut u32) -> Option<EndReason> {
     let url = channel_url()?;
-    let Ok(socket) = WebSocket::open(&url) else { return None };
+    let Ok(socket) = WebSocket::open(&url) else {
+        return None;
+    };
     let (_tx, mut rx) = socket.split();
     while let Some(Ok(message)) = rx.next().await {
-        let Message::Text(text) = message else { continue };
+        let Message::Text(text) = message else {
+            continue;
+        };
         match serde_json::from_str::<ServerFrame>(&text) {
             Ok(ServerFrame::Hello { .. }) => *attempt = 0,
             Ok(ServerFrame::LoginEnded { reason }) => return Some(reason),
@@ -43,6 +47,13 @@ async fn run_once(attempt: &mut u32) -> Option<EndReason> {
 
 fn channel_url() -> Option<String> {
     let location = web_sys::window()?.location();
-    let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
-    Some(format!("{scheme}://{}{ACCOUNT_CHANNEL_PATH}", location.host().ok()?))
+    let scheme = if location.protocol().ok()? == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    Some(format!(
+        "{scheme}://{}{ACCOUNT_CHANNEL_PATH}",
+        location.host().ok()?
+    ))
 }

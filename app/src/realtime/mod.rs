@@ -40,9 +40,13 @@ impl EndReason {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ServerFrame {
-    Hello { version: u32 },
+    Hello {
+        version: u32,
+    },
     /// This login is over; the page returns to the login page.
-    LoginEnded { reason: EndReason },
+    LoginEnded {
+        reason: EndReason,
+    },
 }
 
 /// Page → server.
@@ -58,7 +62,9 @@ mod tests {
 
     #[test]
     fn frames_round_trip_and_unknown_fields_are_refused() {
-        let frame = ServerFrame::LoginEnded { reason: EndReason::Kicked };
+        let frame = ServerFrame::LoginEnded {
+            reason: EndReason::Kicked,
+        };
         let json = serde_json::to_string(&frame).expect("serialises");
         assert_eq!(json, r#"{"type":"login_ended","reason":"kicked"}"#);
         assert_eq!(serde_json::from_str::<ServerFrame>(&json).ok(), Some(frame));

@@ -2,9 +2,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::Frame;
-use crate::chat::protocol::{AgentFrame, ChatMessage, ConversationSummary};
 #[cfg(feature = "hydrate")]
 use crate::chat::protocol::{AGENT_CHAT_PATH, AgentServerFrame};
+use crate::chat::protocol::{AgentFrame, ChatMessage, ConversationSummary};
 use crate::chat::socket::{ConnState, Outbox, ask_alert_permission, new_client_msg_id, now_ms};
 use crate::chat::{Composer, MessageList, Pending};
 #[cfg(feature = "hydrate")]
@@ -29,7 +29,14 @@ pub struct Conversation {
 impl Conversation {
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn new(summary: ConversationSummary) -> Self {
-        Conversation { summary, messages: Vec::new(), unread: 0, opened: false, ended: false, has_older: false }
+        Conversation {
+            summary,
+            messages: Vec::new(),
+            unread: 0,
+            opened: false,
+            ended: false,
+            has_older: false,
+        }
     }
 
     /// Last seq this page has seen, for `Open { after_seq }`.
@@ -84,17 +91,27 @@ pub fn AgentPage() -> impl IntoView {
                 return Flow::Continue;
             };
             match frame {
-                AgentServerFrame::Hello { serving: s, conversations: list, .. } => {
+                AgentServerFrame::Hello {
+                    serving: s,
+                    conversations: list,
+                    ..
+                } => {
                     serving.set(s);
                     conversations.update(|convs| {
                         for c in convs.iter_mut() {
-                            if !list.iter().any(|s| s.conversation_id == c.summary.conversation_id) {
+                            if !list
+                                .iter()
+                                .any(|s| s.conversation_id == c.summary.conversation_id)
+                            {
                                 // Ended or handed on while we were away.
                                 c.ended = true;
                             }
                         }
                         for summary in list {
-                            match convs.iter_mut().find(|c| c.summary.conversation_id == summary.conversation_id) {
+                            match convs
+                                .iter_mut()
+                                .find(|c| c.summary.conversation_id == summary.conversation_id)
+                            {
                                 Some(c) => c.summary = summary,
                                 None => convs.push(Conversation::new(summary)),
                             }
@@ -103,13 +120,19 @@ pub fn AgentPage() -> impl IntoView {
                     let out = outbox.get_value();
                     if let Some(cid) = selected.get_untracked() {
                         let after_seq = conversations.with_untracked(|cs| {
-                            cs.iter().find(|c| c.summary.conversation_id == cid).map_or(0, Conversation::last_seq)
+                            cs.iter()
+                                .find(|c| c.summary.conversation_id == cid)
+                                .map_or(0, Conversation::last_seq)
                         });
-                        out.send(&AgentFrame::Open { conversation_id: cid, after_seq });
+                        out.send(&AgentFrame::Open {
+                            conversation_id: cid,
+                            after_seq,
+                        });
                     }
                     // Everything not yet stored goes again, the failed ones too (same ids).
                     pending.update(|p| crate::chat::reset_for_reconnect(p));
-                    let mut waiting: Vec<i64> = pending.with_untracked(|p| p.iter().map(|p| p.conversation_id).collect());
+                    let mut waiting: Vec<i64> =
+                        pending.with_untracked(|p| p.iter().map(|p| p.conversation_id).collect());
                     waiting.dedup();
                     for cid in waiting {
                         pump(cid);
@@ -119,9 +142,15 @@ pub fn AgentPage() -> impl IntoView {
                 AgentServerFrame::Status { serving: s } => serving.set(s),
                 AgentServerFrame::Assigned { conversation } => {
                     let mut is_new = false;
-                    let (name, unit) = (conversation.buyer_name.clone(), conversation.buyer_unit.clone());
+                    let (name, unit) = (
+                        conversation.buyer_name.clone(),
+                        conversation.buyer_unit.clone(),
+                    );
                     conversations.update(|convs| {
-                        match convs.iter_mut().find(|c| c.summary.conversation_id == conversation.conversation_id) {
+                        match convs
+                            .iter_mut()
+                            .find(|c| c.summary.conversation_id == conversation.conversation_id)
+                        {
                             Some(c) => {
                                 c.summary = conversation;
                                 c.ended = false;
@@ -137,21 +166,31 @@ pub fn AgentPage() -> impl IntoView {
                         notify("新的采购人咨询", &format!("{name}（{unit}）"));
                     }
                 }
-                AgentServerFrame::Messages { conversation_id, messages } => {
+                AgentServerFrame::Messages {
+                    conversation_id,
+                    messages,
+                } => {
                     if messages.iter().any(|m| m.sender == "buyer")
-                        && typing.get_untracked().is_some_and(|(c, _)| c == conversation_id)
+                        && typing
+                            .get_untracked()
+                            .is_some_and(|(c, _)| c == conversation_id)
                     {
                         typing.set(None);
                     }
-                    let ids: Vec<String> = messages.iter().map(|m| m.client_msg_id.clone()).collect();
+                    let ids: Vec<String> =
+                        messages.iter().map(|m| m.client_msg_id.clone()).collect();
                     pending.update(|p| p.retain(|p| !ids.contains(&p.client_msg_id)));
                     pump(conversation_id);
                     let is_open = selected.get_untracked() == Some(conversation_id);
                     let mut buyer_wrote = false;
                     conversations.update(|convs| {
-                        if let Some(c) = convs.iter_mut().find(|c| c.summary.conversation_id == conversation_id) {
+                        if let Some(c) = convs
+                            .iter_mut()
+                            .find(|c| c.summary.conversation_id == conversation_id)
+                        {
                             let added = merge_messages(&mut c.messages, messages);
-                            let from_buyer = added.iter().filter(|m| m.sender == "buyer").count() as u32;
+                            let from_buyer =
+                                added.iter().filter(|m| m.sender == "buyer").count() as u32;
                             if !is_open {
                                 c.unread += from_buyer;
                                 buyer_wrote = from_buyer > 0;
@@ -166,9 +205,16 @@ pub fn AgentPage() -> impl IntoView {
                         beep();
                     }
                 }
-                AgentServerFrame::Older { conversation_id, messages, has_more } => {
+                AgentServerFrame::Older {
+                    conversation_id,
+                    messages,
+                    has_more,
+                } => {
                     conversations.update(|convs| {
-                        if let Some(c) = convs.iter_mut().find(|c| c.summary.conversation_id == conversation_id) {
+                        if let Some(c) = convs
+                            .iter_mut()
+                            .find(|c| c.summary.conversation_id == conversation_id)
+                        {
                             merge_messages(&mut c.messages, messages);
                             c.has_older = has_more;
                         }
@@ -183,7 +229,9 @@ pub fn AgentPage() -> impl IntoView {
                     });
                     if let Some(p) = done {
                         conversations.update(|convs| {
-                            if let Some(c) = convs.iter_mut().find(|c| c.summary.conversation_id == p.conversation_id)
+                            if let Some(c) = convs
+                                .iter_mut()
+                                .find(|c| c.summary.conversation_id == p.conversation_id)
                                 && !c.messages.iter().any(|m| m.seq == seq)
                             {
                                 let message = acked(&p, seq, "agent", "我");
@@ -194,9 +242,14 @@ pub fn AgentPage() -> impl IntoView {
                         pump(p.conversation_id);
                     }
                 }
-                AgentServerFrame::Ended { conversation_id, .. } => {
+                AgentServerFrame::Ended {
+                    conversation_id, ..
+                } => {
                     conversations.update(|convs| {
-                        if let Some(c) = convs.iter_mut().find(|c| c.summary.conversation_id == conversation_id) {
+                        if let Some(c) = convs
+                            .iter_mut()
+                            .find(|c| c.summary.conversation_id == conversation_id)
+                        {
                             c.ended = true;
                         }
                     });
@@ -212,7 +265,10 @@ pub fn AgentPage() -> impl IntoView {
                     })
                     .forget();
                 }
-                AgentServerFrame::Error { message, client_msg_id } => {
+                AgentServerFrame::Error {
+                    message,
+                    client_msg_id,
+                } => {
                     // The message stays, failed, with 重发: never dropped.
                     if let Some(id) = client_msg_id {
                         pending.update(|p| {
@@ -224,7 +280,11 @@ pub fn AgentPage() -> impl IntoView {
             }
             Flow::Continue
         };
-        outbox.set_value(crate::chat::socket::spawn_socket(AGENT_CHAT_PATH.to_owned(), conn, handle));
+        outbox.set_value(crate::chat::socket::spawn_socket(
+            AGENT_CHAT_PATH.to_owned(),
+            conn,
+            handle,
+        ));
     });
 
     let open = move |cid: i64| {
@@ -238,7 +298,12 @@ pub fn AgentPage() -> impl IntoView {
                 after_seq = c.last_seq();
             }
         });
-        outbox.with_value(|o| o.send(&AgentFrame::Open { conversation_id: cid, after_seq }));
+        outbox.with_value(|o| {
+            o.send(&AgentFrame::Open {
+                conversation_id: cid,
+                after_seq,
+            })
+        });
     };
     let set_serving = move |s: bool| {
         if s {
@@ -248,11 +313,18 @@ pub fn AgentPage() -> impl IntoView {
     };
     let current = Memo::new(move |_| {
         let cid = selected.get()?;
-        conversations.with(|cs| cs.iter().find(|c| c.summary.conversation_id == cid).cloned())
+        conversations.with(|cs| {
+            cs.iter()
+                .find(|c| c.summary.conversation_id == cid)
+                .cloned()
+        })
     });
-    let current_ended = Signal::derive(move || current.with(|c| c.as_ref().is_none_or(|c| c.ended)));
+    let current_ended =
+        Signal::derive(move || current.with(|c| c.as_ref().is_none_or(|c| c.ended)));
     let send = move |(body, font_size): (String, i16)| {
-        let Some(cid) = selected.get_untracked() else { return };
+        let Some(cid) = selected.get_untracked() else {
+            return;
+        };
         let client_msg_id = new_client_msg_id();
         error.set(None);
         pending.update(|p| p.push(Pending::text(cid, client_msg_id, body, font_size, now_ms())));
@@ -268,7 +340,9 @@ pub fn AgentPage() -> impl IntoView {
         }
     });
     let send_order = Callback::new(move |order: crate::orders::OrderSummary| {
-        let Some(cid) = selected.get_untracked() else { return };
+        let Some(cid) = selected.get_untracked() else {
+            return;
+        };
         if current_ended.get_untracked() {
             return;
         }
@@ -280,41 +354,72 @@ pub fn AgentPage() -> impl IntoView {
     // 订单详情 in a dialog: `None` closed, `Some(None)` loading.
     let detail = RwSignal::new(None::<Option<Result<crate::orders::OrderDetail, String>>>);
     let open_order = Callback::new(move |order_id: i64| {
-        let Some(cid) = selected.get_untracked() else { return };
+        let Some(cid) = selected.get_untracked() else {
+            return;
+        };
         detail.set(Some(None));
         leptos::task::spawn_local(async move {
-            let result = crate::orders::agent_order_detail(cid, order_id).await.map_err(|e| e.to_string());
+            let result = crate::orders::agent_order_detail(cid, order_id)
+                .await
+                .map_err(|e| e.to_string());
             if detail.get_untracked().is_some() {
                 detail.set(Some(Some(result)));
             }
         });
     });
     let send_picture = move |file: web_sys::File| {
-        let Some(cid) = selected.get_untracked() else { return };
+        let Some(cid) = selected.get_untracked() else {
+            return;
+        };
         error.set(None);
         // Uploaded: it goes in its turn.
-        crate::chat::upload::send_picture(file, cid, None, pending, error, move |p| pump(p.conversation_id));
+        crate::chat::upload::send_picture(file, cid, None, pending, error, move |p| {
+            pump(p.conversation_id)
+        });
     };
     let end_current = move || {
         if let Some(cid) = selected.get_untracked() {
-            outbox.with_value(|o| o.send(&AgentFrame::End { conversation_id: cid }));
+            outbox.with_value(|o| {
+                o.send(&AgentFrame::End {
+                    conversation_id: cid,
+                })
+            });
         }
         confirm_end.set(false);
     };
     let badge = move || {
-        conversations.with(|cs| cs.iter().filter(|c| !c.ended && (!c.opened || c.unread > 0)).count())
+        conversations.with(|cs| {
+            cs.iter()
+                .filter(|c| !c.ended && (!c.opened || c.unread > 0))
+                .count()
+        })
     };
-    let messages = Signal::derive(move || current.with(|c| c.as_ref().map(|c| c.messages.clone()).unwrap_or_default()));
+    let messages = Signal::derive(move || {
+        current.with(|c| c.as_ref().map(|c| c.messages.clone()).unwrap_or_default())
+    });
     let current_pending = Signal::derive(move || {
         let cid = selected.get();
-        pending.with(|p| p.iter().filter(|p| Some(p.conversation_id) == cid).cloned().collect::<Vec<_>>())
+        pending.with(|p| {
+            p.iter()
+                .filter(|p| Some(p.conversation_id) == cid)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     });
     let toggle_off = move || !hydrated.get() || conn.get() != ConnState::Online;
-    let has_older = Signal::derive(move || current.with(|c| c.as_ref().is_some_and(|c| c.has_older)));
+    let has_older =
+        Signal::derive(move || current.with(|c| c.as_ref().is_some_and(|c| c.has_older)));
     let load_older = Callback::new(move |()| {
-        let Some(c) = current.get_untracked() else { return };
+        let Some(c) = current.get_untracked() else {
+            return;
+        };
         let before_seq = c.messages.first().map_or(i32::MAX, |m| m.seq);
-        outbox.with_value(|o| o.send(&AgentFrame::Older { conversation_id: c.summary.conversation_id, before_seq }));
+        outbox.with_value(|o| {
+            o.send(&AgentFrame::Older {
+                conversation_id: c.summary.conversation_id,
+                before_seq,
+            })
+        });
     });
 
     view! {

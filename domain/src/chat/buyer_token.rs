@@ -28,6 +28,9 @@ pub const MAX_BUYER_ID_CHARS: usize = 64;
 pub const MAX_NAME_CHARS: usize = 32;
 /// Longest budget unit (单位).
 pub const MAX_UNIT_CHARS: usize = 64;
+/// Default of the longest a token may still be valid for when presented
+/// (`KEFU_BUYER_TOKEN_MAX_LIFETIME_SECS`): a token that never expires is a password in a URL.
+pub const DEFAULT_MAX_LIFETIME_SECS: i64 = 24 * 60 * 60;
 
 /// Who the mall says the buyer is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +108,24 @@ pub fn verify(secret: &[u8], token: &str, now_secs: i64) -> Result<BuyerClaims, 
     check_len(&claims.buyer_id, 1, MAX_BUYER_ID_CHARS, "客户编号")?;
     check_len(&claims.name, 1, MAX_NAME_CHARS, "采购人姓名")?;
     check_len(&claims.unit, 0, MAX_UNIT_CHARS, "单位名称")?;
+    Ok(claims)
+}
+
+/// [`verify`], and the token must expire within `max_lifetime_secs` of `now_secs`: a token
+/// whose expiry is further away is refused (what the server checks on every buyer entry).
+pub fn verify_within(
+    secret: &[u8],
+    token: &str,
+    now_secs: i64,
+    max_lifetime_secs: i64,
+) -> Result<BuyerClaims, DomainError> {
+    let claims = verify(secret, token, now_secs)?;
+    if claims.exp.saturating_sub(now_secs) > max_lifetime_secs {
+        let hours = (max_lifetime_secs / 3600).max(1);
+        return Err(token_error(&format!(
+            "买家身份令牌有效期过长（最长 {hours} 小时），请从商城重新进入在线客服"
+        )));
+    }
     Ok(claims)
 }
 

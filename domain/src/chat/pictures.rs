@@ -45,7 +45,9 @@ pub struct CleanPicture {
 /// The format of the bytes, if it is one we take.
 pub fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
     match image::guess_format(bytes).ok()? {
-        f @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Gif | ImageFormat::WebP) => Some(f),
+        f @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Gif | ImageFormat::WebP) => {
+            Some(f)
+        }
         _ => None,
     }
 }
@@ -135,9 +137,13 @@ fn stored_name(extension: &str) -> String {
 
 /// Is `name` something [`stored_name`] could have made? (Checked before touching the disk.)
 pub fn is_stored_name(name: &str) -> bool {
-    let Some((stem, ext)) = name.split_once('.') else { return false };
+    let Some((stem, ext)) = name.split_once('.') else {
+        return false;
+    };
     stem.len() == 32
-        && stem.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         && matches!(ext, "jpg" | "png")
 }
 
@@ -178,7 +184,8 @@ pub async fn save_picture(
 }
 
 async fn write_atomically(dir: &Path, path: &PathBuf, bytes: &[u8]) -> Result<(), DomainError> {
-    let io = |e: std::io::Error| DomainError::Internal(format!("upload dir {}: {e}", dir.display()));
+    let io =
+        |e: std::io::Error| DomainError::Internal(format!("upload dir {}: {e}", dir.display()));
     tokio::fs::create_dir_all(dir).await.map_err(io)?;
     let tmp = path.with_extension("part");
     tokio::fs::write(&tmp, bytes).await.map_err(io)?;
@@ -187,7 +194,10 @@ async fn write_atomically(dir: &Path, path: &PathBuf, bytes: &[u8]) -> Result<()
 
 /// The upload with this stored name, whatever its supplier (the caller then checks who may
 /// see it against the row's supplier and conversation).
-pub async fn upload_by_name(db: &DatabaseConnection, stored_name: &str) -> Result<upload::Model, DomainError> {
+pub async fn upload_by_name(
+    db: &DatabaseConnection,
+    stored_name: &str,
+) -> Result<upload::Model, DomainError> {
     if !is_stored_name(stored_name) {
         return Err(DomainError::NotFound);
     }
@@ -296,7 +306,13 @@ mod tests {
     fn stored_names_are_recognised_and_nothing_else() {
         let name = stored_name("jpg");
         assert!(is_stored_name(&name), "{name}");
-        for bad in ["../etc/passwd", "x.jpg", "", &format!("{}.svg", &name[..32]), &name.to_uppercase()] {
+        for bad in [
+            "../etc/passwd",
+            "x.jpg",
+            "",
+            &format!("{}.svg", &name[..32]),
+            &name.to_uppercase(),
+        ] {
             assert!(!is_stored_name(bad), "{bad}");
         }
     }

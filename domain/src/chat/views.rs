@@ -35,7 +35,11 @@ pub async fn conversation_view(
     } else {
         None
     };
-    Ok(ConversationView { conversation, buyer, last_message })
+    Ok(ConversationView {
+        conversation,
+        buyer,
+        last_message,
+    })
 }
 
 /// The agent's open conversations, oldest first.
@@ -75,7 +79,10 @@ pub async fn conversations_by_ids(
 }
 
 /// The supplier's name (shown in the buyer's widget).
-pub async fn supplier_name(db: &DatabaseConnection, supplier_id: i64) -> Result<String, DomainError> {
+pub async fn supplier_name(
+    db: &DatabaseConnection,
+    supplier_id: i64,
+) -> Result<String, DomainError> {
     Ok(supplier::Entity::find_by_id(supplier_id)
         .one(db)
         .await?
@@ -89,11 +96,16 @@ pub async fn agent_name(
     supplier_id: i64,
     agent_id: i64,
 ) -> Result<String, DomainError> {
-    Ok(agent_status::agent_of_supplier(db, supplier_id, agent_id).await?.display_name)
+    Ok(agent_status::agent_of_supplier(db, supplier_id, agent_id)
+        .await?
+        .display_name)
 }
 
 /// Whether any agent of the supplier is 服务中.
-pub async fn anyone_serving(db: &DatabaseConnection, supplier_id: i64) -> Result<bool, DomainError> {
+pub async fn anyone_serving(
+    db: &DatabaseConnection,
+    supplier_id: i64,
+) -> Result<bool, DomainError> {
     Ok(agent_status::Entity::find()
         .filter(agent_status::Column::SupplierId.eq(supplier_id))
         .filter(agent_status::Column::Serving.eq(true))
@@ -108,7 +120,9 @@ pub async fn is_serving(
     supplier_id: i64,
     agent_id: i64,
 ) -> Result<bool, DomainError> {
-    Ok(agent_status::status_of(db, supplier_id, agent_id).await?.is_some_and(|s| s.serving))
+    Ok(agent_status::status_of(db, supplier_id, agent_id)
+        .await?
+        .is_some_and(|s| s.serving))
 }
 
 /// The account's supplier and whether it is an agent (`None`: no such account). Used when a

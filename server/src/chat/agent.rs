@@ -71,7 +71,14 @@ pub async fn agent_socket(
             }
             (refusal, _, _) => {
                 let message = refusal.unwrap_or("登录已失效，请重新登录").to_owned();
-                let _ = send_frame(&mut tx, &AgentServerFrame::Error { message, client_msg_id: None }).await;
+                let _ = send_frame(
+                    &mut tx,
+                    &AgentServerFrame::Error {
+                        message,
+                        client_msg_id: None,
+                    },
+                )
+                .await;
                 let _ = tx.close().await;
             }
         }
@@ -84,7 +91,10 @@ fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true; // not a browser
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("");
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
@@ -100,8 +110,13 @@ fn error(err: &DomainError, client_msg_id: Option<String>) -> AgentServerFrame {
 }
 
 /// One agent socket, until it closes or the login ends.
-pub async fn run_agent_socket<Tx, Rx, E>(chat: ChatState, session: Session, token: String, mut tx: Tx, mut rx: Rx)
-where
+pub async fn run_agent_socket<Tx, Rx, E>(
+    chat: ChatState,
+    session: Session,
+    token: String,
+    mut tx: Tx,
+    mut rx: Rx,
+) where
     Tx: Sink<Message> + Unpin,
     Rx: Stream<Item = Result<Message, E>> + Unpin,
 {
@@ -110,14 +125,23 @@ where
     // Subscribe before reading the state, so nothing between the two is missed.
     let mut events = chat.notifier.hub.subscribe_agent(supplier_id, agent_id);
     let mut login = chat.bus.subscribe(agent_id);
-    let _present = chat.presence.enter(chat.notifier.clone(), supplier_id, agent_id, socket);
+    let _present = chat
+        .presence
+        .enter(chat.notifier.clone(), supplier_id, agent_id, socket);
     let hello = async {
         let serving = domain::chat::views::is_serving(&chat.db, supplier_id, agent_id).await?;
         let mut conversations = Vec::new();
-        for view in domain::chat::views::open_conversations_of_agent(&chat.db, supplier_id, agent_id).await? {
+        for view in
+            domain::chat::views::open_conversations_of_agent(&chat.db, supplier_id, agent_id)
+                .await?
+        {
             conversations.push(summary(&chat.db, view.conversation).await?);
         }
-        Ok::<_, DomainError>(AgentServerFrame::Hello { version: CHAT_PROTOCOL_VERSION, serving, conversations })
+        Ok::<_, DomainError>(AgentServerFrame::Hello {
+            version: CHAT_PROTOCOL_VERSION,
+            serving,
+            conversations,
+        })
     }
     .await;
     let hello = hello.unwrap_or_else(|err| error(&err, None));
@@ -189,7 +213,12 @@ where
 }
 
 /// Answers one frame; returns the frames for this socket.
-async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: AgentFrame) -> Vec<AgentServerFrame> {
+async fn handle(
+    chat: &ChatState,
+    session: &Session,
+    socket: SocketId,
+    frame: AgentFrame,
+) -> Vec<AgentServerFrame> {
     let (supplier_id, agent_id) = (session.supplier_id, session.account_id);
     let db = &chat.db;
     match frame {
@@ -198,7 +227,8 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
                 domain::chat::set_serving(db, supplier_id, agent_id, serving, now_ms()).await?;
                 chat.notifier.status(supplier_id, agent_id, serving, socket);
                 if serving {
-                    let assigned = domain::chat::assign_waiting_buyers(db, supplier_id, now_ms()).await?;
+                    let assigned =
+                        domain::chat::assign_waiting_buyers(db, supplier_id, now_ms()).await?;
                     chat.notifier.assigned_all(supplier_id, &assigned).await;
                     if !assigned.is_empty() {
                         chat.notifier.queue_changed(supplier_id);
@@ -214,16 +244,29 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
         }
         // Answered by the socket loop, page by page as it is read: see [`open`].
         AgentFrame::Open { .. } => Vec::new(),
-        AgentFrame::Older { conversation_id, before_seq } => {
+        AgentFrame::Older {
+            conversation_id,
+            before_seq,
+        } => {
             let result = async {
-                let conversation =
-                    domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
+                let conversation = domain::chat::conversation_for_agent(
+                    db,
+                    supplier_id,
+                    agent_id,
+                    conversation_id,
+                )
+                .await?;
                 older_page(chat, &conversation, before_seq).await
             }
             .await;
             result.map_or_else(|err| vec![error(&err, None)], |frame| vec![frame])
         }
-        AgentFrame::Send { conversation_id, client_msg_id, body, font_size } => {
+        AgentFrame::Send {
+            conversation_id,
+            client_msg_id,
+            body,
+            font_size,
+        } => {
             let msg = NewMessage {
                 sender: Sender::Agent(agent_id),
                 client_msg_id: &client_msg_id,
@@ -235,7 +278,11 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
             };
             send(chat, session, socket, conversation_id, &msg).await
         }
-        AgentFrame::SendImage { conversation_id, client_msg_id, upload_id } => {
+        AgentFrame::SendImage {
+            conversation_id,
+            client_msg_id,
+            upload_id,
+        } => {
             let msg = NewMessage {
                 sender: Sender::Agent(agent_id),
                 client_msg_id: &client_msg_id,
@@ -247,7 +294,11 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
             };
             send(chat, session, socket, conversation_id, &msg).await
         }
-        AgentFrame::SendOrder { conversation_id, client_msg_id, order_id } => {
+        AgentFrame::SendOrder {
+            conversation_id,
+            client_msg_id,
+            order_id,
+        } => {
             let msg = NewMessage {
                 sender: Sender::Agent(agent_id),
                 client_msg_id: &client_msg_id,
@@ -260,7 +311,9 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
             send(chat, session, socket, conversation_id, &msg).await
         }
         AgentFrame::Typing { conversation_id } => {
-            match domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await {
+            match domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id)
+                .await
+            {
                 Ok(conversation) if conversation.ended_at.is_none() => {
                     chat.notifier.typing(&conversation, true);
                     Vec::new()
@@ -271,16 +324,24 @@ async fn handle(chat: &ChatState, session: &Session, socket: SocketId, frame: Ag
         }
         AgentFrame::End { conversation_id } => {
             let result = async {
-                domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
-                let (conversation, ended) =
-                    domain::chat::end_conversation(db, supplier_id, conversation_id, EndReason::Agent, now_ms()).await?;
+                domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id)
+                    .await?;
+                let (conversation, ended) = domain::chat::end_conversation(
+                    db,
+                    supplier_id,
+                    conversation_id,
+                    EndReason::Agent,
+                    now_ms(),
+                )
+                .await?;
                 Ok::<_, DomainError>((conversation, ended))
             }
             .await;
             match result {
                 // Every socket of both sides, this one included, hears it through the hub.
                 Ok((conversation, true)) => {
-                    chat.notifier.ended(&conversation, EndReason::Agent.as_str());
+                    chat.notifier
+                        .ended(&conversation, EndReason::Agent.as_str());
                     Vec::new()
                 }
                 Ok((conversation, false)) => vec![AgentServerFrame::Ended {
@@ -310,13 +371,26 @@ where
     let db = &chat.db;
     let result: Result<Option<AgentServerFrame>, Option<DomainError>> = async {
         domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
-        let conversation = domain::chat::mark_agent_joined(db, supplier_id, conversation_id, agent_id, now_ms()).await?;
+        let conversation =
+            domain::chat::mark_agent_joined(db, supplier_id, conversation_id, agent_id, now_ms())
+                .await?;
         if after_seq <= 0 {
             // A first open: the newest page; older pages on request.
             return Ok(Some(older_page(chat, &conversation, i32::MAX).await?));
         }
-        let frame = |messages| AgentServerFrame::Messages { conversation_id, messages };
-        let open = replay_since(db, &conversation, after_seq, HISTORY_CHUNK.min(MAX_PAGE), tx, frame).await?;
+        let frame = |messages| AgentServerFrame::Messages {
+            conversation_id,
+            messages,
+        };
+        let open = replay_since(
+            db,
+            &conversation,
+            after_seq,
+            HISTORY_CHUNK.min(MAX_PAGE),
+            tx,
+            frame,
+        )
+        .await?;
         if open { Ok(None) } else { Err(None) }
     }
     .await;
@@ -333,10 +407,15 @@ async fn older_page(
     conversation: &domain::entity::conversation::Model,
     before_seq: i32,
 ) -> Result<AgentServerFrame, DomainError> {
-    let rows = domain::chat::history_before(&chat.db, conversation.id, before_seq, HISTORY_PAGE).await?;
+    let rows =
+        domain::chat::history_before(&chat.db, conversation.id, before_seq, HISTORY_PAGE).await?;
     let has_more = rows.first().is_some_and(|m| m.seq > 1);
     let messages = chat_messages(&chat.db, conversation, rows).await?;
-    Ok(AgentServerFrame::Older { conversation_id: conversation.id, messages, has_more })
+    Ok(AgentServerFrame::Older {
+        conversation_id: conversation.id,
+        messages,
+        has_more,
+    })
 }
 
 /// Stores one message of the agent (text, picture or order card), tells the others, and answers
@@ -386,9 +465,15 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, HeaderValue::from_static("kefu.example.com"));
         assert!(same_origin(&headers), "no Origin: not a browser");
-        headers.insert(header::ORIGIN, HeaderValue::from_static("https://kefu.example.com"));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://kefu.example.com"),
+        );
         assert!(same_origin(&headers));
-        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(!same_origin(&headers));
     }
 }

@@ -47,7 +47,12 @@ pub async fn buyer_socket(
             return;
         };
         let now_secs = now_ms() / 1000;
-        match domain::chat::verify(&chat.buyer_token_secret, &query.token, now_secs) {
+        match domain::chat::buyer_token::verify_within(
+            &chat.buyer_token_secret,
+            &query.token,
+            now_secs,
+            chat.limits.buyer_token_max_lifetime_secs,
+        ) {
             Ok(claims) => {
                 let key = SlotKey::Buyer(claims.supplier_id, claims.buyer_id.clone());
                 let Some(buyer_slot) = chat.sockets.try_acquire(key, chat.limits.sockets_per_buyer)
@@ -84,7 +89,10 @@ fn error(err: &DomainError, client_msg_id: Option<String>) -> BuyerServerFrame {
 
 /// The buyer enters (or re-enters) the chat: their open conversation or a new one, routed.
 /// Returns the frames to send: `Hello`, then `Queued` or `Assigned`.
-async fn enter(chat: &ChatState, buyer: &buyer::Model) -> Result<(conversation::Model, Vec<BuyerServerFrame>), DomainError> {
+async fn enter(
+    chat: &ChatState,
+    buyer: &buyer::Model,
+) -> Result<(conversation::Model, Vec<BuyerServerFrame>), DomainError> {
     let db = &chat.db;
     let limit = domain::chat::routing::NewConversationLimit {
         max: chat.limits.new_conversations_per_window,
@@ -110,10 +118,14 @@ async fn enter(chat: &ChatState, buyer: &buyer::Model) -> Result<(conversation::
     match (conversation.status.as_str(), conversation.agent_id) {
         (conversation::STATUS_OPEN, Some(agent_id)) => {
             // Tells the agent (their list shows the buyer) and every socket of this buyer.
-            chat.notifier.assigned(buyer.supplier_id, conversation.id, agent_id).await?;
+            chat.notifier
+                .assigned(buyer.supplier_id, conversation.id, agent_id)
+                .await?;
         }
         _ => {
-            if let Some(position) = domain::chat::queue_position(db, buyer.supplier_id, conversation.id).await? {
+            if let Some(position) =
+                domain::chat::queue_position(db, buyer.supplier_id, conversation.id).await?
+            {
                 frames.push(BuyerServerFrame::Queued { position });
             }
         }
@@ -122,8 +134,12 @@ async fn enter(chat: &ChatState, buyer: &buyer::Model) -> Result<(conversation::
 }
 
 /// One buyer socket, until it closes.
-pub async fn run_buyer_socket<Tx, Rx, E>(chat: ChatState, claims: BuyerClaims, mut tx: Tx, mut rx: Rx)
-where
+pub async fn run_buyer_socket<Tx, Rx, E>(
+    chat: ChatState,
+    claims: BuyerClaims,
+    mut tx: Tx,
+    mut rx: Rx,
+) where
     Tx: Sink<Message> + Unpin,
     Rx: Stream<Item = Result<Message, E>> + Unpin,
 {
@@ -132,7 +148,9 @@ where
         Ok(buyer) => buyer,
         Err(err) => {
             let err = match err {
-                DomainError::NotFound => DomainError::validation("token", "买家身份令牌中的供应商不存在"),
+                DomainError::NotFound => {
+                    DomainError::validation("token", "买家身份令牌中的供应商不存在")
+                }
                 other => other,
             };
             let _ = send_frame(&mut tx, &error(&err, None)).await;
@@ -229,7 +247,11 @@ async fn handle(
     match frame {
         // Answered by the socket loop, page by page as it is read: see [`resume`].
         BuyerFrame::Resume { .. } => Vec::new(),
-        BuyerFrame::Send { client_msg_id, body, font_size } => {
+        BuyerFrame::Send {
+            client_msg_id,
+            body,
+            font_size,
+        } => {
             let msg = NewMessage {
                 sender: Sender::Buyer,
                 client_msg_id: &client_msg_id,
@@ -241,7 +263,10 @@ async fn handle(
             };
             send(chat, buyer, socket, conversation_id, &msg).await
         }
-        BuyerFrame::SendImage { client_msg_id, upload_id } => {
+        BuyerFrame::SendImage {
+            client_msg_id,
+            upload_id,
+        } => {
             let msg = NewMessage {
                 sender: Sender::Buyer,
                 client_msg_id: &client_msg_id,
@@ -255,15 +280,32 @@ async fn handle(
         }
         BuyerFrame::End => {
             let result = async {
-                let before = domain::chat::conversation_for_buyer(db, supplier_id, buyer.id, conversation_id).await?;
-                let (conversation, ended) =
-                    domain::chat::end_conversation(db, supplier_id, conversation_id, EndReason::Buyer, now_ms()).await?;
-                Ok::<_, DomainError>((before.status == conversation::STATUS_QUEUED, conversation, ended))
+                let before = domain::chat::conversation_for_buyer(
+                    db,
+                    supplier_id,
+                    buyer.id,
+                    conversation_id,
+                )
+                .await?;
+                let (conversation, ended) = domain::chat::end_conversation(
+                    db,
+                    supplier_id,
+                    conversation_id,
+                    EndReason::Buyer,
+                    now_ms(),
+                )
+                .await?;
+                Ok::<_, DomainError>((
+                    before.status == conversation::STATUS_QUEUED,
+                    conversation,
+                    ended,
+                ))
             }
             .await;
             match result {
                 Ok((was_queued, conversation, true)) => {
-                    chat.notifier.ended(&conversation, EndReason::Buyer.as_str());
+                    chat.notifier
+                        .ended(&conversation, EndReason::Buyer.as_str());
                     if was_queued {
                         chat.notifier.queue_changed(supplier_id);
                     }
@@ -277,7 +319,9 @@ async fn handle(
             }
         }
         BuyerFrame::Typing => {
-            match domain::chat::conversation_for_buyer(db, supplier_id, buyer.id, conversation_id).await {
+            match domain::chat::conversation_for_buyer(db, supplier_id, buyer.id, conversation_id)
+                .await
+            {
                 Ok(conversation) if conversation.ended_at.is_none() => {
                     chat.notifier.typing(&conversation, false);
                     Vec::new()
@@ -311,8 +355,13 @@ where
 {
     let db = &chat.db;
     let result = async {
-        let conversation = domain::chat::conversation_for_buyer(db, buyer.supplier_id, buyer.id, conversation_id).await?;
-        let frame = |messages| BuyerServerFrame::Messages { conversation_id, messages };
+        let conversation =
+            domain::chat::conversation_for_buyer(db, buyer.supplier_id, buyer.id, conversation_id)
+                .await?;
+        let frame = |messages| BuyerServerFrame::Messages {
+            conversation_id,
+            messages,
+        };
         replay_since(db, &conversation, after_seq, HISTORY_CHUNK, tx, frame).await
     }
     .await;

@@ -26,10 +26,16 @@ pub struct Delivery<F> {
 
 impl<F> Delivery<F> {
     pub fn all(frame: F) -> Self {
-        Delivery { frame, except: None }
+        Delivery {
+            frame,
+            except: None,
+        }
     }
     pub fn except(frame: F, socket: SocketId) -> Self {
-        Delivery { frame, except: Some(socket) }
+        Delivery {
+            frame,
+            except: Some(socket),
+        }
     }
     /// Whether `socket` must send this delivery.
     pub fn is_for(&self, socket: SocketId) -> bool {
@@ -47,8 +53,16 @@ pub enum SupplierEvent {
 /// Delivers chat events to the sockets open on this node (or, for another implementation, on
 /// any node).
 pub trait ChatHub: Send + Sync {
-    fn subscribe_agent(&self, supplier_id: i64, agent_id: i64) -> broadcast::Receiver<Delivery<AgentServerFrame>>;
-    fn subscribe_buyer(&self, supplier_id: i64, buyer_id: i64) -> broadcast::Receiver<Delivery<BuyerServerFrame>>;
+    fn subscribe_agent(
+        &self,
+        supplier_id: i64,
+        agent_id: i64,
+    ) -> broadcast::Receiver<Delivery<AgentServerFrame>>;
+    fn subscribe_buyer(
+        &self,
+        supplier_id: i64,
+        buyer_id: i64,
+    ) -> broadcast::Receiver<Delivery<BuyerServerFrame>>;
     fn subscribe_supplier(&self, supplier_id: i64) -> broadcast::Receiver<SupplierEvent>;
     fn to_agent(&self, supplier_id: i64, agent_id: i64, delivery: Delivery<AgentServerFrame>);
     fn to_buyer(&self, supplier_id: i64, buyer_id: i64, delivery: Delivery<BuyerServerFrame>);
@@ -77,7 +91,13 @@ struct ChannelMap<K, T> {
 
 impl<K, T> Channels<K, T> {
     fn new(capacity: usize) -> Self {
-        Channels { capacity, inner: Mutex::new(ChannelMap { map: HashMap::new(), swept_at: 0 }) }
+        Channels {
+            capacity,
+            inner: Mutex::new(ChannelMap {
+                map: HashMap::new(),
+                swept_at: 0,
+            }),
+        }
     }
 }
 
@@ -91,7 +111,11 @@ impl<K: Hash + Eq, T: Clone> Channels<K, T> {
             inner.swept_at = inner.map.len();
         }
         let capacity = self.capacity;
-        inner.map.entry(key).or_insert_with(|| broadcast::channel(capacity).0).subscribe()
+        inner
+            .map
+            .entry(key)
+            .or_insert_with(|| broadcast::channel(capacity).0)
+            .subscribe()
     }
 
     fn publish(&self, key: &K, event: T) {
@@ -123,10 +147,18 @@ impl Default for InProcessHub {
 }
 
 impl ChatHub for InProcessHub {
-    fn subscribe_agent(&self, supplier_id: i64, agent_id: i64) -> broadcast::Receiver<Delivery<AgentServerFrame>> {
+    fn subscribe_agent(
+        &self,
+        supplier_id: i64,
+        agent_id: i64,
+    ) -> broadcast::Receiver<Delivery<AgentServerFrame>> {
         self.agents.subscribe((supplier_id, agent_id))
     }
-    fn subscribe_buyer(&self, supplier_id: i64, buyer_id: i64) -> broadcast::Receiver<Delivery<BuyerServerFrame>> {
+    fn subscribe_buyer(
+        &self,
+        supplier_id: i64,
+        buyer_id: i64,
+    ) -> broadcast::Receiver<Delivery<BuyerServerFrame>> {
         self.buyers.subscribe((supplier_id, buyer_id))
     }
     fn subscribe_supplier(&self, supplier_id: i64) -> broadcast::Receiver<SupplierEvent> {
@@ -152,9 +184,19 @@ mod tests {
         let hub = InProcessHub::default();
         let mut mine = hub.subscribe_agent(1, 7);
         let mut other = hub.subscribe_agent(2, 7);
-        hub.to_agent(1, 7, Delivery::all(AgentServerFrame::Status { serving: true }));
-        assert_eq!(mine.recv().await.ok().map(|d| d.frame), Some(AgentServerFrame::Status { serving: true }));
-        assert!(other.try_recv().is_err(), "supplier 2's agent 7 must not see supplier 1's event");
+        hub.to_agent(
+            1,
+            7,
+            Delivery::all(AgentServerFrame::Status { serving: true }),
+        );
+        assert_eq!(
+            mine.recv().await.ok().map(|d| d.frame),
+            Some(AgentServerFrame::Status { serving: true })
+        );
+        assert!(
+            other.try_recv().is_err(),
+            "supplier 2's agent 7 must not see supplier 1's event"
+        );
     }
 
     #[tokio::test]
@@ -164,7 +206,12 @@ mod tests {
             drop(hub.subscribe_buyer(1, buyer));
         }
         let _live = hub.subscribe_buyer(1, 5000);
-        let len = hub.buyers.inner.lock().map(|i| i.map.len()).unwrap_or(usize::MAX);
+        let len = hub
+            .buyers
+            .inner
+            .lock()
+            .map(|i| i.map.len())
+            .unwrap_or(usize::MAX);
         assert!(len < 200, "{len} channels kept for 1 live listener");
     }
 

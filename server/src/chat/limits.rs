@@ -65,6 +65,8 @@ pub struct ChatLimits {
     pub max_encoded_bytes: usize,
     pub unreferenced_upload_ttl: Duration,
     pub upload_sweep_every: Duration,
+    /// A buyer token must expire within this long of its use (else refused).
+    pub buyer_token_max_lifetime_secs: i64,
 }
 
 impl Default for ChatLimits {
@@ -85,6 +87,7 @@ impl Default for ChatLimits {
             max_encoded_bytes: MAX_ENCODED_BYTES,
             unreferenced_upload_ttl: UNREFERENCED_UPLOAD_TTL,
             upload_sweep_every: UPLOAD_SWEEP_EVERY,
+            buyer_token_max_lifetime_secs: domain::chat::buyer_token::DEFAULT_MAX_LIFETIME_SECS,
         }
     }
 }

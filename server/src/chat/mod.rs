@@ -91,8 +91,14 @@ impl ChatState {
     pub fn new(auth: Auth, bus: Arc<dyn Bus>, buyer_token_secret: Arc<[u8]>) -> Self {
         let db = auth.db.clone();
         let hub: Arc<dyn ChatHub> = Arc::new(InProcessHub::default());
-        let notifier = ChatNotifier { db: db.clone(), hub };
-        let bus: Arc<dyn Bus> = Arc::new(ReleasingBus { inner: bus, notifier: notifier.clone() });
+        let notifier = ChatNotifier {
+            db: db.clone(),
+            hub,
+        };
+        let bus: Arc<dyn Bus> = Arc::new(ReleasingBus {
+            inner: bus,
+            notifier: notifier.clone(),
+        });
         let writer = MessageWriter::spawn(db.clone());
         let limits = ChatLimits::default();
         ChatState {
@@ -139,7 +145,8 @@ impl ChatState {
         self
     }
 
-    /// Count sockets by the first `X-Forwarded-For` hop instead of the peer address
+    /// Count sockets by the client address behind the proxy (`app::state::client_addr`: the
+    /// right-most `X-Forwarded-For` hop) instead of the peer address
     /// (`KEFU_TRUST_FORWARDED_FOR`, only behind a trusted reverse proxy).
     pub fn with_trust_forwarded_for(mut self, trust: bool) -> Self {
         self.trust_forwarded_for = trust;
@@ -201,8 +208,14 @@ pub fn routes<S>(chat: ChatState) -> Router<S> {
         .route(AGENT_CHAT_PATH, axum::routing::get(agent::agent_socket))
         .route(BUYER_CHAT_PATH, axum::routing::get(buyer::buyer_socket))
         // Reads its body itself, up to the picture cap, once the caller is known.
-        .route(PICTURE_UPLOAD_PATH, axum::routing::post(pictures::upload_picture))
-        .route(&format!("{MEDIA_PATH}{{name}}"), axum::routing::get(pictures::serve_picture))
+        .route(
+            PICTURE_UPLOAD_PATH,
+            axum::routing::post(pictures::upload_picture),
+        )
+        .route(
+            &format!("{MEDIA_PATH}{{name}}"),
+            axum::routing::get(pictures::serve_picture),
+        )
         .with_state(chat)
 }
 
@@ -274,7 +287,10 @@ struct RateLimit {
 
 impl RateLimit {
     fn new() -> Self {
-        RateLimit { window_start: Instant::now(), count: 0 }
+        RateLimit {
+            window_start: Instant::now(),
+            count: 0,
+        }
     }
 
     fn allow(&mut self) -> bool {
@@ -322,7 +338,11 @@ fn classify<F: serde::de::DeserializeOwned, E>(
             }
         }
         Some(Ok(Message::Binary(_))) => {
-            if limit.allow() { Incoming::Refuse(UNKNOWN_FRAME) } else { Incoming::Refuse(TOO_FAST) }
+            if limit.allow() {
+                Incoming::Refuse(UNKNOWN_FRAME)
+            } else {
+                Incoming::Refuse(TOO_FAST)
+            }
         }
         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Incoming::Ignore,
         Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Incoming::Closed,
@@ -351,7 +371,10 @@ impl Bus for ReleasingBus {
         self.inner.publish(account_id, event);
         let AccountEvent::LoginEnded(_) = event;
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(account_id, "no runtime: the agent's conversations were not released");
+            tracing::warn!(
+                account_id,
+                "no runtime: the agent's conversations were not released"
+            );
             return;
         };
         let notifier = self.notifier.clone();
@@ -368,11 +391,18 @@ impl Bus for ReleasingBus {
 pub async fn on_agent_login_ended(notifier: &ChatNotifier, account_id: i64) {
     let db = &notifier.db;
     let result = async {
-        let Some((supplier_id, true)) = domain::chat::views::account_supplier(db, account_id).await? else {
+        let Some((supplier_id, true)) =
+            domain::chat::views::account_supplier(db, account_id).await?
+        else {
             return Ok(());
         };
-        let released =
-            domain::chat::release_agent_conversations(db, supplier_id, account_id, domain::db::now_ms()).await?;
+        let released = domain::chat::release_agent_conversations(
+            db,
+            supplier_id,
+            account_id,
+            domain::db::now_ms(),
+        )
+        .await?;
         notifier.released(supplier_id, &released).await;
         Ok::<_, domain::DomainError>(())
     }
@@ -383,9 +413,13 @@ pub async fn on_agent_login_ended(notifier: &ChatNotifier, account_id: i64) {
 }
 
 /// 超时结束 once: ends the idle conversations and tells both sides.
-pub async fn end_idle_conversations(notifier: &ChatNotifier, idle: Duration) -> Result<usize, domain::DomainError> {
+pub async fn end_idle_conversations(
+    notifier: &ChatNotifier,
+    idle: Duration,
+) -> Result<usize, domain::DomainError> {
     let idle_ms = i64::try_from(idle.as_millis()).unwrap_or(i64::MAX);
-    let ended = domain::chat::end_idle_conversations(&notifier.db, idle_ms, domain::db::now_ms()).await?;
+    let ended =
+        domain::chat::end_idle_conversations(&notifier.db, idle_ms, domain::db::now_ms()).await?;
     let conversations = domain::chat::views::conversations_by_ids(&notifier.db, &ended).await?;
     let mut suppliers = std::collections::BTreeSet::new();
     for conversation in &conversations {

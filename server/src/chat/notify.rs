@@ -37,7 +37,12 @@ pub struct ChatNotifier {
 impl ChatNotifier {
     /// A newly stored message: the buyer's sockets and the assigned agent's sockets, except the
     /// one that sent it (it got an `Ack`).
-    pub fn message_stored(&self, conversation: &conversation::Model, message: ChatMessage, origin: Origin) {
+    pub fn message_stored(
+        &self,
+        conversation: &conversation::Model,
+        message: ChatMessage,
+        origin: Origin,
+    ) {
         let (agent_except, buyer_except) = match origin {
             Origin::Agent(s) => (Some(s), None),
             Origin::Buyer(s) => (None, Some(s)),
@@ -48,7 +53,10 @@ impl ChatNotifier {
             conversation.supplier_id,
             conversation.buyer_id,
             Delivery {
-                frame: BuyerServerFrame::Messages { conversation_id: conversation.id, messages: messages.clone() },
+                frame: BuyerServerFrame::Messages {
+                    conversation_id: conversation.id,
+                    messages: messages.clone(),
+                },
                 except: buyer_except,
             },
         );
@@ -57,7 +65,10 @@ impl ChatNotifier {
                 conversation.supplier_id,
                 agent_id,
                 Delivery {
-                    frame: AgentServerFrame::Messages { conversation_id: conversation.id, messages },
+                    frame: AgentServerFrame::Messages {
+                        conversation_id: conversation.id,
+                        messages,
+                    },
                     except: agent_except,
                 },
             );
@@ -67,25 +78,43 @@ impl ChatNotifier {
     /// Someone is typing: the other side of the conversation is told (nothing is stored).
     pub fn typing(&self, conversation: &conversation::Model, by_agent: bool) {
         if by_agent {
-            self.hub.to_buyer(conversation.supplier_id, conversation.buyer_id, Delivery::all(BuyerServerFrame::Typing));
+            self.hub.to_buyer(
+                conversation.supplier_id,
+                conversation.buyer_id,
+                Delivery::all(BuyerServerFrame::Typing),
+            );
         } else if let Some(agent_id) = conversation.agent_id {
             self.hub.to_agent(
                 conversation.supplier_id,
                 agent_id,
-                Delivery::all(AgentServerFrame::Typing { conversation_id: conversation.id }),
+                Delivery::all(AgentServerFrame::Typing {
+                    conversation_id: conversation.id,
+                }),
             );
         }
     }
 
     /// The conversation was given to `agent_id`: the agent gets its summary, the buyer the
     /// agent's name.
-    pub async fn assigned(&self, supplier_id: i64, conversation_id: i64, agent_id: i64) -> Result<(), DomainError> {
+    pub async fn assigned(
+        &self,
+        supplier_id: i64,
+        conversation_id: i64,
+        agent_id: i64,
+    ) -> Result<(), DomainError> {
         // Re-read under the tenant check: it must be this supplier's and this agent's.
         let conversation =
-            domain::chat::conversation_for_agent(&self.db, supplier_id, agent_id, conversation_id).await?;
+            domain::chat::conversation_for_agent(&self.db, supplier_id, agent_id, conversation_id)
+                .await?;
         let summary = summary(&self.db, conversation.clone()).await?;
         let agent_name = views::agent_name(&self.db, supplier_id, agent_id).await?;
-        self.hub.to_agent(supplier_id, agent_id, Delivery::all(AgentServerFrame::Assigned { conversation: summary }));
+        self.hub.to_agent(
+            supplier_id,
+            agent_id,
+            Delivery::all(AgentServerFrame::Assigned {
+                conversation: summary,
+            }),
+        );
         self.hub.to_buyer(
             supplier_id,
             conversation.buyer_id,
@@ -108,32 +137,45 @@ impl ChatNotifier {
         self.hub.to_buyer(
             conversation.supplier_id,
             conversation.buyer_id,
-            Delivery::all(BuyerServerFrame::Ended { conversation_id: conversation.id, reason: reason.to_owned() }),
+            Delivery::all(BuyerServerFrame::Ended {
+                conversation_id: conversation.id,
+                reason: reason.to_owned(),
+            }),
         );
         if let Some(agent_id) = conversation.agent_id {
             self.hub.to_agent(
                 conversation.supplier_id,
                 agent_id,
-                Delivery::all(AgentServerFrame::Ended { conversation_id: conversation.id, reason: reason.to_owned() }),
+                Delivery::all(AgentServerFrame::Ended {
+                    conversation_id: conversation.id,
+                    reason: reason.to_owned(),
+                }),
             );
         }
     }
 
     /// The agent's status changed: their other sockets follow.
     pub fn status(&self, supplier_id: i64, agent_id: i64, serving: bool, from: SocketId) {
-        self.hub.to_agent(supplier_id, agent_id, Delivery::except(AgentServerFrame::Status { serving }, from));
+        self.hub.to_agent(
+            supplier_id,
+            agent_id,
+            Delivery::except(AgentServerFrame::Status { serving }, from),
+        );
     }
 
     /// Waiting buyers of the supplier re-read their place in the queue.
     pub fn queue_changed(&self, supplier_id: i64) {
-        self.hub.to_supplier(supplier_id, SupplierEvent::QueueChanged);
+        self.hub
+            .to_supplier(supplier_id, SupplierEvent::QueueChanged);
     }
 
     /// An agent's conversations were taken back (剔除登录, new password, logout): the new
     /// agents and their buyers are told; buyers left waiting learn their place.
     pub async fn released(&self, supplier_id: i64, released: &[(i64, Option<i64>)]) {
-        let assigned: Vec<(i64, i64)> =
-            released.iter().filter_map(|&(c, a)| a.map(|a| (c, a))).collect();
+        let assigned: Vec<(i64, i64)> = released
+            .iter()
+            .filter_map(|&(c, a)| a.map(|a| (c, a)))
+            .collect();
         self.assigned_all(supplier_id, &assigned).await;
         if assigned.len() < released.len() {
             self.queue_changed(supplier_id);
@@ -142,7 +184,10 @@ impl ChatNotifier {
 }
 
 /// The agent-list summary of a conversation.
-pub async fn summary(db: &DatabaseConnection, conversation: conversation::Model) -> Result<ConversationSummary, DomainError> {
+pub async fn summary(
+    db: &DatabaseConnection,
+    conversation: conversation::Model,
+) -> Result<ConversationSummary, DomainError> {
     let view = views::conversation_view(db, conversation).await?;
     Ok(ConversationSummary {
         conversation_id: view.conversation.id,
@@ -184,7 +229,13 @@ pub async fn chat_messages(
     let orders = if order_ids.is_empty() {
         HashMap::new()
     } else {
-        domain::orders::summaries_by_ids(db, conversation.supplier_id, conversation.buyer_id, &order_ids).await?
+        domain::orders::summaries_by_ids(
+            db,
+            conversation.supplier_id,
+            conversation.buyer_id,
+            &order_ids,
+        )
+        .await?
     };
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
@@ -205,7 +256,10 @@ pub async fn chat_messages(
             message::SENDER_BUYER => match &buyer_name {
                 Some(n) => n.clone(),
                 None => {
-                    let n = views::conversation_view(db, conversation.clone()).await?.buyer.name;
+                    let n = views::conversation_view(db, conversation.clone())
+                        .await?
+                        .buyer
+                        .name;
                     buyer_name = Some(n.clone());
                     n
                 }
@@ -223,7 +277,10 @@ pub async fn chat_messages(
             client_msg_id: row.client_msg_id,
             created_at: row.created_at,
             image: row.upload_id.and_then(|id| images.get(&id).cloned()),
-            order: row.order_id.and_then(|id| orders.get(&id).cloned()).map(Into::into),
+            order: row
+                .order_id
+                .and_then(|id| orders.get(&id).cloned())
+                .map(Into::into),
         });
     }
     Ok(out)

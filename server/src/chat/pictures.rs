@@ -36,7 +36,11 @@ pub struct MediaQuery {
 }
 
 fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, axum::Json(serde_json::json!({ "error": message.into() }))).into_response()
+    (
+        status,
+        axum::Json(serde_json::json!({ "error": message.into() })),
+    )
+        .into_response()
 }
 
 /// Someone else's conversation and one that does not exist get this same answer.
@@ -58,24 +62,48 @@ fn domain_error(err: &DomainError) -> Response {
 
 /// Who is asking: a buyer by token (their supplier and buyer id) or a signed-in account.
 enum Caller {
-    Buyer { supplier_id: i64, buyer_id: i64 },
-    Account { supplier_id: i64, account_id: i64, role: Role },
+    Buyer {
+        supplier_id: i64,
+        buyer_id: i64,
+    },
+    Account {
+        supplier_id: i64,
+        account_id: i64,
+        role: Role,
+    },
 }
 
 async fn caller(chat: &ChatState, headers: &HeaderMap, token: &str) -> Result<Caller, Response> {
     if !token.is_empty() {
-        let claims = domain::chat::verify(&chat.buyer_token_secret, token, now_ms() / 1000)
-            .map_err(|e| json_error(StatusCode::UNAUTHORIZED, e.user_message()))?;
-        let buyer = domain::chat::upsert_buyer(&chat.db, &claims).await.map_err(|e| domain_error(&e))?;
-        return Ok(Caller::Buyer { supplier_id: buyer.supplier_id, buyer_id: buyer.id });
+        let claims = domain::chat::buyer_token::verify_within(
+            &chat.buyer_token_secret,
+            token,
+            now_ms() / 1000,
+            chat.limits.buyer_token_max_lifetime_secs,
+        )
+        .map_err(|e| json_error(StatusCode::UNAUTHORIZED, e.user_message()))?;
+        let buyer = domain::chat::upsert_buyer(&chat.db, &claims)
+            .await
+            .map_err(|e| domain_error(&e))?;
+        return Ok(Caller::Buyer {
+            supplier_id: buyer.supplier_id,
+            buyer_id: buyer.id,
+        });
     }
     let session = match token_from_headers(headers) {
         Some(t) => chat.auth.session(&t).await.ok().flatten(),
         None => None,
     };
     match session {
-        Some(s) => Ok(Caller::Account { supplier_id: s.supplier_id, account_id: s.account_id, role: s.role }),
-        None => Err(json_error(StatusCode::UNAUTHORIZED, "登录已失效，请重新登录")),
+        Some(s) => Ok(Caller::Account {
+            supplier_id: s.supplier_id,
+            account_id: s.account_id,
+            role: s.role,
+        }),
+        None => Err(json_error(
+            StatusCode::UNAUTHORIZED,
+            "登录已失效，请重新登录",
+        )),
     }
 }
 
@@ -94,11 +122,25 @@ pub async fn upload_picture(
         Err(response) => return response,
     };
     let conversation = match &caller {
-        Caller::Buyer { supplier_id, buyer_id } => {
-            domain::chat::conversation_for_buyer(&chat.db, *supplier_id, *buyer_id, conversation_id).await
+        Caller::Buyer {
+            supplier_id,
+            buyer_id,
+        } => {
+            domain::chat::conversation_for_buyer(&chat.db, *supplier_id, *buyer_id, conversation_id)
+                .await
         }
-        Caller::Account { supplier_id, account_id, role: Role::Agent } => {
-            domain::chat::conversation_for_agent(&chat.db, *supplier_id, *account_id, conversation_id).await
+        Caller::Account {
+            supplier_id,
+            account_id,
+            role: Role::Agent,
+        } => {
+            domain::chat::conversation_for_agent(
+                &chat.db,
+                *supplier_id,
+                *account_id,
+                conversation_id,
+            )
+            .await
         }
         // An admin holds no conversation: the same answer as for someone else's.
         Caller::Account { .. } => Err(DomainError::NotFound),
@@ -131,7 +173,10 @@ pub async fn upload_picture(
     let too_large = || {
         json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("图片不能超过 {} MB", domain::chat::pictures::MAX_PICTURE_BYTES / 1024 / 1024),
+            format!(
+                "图片不能超过 {} MB",
+                domain::chat::pictures::MAX_PICTURE_BYTES / 1024 / 1024
+            ),
         )
     };
     let declared = headers
@@ -176,7 +221,11 @@ pub async fn upload_picture(
     )
     .await;
     match saved {
-        Ok(row) => axum::Json(UploadedPicture { upload_id: row.id, image: image_of(&row) }).into_response(),
+        Ok(row) => axum::Json(UploadedPicture {
+            upload_id: row.id,
+            image: image_of(&row),
+        })
+        .into_response(),
         Err(err) => domain_error(&err),
     }
 }
@@ -210,18 +259,47 @@ pub async fn serve_picture(
         Ok(c) => c,
         Err(response) => return response,
     };
-    let Ok(row) = upload_by_name(&chat.db, &name).await else { return not_found() };
+    let Ok(row) = upload_by_name(&chat.db, &name).await else {
+        return not_found();
+    };
     let conversation = match row.conversation_id {
-        Some(id) => domain::chat::views::conversations_by_ids(&chat.db, &[id]).await.ok().and_then(|mut v| v.pop()),
+        Some(id) => domain::chat::views::conversations_by_ids(&chat.db, &[id])
+            .await
+            .ok()
+            .and_then(|mut v| v.pop()),
         None => None,
     };
     let allowed = match (&caller, &conversation) {
-        (Caller::Buyer { supplier_id, buyer_id }, Some(c)) => {
-            c.supplier_id == *supplier_id && c.buyer_id == *buyer_id && row.supplier_id == *supplier_id
+        (
+            Caller::Buyer {
+                supplier_id,
+                buyer_id,
+            },
+            Some(c),
+        ) => {
+            c.supplier_id == *supplier_id
+                && c.buyer_id == *buyer_id
+                && row.supplier_id == *supplier_id
         }
-        (Caller::Account { supplier_id, role: Role::Admin, .. }, _) => row.supplier_id == *supplier_id,
-        (Caller::Account { supplier_id, account_id, role: Role::Agent }, Some(c)) => {
-            row.supplier_id == *supplier_id && c.supplier_id == *supplier_id && c.agent_id == Some(*account_id)
+        (
+            Caller::Account {
+                supplier_id,
+                role: Role::Admin,
+                ..
+            },
+            _,
+        ) => row.supplier_id == *supplier_id,
+        (
+            Caller::Account {
+                supplier_id,
+                account_id,
+                role: Role::Agent,
+            },
+            Some(c),
+        ) => {
+            row.supplier_id == *supplier_id
+                && c.supplier_id == *supplier_id
+                && c.agent_id == Some(*account_id)
         }
         _ => false,
     };
@@ -243,11 +321,23 @@ pub async fn serve_picture(
         _ => "image/png",
     };
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("inline"),
+    );
     // The name never changes content; only this browser may keep it.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400, immutable"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400, immutable"),
+    );
     response
 }
 

@@ -24,19 +24,37 @@ pub struct Presence {
 
 impl Presence {
     pub fn new(grace: Duration) -> Arc<Self> {
-        Arc::new(Presence { sockets: Mutex::new(HashMap::new()), grace })
+        Arc::new(Presence {
+            sockets: Mutex::new(HashMap::new()),
+            grace,
+        })
     }
 
     fn count(&self, agent_id: i64) -> usize {
-        self.sockets.lock().map(|m| m.get(&agent_id).copied().unwrap_or(0)).unwrap_or(0)
+        self.sockets
+            .lock()
+            .map(|m| m.get(&agent_id).copied().unwrap_or(0))
+            .unwrap_or(0)
     }
 
     /// A workbench socket of the agent opened; dropping the guard closes it.
-    pub fn enter(self: &Arc<Self>, notifier: ChatNotifier, supplier_id: i64, agent_id: i64, socket: SocketId) -> PresenceGuard {
+    pub fn enter(
+        self: &Arc<Self>,
+        notifier: ChatNotifier,
+        supplier_id: i64,
+        agent_id: i64,
+        socket: SocketId,
+    ) -> PresenceGuard {
         if let Ok(mut m) = self.sockets.lock() {
             *m.entry(agent_id).or_insert(0) += 1;
         }
-        PresenceGuard { presence: self.clone(), notifier, supplier_id, agent_id, socket }
+        PresenceGuard {
+            presence: self.clone(),
+            notifier,
+            supplier_id,
+            agent_id,
+            socket,
+        }
     }
 }
 
@@ -66,7 +84,9 @@ impl Drop for PresenceGuard {
         if left > 0 {
             return;
         }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         let (presence, notifier) = (self.presence.clone(), self.notifier.clone());
         let (supplier_id, agent_id, socket) = (self.supplier_id, self.agent_id, self.socket);
         runtime.spawn(async move {
@@ -77,7 +97,14 @@ impl Drop for PresenceGuard {
             let db = &notifier.db;
             let result = async {
                 if domain::chat::views::is_serving(db, supplier_id, agent_id).await? {
-                    domain::chat::set_serving(db, supplier_id, agent_id, false, domain::db::now_ms()).await?;
+                    domain::chat::set_serving(
+                        db,
+                        supplier_id,
+                        agent_id,
+                        false,
+                        domain::db::now_ms(),
+                    )
+                    .await?;
                     notifier.status(supplier_id, agent_id, false, socket);
                     tracing::info!(agent_id, "no workbench open: switched to 示忙");
                 }
