@@ -1,16 +1,16 @@
 //! 导出: the 在线会话清单 download. The workbook is written in constant-memory mode to a
 //! temporary file and streamed from it, so a large export does not grow the server's memory.
 
+use crate::caller::AdminCaller;
 use app::admin::report::{ReportQuery, resolve_query};
 use app::error::AppError;
-use app::state::{AppState, token_from_headers};
+use app::state::AppState;
 use axum::{
     body::Body,
     extract::{Query, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use domain::auth::Role;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio_util::io::ReaderStream;
 
@@ -27,19 +27,9 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 
 pub async fn export_sessions(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    AdminCaller(session): AdminCaller,
     query: Result<Query<ReportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let session = match token_from_headers(&headers) {
-        Some(token) => state.auth.session(&token).await.ok().flatten(),
-        None => None,
-    };
-    let Some(session) = session else {
-        return refuse(StatusCode::UNAUTHORIZED, "登录已失效，请重新登录");
-    };
-    if session.role != Role::Admin {
-        return refuse(StatusCode::FORBIDDEN, "没有权限执行此操作");
-    }
     let Ok(Query(query)) = query else {
         return refuse(StatusCode::BAD_REQUEST, "查询条件格式不正确");
     };

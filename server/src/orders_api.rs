@@ -7,8 +7,8 @@
 //! `KEFU_MAX_BODY_BYTES` limit. Every answer of the API is JSON; errors are
 //! `{"error": "中文说明", "field": "items[3].quantity"}` (`field` when one field is at fault).
 
+use crate::caller::HttpError;
 use app::orders::ImportResponse;
-use app::state::token_from_headers;
 use axum::{
     Json, Router,
     body::{Body, Bytes},
@@ -370,31 +370,22 @@ pub fn openapi_document() -> serde_json::Value {
     })
 }
 
-/// The admin's session from the cookie, or the status to refuse with.
+/// The admin's session from the cookie, or what to refuse with (a failed lookup is a 500).
 async fn admin_session(
     auth: &Auth,
     headers: &HeaderMap,
-) -> Result<domain::auth::Session, (StatusCode, &'static str)> {
-    let session = match token_from_headers(headers) {
-        Some(token) => auth.session(&token).await.ok().flatten(),
-        None => None,
-    };
-    match session {
-        None => Err((StatusCode::UNAUTHORIZED, "登录已失效，请重新登录")),
-        Some(s) if s.role != Role::Admin => Err((StatusCode::FORBIDDEN, "没有权限执行此操作")),
+) -> Result<domain::auth::Session, HttpError> {
+    match crate::caller::session_of(auth, headers).await? {
+        None => Err(HttpError::Unauthenticated),
+        Some(s) if s.role != Role::Admin => Err(HttpError::Forbidden),
         Some(s) => Ok(s),
     }
 }
 
 /// `GET /admin/orders/template.xlsx`: the import template.
 async fn template(State(state): State<OrdersState>, headers: HeaderMap) -> Response {
-    if let Err((status, message)) = admin_session(&state.auth, &headers).await {
-        return (
-            status,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            message,
-        )
-            .into_response();
+    if let Err(refusal) = admin_session(&state.auth, &headers).await {
+        return refusal.into_response();
     }
     match domain::orders::orders_template_xlsx() {
         Ok(bytes) => {
@@ -447,11 +438,11 @@ fn import_answer(status: StatusCode, answer: ImportResponse) -> Response {
 async fn import(State(state): State<OrdersState>, request: Request) -> Response {
     let session = match admin_session(&state.auth, request.headers()).await {
         Ok(s) => s,
-        Err((status, message)) => {
+        Err(refusal) => {
             return import_answer(
-                status,
+                refusal.status(),
                 ImportResponse::Rejected {
-                    message: message.to_owned(),
+                    message: refusal.to_string(),
                     rows: Vec::new(),
                 },
             );

@@ -13,7 +13,7 @@ use axum::{
         ws::{Message, WebSocket},
     },
     http::HeaderMap,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use domain::bus::{AccountEvent, LoginEndReason};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -54,9 +54,11 @@ pub async fn account_channel(
     headers: HeaderMap,
 ) -> Response {
     let token = token_from_headers(&headers);
-    let session = match &token {
-        Some(t) => state.auth.session(t).await.ok().flatten(),
-        None => None,
+    // A failed lookup is the server's fault: a 500, not "logged out" (which would send the page
+    // to the login form).
+    let session = match crate::caller::session_of(&state.auth, &headers).await {
+        Ok(session) => session,
+        Err(err) => return err.into_response(),
     };
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)

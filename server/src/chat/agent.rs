@@ -31,9 +31,9 @@ pub async fn agent_socket(
 ) -> Response {
     let address_slot = chat.address_slot(&headers, &extensions);
     let token = token_from_headers(&headers);
-    let session = match &token {
-        Some(t) => chat.auth.session(t).await.ok().flatten(),
-        None => None,
+    let session = match crate::caller::session_of(&chat.auth, &headers).await {
+        Ok(session) => session,
+        Err(err) => return axum::response::IntoResponse::into_response(err),
     };
     let same_origin = same_origin(&headers);
     configure(ws).on_upgrade(move |socket: WebSocket| async move {

@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use app::chat::protocol::{ChatImage, UploadedPicture};
-use app::state::token_from_headers;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -90,10 +89,9 @@ async fn caller(chat: &ChatState, headers: &HeaderMap, token: &str) -> Result<Ca
             buyer_id: buyer.id,
         });
     }
-    let session = match token_from_headers(headers) {
-        Some(t) => chat.auth.session(&t).await.ok().flatten(),
-        None => None,
-    };
+    let session = crate::caller::session_of(&chat.auth, headers)
+        .await
+        .map_err(|e| json_error(e.status(), e.to_string()))?;
     match session {
         Some(s) => Ok(Caller::Account {
             supplier_id: s.supplier_id,
