@@ -591,3 +591,79 @@ async fn slow_clients_are_cut_off_and_a_flood_gets_busy_at_once() {
     }
     assert!(ok, "the server serves again once the slow client is gone");
 }
+
+#[tokio::test]
+async fn sql_metacharacters_and_extra_fields_change_nothing() {
+    let server = start(&[]).await;
+    let form = ("Content-Type", "application/x-www-form-urlencoded");
+
+    // Classic injections as the login and the password: the ordinary refusal, no session.
+    for (login, password) in [
+        ("' OR '1'='1", "' OR '1'='1"),
+        ("sec_admin'--", "x"),
+        ("sec_admin", "' OR 1=1 --"),
+    ] {
+        let body = format!(
+            "login={}&password={}",
+            urlencode(login),
+            urlencode(password)
+        );
+        let reply = server
+            .request("POST", "/api/login", &[("Origin", PUBLIC), form], &body)
+            .await;
+        assert!(
+            reply.header("set-cookie").is_none(),
+            "{login} / {password} logged in"
+        );
+        assert!(
+            reply.body.contains("账号或密码错误"),
+            "{login}: {}",
+            reply.body
+        );
+    }
+
+    let token = server.login().await;
+    let cookie = format!("kefu_session={token}");
+    let headers = [("Origin", PUBLIC), ("Cookie", cookie.as_str()), form];
+
+    // Mass assignment: a supplier id, role and account id slipped into 新增 are ignored. The
+    // demo supplier (id 2) is already at its two agents, so honouring supplier_id would fail;
+    // the agent is this supplier's (supplier 1 → 工号 kf101).
+    let reply = server
+        .request(
+            "POST",
+            "/api/admin/add_agent",
+            &headers,
+            "display_name=%E5%AE%A2%E6%9C%8D%E7%94%B2&supplier_id=2&role=admin&account_id=1",
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        reply.body.contains("\"kf101\""),
+        "created for the caller's supplier: {}",
+        reply.body
+    );
+
+    // Search terms are data, never SQL, and never reach another supplier's accounts.
+    for (query, want) in [
+        ("%' OR '1'='1", "[]"),
+        ("' OR 1=1 --", "[]"),
+        ("kf2", "[]"),
+        ("demo_admin", "[]"),
+    ] {
+        let body = format!("query={}", urlencode(query));
+        let reply = server
+            .request("POST", "/api/admin/search_logins", &headers, &body)
+            .await;
+        assert_eq!(reply.status, 200, "{query}: {}", reply.body);
+        assert_eq!(reply.body.trim(), want, "{query}");
+    }
+    let reply = server
+        .request("POST", "/api/admin/search_logins", &headers, "query=kf")
+        .await;
+    assert!(
+        reply.body.contains("kf101") && !reply.body.contains("kf201"),
+        "{}",
+        reply.body
+    );
+}
