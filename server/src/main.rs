@@ -226,9 +226,9 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
         // After the body limit: the picture upload, the order API and the .xlsx import read up
         // to their own caps, after their own auth checks.
         .merge(chat::routes(chat_state))
-        .merge(orders_api::routes(orders_api::OrdersState {
-            auth: auth.clone(),
-        }))
+        .merge(orders_api::routes(orders_api::OrdersState::new(
+            auth.clone(),
+        )))
         // A client that trickles its body is cut off (the header timeout is in the accept loop).
         .layer(RequestBodyTimeoutLayer::new(read_timeout))
         .layer(middleware::from_fn_with_state(security, security::layer))

@@ -18,11 +18,10 @@ use axum::{
     routing::{get, post},
 };
 use domain::DomainError;
-use domain::auth::{Auth, LoginLimiter, Role};
+use domain::auth::{Auth, Role};
 use domain::orders::{OrderInput, import::ImportGate, import::MAX_IMPORT_BYTES};
 use serde::Serialize;
 use serde_json::json;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
 use tower_http::limit::RequestBodyLimitLayer;
 
 /// Path of the order upsert.
@@ -35,10 +34,21 @@ pub const MAX_IMPORT_BODY_BYTES: usize = MAX_IMPORT_BYTES + 64 * 1024;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// What these routes need: the database (through [`Auth`], which also resolves admin logins).
+/// What these routes need: the database (through [`Auth`], which also resolves admin logins)
+/// and the gate that lets one import per supplier run at a time.
 #[derive(Clone)]
 pub struct OrdersState {
     pub auth: Auth,
+    pub import_gate: ImportGate,
+}
+
+impl OrdersState {
+    pub fn new(auth: Auth) -> Self {
+        OrdersState {
+            auth,
+            import_gate: ImportGate::new(),
+        }
+    }
 }
 
 /// The routes, with their state and body limits applied.
@@ -412,24 +422,6 @@ async fn template(State(state): State<OrdersState>, headers: HeaderMap) -> Respo
     }
 }
 
-/// The [`ImportGate`] of the server that `auth` belongs to: one per [`Auth`] (each server has
-/// one; tests start several in one process), found by the identity of its login limiter, which
-/// lives exactly as long as it. Dead servers' gates are dropped on the way.
-pub fn import_gate(auth: &Auth) -> ImportGate {
-    static GATES: Mutex<Vec<(Weak<LoginLimiter>, ImportGate)>> = Mutex::new(Vec::new());
-    let mut gates = GATES.lock().unwrap_or_else(PoisonError::into_inner);
-    gates.retain(|(limiter, _)| limiter.strong_count() > 0);
-    if let Some((_, gate)) = gates
-        .iter()
-        .find(|(limiter, _)| std::ptr::eq(limiter.as_ptr(), Arc::as_ptr(&auth.limiter)))
-    {
-        return gate.clone();
-    }
-    let gate = ImportGate::new();
-    gates.push((Arc::downgrade(&auth.limiter), gate.clone()));
-    gate
-}
-
 fn import_answer(status: StatusCode, answer: ImportResponse) -> Response {
     (status, Json(answer)).into_response()
 }
@@ -458,7 +450,8 @@ async fn import(State(state): State<OrdersState>, request: Request) -> Response 
         }
     };
     // One import per supplier at a time: a second upload while one runs is refused (429).
-    let result = import_gate(&state.auth)
+    let result = state
+        .import_gate
         .import_orders_xlsx(
             &state.auth.db,
             session.supplier_id,

@@ -11,6 +11,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 struct Server {
     addr: std::net::SocketAddr,
     auth: Auth,
+    /// The server's own import gate (to hold a supplier's turn as a running import does).
+    import_gate: domain::orders::import::ImportGate,
     _dir: tempfile::TempDir,
 }
 
@@ -22,7 +24,9 @@ async fn start() -> Server {
     let hasher = PasswordHasher::new(2);
     domain::demo::seed(&db, &hasher).await.expect("seed");
     let auth = Auth::new(db, hasher, AuthConfig::default());
-    let router: axum::Router = server::orders_api::routes(OrdersState { auth: auth.clone() });
+    let orders = OrdersState::new(auth.clone());
+    let import_gate = orders.import_gate.clone();
+    let router: axum::Router = server::orders_api::routes(orders);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -33,6 +37,7 @@ async fn start() -> Server {
     Server {
         addr,
         auth,
+        import_gate,
         _dir: dir,
     }
 }
@@ -627,7 +632,8 @@ async fn a_second_import_of_one_supplier_is_refused_while_one_runs() {
     // The first supplier's import is running (its turn is held here, as the running import
     // holds it): a second upload of theirs is 429 with the Chinese reason, and nothing is
     // imported.
-    let running = server::orders_api::import_gate(&server.auth)
+    let running = server
+        .import_gate
         .try_begin(session.supplier_id)
         .expect("the running import's turn");
     let refused = server

@@ -59,7 +59,7 @@ async fn a_database_outage_is_a_500_never_a_silent_401() {
     )
     .with_upload_dir(dir.path().join("uploads"));
     let router: axum::Router = server::chat::routes(chat).merge(server::orders_api::routes(
-        server::orders_api::OrdersState { auth: auth.clone() },
+        server::orders_api::OrdersState::new(auth.clone()),
     ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
