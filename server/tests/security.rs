@@ -667,3 +667,71 @@ async fn sql_metacharacters_and_extra_fields_change_nothing() {
         reply.body
     );
 }
+
+#[tokio::test]
+async fn someone_elses_conversation_and_a_missing_one_look_the_same_to_the_orders_panel() {
+    let server = start(&[]).await;
+    // A demo buyer of supplier 2 (the demo supplier here) opens a conversation: it waits in the
+    // queue, held by no agent.
+    let claims = domain::chat::BuyerClaims {
+        v: 1,
+        supplier_id: 2,
+        buyer_id: "CG1001".into(),
+        name: "王采购".into(),
+        unit: "某县第一中学".into(),
+        exp: domain::db::now_ms() / 1000 + 3600,
+    };
+    let token = domain::chat::sign(SECRET.as_bytes(), &claims);
+    let (mut buyer, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/ws/buyer?token={token}", server.addr))
+            .await
+            .expect("buyer connects");
+    use futures::StreamExt;
+    let hello = tokio::time::timeout(Duration::from_secs(10), buyer.next())
+        .await
+        .expect("a first frame")
+        .expect("the buyer's socket answers")
+        .expect("a frame");
+    let hello: app::chat::protocol::BuyerServerFrame =
+        serde_json::from_str(hello.to_text().expect("text")).expect("a buyer frame");
+    let app::chat::protocol::BuyerServerFrame::Hello {
+        conversation_id, ..
+    } = hello
+    else {
+        panic!("Hello first, got {hello:?}");
+    };
+
+    // Agent kf201 of that supplier does not hold it.
+    let body = format!(
+        "login=kf201&password={}",
+        urlencode(domain::demo::AGENT_PASSWORD)
+    );
+    let form = ("Content-Type", "application/x-www-form-urlencoded");
+    let login = server
+        .request("POST", "/api/login", &[("Origin", PUBLIC), form], &body)
+        .await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    let cookie = login.header("set-cookie").expect("cookie");
+    let cookie = cookie.split(';').next().expect("pair").to_owned();
+    let ask = |id: i64| {
+        let cookie = cookie.clone();
+        let server = &server;
+        async move {
+            server
+                .request(
+                    "POST",
+                    "/api/orders/agent_buyer_orders",
+                    &[("Origin", PUBLIC), ("Cookie", &cookie), form],
+                    &format!("conversation_id={id}&page=0"),
+                )
+                .await
+        }
+    };
+    let theirs = ask(conversation_id).await;
+    let missing = ask(999_999).await;
+    assert_ne!(theirs.status, 200, "{}", theirs.body);
+    assert_eq!(
+        (theirs.status, theirs.body.clone()),
+        (missing.status, missing.body.clone())
+    );
+}

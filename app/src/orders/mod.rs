@@ -276,7 +276,12 @@ async fn agent_scope(conversation_id: i64) -> Result<(i64, i64), AppError> {
         session.account_id,
         conversation_id,
     )
-    .await?;
+    .await
+    // Someone else's conversation gets the same answer as a missing one.
+    .map_err(|err| match err {
+        domain::DomainError::Forbidden => domain::DomainError::NotFound,
+        other => other,
+    })?;
     Ok((session.supplier_id, conversation.buyer_id))
 }
 
