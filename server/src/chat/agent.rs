@@ -198,7 +198,7 @@ pub async fn run_agent_socket<Tx, Rx, E>(
                     Err(()) => return,
                 },
                 Incoming::Frame(frame) => Box::pin(handle(&chat, &session, socket, frame)).await,
-                Incoming::Refuse(message) => vec![AgentServerFrame::Error { message: message.into(), client_msg_id: None }],
+                Incoming::Refuse(message, client_msg_id) => vec![AgentServerFrame::Error { message: message.into(), client_msg_id }],
                 Incoming::Ignore => continue,
                 Incoming::Closed => break,
             },

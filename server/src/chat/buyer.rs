@@ -219,7 +219,7 @@ pub async fn run_buyer_socket<Tx, Rx, E>(
                     Err(()) => return,
                 },
                 Incoming::Frame(frame) => Box::pin(handle(&chat, &buyer, socket, &mut current, frame)).await,
-                Incoming::Refuse(message) => vec![BuyerServerFrame::Error { message: message.into(), client_msg_id: None }],
+                Incoming::Refuse(message, client_msg_id) => vec![BuyerServerFrame::Error { message: message.into(), client_msg_id }],
                 Incoming::Ignore => continue,
                 Incoming::Closed => break,
             },

@@ -307,8 +307,9 @@ impl RateLimit {
 /// What a socket loop does with one incoming WebSocket message.
 enum Incoming<F> {
     Frame(F),
-    /// Refuse with this message; the socket stays open.
-    Refuse(&'static str),
+    /// Refuse with this message (and the refused message's client id, when it carried one, so
+    /// the page can offer 重发 for exactly that message); the socket stays open.
+    Refuse(&'static str, Option<String>),
     /// Nothing to do (ping, pong).
     Ignore,
     Closed,
@@ -323,6 +324,21 @@ pub fn parse_frame<F: serde::de::DeserializeOwned>(text: &str) -> Result<F, &'st
     serde_json::from_str(text).map_err(|_| UNKNOWN_FRAME)
 }
 
+/// The `client_msg_id` of a frame that is refused before it is handled (too fast, malformed),
+/// so the page marks exactly that message 发送失败 instead of leaving it 发送中 for ever.
+fn client_msg_id_of(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct WithId {
+        client_msg_id: Option<String>,
+    }
+    if text.len() > MAX_PARSED_FRAME {
+        return None;
+    }
+    let id = serde_json::from_str::<WithId>(text).ok()?.client_msg_id?;
+    // Client ids are short; a long one is not echoed back.
+    (id.chars().count() <= domain::chat::messages::MAX_CLIENT_MSG_ID_CHARS).then_some(id)
+}
+
 fn classify<F: serde::de::DeserializeOwned, E>(
     incoming: Option<Result<Message, E>>,
     limit: &mut RateLimit,
@@ -330,18 +346,18 @@ fn classify<F: serde::de::DeserializeOwned, E>(
     match incoming {
         Some(Ok(Message::Text(text))) => {
             if !limit.allow() {
-                return Incoming::Refuse(TOO_FAST);
+                return Incoming::Refuse(TOO_FAST, client_msg_id_of(text.as_str()));
             }
             match parse_frame(text.as_str()) {
                 Ok(frame) => Incoming::Frame(frame),
-                Err(refusal) => Incoming::Refuse(refusal),
+                Err(refusal) => Incoming::Refuse(refusal, client_msg_id_of(text.as_str())),
             }
         }
         Some(Ok(Message::Binary(_))) => {
             if limit.allow() {
-                Incoming::Refuse(UNKNOWN_FRAME)
+                Incoming::Refuse(UNKNOWN_FRAME, None)
             } else {
-                Incoming::Refuse(TOO_FAST)
+                Incoming::Refuse(TOO_FAST, None)
             }
         }
         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Incoming::Ignore,
