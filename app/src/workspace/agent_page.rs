@@ -269,13 +269,16 @@ pub fn AgentPage() -> impl IntoView {
                     message,
                     client_msg_id,
                 } => {
-                    // The message stays, failed, with 重发: never dropped.
-                    if let Some(id) = client_msg_id {
-                        pending.update(|p| {
-                            crate::chat::mark_failed(p, &id, &message);
-                        });
+                    // The message stays, failed, with 重发: never dropped. Its bubble shows the
+                    // reason; the page-wide error is for refusals that belong to no message.
+                    let on_bubble = client_msg_id.is_some_and(|id| {
+                        let mut found = false;
+                        pending.update(|p| found = crate::chat::mark_failed(p, &id, &message));
+                        found
+                    });
+                    if !on_bubble {
+                        error.set(Some(message));
                     }
-                    error.set(Some(message));
                 }
             }
             Flow::Continue
