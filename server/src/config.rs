@@ -171,6 +171,15 @@ pub struct Config {
         global = true
     )]
     pub upload_dir: std::path::PathBuf,
+    /// Chat sockets (buyer and agent) open at once from one client address. Generous, since a
+    /// county office puts many buyers behind one address; the load benchmark raises it.
+    #[arg(
+        long,
+        env = "KEFU_CHAT_SOCKETS_PER_ADDR",
+        default_value_t = 200,
+        global = true
+    )]
+    pub chat_sockets_per_addr: usize,
     /// Requests handled at once; beyond that the server answers 503 at once instead of queueing.
     #[arg(
         long,

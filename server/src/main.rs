@@ -151,6 +151,7 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
     .with_trust_forwarded_for(config.trust_forwarded_for)
     .with_limits(chat::limits::ChatLimits {
         buyer_token_max_lifetime_secs: config.buyer_token_max_lifetime_secs.max(60),
+        sockets_per_addr: config.chat_sockets_per_addr.max(1),
         ..Default::default()
     });
     // Pictures uploaded but never sent are deleted after a day.
