@@ -15,6 +15,7 @@ import {
   screenshot,
   serverBinary,
   setStatus,
+  settle,
 } from './helpers';
 
 // SPEC §3–§4: an agent and a buyer talk in real time (two browser contexts), with emoji,
@@ -264,4 +265,61 @@ test('widget.js on a mall page: the 在线客服 button opens the chat in an ifr
   await page.getByRole('button', { name: '结束对话' }).click();
   await page.getByRole('dialog', { name: '结束对话' }).getByRole('button', { name: '确定' }).click();
   await context.close();
+});
+
+test('a buyer name, unit and message full of HTML are shown as text on both sides, never run', async ({
+  page,
+  browser,
+}) => {
+  kickLogin(AGENT_XIAOLI.login);
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await loginAs(page, AGENT_XIAOTONG, '/agent');
+  await setStatus(page, '服务中');
+
+  // The mall signs whatever its buyer typed as their name and unit.
+  const name = '<img src=x onerror=alert(1)>';
+  const unit = '<b>某县</b>中学';
+  const signed = spawnSync(
+    serverBinary(),
+    ['sign-buyer-token', '--supplier-id', '1', '--buyer-id', 'XSS-1', '--name', name, '--unit', unit],
+    { cwd: REPO_ROOT, env: process.env, encoding: 'utf8', timeout: 30_000 },
+  );
+  expect(signed.status, signed.stderr).toBe(0);
+  const token = signed.stdout.trim();
+
+  const { page: buyer } = await newPage(browser);
+  buyer.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  await buyer.goto(`${BASE_URL}/chat?token=${encodeURIComponent(token)}`);
+  await settle(buyer);
+  const text = '<script>alert(2)</script> 请问 <a href="javascript:alert(3)">链接</a>';
+  await send(buyer, text);
+  await expect(bubble(buyer, text)).toBeVisible();
+
+  const item = page.locator('.conv-item', { hasText: name }).last();
+  await expect(item).toBeVisible();
+  await expect(item).toContainText(unit);
+  await item.click();
+  await expect(bubble(page, text)).toBeVisible();
+
+  // Nothing of it became markup: no such image, bold text or link anywhere, no alert ran.
+  for (const p of [page, buyer]) {
+    await expect(p.locator('img[src="x"]')).toHaveCount(0);
+    await expect(p.locator('b', { hasText: '某县' })).toHaveCount(0);
+    await expect(p.locator('script', { hasText: 'alert(2)' })).toHaveCount(0);
+    await expect(p.locator('a[href^="javascript:"]')).toHaveCount(0);
+  }
+  expect(dialogs).toEqual([]);
+
+  await setStatus(page, '示忙');
+  await page.getByRole('button', { name: '结束对话' }).click();
+  await page.getByRole('dialog', { name: '结束对话' }).getByRole('button', { name: '确定' }).click();
+  await expect(buyer.getByText('本次会话已结束')).toBeVisible();
+  await buyer.context().close();
 });

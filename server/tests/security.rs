@@ -93,6 +93,10 @@ async fn start(extra: &[(&str, &str)]) -> ServerProcess {
         String::from_utf8_lossy(&seeded.stderr)
     );
 
+    // A site root with one static file, next to the database file it must never serve.
+    std::fs::create_dir_all(dir.path().join("site/pkg")).expect("site root");
+    std::fs::write(dir.path().join("site/pkg/kefu.js"), "// the app's script")
+        .expect("static file");
     let addr = free_port();
     let log = std::fs::File::create(dir.path().join("server.log")).expect("log");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
@@ -734,4 +738,32 @@ async fn someone_elses_conversation_and_a_missing_one_look_the_same_to_the_order
         (theirs.status, theirs.body.clone()),
         (missing.status, missing.body.clone())
     );
+}
+
+#[tokio::test]
+async fn static_files_never_leave_the_site_root() {
+    let server = start(&[]).await;
+    let ok = server.request("GET", "/pkg/kefu.js", &[], "").await;
+    assert_eq!(ok.status, 200, "the static file itself is served");
+    assert!(ok.body.contains("the app's script"));
+    // The database sits one level above the site root.
+    for path in [
+        "/../kefu.db",
+        "/pkg/../../kefu.db",
+        "/%2e%2e/kefu.db",
+        "/pkg/..%2f..%2fkefu.db",
+        "/pkg/%2e%2e/%2e%2e/kefu.db",
+        "/..%5ckefu.db",
+        "/pkg/..%5c..%5ckefu.db",
+        "//etc/passwd",
+        "/pkg/%00kefu.js",
+    ] {
+        let reply = server.request("GET", path, &[], "").await;
+        assert!(
+            !reply.body.contains("SQLite format 3"),
+            "{path} served the database"
+        );
+        assert!(!reply.body.contains("root:"), "{path} served /etc/passwd");
+        assert_ne!(reply.status, 500, "{path}: {}", reply.body);
+    }
 }
