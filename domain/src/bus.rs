@@ -16,6 +16,8 @@ pub enum LoginEndReason {
     PasswordReset,
     /// 退出系统 in another tab of the same login.
     LoggedOut,
+    /// The supplier's admin disabled the account (停用).
+    Disabled,
 }
 
 /// An event for every open page of one account.

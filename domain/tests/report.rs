@@ -1218,3 +1218,45 @@ async fn demo_seed_has_a_month_of_conversations() {
     })
     .await;
 }
+
+/// Formula injection: whatever a buyer is called, the export writes it as text. A name such as
+/// `=HYPERLINK(…)` or `=cmd|…` must never become a formula Excel would run when the admin opens
+/// the file.
+#[tokio::test]
+async fn export_writes_formula_like_text_as_text() {
+    each_db(|db| async move {
+        let a = tenant(&db, "示例农产品供应商", "admin_a").await;
+        let id = "=cmd|'/C calc'!A0";
+        let name = "=HYPERLINK(\"http://evil.example\",\"点我\")";
+        let unit = "+1+1";
+        let buyer = new_buyer(&db, a.id, id, name, unit).await;
+        Conv {
+            buyer: Some(buyer),
+            t0: day(2026, 11, 20) + HOUR,
+            ..Default::default()
+        }
+        .insert(&db, a.id)
+        .await;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("export.xlsx");
+        let filter = range(day(2026, 11, 20), day(2026, 11, 21));
+        let summary = write_report_xlsx(&db, a.id, &filter, now(), &path)
+            .await
+            .expect("export");
+        assert_eq!(summary.rows, 1);
+
+        let book = read_back(&path);
+        assert_eq!(book.rows[0][0], Data::String(id.to_owned()));
+        assert_eq!(book.rows[0][1], Data::String(name.to_owned()));
+        assert_eq!(book.rows[0][2], Data::String(unit.to_owned()));
+        let mut workbook: Xlsx<_> = open_workbook(&path).expect("open xlsx");
+        let formulas = workbook
+            .worksheet_formula(export::DATA_SHEET)
+            .expect("formulas of the data sheet");
+        assert!(
+            formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+            "no cell of the export is a formula"
+        );
+    })
+    .await;
+}

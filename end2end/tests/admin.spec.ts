@@ -267,8 +267,9 @@ test('停用/启用: disabling kf102 ends its open workbench and refuses its log
     await expect(row.getByRole('button', { name: '启用', exact: true })).toBeVisible();
     await screenshot(page, 'admin-agent-disabled');
 
-    // The open workbench is sent to the login page at once, as with 剔除登录 …
-    await expect(agent.page).toHaveURL(/\/login\?reason=kicked/, { timeout: 3_000 });
+    // The open workbench is sent to the login page at once, told why …
+    await expect(agent.page).toHaveURL(/\/login\?reason=disabled/, { timeout: 3_000 });
+    await expect(agent.page.locator('.notice')).toContainText('账号已被客服管理员停用');
     // … and the right password is refused with the reason.
     await submitLogin(agent.page, AGENT_XIAOLI.login, AGENT_XIAOLI.password);
     await expect(alertIn(agent.page)).toHaveText('账号已停用，请联系客服管理员');

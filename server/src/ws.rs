@@ -115,6 +115,7 @@ fn end_reason(reason: LoginEndReason) -> EndReason {
         LoginEndReason::Kicked => EndReason::Kicked,
         LoginEndReason::PasswordReset => EndReason::PasswordReset,
         LoginEndReason::LoggedOut => EndReason::LoggedOut,
+        LoginEndReason::Disabled => EndReason::Disabled,
     }
 }
 

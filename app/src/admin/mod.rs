@@ -103,7 +103,7 @@ pub async fn list_agents() -> Result<Vec<AgentRow>, AppError> {
 }
 
 /// 停用 (`disabled` true) or 启用 an agent of the admin's supplier. Disabling ends its login at
-/// once (its open pages are told, as with 剔除登录) and refuses its logins until enabled.
+/// once (its open pages go to the login page, told 账号已停用) and refuses its logins until enabled.
 #[server(prefix = "/api", endpoint = "admin/set_agent_disabled")]
 pub async fn set_agent_disabled(account_id: i64, disabled: bool) -> Result<(), AppError> {
     let session = admin_session().await?;
@@ -117,9 +117,10 @@ pub async fn set_agent_disabled(account_id: i64, disabled: bool) -> Result<(), A
     )
     .await?;
     if ended {
-        state
-            .bus
-            .publish(account_id, AccountEvent::LoginEnded(LoginEndReason::Kicked));
+        state.bus.publish(
+            account_id,
+            AccountEvent::LoginEnded(LoginEndReason::Disabled),
+        );
     }
     Ok(())
 }

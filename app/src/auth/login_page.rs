@@ -12,6 +12,7 @@ pub fn LoginPage() -> impl IntoView {
         query.with(|q| match q.get("reason").as_deref() {
             Some("expired") => Some("登录已失效，请重新登录"),
             Some("kicked") => Some("您的登录已被客服管理员剔除，请重新登录"),
+            Some("disabled") => Some("您的账号已被客服管理员停用，请联系客服管理员"),
             Some("logout") => Some("您已退出系统"),
             Some("password_reset") => Some("客服管理员已为您设置新密码，请使用新密码登录"),
             _ => None,

@@ -22,6 +22,8 @@ pub enum EndReason {
     PasswordReset,
     LoggedOut,
     Expired,
+    /// The admin disabled the account (停用).
+    Disabled,
 }
 
 impl EndReason {
@@ -32,6 +34,7 @@ impl EndReason {
             EndReason::PasswordReset => "password_reset",
             EndReason::LoggedOut => "logout",
             EndReason::Expired => "expired",
+            EndReason::Disabled => "disabled",
         }
     }
 }
