@@ -439,6 +439,21 @@ pub struct Auth {
 }
 
 /// The sha256 hex of a session token: the only form of it the database sees.
+/// `LIKE '%text%'` with `%`, `_` and `\` in `text` taken literally: a search for `kf_0` finds
+/// that text, not every login with a character between `kf` and `0`.
+fn contains_literally(text: &str) -> sea_orm::sea_query::LikeExpr {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')
+}
+
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -929,8 +944,8 @@ impl Auth {
             let query = truncate_chars(query, MAX_LOGIN_LEN);
             find = find.filter(
                 Condition::any()
-                    .add(account::Column::DisplayName.contains(query.as_str()))
-                    .add(account::Column::Login.contains(query.to_lowercase().as_str())),
+                    .add(account::Column::DisplayName.like(contains_literally(&query)))
+                    .add(account::Column::Login.like(contains_literally(&query.to_lowercase()))),
             );
         }
         let now = now_ms();

@@ -615,6 +615,19 @@ async fn kick_login_is_scoped_by_supplier() {
         let found = auth.search_logins(s1, "小王").await.expect("search");
         assert_eq!(found.len(), 1);
         assert!(found[0].login.is_some());
+        // LIKE's wildcards are searched for literally, never as patterns.
+        for wildcard in ["%", "kf_", "%小%", "\\"] {
+            assert!(
+                auth.search_logins(s1, wildcard)
+                    .await
+                    .expect("search")
+                    .is_empty(),
+                "{wildcard} matched as a pattern"
+            );
+        }
+        // … and found where they really are (admin_a has an underscore).
+        let underscored = auth.search_logins(s1, "n_a").await.expect("search");
+        assert_eq!(underscored.len(), 1, "{underscored:?}");
         assert!(
             auth.search_logins(s2, "小王")
                 .await
