@@ -14,6 +14,8 @@ export KEFU_DEMO_DATA=true
 # Development mode: the built-in buyer-token secret and http://127.0.0.1:3000 as the public URL
 # are allowed (a production start without KEFU_BUYER_TOKEN_SECRET and KEFU_PUBLIC_URL is refused).
 export KEFU_DEV_MODE=true
+# The mall page that may frame /chat: the browser tests' stand-in mall (widget.js test).
+export KEFU_MALL_ORIGINS="${KEFU_MALL_ORIGINS:-http://localhost:3999}"
 
 cat <<'TEXT'
 
