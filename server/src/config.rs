@@ -188,7 +188,7 @@ pub struct Config {
         global = true
     )]
     pub max_concurrent_requests: usize,
-    /// Seconds a client has to send a request's headers, and then its body.
+    /// Seconds a client has to send a request's headers, and the longest pause inside its body.
     #[arg(
         long,
         env = "KEFU_REQUEST_READ_TIMEOUT_SECS",
