@@ -531,6 +531,49 @@ async fn websockets_refuse_foreign_origins() {
             .await,
         403
     );
+
+    // Behind a proxy the Host the server sees (127.0.0.1:port here) is not the public one: an
+    // agent's workbench from the public origin still opens, and gets its Hello.
+    let body = format!(
+        "login=kf201&password={}",
+        urlencode(domain::demo::AGENT_PASSWORD)
+    );
+    let form = ("Content-Type", "application/x-www-form-urlencoded");
+    let login = server
+        .request("POST", "/api/login", &[("Origin", PUBLIC), form], &body)
+        .await;
+    let cookie = login.header("set-cookie").expect("agent cookie");
+    let agent_token = cookie
+        .split(';')
+        .next()
+        .and_then(|c| c.strip_prefix("kefu_session="))
+        .expect("token");
+    let mut req = format!("ws://{}/ws/agent", server.addr)
+        .into_client_request()
+        .expect("request");
+    req.headers_mut()
+        .insert("origin", PUBLIC.parse().expect("origin"));
+    req.headers_mut().insert(
+        "cookie",
+        format!("kefu_session={agent_token}")
+            .parse()
+            .expect("cookie"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("the workbench socket opens");
+    use futures::StreamExt;
+    let first = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .expect("a first frame")
+        .expect("open")
+        .expect("a frame");
+    let first: app::chat::protocol::AgentServerFrame =
+        serde_json::from_str(first.to_text().expect("text")).expect("an agent frame");
+    assert!(
+        matches!(first, app::chat::protocol::AgentServerFrame::Hello { .. }),
+        "{first:?}"
+    );
 }
 
 #[tokio::test]
