@@ -698,3 +698,47 @@ async fn a_long_history_is_replayed_in_order_a_page_at_a_time() {
         }
     );
 }
+
+/// A buyer who arrives while another connection holds the write lock longer than the busy
+/// timeout is not turned away: recording the buyer and opening the conversation are retried,
+/// and the Hello comes once the lock is gone. The lock is the fault (held for two busy
+/// timeouts); the test waits for the buyer's own frame, never for time.
+#[tokio::test]
+async fn a_buyer_arriving_while_the_database_is_locked_gets_in_once_it_frees() {
+    let server = start(None).await;
+    let locker = domain::db::connect(&server.url)
+        .await
+        .expect("second connection");
+    let lock = domain::db::begin_write(&locker)
+        .await
+        .expect("BEGIN IMMEDIATE");
+    let claims = BuyerClaims {
+        v: 1,
+        supplier_id: 1,
+        buyer_id: "LOCKED-ENTRY".into(),
+        name: "采购人".into(),
+        unit: "某县第一中学".into(),
+        exp: domain::db::now_ms() / 1000 + 3600,
+    };
+    let url = format!(
+        "ws://{}/ws/buyer?token={}",
+        server.addr,
+        sign(SECRET, &claims)
+    );
+    let entering = tokio::spawn(async move {
+        let (mut buyer, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("buyer connects");
+        buyer_recv(&mut buyer).await
+    });
+    tokio::time::sleep(BUSY_TIMEOUT * 2).await;
+    lock.rollback().await.expect("release the lock");
+    let first = tokio::time::timeout(FRAME_WAIT, entering)
+        .await
+        .expect("an answer")
+        .expect("the buyer task");
+    assert!(
+        matches!(first, BuyerServerFrame::Hello { .. }),
+        "the buyer got in: {first:?}"
+    );
+}

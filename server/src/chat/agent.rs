@@ -212,7 +212,10 @@ async fn handle(
     match frame {
         AgentFrame::SetServing { serving } => {
             let result = async {
-                domain::chat::set_serving(db, supplier_id, agent_id, serving, now_ms()).await?;
+                domain::db::retry_transient("setting 服务中/示忙", |_| {
+                    domain::chat::set_serving(db, supplier_id, agent_id, serving, now_ms())
+                })
+                .await?;
                 chat.notifier.status(supplier_id, agent_id, serving, socket);
                 if serving {
                     let assigned =
@@ -359,9 +362,11 @@ where
     let db = &chat.db;
     let result: Result<Option<AgentServerFrame>, Option<DomainError>> = async {
         domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
-        let conversation =
+        // Only the first join counts, so running it again changes nothing.
+        let conversation = domain::db::retry_transient("recording the agent's join", |_| {
             domain::chat::mark_agent_joined(db, supplier_id, conversation_id, agent_id, now_ms())
-                .await?;
+        })
+        .await?;
         if after_seq <= 0 {
             // A first open: the newest page; older pages on request.
             return Ok(Some(older_page(chat, &conversation, i32::MAX).await?));

@@ -99,13 +99,16 @@ async fn enter(
         window_ms: i64::try_from(chat.limits.new_conversation_window.as_millis())
             .unwrap_or(i64::MAX),
     };
-    let conversation = domain::chat::routing::open_conversation_limited(
-        db,
-        buyer.supplier_id,
-        buyer.id,
-        now_ms(),
-        Some(limit),
-    )
+    // Safe to run again: an open conversation found on a retry is returned as it is.
+    let conversation = domain::db::retry_transient("opening a conversation", |_| {
+        domain::chat::routing::open_conversation_limited(
+            db,
+            buyer.supplier_id,
+            buyer.id,
+            now_ms(),
+            Some(limit),
+        )
+    })
     .await?;
     let supplier_name = domain::chat::views::supplier_name(db, buyer.supplier_id).await?;
     let anyone_serving = domain::chat::views::anyone_serving(db, buyer.supplier_id).await?;
@@ -144,7 +147,11 @@ pub async fn run_buyer_socket<Tx, Rx, E>(
     Rx: Stream<Item = Result<Message, E>> + Unpin,
 {
     let socket = chat.socket_id();
-    let buyer = match domain::chat::upsert_buyer(&chat.db, &claims).await {
+    let buyer = match domain::db::retry_transient("recording the buyer", |_| {
+        domain::chat::upsert_buyer(&chat.db, &claims)
+    })
+    .await
+    {
         Ok(buyer) => buyer,
         Err(err) => {
             let err = match err {
