@@ -33,6 +33,53 @@ pub async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Longest action code a filter may hold (the codes are short English words).
+pub const MAX_ACTION_LEN: usize = 32;
+
+/// Which audit entries to show: one action (its code, e.g. `login_kicked`) and a time range
+/// `[from_ms, to_ms)` in unix ms; `None` leaves that part open.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+}
+
+impl AuditFilter {
+    /// Checks the filter: a range that ends after it starts, an action code of sane length.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if let (Some(from), Some(to)) = (self.from_ms, self.to_ms)
+            && from >= to
+        {
+            return Err(DomainError::validation("to", "结束日期不能早于开始日期"));
+        }
+        if self
+            .action
+            .as_ref()
+            .is_some_and(|a| a.chars().count() > MAX_ACTION_LEN)
+        {
+            return Err(DomainError::validation("action", "操作类型无效"));
+        }
+        Ok(())
+    }
+}
+
+/// The supplier's entries matching `filter` (no order).
+fn filtered(supplier_id: i64, filter: &AuditFilter) -> sea_orm::Select<audit_log::Entity> {
+    use sea_orm::QueryTrait;
+    audit_log::Entity::find()
+        .filter(audit_log::Column::SupplierId.eq(supplier_id))
+        .apply_if(filter.action.clone(), |q, action| {
+            q.filter(audit_log::Column::Action.eq(action))
+        })
+        .apply_if(filter.from_ms, |q, from| {
+            q.filter(audit_log::Column::CreatedAt.gte(from))
+        })
+        .apply_if(filter.to_ms, |q, to| {
+            q.filter(audit_log::Column::CreatedAt.lt(to))
+        })
+}
+
 /// A supplier's audit entries, newest first, `limit` (at most [`MAX_PAGE_SIZE`]) from `offset`.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
@@ -40,8 +87,20 @@ pub async fn list<C: ConnectionTrait>(
     offset: u64,
     limit: u64,
 ) -> Result<Vec<audit_log::Model>, DomainError> {
-    Ok(audit_log::Entity::find()
-        .filter(audit_log::Column::SupplierId.eq(supplier_id))
+    search(db, supplier_id, &AuditFilter::default(), offset, limit).await
+}
+
+/// The supplier's audit entries matching `filter`, newest first, `limit` (at most
+/// [`MAX_PAGE_SIZE`]) from `offset`. `Validation` when the filter breaks a rule.
+pub async fn search<C: ConnectionTrait>(
+    db: &C,
+    supplier_id: i64,
+    filter: &AuditFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<audit_log::Model>, DomainError> {
+    filter.validate()?;
+    Ok(filtered(supplier_id, filter)
         .order_by_desc(audit_log::Column::CreatedAt)
         .order_by_desc(audit_log::Column::Id)
         .offset(offset)
@@ -52,10 +111,33 @@ pub async fn list<C: ConnectionTrait>(
 
 /// How many audit entries a supplier has (for paging).
 pub async fn count<C: ConnectionTrait>(db: &C, supplier_id: i64) -> Result<u64, DomainError> {
+    count_matching(db, supplier_id, &AuditFilter::default()).await
+}
+
+/// How many of the supplier's audit entries match `filter` (for paging).
+pub async fn count_matching<C: ConnectionTrait>(
+    db: &C,
+    supplier_id: i64,
+    filter: &AuditFilter,
+) -> Result<u64, DomainError> {
     use sea_orm::PaginatorTrait;
+    filter.validate()?;
+    Ok(filtered(supplier_id, filter).count(db).await?)
+}
+
+/// The actions that occur in the supplier's audit log, sorted by code (the 操作 filter's choices).
+pub async fn actions_in_use<C: ConnectionTrait>(
+    db: &C,
+    supplier_id: i64,
+) -> Result<Vec<String>, DomainError> {
     Ok(audit_log::Entity::find()
+        .select_only()
+        .column(audit_log::Column::Action)
+        .distinct()
         .filter(audit_log::Column::SupplierId.eq(supplier_id))
-        .count(db)
+        .order_by_asc(audit_log::Column::Action)
+        .into_tuple()
+        .all(db)
         .await?)
 }
 

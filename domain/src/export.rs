@@ -300,7 +300,8 @@ fn write_notes(
             "客户编号",
             filter
                 .buyer_external_id
-                .clone()
+                .as_ref()
+                .map(|id| format!("以 {id} 开头（不区分大小写）"))
                 .unwrap_or_else(|| "全部".to_owned()),
         ),
         ("客服", agent),
@@ -326,6 +327,10 @@ fn write_notes(
         sheet.write_string(r, 0, label)?;
         sheet.write_number(r, 1, value as f64)?;
     }
+    // Averages are not totals: their own section, so nobody reads them as sums.
+    r += 2;
+    sheet.write_string_with_format(r, 0, "平均值", &formats.header)?;
+    sheet.write_string_with_format(r, 1, "", &formats.header)?;
     let averages: [(&str, Option<f64>); 4] = [
         ("平均客户等待时长(秒)", totals.avg_wait_secs),
         ("平均会话时长(秒)", totals.avg_session_secs),

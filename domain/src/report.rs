@@ -13,11 +13,13 @@
 //! to the second first), so a person who subtracts two shown times gets exactly the duration
 //! shown — also in Excel, where the cells are real date-times.
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::{FixedOffset, NaiveDate, TimeZone};
-use sea_orm::sea_query::{Condition, Query};
+use sea_orm::sea_query::{Condition, Func, LikeExpr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Select, SelectThree, TopologyStar,
+    Select, SelectTwo,
 };
 
 use crate::DomainError;
@@ -41,17 +43,19 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// buyer and agent (the export): memory stays flat however many rows match.
 pub(crate) const BATCH_SIZE: u64 = 1000;
 
-/// What to report on: buyers who entered in `[from_ms, to_ms)`, optionally one buyer
-/// (客户编号, exact match) and one agent.
+/// What to report on: buyers who entered in `[from_ms, to_ms)`, optionally the buyers whose
+/// 客户编号 starts with a given text (ignoring case) and one agent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReportFilter {
     /// Start of the range (inclusive), unix ms.
     pub from_ms: i64,
     /// End of the range (exclusive), unix ms.
     pub to_ms: i64,
-    /// The buyer's 客户编号; surrounding blanks are ignored and a blank value means every buyer.
+    /// The start of the buyers' 客户编号 (`cg10` finds CG1001 and CG1002; `%`, `_` and `\` are
+    /// plain characters); surrounding blanks are ignored and a blank value means every buyer.
     pub buyer_external_id: Option<String>,
-    /// An agent account of the same supplier; `None` means every agent (and unserved buyers).
+    /// An agent account of the same supplier: the conversations it served (or, not served yet,
+    /// is assigned); `None` means every agent (and unserved buyers).
     pub agent_id: Option<i64>,
 }
 
@@ -165,7 +169,8 @@ pub struct ReportRow {
     pub buyer_name: String,
     /// 单位.
     pub buyer_unit: String,
-    /// 客服姓名: the agent the conversation was given to; `None` if it never reached one.
+    /// 客服姓名: the agent who served the conversation (or, not joined yet, it is assigned to);
+    /// `None` if it never reached one.
     pub agent_name: Option<String>,
     /// 客服工号 (the agent's login).
     pub agent_login: Option<String>,
@@ -230,7 +235,7 @@ impl Timings {
 
 /// The one place a report line is computed, for the table and the export alike.
 ///
-/// `agent` is the account in `conversation.agent_id` (pass `None` when that is empty);
+/// `agent` is the account of [`reported_agent_id`] (pass `None` when that is empty);
 /// `now_ms` is only used for a buyer who is still waiting.
 pub fn compute_row(
     conversation: &conversation::Model,
@@ -263,6 +268,12 @@ pub fn compute_row(
             .as_deref()
             .and_then(EndReason::from_code),
     }
+}
+
+/// The agent a report line names: the one who served the conversation (set with t1 and kept when
+/// a kick sends the buyer back to routing), else the one it is assigned to and not yet joined.
+pub fn reported_agent_id(conversation: &conversation::Model) -> Option<i64> {
+    conversation.served_agent_id.or(conversation.agent_id)
 }
 
 fn message_count(stored: i32) -> i64 {
@@ -382,7 +393,7 @@ const COLUMNS: [(&str, &str); COLUMN_COUNT] = [
     ("单位", "采购人所在的预算单位。"),
     (
         "客服姓名",
-        "会话分配到的在线客服的姓名；会话从未分配给客服时为空。",
+        "接待该会话的在线客服的姓名（客服进入时间所记的客服，其登录之后结束也不变；尚未进入时为分配到的客服）；会话从未分配给客服时为空。",
     ),
     (
         "客服工号",
@@ -489,15 +500,42 @@ pub(crate) async fn resolve_filter<C: ConnectionTrait>(
     })
 }
 
+/// `LIKE 'text%'` with `%`, `_` and `\` in `text` taken literally (the escaping of 剔除登录's
+/// search): `CG_1` finds `CG_1001`, not `CGX1001`.
+fn starts_with_literally(text: &str) -> LikeExpr {
+    let mut pattern = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    LikeExpr::new(pattern).escape('\\')
+}
+
 /// The supplier's conversations matching `filter` (no order, no joins). Every value is a bound
-/// parameter; the 客户编号 is matched through a sub-select on the supplier's own buyers.
+/// parameter; the 客户编号 is matched through a sub-select on the supplier's own buyers, as a
+/// prefix of `LOWER(external_id)` (PostgreSQL's LIKE minds case, SQLite's does not: lowering
+/// both sides makes them agree).
 fn scoped(supplier_id: i64, filter: &ResolvedFilter) -> Select<conversation::Entity> {
+    // Scoped here: its `max` would shadow the integers' elsewhere in this module.
+    use sea_orm::sea_query::ExprTrait;
     conversation::Entity::find()
         .filter(conversation::Column::SupplierId.eq(supplier_id))
         .filter(conversation::Column::EnteredAt.gte(filter.from_ms))
         .filter(conversation::Column::EnteredAt.lt(filter.to_ms))
         .apply_if(filter.agent.as_ref().map(|a| a.id), |q, agent_id| {
-            q.filter(conversation::Column::AgentId.eq(agent_id))
+            // The agent of the line (see `reported_agent_id`).
+            q.filter(
+                Condition::any()
+                    .add(conversation::Column::ServedAgentId.eq(agent_id))
+                    .add(
+                        Condition::all()
+                            .add(conversation::Column::ServedAgentId.is_null())
+                            .add(conversation::Column::AgentId.eq(agent_id)),
+                    ),
+            )
         })
         .apply_if(filter.buyer_external_id.clone(), |q, external_id| {
             q.filter(
@@ -506,7 +544,13 @@ fn scoped(supplier_id: i64, filter: &ResolvedFilter) -> Select<conversation::Ent
                         .column(buyer::Column::Id)
                         .from(buyer::Entity)
                         .and_where(buyer::Column::SupplierId.eq(supplier_id))
-                        .and_where(buyer::Column::ExternalId.eq(external_id))
+                        .and_where(
+                            Func::lower(sea_orm::sea_query::Expr::col((
+                                buyer::Entity,
+                                buyer::Column::ExternalId,
+                            )))
+                            .like(starts_with_literally(&external_id.to_lowercase())),
+                        )
                         .to_owned(),
                 ),
             )
@@ -533,29 +577,50 @@ fn after<Q: QueryFilter>(query: Q, (entered_at, id): (i64, i64)) -> Q {
         )
 }
 
-/// The filtered conversations with their buyer and agent, in report order.
+/// The filtered conversations with their buyer, in report order.
 fn filtered_query(
     supplier_id: i64,
     filter: &ResolvedFilter,
-) -> SelectThree<conversation::Entity, buyer::Entity, account::Entity, TopologyStar> {
-    in_report_order(
-        scoped(supplier_id, filter)
-            .find_also_related(buyer::Entity)
-            .find_also_related(account::Entity),
-    )
+) -> SelectTwo<conversation::Entity, buyer::Entity> {
+    in_report_order(scoped(supplier_id, filter).find_also_related(buyer::Entity))
 }
 
-type Joined = (
-    conversation::Model,
-    Option<buyer::Model>,
-    Option<account::Model>,
-);
+type Joined = (conversation::Model, Option<buyer::Model>);
 
-fn to_row((conversation, buyer, agent): Joined, now_ms: i64) -> Result<ReportRow, DomainError> {
-    let buyer = buyer.ok_or_else(|| {
-        DomainError::Internal(format!("conversation {} has no buyer row", conversation.id))
-    })?;
-    Ok(compute_row(&conversation, &buyer, agent.as_ref(), now_ms))
+/// The report lines of a batch of conversations: their agents (see [`reported_agent_id`]) are
+/// read in one query, from the supplier's own accounts.
+async fn to_rows<C: ConnectionTrait>(
+    db: &C,
+    supplier_id: i64,
+    batch: Vec<Joined>,
+    now_ms: i64,
+) -> Result<Vec<ReportRow>, DomainError> {
+    let ids: BTreeSet<i64> = batch
+        .iter()
+        .filter_map(|(conversation, _)| reported_agent_id(conversation))
+        .collect();
+    let agents: HashMap<i64, account::Model> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        account::Entity::find()
+            .filter(account::Column::SupplierId.eq(supplier_id))
+            .filter(account::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|agent| (agent.id, agent))
+            .collect()
+    };
+    batch
+        .into_iter()
+        .map(|(conversation, buyer)| {
+            let buyer = buyer.ok_or_else(|| {
+                DomainError::Internal(format!("conversation {} has no buyer row", conversation.id))
+            })?;
+            let agent = reported_agent_id(&conversation).and_then(|id| agents.get(&id));
+            Ok(compute_row(&conversation, &buyer, agent, now_ms))
+        })
+        .collect()
 }
 
 /// Walks every row matching `filter`, in report order, [`BATCH_SIZE`] conversations per query
@@ -581,9 +646,11 @@ where
             .all(db)
             .await?;
         let full = batch.len() as u64 == BATCH_SIZE;
-        for joined in batch {
-            last = Some((joined.0.entered_at, joined.0.id));
-            visit(to_row(joined, now_ms)?)?;
+        if let Some((conversation, _)) = batch.last() {
+            last = Some((conversation.entered_at, conversation.id));
+        }
+        for row in to_rows(db, supplier_id, batch, now_ms).await? {
+            visit(row)?;
             visited += 1;
         }
         if !full {
@@ -673,14 +740,12 @@ pub async fn report_page<C: ConnectionTrait>(
     let rows = if offset >= total_rows {
         Vec::new()
     } else {
-        filtered_query(supplier_id, &filter)
+        let batch = filtered_query(supplier_id, &filter)
             .offset(offset)
             .limit(page_size)
             .all(db)
-            .await?
-            .into_iter()
-            .map(|joined| to_row(joined, now_ms))
-            .collect::<Result<Vec<_>, _>>()?
+            .await?;
+        to_rows(db, supplier_id, batch, now_ms).await?
     };
     Ok((rows, total_rows, totals))
 }

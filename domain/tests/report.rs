@@ -884,6 +884,22 @@ async fn export_writes_exactly_the_filtered_rows_as_typed_cells() {
             note(&book.notes, "合计", "人工介入数合计"),
             &Data::Float((known_totals().agent_msgs + 2) as f64)
         );
+        // Averages sit under their own 平均值 heading, not under 合计.
+        let section_of = |label: &str| {
+            book.notes
+                .iter()
+                .take_while(|r| r.first() != Some(&Data::String(label.to_owned())))
+                .filter(
+                    |r| matches!(r.first(), Some(Data::String(t)) if t == "合计" || t == "平均值"),
+                )
+                .last()
+                .and_then(|r| r.first().cloned())
+        };
+        assert_eq!(section_of("会话数"), Some(Data::String("合计".into())));
+        assert_eq!(
+            section_of("平均会话时长(秒)"),
+            Some(Data::String("平均值".into()))
+        );
 
         // With 客户编号 and agent: the same rows as the table, 说明 names them.
         let mut f = filter.clone();
@@ -905,7 +921,7 @@ async fn export_writes_exactly_the_filtered_rows_as_typed_cells() {
         }
         assert_eq!(
             note(&book.notes, "筛选条件", "客户编号"),
-            &Data::String("CG1001".into())
+            &Data::String("以 CG1001 开头（不区分大小写）".into())
         );
         assert_eq!(
             note(&book.notes, "筛选条件", "客服"),

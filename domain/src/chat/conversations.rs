@@ -77,8 +77,8 @@ pub async fn conversation_for_buyer(
     Ok(conversation)
 }
 
-/// t1: the assigned agent opened the conversation. Only the first time counts; later calls
-/// change nothing. Returns the conversation.
+/// t1: the assigned agent opened the conversation, and is recorded as the agent who served it.
+/// Only the first time counts; later calls change nothing. Returns the conversation.
 pub async fn mark_agent_joined(
     db: &DatabaseConnection,
     supplier_id: i64,
@@ -88,6 +88,7 @@ pub async fn mark_agent_joined(
 ) -> Result<conversation::Model, DomainError> {
     conversation::Entity::update_many()
         .col_expr(conversation::Column::AgentJoinedAt, Expr::value(now))
+        .col_expr(conversation::Column::ServedAgentId, Expr::value(agent_id))
         .filter(conversation::Column::Id.eq(conversation_id))
         .filter(conversation::Column::SupplierId.eq(supplier_id))
         .filter(conversation::Column::AgentId.eq(agent_id))

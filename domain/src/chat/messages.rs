@@ -187,7 +187,7 @@ async fn store_in(
                 Expr::col(conversation::Column::BuyerMsgCount).add(1),
             );
         }
-        Sender::Agent(_) => {
+        Sender::Agent(agent_id) => {
             bump = bump
                 .col_expr(
                     conversation::Column::AgentMsgCount,
@@ -206,6 +206,15 @@ async fn store_in(
                     Func::coalesce([
                         Expr::col(conversation::Column::AgentJoinedAt),
                         Expr::value(now),
+                    ])
+                    .into(),
+                )
+                // The agent who served it: set with t1 (whoever answered first).
+                .col_expr(
+                    conversation::Column::ServedAgentId,
+                    Func::coalesce([
+                        Expr::col(conversation::Column::ServedAgentId),
+                        Expr::value(agent_id),
                     ])
                     .into(),
                 );

@@ -27,7 +27,12 @@ pub struct Model {
     pub id: i64,
     pub supplier_id: i64,
     pub buyer_id: i64,
+    /// The agent the conversation is assigned to now; cleared when that agent's login is kicked
+    /// and the buyer goes back to routing.
     pub agent_id: Option<i64>,
+    /// The agent who served it: the one whose opening or first answer set t1. Set once, kept
+    /// when the assignment changes; the report's 客服姓名 and 客服工号.
+    pub served_agent_id: Option<i64>,
     /// [`STATUS_QUEUED`], [`STATUS_OPEN`] or [`STATUS_ENDED`].
     pub status: String,
     pub entered_at: i64,
