@@ -4,13 +4,14 @@
 mod accounts_page;
 mod admin_layout;
 mod audit_page;
+mod date_field;
 mod kick_page;
 pub mod report;
 mod sessions_page;
 
 pub use accounts_page::AccountsPage;
 pub use admin_layout::AdminLayout;
-pub use audit_page::AuditPage;
+pub use audit_page::{AuditPage, AuditQuery};
 pub use kick_page::KickPage;
 pub use sessions_page::SessionsPage;
 
@@ -69,6 +70,10 @@ pub struct AuditPageData {
     pub total: u64,
     pub page: u64,
     pub page_size: u64,
+    /// The filter as applied (dates as `YYYY-MM-DD`).
+    pub query: AuditQuery,
+    /// The 操作 filter's choices: (code, Chinese name) of the actions in this supplier's log.
+    pub actions: Vec<(String, String)>,
 }
 
 /// Rows per page of the audit log.
@@ -235,22 +240,32 @@ pub async fn kick_login(account_id: i64) -> Result<bool, AppError> {
     Ok(kicked)
 }
 
-/// 操作日志: the supplier's audit log, newest first.
+/// 操作日志: the supplier's audit log, newest first, optionally one action and a range of days.
 #[server(prefix = "/api", endpoint = "admin/audit_log")]
-pub async fn audit_log(page: u64) -> Result<AuditPageData, AppError> {
+pub async fn audit_log(query: AuditQuery) -> Result<AuditPageData, AppError> {
     use std::collections::HashMap;
     let session = admin_session().await?;
     let state = crate::state::app_state()?;
     let db = &state.auth.db;
-    let page = page.clamp(1, 100_000);
-    let total = domain::audit::count(db, session.supplier_id).await?;
-    let entries = domain::audit::list(
+    let (filter, query) = audit_page::resolve_audit_query(&query)?;
+    let page = query.page;
+    let total = domain::audit::count_matching(db, session.supplier_id, &filter).await?;
+    let entries = domain::audit::search(
         db,
         session.supplier_id,
+        &filter,
         (page - 1) * AUDIT_PAGE_SIZE,
         AUDIT_PAGE_SIZE,
     )
     .await?;
+    let actions = domain::audit::actions_in_use(db, session.supplier_id)
+        .await?
+        .into_iter()
+        .map(|code| {
+            let label = domain::audit::action_label(&code).to_owned();
+            (code, label)
+        })
+        .collect();
     let names: HashMap<i64, String> = state
         .auth
         .search_logins(session.supplier_id, "")
@@ -281,6 +296,8 @@ pub async fn audit_log(page: u64) -> Result<AuditPageData, AppError> {
         total,
         page,
         page_size: AUDIT_PAGE_SIZE,
+        query,
+        actions,
     })
 }
 

@@ -16,7 +16,7 @@ pub struct ReportQuery {
     pub from: String,
     #[serde(default)]
     pub to: String,
-    /// 客户编号 (exact), blank for all.
+    /// The start of the 客户编号 (any case), blank for all.
     #[serde(default)]
     pub buyer: String,
     /// Agent account id, blank for all.
@@ -98,6 +98,38 @@ mod server {
     use super::*;
     use crate::error::AppError;
 
+    /// A day typed as `2026-12-01` (also `2026/12/01`, `2026.12.1` or `2026年12月1日`), Asia/Shanghai;
+    /// `None` when blank. `field` names the form field an error points at.
+    pub fn parse_day(
+        text: &str,
+        what: &str,
+        field: &'static str,
+    ) -> Result<Option<NaiveDate>, AppError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let normalized: String = text
+            .trim_end_matches('日')
+            .chars()
+            .map(|c| {
+                if matches!(c, '/' | '.' | '年' | '月') {
+                    '-'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        NaiveDate::parse_from_str(&normalized, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                AppError::invalid(
+                    Some(field),
+                    format!("{what}格式不正确，应为 年-月-日，例如 2026-12-01"),
+                )
+            })
+    }
+
     /// Resolves the form into a domain filter and the query as applied (dates filled in).
     /// Every value is checked here or in the domain; nothing reaches SQL as text.
     pub fn resolve_query(
@@ -113,9 +145,9 @@ mod server {
                 .checked_sub_days(Days::new(days))
                 .ok_or(AppError::Internal)
         };
-        let parse = |text: &str, what: &str| {
-            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-                AppError::invalid(Some("from"), format!("{what}格式不正确，应为 年-月-日"))
+        let parse = |text: &str, what: &str, field: &'static str| {
+            parse_day(text, what, field)?.ok_or_else(|| {
+                AppError::invalid(Some(field), format!("请填写{what}，例如 2026-12-01"))
             })
         };
         let (from, to) = match query.preset.as_str() {
@@ -124,8 +156,8 @@ mod server {
             "30d" => (back(29)?, today),
             "" if query.from.trim().is_empty() && query.to.trim().is_empty() => (back(6)?, today),
             "" => (
-                parse(&query.from, "开始日期")?,
-                parse(&query.to, "结束日期")?,
+                parse(&query.from, "开始日期", "from")?,
+                parse(&query.to, "结束日期", "to")?,
             ),
             _ => return Err(AppError::invalid(Some("preset"), "未知的时间范围")),
         };

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use super::date_field::DateField;
 use super::report::{ReportData, ReportQuery, ReportTotalsView};
 use super::{list_agents, session_report};
 use crate::auth::input_value;
@@ -57,18 +58,16 @@ pub fn SessionsPage() -> impl IntoView {
         >
             <div class="filter-row">
                 <label class="inline-label" for="report-from">"统计时间"</label>
-                <input
+                <DateField
                     id="report-from"
-                    type="date"
-                    prop:value=move || applied.get().map(|q| q.from).unwrap_or_default()
+                    value=Signal::derive(move || applied.get().map(|q| q.from).unwrap_or_default())
                     node_ref=from
                 />
                 <span class="muted">"至"</span>
-                <input
+                <DateField
                     id="report-to"
-                    type="date"
-                    aria-label="结束日期"
-                    prop:value=move || applied.get().map(|q| q.to).unwrap_or_default()
+                    aria_label="结束日期"
+                    value=Signal::derive(move || applied.get().map(|q| q.to).unwrap_or_default())
                     node_ref=to
                 />
                 <div class="presets">
@@ -79,7 +78,13 @@ pub fn SessionsPage() -> impl IntoView {
             </div>
             <div class="filter-row">
                 <label class="inline-label" for="report-buyer">"客户编号"</label>
-                <input id="report-buyer" maxlength="64" placeholder="全部" node_ref=buyer />
+                <input
+                    id="report-buyer"
+                    maxlength="64"
+                    placeholder="编号开头即可"
+                    title="按客户编号开头查找，不区分大小写"
+                    node_ref=buyer
+                />
                 <label class="inline-label" for="report-agent">"客服"</label>
                 <select id="report-agent" node_ref=agent>
                     <option value="">"全部客服"</option>
@@ -119,6 +124,24 @@ fn avg(v: Option<f64>) -> String {
     v.map(|s| format!("{s:.1}")).unwrap_or_else(|| "—".into())
 }
 
+/// Mean of a sum over `count` rows, as the 平均值 line shows it.
+fn per_row(sum: u64, count: u64) -> String {
+    avg((count > 0).then(|| sum as f64 / count as f64))
+}
+
+/// A `yyyy-mm-dd hh:mm:ss` time on two lines (date, then time), so the column stays narrow.
+fn date_time(text: String) -> impl IntoView {
+    match text.split_once(' ') {
+        Some((date, time)) => view! {
+            <span class="dt">{date.to_owned()}</span>
+            " "
+            <span class="dt">{time.to_owned()}</span>
+        }
+        .into_any(),
+        None => text.into_any(),
+    }
+}
+
 #[component]
 fn ReportTable(
     data: ReportData,
@@ -126,6 +149,20 @@ fn ReportTable(
 ) -> impl IntoView {
     let hydrated = use_hydrated();
     let page = data.query.page.max(1);
+    let applied = &data.query;
+    // What this table shows, for people (the caption) and for tests waiting for exactly it.
+    let caption = if applied.buyer.is_empty() {
+        format!("客户进入时间 {} 至 {}", applied.from, applied.to)
+    } else {
+        format!(
+            "客户进入时间 {} 至 {}，客户编号以 {} 开头",
+            applied.from, applied.to, applied.buyer
+        )
+    };
+    let shown = format!(
+        "{}|{}|{}|{}|{page}",
+        applied.from, applied.to, applied.buyer, applied.agent
+    );
     let pages = data.total.div_ceil(data.page_size).max(1);
     let ReportTotalsView {
         count,
@@ -138,7 +175,10 @@ fn ReportTable(
         buyer_msgs,
     } = data.totals;
     view! {
-        <div class="card table-card report-table">
+        // Long headers break where a person would (the cell text stays the column's name).
+        <div class="card table-card report-table" data-query=shown>
+            <p class="report-caption muted">{caption}</p>
+            <div class="report-scroll">
             <table class="data-table">
                 <thead>
                     <tr>
@@ -147,15 +187,15 @@ fn ReportTable(
                         <th>"单位"</th>
                         <th>"客服姓名"</th>
                         <th>"客服工号"</th>
-                        <th>"客户进入时间"</th>
-                        <th>"客服进入时间"</th>
-                        <th>"会话结束时间"</th>
-                        <th class="num">"客户等待时长(秒)"</th>
-                        <th class="num">"会话时长(秒)"</th>
-                        <th class="num">"处理时长(秒)"</th>
-                        <th class="num">"首次响应时长(秒)"</th>
-                        <th class="num">"人工介入数"</th>
-                        <th class="num">"客户消息数"</th>
+                        <th>"客户进入"<br />"时间"</th>
+                        <th>"客服进入"<br />"时间"</th>
+                        <th>"会话结束"<br />"时间"</th>
+                        <th class="num">"客户等待时长"<br />"(秒)"</th>
+                        <th class="num">"会话时长"<br />"(秒)"</th>
+                        <th class="num">"处理时长"<br />"(秒)"</th>
+                        <th class="num">"首次响应"<br />"时长(秒)"</th>
+                        <th class="num">"人工"<br />"介入数"</th>
+                        <th class="num">"客户"<br />"消息数"</th>
                         <th>"结束方式"</th>
                     </tr>
                 </thead>
@@ -170,9 +210,9 @@ fn ReportTable(
                                 <td>{r.buyer_unit}</td>
                                 <td>{r.agent_name}</td>
                                 <td class="mono">{r.agent_login}</td>
-                                <td>{r.entered_at}</td>
-                                <td>{r.agent_joined_at}</td>
-                                <td>{r.ended_at}</td>
+                                <td>{date_time(r.entered_at)}</td>
+                                <td>{date_time(r.agent_joined_at)}</td>
+                                <td>{date_time(r.ended_at)}</td>
                                 <td class="num">{r.wait_secs}</td>
                                 <td class="num">{secs(r.session_secs)}</td>
                                 <td class="num">{secs(r.handling_secs)}</td>
@@ -186,18 +226,27 @@ fn ReportTable(
                 </tbody>
                 <tfoot>
                     <tr class="totals">
-                        <td colspan="3">{format!("合计 {count} 个会话，已服务 {served} 个")}</td>
-                        <td colspan="5" class="muted">"平均值 →"</td>
-                        <td class="num">{avg(avg_wait_secs)}</td>
-                        <td class="num">{avg(avg_session_secs)}</td>
-                        <td class="num">{avg(avg_handling_secs)}</td>
-                        <td class="num">{avg(avg_first_response_secs)}</td>
+                        <th scope="row">"合计"</th>
+                        <td colspan="7">{format!("{count} 个会话，已接待 {served} 个")}</td>
+                        <td colspan="4" class="muted">"时长不合计"</td>
                         <td class="num">{agent_msgs}</td>
                         <td class="num">{buyer_msgs}</td>
                         <td></td>
                     </tr>
+                    <tr class="averages">
+                        <th scope="row">"平均值"</th>
+                        <td colspan="7" class="muted">"时长按有该项的会话平均，消息数按每个会话平均"</td>
+                        <td class="num">{avg(avg_wait_secs)}</td>
+                        <td class="num">{avg(avg_session_secs)}</td>
+                        <td class="num">{avg(avg_handling_secs)}</td>
+                        <td class="num">{avg(avg_first_response_secs)}</td>
+                        <td class="num">{per_row(agent_msgs, count)}</td>
+                        <td class="num">{per_row(buyer_msgs, count)}</td>
+                        <td></td>
+                    </tr>
                 </tfoot>
             </table>
+            </div>
             <div class="pager">
                 <span class="muted">{format!("共 {} 条，第 {page} / {pages} 页", data.total)}</span>
                 <button type="button" class="btn small" disabled=move || !hydrated.get() || (page <= 1) on:click=move |_| go_page(page - 1)>
