@@ -149,6 +149,7 @@ pub fn action_label(action: &str) -> &'static str {
         audit_log::ACTION_PASSWORD_RESET => "重置密码",
         audit_log::ACTION_LOGIN_KICKED => "剔除登录",
         audit_log::ACTION_API_KEY_ROTATED => "重置接口密钥",
+        audit_log::ACTION_API_KEY_ISSUED => "生成接口密钥",
         audit_log::ACTION_ORDERS_IMPORTED => "导入订单",
         audit_log::ACTION_ACCOUNT_DISABLED => "停用账号",
         audit_log::ACTION_ACCOUNT_ENABLED => "启用账号",

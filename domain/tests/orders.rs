@@ -473,17 +473,36 @@ async fn api_key_is_shown_once_and_rotates() {
             assert!(supplier_for_api_key(&db, junk).await.is_err(), "{junk}");
         }
 
-        let audit = audit_log::Entity::find()
+        // The first key is booked as 生成 (there was no old key to end), the next as 重置.
+        let audit: Vec<(String, String)> = audit_log::Entity::find()
             .filter(audit_log::Column::SupplierId.eq(a))
-            .filter(audit_log::Column::Action.eq(audit_log::ACTION_API_KEY_ROTATED))
-            .count(&db)
+            .filter(audit_log::Column::Action.is_in([
+                audit_log::ACTION_API_KEY_ISSUED,
+                audit_log::ACTION_API_KEY_ROTATED,
+            ]))
+            .order_by_asc(audit_log::Column::Id)
+            .all(&db)
             .await
-            .expect("audit");
-        assert_eq!(audit, 2);
-        assert_eq!(
-            domain::audit::action_label(audit_log::ACTION_API_KEY_ROTATED),
-            "重置接口密钥"
-        );
+            .expect("audit")
+            .into_iter()
+            .map(|e| (domain::audit::action_label(&e.action).to_owned(), e.detail))
+            .collect();
+        assert_eq!(audit.len(), 2, "{audit:?}");
+        assert_eq!(audit[0].0, "生成接口密钥", "{audit:?}");
+        assert!(!audit[0].1.contains("旧密钥"), "{audit:?}");
+        assert_eq!(audit[1].0, "重置接口密钥", "{audit:?}");
+        assert!(audit[1].1.contains("旧密钥已失效"), "{audit:?}");
+        // Supplier b's first key is a 生成 too.
+        let b_actions: Vec<String> = audit_log::Entity::find()
+            .filter(audit_log::Column::SupplierId.eq(b))
+            .filter(audit_log::Column::Action.starts_with("api_key"))
+            .all(&db)
+            .await
+            .expect("audit b")
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(b_actions, vec![audit_log::ACTION_API_KEY_ISSUED.to_owned()]);
     })
     .await;
 }

@@ -13,6 +13,8 @@ pub const ACTION_PASSWORD_RESET: &str = "password_reset";
 pub const ACTION_LOGIN_KICKED: &str = "login_kicked";
 /// An admin issued a new order-API key (the old one stops working).
 pub const ACTION_API_KEY_ROTATED: &str = "api_key_rotated";
+/// An admin issued the supplier's first order-API key (there was no old one).
+pub const ACTION_API_KEY_ISSUED: &str = "api_key_issued";
 /// An admin imported orders from an .xlsx file.
 pub const ACTION_ORDERS_IMPORTED: &str = "orders_imported";
 /// An admin disabled an agent account (停用): its login ended and it cannot log in.

@@ -30,7 +30,8 @@ fn hash_key(key: &str) -> String {
 }
 
 /// Issues a new key for the supplier (`kf_` + 32 random bytes, base64url), stores only its hash,
-/// records 重置接口密钥 in the audit log, and returns the key: the only time it is seen.
+/// and returns the key: the only time it is seen. The audit log says 生成接口密钥 for the
+/// supplier's first key and 重置接口密钥 (the old key stops working) for every later one.
 pub async fn rotate_api_key(
     db: &DatabaseConnection,
     supplier_id: i64,
@@ -40,27 +41,41 @@ pub async fn rotate_api_key(
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let key = format!("{API_KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
     let now = now_ms();
+    let new_key = || supplier::ActiveModel {
+        api_key_hash: Set(Some(hash_key(&key))),
+        api_key_issued_at: Set(Some(now)),
+        ..Default::default()
+    };
     let txn = begin_write(db).await?;
-    let updated = supplier::Entity::update_many()
-        .set(supplier::ActiveModel {
-            api_key_hash: Set(Some(hash_key(&key))),
-            api_key_issued_at: Set(Some(now)),
-            ..Default::default()
-        })
+    // The first key only where there is none: two admins issuing at once cannot both book a
+    // 生成 (the second waits for the first's row lock, then finds a key and replaces it).
+    let first = supplier::Entity::update_many()
+        .set(new_key())
         .filter(supplier::Column::Id.eq(supplier_id))
+        .filter(supplier::Column::ApiKeyHash.is_null())
         .exec(&txn)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(DomainError::NotFound);
+        .await?
+        .rows_affected
+        > 0;
+    if !first {
+        let updated = supplier::Entity::update_many()
+            .set(new_key())
+            .filter(supplier::Column::Id.eq(supplier_id))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(DomainError::NotFound);
+        }
     }
-    audit::record(
-        &txn,
-        supplier_id,
-        Some(actor_account_id),
-        audit_log::ACTION_API_KEY_ROTATED,
-        "重置了订单接口密钥，旧密钥已失效",
-    )
-    .await?;
+    let (action, detail) = if first {
+        (audit_log::ACTION_API_KEY_ISSUED, "生成了订单接口密钥")
+    } else {
+        (
+            audit_log::ACTION_API_KEY_ROTATED,
+            "重置了订单接口密钥，旧密钥已失效",
+        )
+    };
+    audit::record(&txn, supplier_id, Some(actor_account_id), action, detail).await?;
     txn.commit().await?;
     Ok(key)
 }
