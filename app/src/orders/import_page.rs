@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use super::{ImportResponse, TEMPLATE_PATH};
+use crate::components::Toast;
 use crate::use_hydrated;
 
 /// Largest file the page sends (the server enforces the same limit).
@@ -129,43 +130,54 @@ async fn upload(file: wasm_bindgen::JsValue) -> ImportResponse {
 #[component]
 fn ImportOutcome(outcome: ImportResponse) -> impl IntoView {
     match outcome {
-        ImportResponse::Imported { orders_created, orders_updated, items } => view! {
-            <div class="toast import-ok" role="status">
-                "导入成功：新增订单 " {orders_created} " 个，更新订单 " {orders_updated} " 个，共 " {items} " 行商品"
-            </div>
+        ImportResponse::Imported {
+            orders_created,
+            orders_updated,
+            items,
+        } => {
+            let message = format!(
+                "导入成功：新增订单 {orders_created} 个，更新订单 {orders_updated} 个，共 {items} 行商品"
+            );
+            view! { <Toast message=Signal::stored(Some(message)) class="import-ok" /> }.into_any()
         }
-        .into_any(),
-        ImportResponse::Rejected { message, rows } => view! {
-            <div class="card import-errors">
-                <p class="form-error" role="alert">{message}</p>
-                <Show when={
-                    let any = !rows.is_empty();
-                    move || any
-                }>
-                    <table class="data-table import-error-table">
-                        <thead>
-                            <tr>
-                                <th>"行号"</th>
-                                <th>"列"</th>
-                                <th>"原因"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {rows
-                                .iter()
-                                .map(|r| view! {
-                                    <tr>
-                                        <td class="num">{r.row}</td>
-                                        <td>{r.column.clone().unwrap_or_default()}</td>
-                                        <td>{r.reason.clone()}</td>
-                                    </tr>
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                </Show>
-            </div>
+        ImportResponse::Rejected { message, rows } => {
+            // The server lists at most 200 bad rows; a note with row 0 (no sheet row has that
+            // number) says how many more there are.
+            let (notes, rows): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.row == 0);
+            let any = !rows.is_empty();
+            view! {
+                <div class="card import-errors">
+                    <p class="form-error" role="alert">{message}</p>
+                    <Show when=move || any>
+                        <table class="data-table import-error-table">
+                            <thead>
+                                <tr>
+                                    <th>"行号"</th>
+                                    <th>"列"</th>
+                                    <th>"原因"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {rows
+                                    .iter()
+                                    .map(|r| view! {
+                                        <tr>
+                                            <td class="num">{r.row}</td>
+                                            <td>{r.column.clone().unwrap_or_default()}</td>
+                                            <td>{r.reason.clone()}</td>
+                                        </tr>
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    </Show>
+                    {notes
+                        .into_iter()
+                        .map(|n| view! { <p class="import-errors-more">{n.reason}</p> })
+                        .collect_view()}
+                </div>
+            }
+            .into_any()
         }
-        .into_any(),
     }
 }

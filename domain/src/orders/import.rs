@@ -12,7 +12,7 @@
 //! range from its declared dimension, cells far below the header are refused, and an
 //! [`ImportGate`] lets one import per supplier run at a time.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{Cursor, Read};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -27,15 +27,16 @@ use super::{FieldError, OrderInput, OrderItemInput, upsert_in, validate_order};
 use crate::DomainError;
 use crate::audit;
 use crate::db::begin_write;
-use crate::entity::{audit_log, supplier};
+use crate::entity::{audit_log, purchase_order, supplier};
 use zip::ZipArchive;
 
 /// Largest file accepted (checked before anything is parsed).
 pub const MAX_IMPORT_BYTES: usize = 5 * 1024 * 1024;
 /// Most data rows (order lines) in one file.
 pub const MAX_IMPORT_ROWS: usize = 5_000;
-/// Most row errors reported at once (the rest are summarised in the last one).
-pub const MAX_REPORTED_ERRORS: usize = 200;
+/// Most bad rows listed in one answer, with all their errors; further bad rows are only counted
+/// (另有 N 行错误未列出), so a file where every row is wrong costs no more than this.
+pub const MAX_LISTED_BAD_ROWS: usize = 200;
 /// The sheet the importer reads (else the first sheet) and the template writes.
 pub const ORDERS_SHEET: &str = "订单";
 /// Most entries (files) in the .xlsx zip; a workbook of a few sheets has 10–20.
@@ -199,13 +200,31 @@ const COLUMNS: [Column; 18] = [
     },
 ];
 
-/// One bad row of an import: the sheet row number (as Excel shows it), the column when known,
-/// and why, in Chinese.
+/// One error of a bad row of an import: the sheet row number (as Excel shows it), the column,
+/// and why, in Chinese. The last entry of a capped list is a note instead (see
+/// [`RowError::is_note`]): row 0, no column, the reason says how many bad rows are not listed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowError {
     pub row: u32,
     pub column: Option<String>,
     pub reason: String,
+}
+
+impl RowError {
+    /// The note closing a list capped at [`MAX_LISTED_BAD_ROWS`] rows.
+    fn unlisted(rows: usize) -> Self {
+        RowError {
+            row: 0,
+            column: None,
+            reason: format!("另有 {rows} 行错误未列出"),
+        }
+    }
+
+    /// Whether this is the note about bad rows not listed rather than an error of a row (no
+    /// sheet row is numbered 0).
+    pub fn is_note(&self) -> bool {
+        self.row == 0
+    }
 }
 
 /// What an import did.
@@ -270,8 +289,20 @@ impl ImportError {
             ImportError::MissingColumns(columns) => {
                 format!("表头缺少以下列：{}，请使用导入模板", columns.join("、"))
             }
-            ImportError::BadRows(rows) => {
-                format!("有 {} 处错误，未导入任何订单，请修改后重新上传", rows.len())
+            ImportError::BadRows(errors) => {
+                let listed = errors
+                    .iter()
+                    .filter(|e| !e.is_note())
+                    .map(|e| e.row)
+                    .collect::<BTreeSet<_>>()
+                    .len();
+                if errors.iter().any(RowError::is_note) {
+                    format!(
+                        "超过 {listed} 行有错误，未导入任何订单；下面列出前 {listed} 行，请修改后重新上传"
+                    )
+                } else {
+                    format!("有 {listed} 行有错误，未导入任何订单，请修改后重新上传")
+                }
             }
             ImportError::TooManyEntries { max_entries } => format!(
                 "文件结构异常（压缩包内超过 {max_entries} 个文件），请用 Excel 打开后另存为 .xlsx 再上传"
@@ -311,15 +342,63 @@ struct SheetRow {
     item: OrderItemInput,
 }
 
-struct Errors(Vec<RowError>);
+/// The errors found so far, in bounded memory: every error of the [`MAX_LISTED_BAD_ROWS`] bad
+/// rows with the lowest numbers (one per cell), and only the number of every other bad row.
+/// Errors come grouped by order, not by row, so a row listed now may make way for a lower one
+/// later; a row that made way (or was never listed) is above every listed row from then on,
+/// so each listed row keeps all its errors.
+#[derive(Default)]
+struct Errors {
+    /// Listed rows: row → (column, reason), at most one per column.
+    listed: BTreeMap<u32, Vec<(usize, String)>>,
+    /// Every bad row; at most one per data row, which [`MAX_IMPORT_ROWS`] bounds.
+    bad_rows: BTreeSet<u32>,
+}
 
 impl Errors {
     fn push(&mut self, row: u32, column: usize, reason: impl Into<String>) {
-        self.0.push(RowError {
-            row,
-            column: Some(COLUMNS[column].header.to_owned()),
-            reason: reason.into(),
-        });
+        self.bad_rows.insert(row);
+        if let Some(errors) = self.listed.get_mut(&row) {
+            if !errors.iter().any(|(c, _)| *c == column) {
+                errors.push((column, reason.into()));
+            }
+            return;
+        }
+        if self.listed.len() >= MAX_LISTED_BAD_ROWS {
+            match self.listed.last_key_value() {
+                Some((&highest, _)) if row < highest => {
+                    self.listed.remove(&highest);
+                }
+                _ => return,
+            }
+        }
+        self.listed.insert(row, vec![(column, reason.into())]);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bad_rows.is_empty()
+    }
+
+    /// The listed errors by row, then by column as the sheet has them, and the note about the
+    /// rows not listed.
+    fn into_report(self) -> Vec<RowError> {
+        let unlisted = self.bad_rows.len() - self.listed.len();
+        let mut report: Vec<RowError> = self
+            .listed
+            .into_iter()
+            .flat_map(|(row, mut errors)| {
+                errors.sort_by_key(|(column, _)| *column);
+                errors.into_iter().map(move |(column, reason)| RowError {
+                    row,
+                    column: Some(COLUMNS[column].header.to_owned()),
+                    reason,
+                })
+            })
+            .collect();
+        if unlisted > 0 {
+            report.push(RowError::unlisted(unlisted));
+        }
+        report
     }
 }
 
@@ -646,7 +725,7 @@ impl SheetReader {
             cells: std::array::from_fn(|_| Data::Empty),
             text_bytes: 0,
             rows: Vec::new(),
-            errors: Errors(Vec::new()),
+            errors: Errors::default(),
         }
     }
 
@@ -725,7 +804,7 @@ impl SheetReader {
 
     fn finish(mut self) -> Result<(Vec<SheetRow>, Errors), ImportError> {
         self.end_row()?;
-        if self.rows.is_empty() && self.errors.0.is_empty() {
+        if self.rows.is_empty() && self.errors.is_empty() {
             return Err(ImportError::NoRows);
         }
         Ok((self.rows, self.errors))
@@ -834,8 +913,8 @@ fn read_rows(bytes: &[u8]) -> Result<(Vec<SheetRow>, Errors), ImportError> {
 pub fn parse_orders_xlsx(bytes: &[u8]) -> Result<usize, ImportError> {
     let (rows, mut errors) = read_rows(bytes)?;
     let orders = orders_of(&rows, &mut errors);
-    if !errors.0.is_empty() {
-        return Err(ImportError::BadRows(errors.0));
+    if !errors.is_empty() {
+        return Err(ImportError::BadRows(errors.into_report()));
     }
     Ok(orders.iter().map(|o| o.items.len()).sum())
 }
@@ -900,7 +979,6 @@ fn orders_of(rows: &[SheetRow], errors: &mut Errors) -> Vec<super::ValidOrder> {
     let mut orders = Vec::new();
     for (order_no, rows) in groups {
         let first = rows[0];
-        let mut consistent = true;
         for row in &rows[1..] {
             for (column, value) in row.order_cells.iter().enumerate().skip(BUYER_ID) {
                 if !value.is_empty() && *value != first.order_cells[column] {
@@ -912,19 +990,14 @@ fn orders_of(rows: &[SheetRow], errors: &mut Errors) -> Vec<super::ValidOrder> {
                             first.row, COLUMNS[column].header
                         ),
                     );
-                    consistent = false;
                 }
             }
         }
-        if !consistent {
-            continue;
+        // A blank or unreadable 下单时间 is already an error of the row; the order's other
+        // fields are still checked, with a stand-in time.
+        if first.created_at.is_none() && first.order_cells[CREATED_AT].is_empty() {
+            errors.push(first.row, CREATED_AT, "请填写下单时间");
         }
-        let Some(created_at) = first.created_at else {
-            if first.order_cells[CREATED_AT].is_empty() {
-                errors.push(first.row, CREATED_AT, "请填写下单时间");
-            }
-            continue;
-        };
         let optional = |s: &String| (!s.is_empty()).then(|| s.clone());
         let input = OrderInput {
             order_no,
@@ -932,7 +1005,7 @@ fn orders_of(rows: &[SheetRow], errors: &mut Errors) -> Vec<super::ValidOrder> {
             buyer_name: first.order_cells[BUYER_NAME].clone(),
             buyer_unit: first.order_cells[BUYER_UNIT].clone(),
             status: first.order_cells[STATUS].clone(),
-            created_at,
+            created_at: first.created_at.unwrap_or(super::MIN_TIME_MS),
             paid_at: first.paid_at,
             freight_fen: first.freight_fen.unwrap_or(0),
             consignee_name: first.order_cells[CONSIGNEE].clone(),
@@ -944,13 +1017,150 @@ fn orders_of(rows: &[SheetRow], errors: &mut Errors) -> Vec<super::ValidOrder> {
         };
         match validate_order(&input) {
             Ok(order) => orders.push(order),
-            Err(field) => {
-                let row = row_of(&field, &rows);
-                errors.push(row, column_of(&field.field), field.reason);
+            Err(first_error) => {
+                for (item, field) in every_error(&input, first_error) {
+                    let row = item
+                        .and_then(|i| rows.get(i))
+                        .map(|r| r.row)
+                        .unwrap_or_else(|| row_of(&field, &rows));
+                    errors.push(row, column_of(&field.field), field.reason);
+                }
             }
         }
     }
     orders
+}
+
+/// Every rule an order breaks, not only the first that [`validate_order`] returns: each field
+/// (and each field of each line) is checked alone in an order that is otherwise valid, so one
+/// bad cell never hides another. A line's errors come with its index. When no field is wrong
+/// alone, or the first error is about the whole order (too many lines, total too large), that is
+/// reported too.
+fn every_error(input: &OrderInput, first_error: FieldError) -> Vec<(Option<usize>, FieldError)> {
+    let valid_item = OrderItemInput {
+        name: "商品".to_owned(),
+        spec: String::new(),
+        picture_url: None,
+        unit_price_fen: 0,
+        quantity: 1,
+    };
+    let valid = OrderInput {
+        order_no: "NO".to_owned(),
+        buyer_id: "ID".to_owned(),
+        buyer_name: "名称".to_owned(),
+        buyer_unit: String::new(),
+        status: purchase_order::STATUSES[0].to_owned(),
+        created_at: super::MIN_TIME_MS,
+        paid_at: None,
+        freight_fen: 0,
+        consignee_name: "收货人".to_owned(),
+        consignee_phone: "1".to_owned(),
+        consignee_address: "地址".to_owned(),
+        logistics_company: None,
+        tracking_no: None,
+        items: vec![valid_item.clone()],
+    };
+    let mut found = Vec::new();
+    let order_checks = [
+        OrderInput {
+            order_no: input.order_no.clone(),
+            ..valid.clone()
+        },
+        OrderInput {
+            buyer_id: input.buyer_id.clone(),
+            ..valid.clone()
+        },
+        OrderInput {
+            buyer_name: input.buyer_name.clone(),
+            ..valid.clone()
+        },
+        OrderInput {
+            buyer_unit: input.buyer_unit.clone(),
+            ..valid.clone()
+        },
+        OrderInput {
+            status: input.status.clone(),
+            ..valid.clone()
+        },
+        OrderInput {
+            created_at: input.created_at,
+            ..valid.clone()
+        },
+        OrderInput {
+            paid_at: input.paid_at,
+            ..valid.clone()
+        },
+        OrderInput {
+            freight_fen: input.freight_fen,
+            ..valid.clone()
+        },
+        OrderInput {
+            consignee_name: input.consignee_name.clone(),
+            ..valid.clone()
+        },
+        OrderInput {
+            consignee_phone: input.consignee_phone.clone(),
+            ..valid.clone()
+        },
+        OrderInput {
+            consignee_address: input.consignee_address.clone(),
+            ..valid.clone()
+        },
+        OrderInput {
+            logistics_company: input.logistics_company.clone(),
+            ..valid.clone()
+        },
+        OrderInput {
+            tracking_no: input.tracking_no.clone(),
+            ..valid.clone()
+        },
+    ];
+    for order in &order_checks {
+        if let Err(field) = validate_order(order) {
+            found.push((None, field));
+        }
+    }
+    for (i, item) in input.items.iter().enumerate() {
+        let item_checks = [
+            OrderItemInput {
+                name: item.name.clone(),
+                ..valid_item.clone()
+            },
+            OrderItemInput {
+                spec: item.spec.clone(),
+                ..valid_item.clone()
+            },
+            OrderItemInput {
+                picture_url: item.picture_url.clone(),
+                ..valid_item.clone()
+            },
+            OrderItemInput {
+                unit_price_fen: item.unit_price_fen,
+                ..valid_item.clone()
+            },
+            OrderItemInput {
+                quantity: item.quantity,
+                ..valid_item.clone()
+            },
+        ];
+        for alone in item_checks {
+            let order = OrderInput {
+                items: vec![alone],
+                ..valid.clone()
+            };
+            if let Err(mut field) = validate_order(&order) {
+                // Checked as the only line, it is "the 1st line"; the row says which it is.
+                field.reason = field.reason.replacen("第 1 个商品的", "", 1);
+                found.push((Some(i), field));
+            }
+        }
+    }
+    // `items` alone names a rule of the whole order (how many lines, the total), which no
+    // check of one field finds.
+    if found.is_empty() || first_error.field == "items" {
+        found.push((None, first_error));
+    }
+    found
 }
 
 /// At most one import per supplier at a time in this process: a second upload while the first
@@ -1057,20 +1267,8 @@ async fn import_in_turn(
     })
     .await
     .map_err(|err| DomainError::Internal(format!("import worker: {err}")))??;
-    if !errors.0.is_empty() {
-        let mut errors = errors.0;
-        errors.sort_by_key(|e| e.row);
-        errors.dedup();
-        if errors.len() > MAX_REPORTED_ERRORS {
-            let more = errors.len() - MAX_REPORTED_ERRORS;
-            errors.truncate(MAX_REPORTED_ERRORS);
-            errors.push(RowError {
-                row: errors.last().map(|e| e.row).unwrap_or(0),
-                column: None,
-                reason: format!("另有 {more} 处错误未列出"),
-            });
-        }
-        return Err(ImportError::BadRows(errors));
+    if !errors.is_empty() {
+        return Err(ImportError::BadRows(errors.into_report()));
     }
 
     let txn = begin_write(db).await?;
