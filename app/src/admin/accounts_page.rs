@@ -2,31 +2,70 @@ use leptos::prelude::*;
 
 use super::{AddAgent, AgentRow, EditAgent, NewAgent, SetAgentDisabled, list_agents};
 use crate::auth::input_value;
-use crate::components::Modal;
+use crate::components::{Modal, Toast};
 use crate::use_hydrated;
 
-/// 账号新增 (manual §3.3): the supplier's agents, 新增, 编辑 and 停用/启用.
+/// How often 账号新增 asks for its list again while the tab is visible, so that 登录状态
+/// follows agents logging in and out.
+#[cfg(feature = "hydrate")]
+const AGENTS_REFRESH_MS: u64 = 5_000;
+
+/// 账号新增 (manual §3.3): the supplier's agents, 新增, 编辑 and 停用/启用. 登录状态 stays
+/// current: the list is looked at every 5 s while the tab is visible and redrawn when it changed.
 #[component]
 pub fn AccountsPage() -> impl IntoView {
     let hydrated = use_hydrated();
     let add = ServerAction::<AddAgent>::new();
     let edit = ServerAction::<EditAgent>::new();
     let toggle = ServerAction::<SetAgentDisabled>::new();
+    // Bumped when a look at the list found it changed (an agent logged in or out).
+    let polls = RwSignal::new(0u32);
     let agents = Resource::new(
         move || {
             (
                 add.version().get(),
                 edit.version().get(),
                 toggle.version().get(),
+                polls.get(),
             )
         },
         |_| list_agents(),
     );
+    #[cfg(feature = "hydrate")]
+    {
+        // Every few seconds, while the tab is visible, the list is asked for; the table is
+        // drawn again only when it changed, so a focused button or a hover is not lost to a
+        // redraw of the same rows. A hidden tab asks nothing and catches up once shown.
+        let asking = StoredValue::new(false);
+        let look = move || {
+            if document().hidden() || asking.get_value() {
+                return;
+            }
+            asking.set_value(true);
+            leptos::task::spawn_local(async move {
+                let fresh = list_agents().await;
+                asking.try_set_value(false);
+                let changed = fresh.is_ok_and(|rows| {
+                    agents
+                        .try_with_untracked(|shown| !matches!(shown, Some(Ok(old)) if *old == rows))
+                        .unwrap_or(false)
+                });
+                if changed {
+                    polls.try_update(|n| *n = n.wrapping_add(1));
+                }
+            });
+        };
+        if let Ok(interval) =
+            set_interval_with_handle(look, std::time::Duration::from_millis(AGENTS_REFRESH_MS))
+        {
+            on_cleanup(move || interval.clear());
+        }
+    }
     let toggling = RwSignal::new(None::<AgentRow>);
     let adding = RwSignal::new(false);
     let editing = RwSignal::new(None::<AgentRow>);
     let created = RwSignal::new(None::<NewAgent>);
-    let saved = RwSignal::new(false);
+    let saved = RwSignal::new(None::<String>);
 
     Effect::new(move |_| {
         if let Some(Ok(agent)) = add.value().get() {
@@ -37,7 +76,7 @@ pub fn AccountsPage() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(())) = edit.value().get() {
             editing.set(None);
-            saved.set(true);
+            saved.set(Some("账号信息已保存".to_owned()));
         }
     });
     Effect::new(move |_| {
@@ -55,7 +94,7 @@ pub fn AccountsPage() -> impl IntoView {
                 disabled=move || !hydrated.get()
                 on:click=move |_| {
                     add.clear();
-                    saved.set(false);
+                    saved.set(None);
                     adding.set(true);
                 }
             >
@@ -65,9 +104,7 @@ pub fn AccountsPage() -> impl IntoView {
         <p class="muted page-hint">
             "一个供应商最多可新增 2 个在线客服账号。登录账号（工号）由系统自动分配，规则为 kf + 供应商编号 + 两位序号。"
         </p>
-        <Show when=move || saved.get()>
-            <div class="toast" role="status">"账号信息已保存"</div>
-        </Show>
+        <Toast message=saved />
         <div class="card table-card">
             <table class="data-table">
                 <thead>
@@ -79,7 +116,8 @@ pub fn AccountsPage() -> impl IntoView {
                         <th>"操作"</th>
                     </tr>
                 </thead>
-                <Suspense fallback=|| view! { <tbody><tr><td colspan="5" class="empty">"加载中…"</td></tr></tbody> }>
+                // Transition, not Suspense: the rows stay while the list is read again.
+                <Transition fallback=|| view! { <tbody><tr><td colspan="5" class="empty">"加载中…"</td></tr></tbody> }>
                     {move || Suspend::new(async move {
                         match agents.await {
                             Ok(rows) if rows.is_empty() => view! {
@@ -112,7 +150,7 @@ pub fn AccountsPage() -> impl IntoView {
                                                         disabled=move || !hydrated.get()
                                                         on:click=move |_| {
                                                             edit.clear();
-                                                            saved.set(false);
+                                                            saved.set(None);
                                                             editing.set(Some(for_edit.clone()));
                                                         }
                                                     >
@@ -125,7 +163,7 @@ pub fn AccountsPage() -> impl IntoView {
                                                         disabled=move || !hydrated.get()
                                                         on:click=move |_| {
                                                             toggle.clear();
-                                                            saved.set(false);
+                                                            saved.set(None);
                                                             toggling.set(Some(for_toggle.clone()));
                                                         }
                                                     >
@@ -142,7 +180,7 @@ pub fn AccountsPage() -> impl IntoView {
                             }.into_any(),
                         }
                     })}
-                </Suspense>
+                </Transition>
             </table>
         </div>
         <Show when=move || adding.get()>

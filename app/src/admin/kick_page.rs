@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::{KickLogin, LoginRow, search_logins};
 use crate::auth::input_value;
-use crate::components::Modal;
+use crate::components::{Modal, Toast};
 use crate::use_hydrated;
 
 /// 剔除登录 (manual §3.4): find a hung login and end it.
@@ -17,11 +17,16 @@ pub fn KickPage() -> impl IntoView {
         |(q, _)| search_logins(q),
     );
     let confirming = RwSignal::new(None::<LoginRow>);
+    // The account being kicked; named in 已剔除… once the server has said it is done.
+    let kicking = RwSignal::new(None::<String>);
     let kicked_notice = RwSignal::new(None::<String>);
 
     Effect::new(move |_| {
         if let Some(Ok(_)) = kick.value().get() {
             confirming.set(None);
+            if let Some(label) = kicking.get_untracked() {
+                kicked_notice.set(Some(format!("已剔除 {label} 的登录")));
+            }
         }
     });
     let kick_error = move || {
@@ -46,7 +51,7 @@ pub fn KickPage() -> impl IntoView {
             <input id="kick-query" maxlength="32" placeholder="输入客服名称或登录账号" node_ref=query_input />
             <button type="submit" class="btn primary" disabled=move || !hydrated.get()>"搜索"</button>
         </form>
-        {move || kicked_notice.get().map(|n| view! { <div class="toast" role="status">{n}</div> })}
+        <Toast message=kicked_notice />
         <div class="card table-card">
             <table class="data-table">
                 <thead>
@@ -121,7 +126,6 @@ pub fn KickPage() -> impl IntoView {
         {move || confirming.get().map(|row| {
             let account_id = row.account_id;
             let label = format!("{} ({})", row.display_name, row.login);
-            let notice = format!("已剔除 {label} 的登录");
             view! {
                 <Modal title="剔除登录" on_close=move || confirming.set(None)>
                     <p>"确定要剔除「" {label.clone()} "」的登录吗？该账号当前的登录将立即结束。"</p>
@@ -132,9 +136,13 @@ pub fn KickPage() -> impl IntoView {
                             type="button"
                             class="btn primary"
                             disabled=move || kick.pending().get()
-                            on:click=move |_| {
-                                kicked_notice.set(Some(notice.clone()));
-                                kick.dispatch(KickLogin { account_id });
+                            on:click={
+                                let label = label.clone();
+                                move |_| {
+                                    kicked_notice.set(None);
+                                    kicking.set(Some(label.clone()));
+                                    kick.dispatch(KickLogin { account_id });
+                                }
                             }
                         >
                             "确定"

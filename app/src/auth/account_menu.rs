@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::{AccountView, ChangePasswordDialog, Logout, go_to, reload_after_password_change};
+use crate::components::Toast;
 use crate::use_hydrated;
 
 /// The account top-right; hovering it opens 修改密码 and 退出系统 (manual §2.1, §2.2).
@@ -12,7 +13,7 @@ pub fn AccountMenu(account: AccountView) -> impl IntoView {
     // Set after the reload that follows 修改密码 (see `reload_after_password_change`).
     let changed =
         use_query_map().with_untracked(|q| q.get("notice").as_deref() == Some("password_changed"));
-    let saved_notice = RwSignal::new(changed);
+    let saved_notice = RwSignal::new(changed.then(|| "密码已修改".to_owned()));
     let logout = ServerAction::<Logout>::new();
     Effect::new(move |_| {
         // Whatever the server said, the login is gone for this browser: back to the login page.
@@ -33,7 +34,7 @@ pub fn AccountMenu(account: AccountView) -> impl IntoView {
                     role="menuitem"
                     disabled=move || !hydrated.get()
                     on:click=move |_| {
-                        saved_notice.set(false);
+                        saved_notice.set(None);
                         dialog_open.set(true);
                     }
                 >
@@ -63,8 +64,6 @@ pub fn AccountMenu(account: AccountView) -> impl IntoView {
                 }
             />
         </Show>
-        <Show when=move || saved_notice.get()>
-            <div class="toast" role="status">"密码已修改"</div>
-        </Show>
+        <Toast message=saved_notice />
     }
 }

@@ -3,3 +3,5 @@
 mod modal;
 
 pub use modal::Modal;
+mod toast;
+pub use toast::{TOAST_MS, Toast};
