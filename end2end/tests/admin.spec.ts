@@ -114,6 +114,10 @@ test('剔除登录: the kicked agent’s open workbench returns to the login pag
     await confirm.getByRole('button', { name: '确定' }).click();
     await expect(confirm).toBeHidden();
     await expect(row).toContainText('未登录');
+    // 已剔除… is a toast: it says so once the server has, then goes away by itself.
+    const kicked = page.getByRole('status').filter({ hasText: '已剔除' });
+    await expect(kicked).toContainText('客服小童');
+    await expect(kicked).toBeHidden({ timeout: 10_000 });
 
     // Within a second or so the workbench is back on the login page, told why.
     await expect(agent.page).toHaveURL(/\/login\?reason=kicked/, { timeout: 3_000 });
@@ -126,7 +130,7 @@ test('剔除登录: the kicked agent’s open workbench returns to the login pag
 
     // The kick is in the audit log, below the agent's new 登录 (logins are audited too).
     await page.getByRole('link', { name: '操作日志' }).click();
-    const kick = page.locator('tbody tr').filter({ hasText: '剔除登录' }).first();
+    const kick = page.locator('table.data-table tbody tr').filter({ hasText: '剔除登录' }).first();
     await expect(kick).toContainText('客服小童');
     await screenshot(page, 'admin-audit');
     await logout(page);
@@ -157,7 +161,8 @@ test('编辑: rename and new password end the agent’s login; weak password ref
     await dialog.getByLabel('新密码').fill(newPassword);
     await dialog.getByRole('button', { name: '确定' }).click();
     await expect(dialog).toBeHidden();
-    await expect(page.getByRole('status')).toContainText('已保存');
+    const saved = page.getByRole('status').filter({ hasText: '账号信息已保存' });
+    await expect(saved).toBeVisible();
     await expect(row).toContainText('客服小李（新）');
 
     await expect(agent.page).toHaveURL(/\/login\?reason=password_reset/, { timeout: 3_000 });
@@ -167,6 +172,8 @@ test('编辑: rename and new password end the agent’s login; weak password ref
     await expect(agent.page).toHaveURL(pathIs('/agent'));
     await expect(agent.page.locator('.account')).toContainText('客服小李（新）');
     await logout(agent.page);
+    // The toast went away by itself meanwhile (errors stay; toasts do not).
+    await expect(saved).toBeHidden({ timeout: 10_000 });
 
     // Put the demo account back.
     await row.getByRole('button', { name: '编辑' }).click();
@@ -308,7 +315,7 @@ test('停用/启用: disabling kf102 ends its open workbench and refuses its log
 
     // Both are in the audit log, with the refused login.
     await page.getByRole('link', { name: '操作日志' }).click();
-    const log = page.locator('tbody');
+    const log = page.locator('table.data-table tbody');
     await expect(log).toContainText('停用账号');
     await expect(log).toContainText('启用账号');
     await expect(log).toContainText('账号已停用');
@@ -325,4 +332,52 @@ test('停用/启用: disabling kf102 ends its open workbench and refuses its log
     }
     await agent.context.close();
   }
+});
+
+test('剔除登录 of one’s own login shows only the refusal, never 已剔除', async ({ page }) => {
+  await loginAs(page, ADMIN, '/admin');
+  await gotoSettled(page, '/admin/kick');
+  await page.getByLabel('用户名称').fill('demo_admin');
+  await page.getByRole('button', { name: '搜索' }).click();
+  const own = page.locator('table.data-table tbody tr', { hasText: 'demo_admin' });
+  await expect(page.locator('table.data-table tbody tr')).toHaveCount(1);
+  await expect(own).toContainText('已登录');
+
+  await own.getByRole('button', { name: '剔除登录' }).click();
+  const confirm = page.getByRole('dialog', { name: '剔除登录' });
+  await confirm.getByRole('button', { name: '确定' }).click();
+  // The server's answer is in: the refusal, and no success message beside it.
+  await expect(alertIn(confirm)).toContainText('不能剔除自己的登录');
+  await expect(page.getByText(/已剔除/)).toHaveCount(0);
+  await screenshot(page, 'admin-kick-self-refused');
+  await confirm.getByRole('button', { name: '取消' }).click();
+  await expect(confirm).toBeHidden();
+  await expect(page.getByText(/已剔除/)).toHaveCount(0);
+  await expect(own).toContainText('已登录');
+  await logout(page);
+});
+
+test('账号新增: 登录状态 follows an agent logging in and out while the page stays open', async ({ page, browser }) => {
+  await loginAs(page, ADMIN, '/admin');
+  await expect(page.getByRole('heading', { name: '账号新增' })).toBeVisible();
+  const status = page.locator('table.data-table tbody tr', { hasText: 'kf101' }).locator('td').nth(3);
+  await expect(status).toHaveText('未登录');
+  // Marks this document: a reload or a navigation would lose the mark.
+  await page.evaluate(() => {
+    (window as unknown as { stayed?: boolean }).stayed = true;
+  });
+
+  const agent = await newPage(browser);
+  try {
+    await loginAs(agent.page, AGENT_XIAOTONG, '/agent');
+    // One look every 5 s: the change shows within two.
+    await expect(status).toHaveText('已登录', { timeout: 12_000 });
+    await screenshot(page, 'admin-accounts-live');
+    await logout(agent.page);
+    await expect(status).toHaveText('未登录', { timeout: 12_000 });
+  } finally {
+    await agent.context.close();
+  }
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+  await logout(page);
 });
