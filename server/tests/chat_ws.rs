@@ -519,6 +519,9 @@ async fn waiting_buyers_are_queued_then_assigned_when_an_agent_serves() {
         "first come, first served"
     );
     assert_eq!(conversation.last_message.as_deref(), Some("有人吗"));
+    // The message left while queued is unread for the agent, and the buyer is still waiting.
+    assert_eq!(conversation.unread, 1);
+    assert!(conversation.waiting_since.is_some());
     assert!(matches!(
         agent_recv(&mut agent).await,
         AgentServerFrame::Assigned { .. }

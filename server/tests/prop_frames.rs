@@ -142,6 +142,8 @@ fn summary() -> impl Strategy<Value = ConversationSummary> {
         any::<i64>(),
         proptest::option::of(small_text()),
         any::<i32>(),
+        any::<u32>(),
+        proptest::option::of(any::<i64>()),
     )
         .prop_map(
             |(
@@ -152,6 +154,8 @@ fn summary() -> impl Strategy<Value = ConversationSummary> {
                 entered_at,
                 last_message,
                 last_seq,
+                unread,
+                waiting_since,
             )| {
                 ConversationSummary {
                     conversation_id,
@@ -161,6 +165,8 @@ fn summary() -> impl Strategy<Value = ConversationSummary> {
                     entered_at,
                     last_message,
                     last_seq,
+                    unread,
+                    waiting_since,
                 }
             },
         )

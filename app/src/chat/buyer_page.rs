@@ -12,6 +12,99 @@ use super::protocol::{BuyerFrame, ChatMessage};
 use super::socket::{ConnState, Outbox, new_client_msg_id, now_ms};
 use crate::use_hydrated;
 
+/// Who is looking after the buyer: the one state both the header and the queue banner read, so
+/// they never disagree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub enum Reception {
+    /// Before the server's Hello.
+    Connecting,
+    /// No agent yet. `anyone_serving` as the server last said (`None`: not known since the
+    /// buyer was handed back to the queue); `position` in the queue when queued.
+    Waiting {
+        anyone_serving: Option<bool>,
+        position: Option<u64>,
+    },
+    /// An agent is assigned.
+    Served { agent: String },
+    /// The conversation ended.
+    Ended,
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+impl Reception {
+    /// Hello (on every connection): a new conversation starts waiting; a buyer already served
+    /// stays so until the server says otherwise (it follows Hello with Assigned or Queued).
+    pub fn hello(&self, anyone_serving: bool, new_conversation: bool) -> Reception {
+        match self {
+            Reception::Served { .. } if !new_conversation => self.clone(),
+            _ => Reception::Waiting {
+                anyone_serving: Some(anyone_serving),
+                position: None,
+            },
+        }
+    }
+
+    /// Queued at `position`: whoever served the buyer no longer does.
+    pub fn queued(&self, position: u64) -> Reception {
+        let anyone_serving = match self {
+            Reception::Waiting { anyone_serving, .. } => *anyone_serving,
+            _ => None,
+        };
+        Reception::Waiting {
+            anyone_serving,
+            position: Some(position),
+        }
+    }
+
+    /// The header's line.
+    pub fn status_line(&self) -> String {
+        match self {
+            Reception::Connecting => "正在连接…".to_owned(),
+            Reception::Served { agent } => format!("客服在线 · {agent} 为您服务"),
+            Reception::Waiting {
+                anyone_serving: Some(false),
+                ..
+            } => "暂无客服在线，您可以先留言".to_owned(),
+            Reception::Waiting {
+                anyone_serving: Some(true),
+                position: None,
+            } => "客服在线".to_owned(),
+            Reception::Waiting {
+                anyone_serving: Some(true),
+                position: Some(_),
+            } => "客服在线 · 正在为您排队".to_owned(),
+            Reception::Waiting {
+                anyone_serving: None,
+                ..
+            } => "正在为您安排客服，请稍候".to_owned(),
+            Reception::Ended => "会话已结束".to_owned(),
+        }
+    }
+
+    /// The header shows the online colour.
+    pub fn online(&self) -> bool {
+        matches!(
+            self,
+            Reception::Served { .. }
+                | Reception::Waiting {
+                    anyone_serving: Some(true),
+                    ..
+                }
+        )
+    }
+
+    /// The queue banner's line, while queued.
+    pub fn queue_line(&self) -> Option<String> {
+        match self {
+            Reception::Waiting {
+                position: Some(n), ..
+            } => Some(format!("正在排队，您前面还有 {} 位", n.saturating_sub(1))),
+            _ => None,
+        }
+    }
+}
+
 /// The buyer's chat widget `/chat?token=…`: no login, the mall's signed token says who the buyer
 /// is. Built for a phone-width iframe.
 #[component]
@@ -25,9 +118,7 @@ pub fn BuyerChatPage() -> impl IntoView {
     let conn = RwSignal::new(ConnState::Connecting);
     let supplier_name = RwSignal::new(String::new());
     let conversation_id = RwSignal::new(0i64);
-    let anyone_serving = RwSignal::new(None::<bool>);
-    let queue_position = RwSignal::new(None::<u64>);
-    let agent_name = RwSignal::new(None::<String>);
+    let reception = RwSignal::new(Reception::Connecting);
     let messages = RwSignal::new(Vec::<ChatMessage>::new());
     let pending = RwSignal::new(Vec::<Pending>::new());
     let ended = RwSignal::new(false);
@@ -77,8 +168,9 @@ pub fn BuyerChatPage() -> impl IntoView {
                 } => {
                     greeted = true;
                     supplier_name.set(name);
-                    anyone_serving.set(Some(serving));
-                    if conversation_id.get_untracked() != cid {
+                    let new_conversation = conversation_id.get_untracked() != cid;
+                    reception.update(|r| *r = r.hello(serving, new_conversation));
+                    if new_conversation {
                         conversation_id.set(cid);
                         messages.set(Vec::new());
                         ended.set(false);
@@ -92,12 +184,10 @@ pub fn BuyerChatPage() -> impl IntoView {
                     return Flow::Greeted;
                 }
                 BuyerServerFrame::Queued { position } => {
-                    queue_position.set(Some(position));
+                    reception.update(|r| *r = r.queued(position));
                 }
                 BuyerServerFrame::Assigned { agent_name: name } => {
-                    queue_position.set(None);
-                    anyone_serving.set(Some(true));
-                    agent_name.set(Some(name));
+                    reception.set(Reception::Served { agent: name });
                 }
                 BuyerServerFrame::Typing => {
                     let stamp = typing.get_untracked().map_or(0, |s| s.wrapping_add(1));
@@ -159,8 +249,7 @@ pub fn BuyerChatPage() -> impl IntoView {
                 } => {
                     if cid >= conversation_id.get_untracked() {
                         ended.set(true);
-                        queue_position.set(None);
-                        agent_name.set(None);
+                        reception.set(Reception::Ended);
                     }
                 }
                 BuyerServerFrame::Error {
@@ -247,17 +336,7 @@ pub fn BuyerChatPage() -> impl IntoView {
         outbox.with_value(|o| o.send(&BuyerFrame::Restart));
     };
 
-    let status_line = move || {
-        if let Some(name) = agent_name.get() {
-            format!("客服在线 · {name} 为您服务")
-        } else {
-            match anyone_serving.get() {
-                Some(true) => "客服在线".to_owned(),
-                Some(false) => "暂无客服在线，您可以先留言".to_owned(),
-                None => "正在连接…".to_owned(),
-            }
-        }
-    };
+    let status_line = move || reception.with(Reception::status_line);
 
     view! {
         <Title text=move || {
@@ -277,7 +356,7 @@ pub fn BuyerChatPage() -> impl IntoView {
                         </h1>
                         <p
                             class="widget-status"
-                            class:online=move || anyone_serving.get() == Some(true)
+                            class:online=move || reception.with(Reception::online)
                             data-testid="serving-status"
                         >
                             {status_line}
@@ -294,14 +373,12 @@ pub fn BuyerChatPage() -> impl IntoView {
                 }.into_any()),
                 _ => None,
             }}
-            {move || queue_position.get().filter(|_| !ended.get()).map(|n| view! {
-                <div class="queue-banner" role="status" data-testid="queue">
-                    {format!("正在排队，您前面还有 {} 位", n.saturating_sub(1))}
-                </div>
+            {move || reception.with(Reception::queue_line).map(|line| view! {
+                <div class="queue-banner" role="status" data-testid="queue">{line}</div>
             })}
             <MessageList messages=messages.into() pending=pending.into() mine="buyer" token=list_token on_order=open_order on_resend=resend />
             {move || detail.get().map(|state| view! {
-                <crate::components::Modal title="订单详情" on_close=move || detail.set(None)>
+                <crate::components::Modal title="订单详情" on_close=move || detail.set(None) close_on_backdrop=true>
                     {match state {
                         None => view! { <p class="muted" role="status">"加载中…"</p> }.into_any(),
                         Some(Ok(d)) => view! { <crate::orders::OrderDetailView detail=d /> }.into_any(),
@@ -342,4 +419,45 @@ pub fn BuyerChatPage() -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reception;
+
+    #[test]
+    fn header_and_queue_banner_come_from_one_state() {
+        let hello = Reception::Connecting.hello(false, true);
+        assert_eq!(hello.status_line(), "暂无客服在线，您可以先留言");
+        let queued = hello.queued(3);
+        assert_eq!(
+            queued.queue_line().as_deref(),
+            Some("正在排队，您前面还有 2 位")
+        );
+        let served = Reception::Served {
+            agent: "客服小李".into(),
+        };
+        assert_eq!(served.status_line(), "客服在线 · 客服小李 为您服务");
+        assert_eq!(served.queue_line(), None);
+        // The agent's login ended and the buyer is queued again: the header no longer names
+        // that agent while the banner counts the queue.
+        let requeued = served.queued(2);
+        assert!(!requeued.status_line().contains("客服小李"), "{requeued:?}");
+        assert!(!requeued.online());
+        assert_eq!(
+            requeued.queue_line().as_deref(),
+            Some("正在排队，您前面还有 1 位")
+        );
+        // A reconnect's Hello keeps the agent (Assigned or Queued follows); a new
+        // conversation starts over.
+        assert_eq!(served.hello(true, false), served);
+        assert_eq!(
+            served.hello(true, true),
+            Reception::Waiting {
+                anyone_serving: Some(true),
+                position: None
+            }
+        );
+        assert_eq!(Reception::Ended.queue_line(), None);
+    }
 }

@@ -35,13 +35,20 @@ pub fn Composer(
     #[prop(into, optional)] on_picture: Option<Callback<web_sys::File>>,
 ) -> impl IntoView {
     let file_input = NodeRef::<leptos::html::Input>::new();
+    // The chosen picture's local address while the browser tries to decode it; only a picture
+    // it can show gets a preview (and 发送图片).
+    let checking = RwSignal::new(None::<String>);
     // The chosen picture's local preview, until it is sent or dropped.
     let preview = RwSignal::new(None::<String>);
     let picture_error = RwSignal::new(None::<String>);
     let drop_picture = move || {
-        if let Some(url) = preview.get_untracked() {
+        for url in [checking.get_untracked(), preview.get_untracked()]
+            .into_iter()
+            .flatten()
+        {
             super::upload::release_preview(&url);
         }
+        checking.set(None);
         preview.set(None);
         if let Some(input) = file_input.get_untracked() {
             input.set_value("");
@@ -60,10 +67,27 @@ pub fn Composer(
         }
         #[cfg(feature = "hydrate")]
         {
-            if let Some(old) = preview.get_untracked() {
-                super::upload::release_preview(&old);
+            for url in [checking.get_untracked(), preview.get_untracked()]
+                .into_iter()
+                .flatten()
+            {
+                super::upload::release_preview(&url);
             }
-            preview.set(super::upload::local_preview(&file));
+            preview.set(None);
+            checking.set(super::upload::local_preview(&file));
+        }
+    };
+    // The decode check's verdict for `url` (a later choice may have replaced it meanwhile).
+    let decoded = move |url: &str, ok: bool| {
+        if checking.get_untracked().as_deref() != Some(url) {
+            return;
+        }
+        if ok {
+            checking.set(None);
+            preview.set(Some(url.to_owned()));
+        } else {
+            drop_picture();
+            picture_error.set(Some(super::upload::NOT_A_PICTURE.to_owned()));
         }
     };
     let send_picture = move || {
@@ -79,6 +103,35 @@ pub fn Composer(
     let palette = RwSignal::new(false);
     let font_menu = RwSignal::new(false);
     let too_long = RwSignal::new(false);
+    // 表情 and 字体 close on a click outside them and on Escape.
+    let tools = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let outside = window_event_listener(leptos::ev::pointerdown, move |ev| {
+            if !palette.get_untracked() && !font_menu.get_untracked() {
+                return;
+            }
+            let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+            let inside = tools
+                .get_untracked()
+                .is_some_and(|tools| tools.contains(target.as_ref()));
+            if !inside {
+                palette.set(false);
+                font_menu.set(false);
+            }
+        });
+        let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" && (palette.get_untracked() || font_menu.get_untracked()) {
+                palette.set(false);
+                font_menu.set(false);
+            }
+        });
+        on_cleanup(move || {
+            outside.remove();
+            escape.remove();
+        });
+    }
     let off = move || disabled.get() || !hydrated.get();
 
     let send = move || {
@@ -102,6 +155,7 @@ pub fn Composer(
         last_typing.set_value(0);
         el.set_value("");
         palette.set(false);
+        font_menu.set(false);
         let _ = el.focus();
     };
 
@@ -127,7 +181,7 @@ pub fn Composer(
 
     view! {
         <div class="composer">
-            <div class="composer-tools">
+            <div class="composer-tools" node_ref=tools>
                 <button
                     type="button"
                     class="tool-btn"
@@ -225,6 +279,20 @@ pub fn Composer(
                 </Show>
             </div>
             {move || picture_error.get().map(|e| view! { <p class="form-error inline" role="alert">{e}</p> })}
+            // Decoded out of sight first: a file that is no picture never gets a preview.
+            {move || checking.get().map(|src| {
+                let (loaded, failed) = (src.clone(), src.clone());
+                view! {
+                    <img
+                        class="visually-hidden"
+                        src=src
+                        alt=""
+                        aria-hidden="true"
+                        on:load=move |_| decoded(&loaded, true)
+                        on:error=move |_| decoded(&failed, false)
+                    />
+                }
+            })}
             {move || preview.get().map(|src| view! {
                 <div class="picture-preview" role="group" aria-label="图片预览">
                     <img src=src alt="待发送的图片" />

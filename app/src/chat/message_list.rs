@@ -249,12 +249,14 @@ pub fn acked(p: &Pending, seq: i32, sender: &str, sender_name: &str) -> ChatMess
     }
 }
 
-/// A picture in a message: a thumbnail that opens large on click.
+/// A picture in a message: a thumbnail that opens large on click. `on_loaded` runs when it has
+/// loaded (its size may change the list's height).
 #[component]
 fn Picture(
     image: ChatImage,
     token: Option<String>,
     #[prop(into)] on_open: Callback<String>,
+    #[prop(into)] on_loaded: Callback<()>,
 ) -> impl IntoView {
     let src = picture_src(&image.url, token.as_deref());
     let open_src = src.clone();
@@ -272,14 +274,18 @@ fn Picture(
     };
     view! {
         <button type="button" class="msg-picture" aria-label="查看大图" on:click=move |_| on_open.run(open_src.clone())>
-            <img src=src alt="图片" style=style loading="lazy" />
+            <img src=src alt="图片" style=style loading="lazy" on:load=move |_| on_loaded.run(()) />
         </button>
     }
 }
 
 /// An order card in the chat: picture, number, status, amount; a click opens its detail.
 #[component]
-fn OrderCard(order: OrderSummary, on_open: Option<Callback<i64>>) -> impl IntoView {
+fn OrderCard(
+    order: OrderSummary,
+    on_open: Option<Callback<i64>>,
+    #[prop(into)] on_loaded: Callback<()>,
+) -> impl IntoView {
     let id = order.order_id;
     let picture = order.picture_url.clone();
     view! {
@@ -296,7 +302,10 @@ fn OrderCard(order: OrderSummary, on_open: Option<Callback<i64>>) -> impl IntoVi
             }
         >
             {match picture {
-                Some(src) => view! { <img class="order-card-pic" src=src alt="" /> }.into_any(),
+                Some(src) => view! {
+                    <img class="order-card-pic" src=src alt="" on:load=move |_| on_loaded.run(()) />
+                }
+                .into_any(),
                 None => view! { <span class="order-card-pic empty">"无图"</span> }.into_any(),
             }}
             <span class="order-card-info">
@@ -309,23 +318,119 @@ fn OrderCard(order: OrderSummary, on_open: Option<Callback<i64>>) -> impl IntoVi
     }
 }
 
+/// A piece of a message's text: plain text, or a web address shown as a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextPiece<'a> {
+    Text(&'a str),
+    Link(&'a str),
+}
+
+/// Characters a web address in a message runs on with: printable ASCII except the ones that
+/// end it in running text (quotes, angle brackets and the like). Chinese text often follows an
+/// address without a space, so any other character ends it too.
+fn in_address(c: char) -> bool {
+    c.is_ascii_graphic()
+        && !matches!(
+            c,
+            '<' | '>' | '"' | '\'' | '`' | '{' | '}' | '|' | '\\' | '^'
+        )
+}
+
+/// Splits a message's text into plain text and `http://` / `https://` addresses. Nothing else
+/// (`javascript:`, `data:`, `ftp:` …) becomes a link. Punctuation right after an address
+/// (`。`, `,`, `.`, an unmatched `)`) stays text.
+pub fn text_pieces(text: &str) -> Vec<TextPiece<'_>> {
+    // ASCII lowercase keeps every byte offset of `text`.
+    let lower = text.to_ascii_lowercase();
+    let mut pieces = Vec::new();
+    let (mut plain_from, mut from) = (0, 0);
+    while from < text.len() {
+        let Some(start) = ["http://", "https://"]
+            .iter()
+            .filter_map(|scheme| lower[from..].find(scheme).map(|i| from + i))
+            .min()
+        else {
+            break;
+        };
+        let scheme_len = if lower[start..].starts_with("https://") {
+            8
+        } else {
+            7
+        };
+        let mut end = text[start..]
+            .find(|c: char| !in_address(c))
+            .map_or(text.len(), |i| start + i);
+        while end > start + scheme_len {
+            let last = text[..end].chars().next_back().unwrap_or(' ');
+            let unmatched_paren = last == ')'
+                && text[start..end].matches('(').count() < text[start..end].matches(')').count();
+            if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | ']' | '}') || unmatched_paren {
+                end -= 1;
+            } else {
+                break;
+            }
+        }
+        // Not glued to a word before it ("xhttp://"), and a host after the scheme.
+        let glued = text[..start]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+        let has_host = text[start + scheme_len..end]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '[');
+        if glued || !has_host {
+            from = start + scheme_len;
+            continue;
+        }
+        if plain_from < start {
+            pieces.push(TextPiece::Text(&text[plain_from..start]));
+        }
+        pieces.push(TextPiece::Link(&text[start..end]));
+        plain_from = end;
+        from = end;
+    }
+    if plain_from < text.len() {
+        pieces.push(TextPiece::Text(&text[plain_from..]));
+    }
+    pieces
+}
+
+/// A message's text as text nodes, its web addresses as links that open in a new tab. Built as
+/// nodes: the text is never parsed as HTML.
+fn linked_text(text: &str) -> AnyView {
+    text_pieces(text)
+        .into_iter()
+        .map(|piece| match piece {
+            TextPiece::Text(t) => t.to_owned().into_any(),
+            TextPiece::Link(url) => view! {
+                <a href=url.to_owned() target="_blank" rel="noopener noreferrer">{url.to_owned()}</a>
+            }
+            .into_any(),
+        })
+        .collect_view()
+        .into_any()
+}
+
 /// The bubble of a message: its picture, its order card, or its text in its font size.
+/// `on_loaded` runs when a picture in it has loaded.
 fn message_body(
     m: &ChatMessage,
     token: Option<String>,
     open_picture: Callback<String>,
     on_order: Option<Callback<i64>>,
+    on_loaded: Callback<()>,
 ) -> AnyView {
     match (m.image.clone(), m.order.clone()) {
         (Some(image), _) => view! {
             <div class="msg-body picture">
-                <Picture image=image token=token on_open=open_picture />
+                <Picture image=image token=token on_open=open_picture on_loaded=on_loaded />
             </div>
         }
         .into_any(),
         (None, Some(order)) => view! {
             <div class="msg-body order">
-                <OrderCard order=order on_open=on_order />
+                <OrderCard order=order on_open=on_order on_loaded=on_loaded />
             </div>
         }
         .into_any(),
@@ -334,16 +439,96 @@ fn message_body(
         }
         (None, None) => view! {
             <div class="msg-body" style=format!("font-size: {}px", m.font_size)>
-                {m.body.clone()}
+                {linked_text(&m.body)}
             </div>
         }
         .into_any(),
     }
 }
 
+/// How near the bottom (px) the reader still counts as reading the newest messages.
+const FOLLOW_SLACK_PX: i32 = 48;
+
+/// The end of the list as it was last shown: whose conversation, its newest seq, and how many
+/// messages of this page were still pending.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Tail {
+    conversation_id: Option<i64>,
+    last_seq: i32,
+    pending: usize,
+}
+
+/// How the list moves after its messages changed.
+#[derive(Debug, PartialEq, Eq)]
+enum Follow {
+    /// Show the newest message.
+    Bottom,
+    /// Stay where the reader is; this many new messages arrived below (the 条新消息 pill).
+    Unseen(usize),
+    /// Nothing new at the end (older messages loaded above, or a message replaced).
+    Stay,
+}
+
+/// Another conversation (or the first load) opens at its newest message, and so does a
+/// message this page just sent. New messages at the end are followed while the reader is at
+/// the bottom; a reader who scrolled up to read stays there and is told how many arrived
+/// (`from_others`: the new ones the other side wrote).
+fn follow(before: Tail, now: Tail, from_others: usize, at_bottom: bool) -> Follow {
+    if before.conversation_id != now.conversation_id || now.pending > before.pending {
+        Follow::Bottom
+    } else if now.last_seq > before.last_seq {
+        if at_bottom {
+            Follow::Bottom
+        } else {
+            Follow::Unseen(from_others)
+        }
+    } else {
+        Follow::Stay
+    }
+}
+
+/// A picture shown large over the page; a click anywhere, × or Escape closes it.
+#[component]
+fn Lightbox(src: String, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
+    let close_button = NodeRef::<leptos::html::Button>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" {
+                on_close.run(());
+            }
+        });
+        on_cleanup(move || escape.remove());
+    }
+    // Keyboard users land on ×.
+    Effect::new(move |_| {
+        if let Some(button) = close_button.get() {
+            let _ = button.focus();
+        }
+    });
+    view! {
+        <div
+            class="lightbox"
+            role="dialog"
+            aria-modal="true"
+            aria-label="查看大图"
+            on:click=move |_| on_close.run(())
+        >
+            <img src=src alt="大图" />
+            <button type="button" class="icon-btn lightbox-close" aria-label="关闭" node_ref=close_button>
+                "×"
+            </button>
+        </div>
+    }
+}
+
 /// The messages of one conversation; `mine` is the sender this page speaks as (`agent` or
-/// `buyer`). Text is always rendered as text. A buyer's page passes `token`, which its picture
-/// addresses carry. `on_older` shows 查看更早的消息 while `has_older` is true.
+/// `buyer`), and its own messages read 我. Text is always rendered as text (web addresses as
+/// links). A buyer's page passes `token`, which its picture addresses carry. `on_older` shows
+/// 查看更早的消息 while `has_older` is true.
+///
+/// The list follows new messages while the reader is at the bottom; a reader who scrolled up
+/// stays where they are and gets a "N 条新消息 ↓" button that jumps down.
 #[component]
 pub fn MessageList(
     messages: Signal<Vec<ChatMessage>>,
@@ -360,111 +545,166 @@ pub fn MessageList(
     on_resend: Option<Callback<String>>,
 ) -> impl IntoView {
     let scroller = NodeRef::<leptos::html::Div>::new();
-    // Scroll to the newest message when one arrives at the end (not when older ones load above).
-    Effect::new(move |_| {
-        let _ = (
-            messages.with(|m| m.last().map(|m| m.seq)),
-            pending.with(Vec::len),
-        );
-        if let Some(el) = scroller.get() {
+    // The reader is at (or near) the bottom: new messages are followed. Updated by scrolling
+    // only, so it still tells where the reader was when the list grows.
+    let at_bottom = StoredValue::new(true);
+    let unseen = RwSignal::new(0usize);
+    let tail = StoredValue::new(Tail::default());
+    let to_bottom = move || {
+        if let Some(el) = scroller.get_untracked() {
             el.set_scroll_top(el.scroll_height());
         }
+        at_bottom.set_value(true);
+        if unseen.get_untracked() > 0 {
+            unseen.set(0);
+        }
+    };
+    let mine_for_follow = mine.clone();
+    Effect::new(move |_| {
+        let before = tail.get_value();
+        let pending_count = pending.with(Vec::len);
+        let (now, from_others) = messages.with(|list| {
+            let now = Tail {
+                conversation_id: list.last().map(|m| m.conversation_id),
+                last_seq: list.last().map_or(0, |m| m.seq),
+                pending: pending_count,
+            };
+            let from_others = list
+                .iter()
+                .rev()
+                .take_while(|m| m.seq > before.last_seq)
+                .filter(|m| m.sender != mine_for_follow)
+                .count();
+            (now, from_others)
+        });
+        tail.set_value(now);
+        match follow(before, now, from_others, at_bottom.get_value()) {
+            Follow::Bottom => {
+                at_bottom.set_value(true);
+                // After the new rows are in the page and laid out.
+                request_animation_frame(to_bottom);
+            }
+            Follow::Unseen(n) if n > 0 => unseen.update(|u| *u += n),
+            Follow::Unseen(_) | Follow::Stay => {}
+        }
+    });
+    // A picture that loads grows its message: still show the newest if the reader was there.
+    let on_loaded = Callback::new(move |()| {
+        if at_bottom.get_value() {
+            to_bottom();
+        }
+    });
+    let on_scroll = move |_| {
+        if let Some(el) = scroller.get_untracked() {
+            let near = el.scroll_height() - el.scroll_top() - el.client_height() <= FOLLOW_SLACK_PX;
+            at_bottom.set_value(near);
+            if near && unseen.get_untracked() > 0 {
+                unseen.set(0);
+            }
+        }
+    };
+    // The agent's own name: the server names an agent's messages by the agent, and this
+    // agent's own read 我 (a conversation handed on also holds another agent's messages).
+    let my_name = (mine == "agent").then(|| {
+        LocalResource::new(|| async { crate::auth::me().await.ok().map(|a| a.display_name) })
     });
     let large = RwSignal::new(None::<String>);
     let open_large = Callback::new(move |src: String| large.set(Some(src)));
     let mine_for_list = mine.clone();
     let token_for_list = token.clone();
     view! {
-        <div class="messages" node_ref=scroller aria-live="polite">
+        <div class="messages-wrap">
+            <div class="messages" node_ref=scroller aria-live="polite" on:scroll=on_scroll>
+                {move || {
+                    let more = has_older.is_some_and(|h| h.get());
+                    on_older.filter(|_| more).map(|cb| view! {
+                        <button type="button" class="btn small older-btn" on:click=move |_| cb.run(())>
+                            "查看更早的消息"
+                        </button>
+                    })
+                }}
+                <For
+                    each=move || messages.get()
+                    key=|m| (m.seq, m.sender_name.clone(), m.created_at, m.image.as_ref().map(|i| i.url.clone()))
+                    children=move |m| {
+                        let own = m.sender == mine_for_list;
+                        let side = if m.sender == "system" {
+                            "msg system"
+                        } else if own {
+                            "msg mine"
+                        } else {
+                            "msg theirs"
+                        };
+                        let name = m.sender_name.clone();
+                        let sender = move || {
+                            let me = own
+                                && my_name.is_none_or(|mine| {
+                                    name == "我" || mine.get().flatten().is_some_and(|n| n == name)
+                                });
+                            if me { "我".to_owned() } else { name.clone() }
+                        };
+                        let body = message_body(&m, token_for_list.clone(), open_large, on_order, on_loaded);
+                        view! {
+                            <div class=side data-seq=m.seq data-kind=m.kind.clone()>
+                                <div class="msg-meta">
+                                    <span class="msg-sender">{sender}</span>
+                                    <span class="msg-time">{hhmm(m.created_at)}</span>
+                                </div>
+                                {body}
+                            </div>
+                        }
+                    }
+                />
+                <For
+                    each=move || pending.get()
+                    key=|p| (p.client_msg_id.clone(), p.upload_id, p.failed.clone())
+                    children=move |p| {
+                        let state = match &p.failed {
+                            Some(_) => "发送失败",
+                            None if p.image.is_some() && p.upload_id.is_none() => "上传中…",
+                            None => "发送中…",
+                        };
+                        // Shown as it will be once stored; its card does not open yet.
+                        let body = message_body(&acked(&p, 0, "agent", "我"), token.clone(), open_large, None, on_loaded);
+                        let id = p.client_msg_id.clone();
+                        let failed = p.failed.clone().map(|reason| view! {
+                            <div class="msg-failed" role="alert">
+                                <span class="msg-failed-reason">{reason}</span>
+                                {on_resend.map(|resend| view! {
+                                    <button
+                                        type="button"
+                                        class="btn small resend-btn"
+                                        on:click=move |_| resend.run(id.clone())
+                                    >
+                                        "重发"
+                                    </button>
+                                })}
+                            </div>
+                        });
+                        view! {
+                            <div class="msg mine pending" class:failed=p.failed.is_some() data-client-msg-id=p.client_msg_id.clone()>
+                                <div class="msg-meta">
+                                    <span class="msg-sender">"我"</span>
+                                    <span class="msg-time">{hhmm(p.created_at)}</span>
+                                    <span class="msg-state">{state}</span>
+                                </div>
+                                {body}
+                                {failed}
+                            </div>
+                        }
+                    }
+                />
+            </div>
             {move || {
-                let more = has_older.is_some_and(|h| h.get());
-                on_older.filter(|_| more).map(|cb| view! {
-                    <button type="button" class="btn small older-btn" on:click=move |_| cb.run(())>
-                        "查看更早的消息"
+                let n = unseen.get();
+                (n > 0).then(|| view! {
+                    <button type="button" class="new-msgs-pill" on:click=move |_| to_bottom()>
+                        {format!("{n} 条新消息 ↓")}
                     </button>
                 })
             }}
-            <For
-                each=move || messages.get()
-                key=|m| (m.seq, m.sender_name.clone(), m.created_at, m.image.as_ref().map(|i| i.url.clone()))
-                children=move |m| {
-                    let side = if m.sender == "system" {
-                        "msg system"
-                    } else if m.sender == mine_for_list {
-                        "msg mine"
-                    } else {
-                        "msg theirs"
-                    };
-                    let body = message_body(&m, token_for_list.clone(), open_large, on_order);
-                    view! {
-                        <div class=side data-seq=m.seq data-kind=m.kind.clone()>
-                            <div class="msg-meta">
-                                <span class="msg-sender">{m.sender_name.clone()}</span>
-                                <span class="msg-time">{hhmm(m.created_at)}</span>
-                            </div>
-                            {body}
-                        </div>
-                    }
-                }
-            />
-            <For
-                each=move || pending.get()
-                key=|p| (p.client_msg_id.clone(), p.upload_id, p.failed.clone())
-                children=move |p| {
-                    let state = match &p.failed {
-                        Some(_) => "发送失败",
-                        None if p.image.is_some() && p.upload_id.is_none() => "上传中…",
-                        None => "发送中…",
-                    };
-                    // Shown as it will be once stored; its card does not open yet.
-                    let body = message_body(&acked(&p, 0, "agent", "我"), token.clone(), open_large, None);
-                    let id = p.client_msg_id.clone();
-                    let failed = p.failed.clone().map(|reason| view! {
-                        <div class="msg-failed" role="alert">
-                            <span class="msg-failed-reason">{reason}</span>
-                            {on_resend.map(|resend| view! {
-                                <button
-                                    type="button"
-                                    class="btn small resend-btn"
-                                    on:click=move |_| resend.run(id.clone())
-                                >
-                                    "重发"
-                                </button>
-                            })}
-                        </div>
-                    });
-                    view! {
-                        <div class="msg mine pending" class:failed=p.failed.is_some() data-client-msg-id=p.client_msg_id.clone()>
-                            <div class="msg-meta">
-                                <span class="msg-sender">"我"</span>
-                                <span class="msg-time">{hhmm(p.created_at)}</span>
-                                <span class="msg-state">{state}</span>
-                            </div>
-                            {body}
-                            {failed}
-                        </div>
-                    }
-                }
-            />
         </div>
-        {move || large.get().map(|src| view! {
-            <div
-                class="lightbox"
-                role="dialog"
-                aria-modal="true"
-                aria-label="查看大图"
-                tabindex="-1"
-                on:click=move |_| large.set(None)
-                on:keydown=move |ev| {
-                    if ev.key() == "Escape" {
-                        large.set(None);
-                    }
-                }
-            >
-                <img src=src alt="大图" />
-                <button type="button" class="icon-btn lightbox-close" aria-label="关闭">"×"</button>
-            </div>
-        })}
+        {move || large.get().map(|src| view! { <Lightbox src=src on_close=move || large.set(None) /> })}
     }
     .into_any()
 }
@@ -633,5 +873,95 @@ mod tests {
             vec![1, 2, 3, 4]
         );
         assert_eq!(list[2].body, "c2");
+    }
+    #[test]
+    fn only_http_and_https_addresses_become_links() {
+        use TextPiece::{Link, Text};
+        assert_eq!(
+            text_pieces("看这里 https://example.com/a?b=1&c=(2)。谢谢"),
+            vec![
+                Text("看这里 "),
+                Link("https://example.com/a?b=1&c=(2)"),
+                Text("。谢谢")
+            ]
+        );
+        assert_eq!(
+            text_pieces("HTTP://X.CN/p, 和 http://a.b."),
+            vec![
+                Link("HTTP://X.CN/p"),
+                Text(", 和 "),
+                Link("http://a.b"),
+                Text(".")
+            ]
+        );
+        assert_eq!(
+            text_pieces("(见 https://a.cn/x)"),
+            vec![Text("(见 "), Link("https://a.cn/x"), Text(")")]
+        );
+        // Everything else stays text, and markup around an address never joins it.
+        for plain in [
+            "javascript:alert(1)",
+            "data:text/html,<b>hi</b>",
+            "ftp://files.example.com/a",
+            "xhttp://glued.example.com",
+            "http://",
+            "https:// 空的",
+            "",
+        ] {
+            assert_eq!(
+                text_pieces(plain),
+                if plain.is_empty() {
+                    vec![]
+                } else {
+                    vec![Text(plain)]
+                },
+                "{plain}"
+            );
+        }
+        assert_eq!(
+            text_pieces("<a href=\"https://e.cn/x\">链接</a>"),
+            vec![
+                Text("<a href=\""),
+                Link("https://e.cn/x"),
+                Text("\">链接</a>")
+            ]
+        );
+    }
+
+    #[test]
+    fn the_list_follows_new_messages_only_while_the_reader_is_at_the_bottom() {
+        let tail = |conversation_id, last_seq, pending| Tail {
+            conversation_id: Some(conversation_id),
+            last_seq,
+            pending,
+        };
+        // First load and another conversation open at the newest message.
+        assert_eq!(
+            follow(Tail::default(), tail(1, 30, 0), 30, false),
+            Follow::Bottom
+        );
+        assert_eq!(
+            follow(tail(1, 30, 0), tail(2, 5, 0), 5, false),
+            Follow::Bottom
+        );
+        // New at the end: followed at the bottom, counted when scrolled up.
+        assert_eq!(
+            follow(tail(1, 30, 0), tail(1, 31, 0), 1, true),
+            Follow::Bottom
+        );
+        assert_eq!(
+            follow(tail(1, 30, 0), tail(1, 32, 0), 2, false),
+            Follow::Unseen(2)
+        );
+        // What this page sends always shows.
+        assert_eq!(
+            follow(tail(1, 30, 0), tail(1, 30, 1), 0, false),
+            Follow::Bottom
+        );
+        // Older messages loaded above: the view stays.
+        assert_eq!(
+            follow(tail(1, 30, 0), tail(1, 30, 0), 0, true),
+            Follow::Stay
+        );
     }
 }

@@ -71,6 +71,14 @@ pub struct ConversationSummary {
     pub entered_at: i64,
     pub last_message: Option<String>,
     pub last_seq: i32,
+    /// The buyer's messages after the last agent message, those left while queued included:
+    /// the unread count when the conversation reaches the agent's list.
+    #[serde(default)]
+    pub unread: u32,
+    /// Unix ms since when the buyer waits for an answer (their first unanswered message, or
+    /// their entry while no agent has written); `None` once the agent answered.
+    #[serde(default)]
+    pub waiting_since: Option<i64>,
 }
 
 /// Agent → server.

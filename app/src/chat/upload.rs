@@ -10,6 +10,9 @@ pub const PICTURE_ACCEPT: &str = "image/jpeg,image/png,image/gif,image/webp";
 /// Largest picture, in bytes (domain `MAX_PICTURE_BYTES`).
 pub const MAX_PICTURE_BYTES: u64 = 5 * 1024 * 1024;
 
+/// A chosen file the browser cannot show as a picture (a text file named `.png`, say).
+pub const NOT_A_PICTURE: &str = "不是有效的图片文件，请重新选择";
+
 /// The browser's first opinion of a chosen file: `Err` with the Chinese reason.
 pub fn check_picture(size: u64, mime: &str) -> Result<(), String> {
     if !PICTURE_ACCEPT.split(',').any(|t| t == mime) {

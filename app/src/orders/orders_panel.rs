@@ -7,11 +7,14 @@ use super::{OrderSummary, agent_buyer_orders, format_fen, format_time, status_cl
 ///
 /// When `conversation_id` changes the list is emptied at once and answers still on their way
 /// for the previous conversation are dropped, so the previous buyer's orders never show.
-/// `on_send` gets the card to send into the chat (发送); `on_open` gets the order id to show its
-/// detail (the picture or 详情), which the caller loads with `agent_order_detail`.
+/// `on_send` gets the card to send into the chat (发送), offered while `can_send` (an ended
+/// conversation takes no more cards: 发送 is disabled and the panel says why); `on_open` gets
+/// the order id to show its detail (the picture or 详情), which the caller loads with
+/// `agent_order_detail`.
 #[component]
 pub fn OrdersPanel(
     #[prop(into)] conversation_id: Signal<Option<i64>>,
+    #[prop(into)] can_send: Signal<bool>,
     #[prop(into)] on_send: Callback<OrderSummary>,
     #[prop(into)] on_open: Callback<i64>,
 ) -> impl IntoView {
@@ -82,9 +85,12 @@ pub fn OrdersPanel(
                 when=move || conversation_id.get().is_some()
                 fallback=|| view! { <p class="orders-empty">"打开一个会话后，这里显示该采购人的订单"</p> }
             >
+                {move || (!can_send.get()).then(|| view! {
+                    <p class="orders-hint" role="note">"本次对话已结束，订单不能再发送给采购人"</p>
+                })}
                 <ul class="orders-list">
                     <For each=move || orders.get() key=|o| o.order_id let:order>
-                        <OrderCard order on_send on_open />
+                        <OrderCard order can_send on_send on_open />
                     </For>
                 </ul>
                 <div class="orders-footer">
@@ -123,6 +129,7 @@ pub fn OrdersPanel(
 #[component]
 fn OrderCard(
     order: OrderSummary,
+    can_send: Signal<bool>,
     on_send: Callback<OrderSummary>,
     on_open: Callback<i64>,
 ) -> impl IntoView {
@@ -157,7 +164,13 @@ fn OrderCard(
                     <button
                         type="button"
                         class="btn primary small"
-                        on:click=move |_| on_send.run(for_send.clone())
+                        disabled=move || !can_send.get()
+                        title=move || (!can_send.get()).then_some("对话已结束，不能发送")
+                        on:click=move |_| {
+                            if can_send.get_untracked() {
+                                on_send.run(for_send.clone());
+                            }
+                        }
                     >
                         "发送"
                     </button>

@@ -30,12 +30,28 @@ impl Conversation {
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn new(summary: ConversationSummary) -> Self {
         Conversation {
+            // The buyer's unanswered messages, those left while queued included.
+            unread: summary.unread,
             summary,
             messages: Vec::new(),
-            unread: 0,
             opened: false,
             ended: false,
             has_older: false,
+        }
+    }
+
+    /// Follows the waiting clock through new messages (in seq order): the buyer's first
+    /// unanswered message starts it, an agent's answer stops it.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn note_waiting(&mut self, added: &[ChatMessage]) {
+        for m in added {
+            match m.sender.as_str() {
+                "buyer" if self.summary.waiting_since.is_none() => {
+                    self.summary.waiting_since = Some(m.created_at);
+                }
+                "agent" => self.summary.waiting_since = None,
+                _ => {}
+            }
         }
     }
 
@@ -189,6 +205,7 @@ pub fn AgentPage() -> impl IntoView {
                             .find(|c| c.summary.conversation_id == conversation_id)
                         {
                             let added = merge_messages(&mut c.messages, messages);
+                            c.note_waiting(&added);
                             let from_buyer =
                                 added.iter().filter(|m| m.sender == "buyer").count() as u32;
                             if !is_open {
@@ -236,6 +253,7 @@ pub fn AgentPage() -> impl IntoView {
                             {
                                 let message = acked(&p, seq, "agent", "我");
                                 c.summary.last_message = Some(preview_text(&message));
+                                c.summary.waiting_since = None;
                                 merge_messages(&mut c.messages, vec![message]);
                             }
                         });
@@ -506,11 +524,14 @@ pub fn AgentPage() -> impl IntoView {
                                                     </span>
                                                     <span class="conv-wait">
                                                         {move || {
+                                                            // Since the buyer's first unanswered message;
+                                                            // nothing once the agent has answered.
                                                             if conv.with(|c| c.as_ref().is_some_and(|c| c.ended)) {
                                                                 "已结束".to_owned()
                                                             } else {
-                                                                let entered = conv.with(|c| c.as_ref().map_or(0, |c| c.summary.entered_at));
-                                                                format!("等待 {} 分钟", minutes_between(entered, now.get()))
+                                                                conv.with(|c| c.as_ref().and_then(|c| c.summary.waiting_since))
+                                                                    .map(|since| format!("等待 {} 分钟", minutes_between(since, now.get())))
+                                                                    .unwrap_or_default()
                                                             }
                                                         }}
                                                     </span>
@@ -591,6 +612,7 @@ pub fn AgentPage() -> impl IntoView {
                     <section class="panel orders">
                         <crate::orders::OrdersPanel
                             conversation_id=Signal::derive(move || selected.get())
+                            can_send=Signal::derive(move || !current_ended.get())
                             on_send=send_order
                             on_open=open_order
                         />
@@ -598,7 +620,7 @@ pub fn AgentPage() -> impl IntoView {
                 </div>
             </div>
             {move || detail.get().map(|state| view! {
-                <Modal title="订单详情" on_close=move || detail.set(None)>
+                <Modal title="订单详情" on_close=move || detail.set(None) close_on_backdrop=true>
                     {match state {
                         None => view! { <p class="muted" role="status">"加载中…"</p> }.into_any(),
                         Some(Ok(d)) => view! { <crate::orders::OrderDetailView detail=d /> }.into_any(),

@@ -1,7 +1,7 @@
 //! What the chat sockets show: a conversation with its buyer and last message (the agent's
 //! list), the agent's open conversations, and the few names a buyer's widget displays. Read-only.
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::agent_status;
 use crate::DomainError;
@@ -39,6 +39,55 @@ pub async fn conversation_view(
         conversation,
         buyer,
         last_message,
+    })
+}
+
+/// The buyer's messages still waiting for an answer: those after the conversation's last agent
+/// message. The agent's list shows their number as unread when the conversation reaches the
+/// agent (messages left while queued included) and the waiting clock from `since`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unanswered {
+    /// Buyer messages after the last agent message (all of them if no agent wrote yet).
+    pub count: u64,
+    /// Since when the buyer waits for an answer: the first of those messages, or the buyer's
+    /// entry (t0) while no agent has written at all. `None` once the agent answered the
+    /// buyer's last message.
+    pub since: Option<i64>,
+}
+
+/// [`Unanswered`] of one conversation (already scoped to its supplier by the caller).
+pub async fn unanswered(
+    db: &DatabaseConnection,
+    conversation: &conversation::Model,
+) -> Result<Unanswered, DomainError> {
+    let last_answer: Option<i32> = message::Entity::find()
+        .select_only()
+        .column(message::Column::Seq)
+        .filter(message::Column::ConversationId.eq(conversation.id))
+        .filter(message::Column::Sender.eq(message::SENDER_AGENT))
+        .order_by_desc(message::Column::Seq)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let waiting: Option<(i64, Option<i64>)> = message::Entity::find()
+        .select_only()
+        .column_as(message::Column::Id.count(), "n")
+        .column_as(message::Column::CreatedAt.min(), "since")
+        .filter(message::Column::ConversationId.eq(conversation.id))
+        .filter(message::Column::Sender.eq(message::SENDER_BUYER))
+        .filter(message::Column::Seq.gt(last_answer.unwrap_or(0)))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (count, first) = waiting.unwrap_or((0, None));
+    let since = match last_answer {
+        None => Some(conversation.entered_at),
+        Some(_) => first,
+    };
+    Ok(Unanswered {
+        count: u64::try_from(count).unwrap_or_default(),
+        since,
     })
 }
 

@@ -188,6 +188,7 @@ pub async fn summary(
     db: &DatabaseConnection,
     conversation: conversation::Model,
 ) -> Result<ConversationSummary, DomainError> {
+    let unanswered = views::unanswered(db, &conversation).await?;
     let view = views::conversation_view(db, conversation).await?;
     Ok(ConversationSummary {
         conversation_id: view.conversation.id,
@@ -197,6 +198,8 @@ pub async fn summary(
         entered_at: view.conversation.entered_at,
         last_message: view.last_message.map(|m| preview(&m)),
         last_seq: view.conversation.last_seq,
+        unread: u32::try_from(unanswered.count).unwrap_or(u32::MAX),
+        waiting_since: unanswered.since,
     })
 }
 
