@@ -63,6 +63,15 @@ else
   rustup target add wasm32-unknown-unknown
 fi
 
+for component in rustfmt clippy; do
+  if rustup component list --installed | grep -q "^${component}"; then
+    say "${component}: present"
+  else
+    say "adding ${component}"
+    rustup component add "$component"
+  fi
+done
+
 if cargo leptos --version 2>/dev/null | grep -q "\b${CARGO_LEPTOS_VERSION//./\\.}\b"; then
   say "cargo-leptos ${CARGO_LEPTOS_VERSION}: present"
 else

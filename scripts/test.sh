@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of 832 客服:
 #   1. setup        tools, Chromium, CJK fonts, PostgreSQL role kefu and database kefu_test
-#   2. cargo test   domain, server and app crates, on SQLite and on PostgreSQL (TEST_DATABASE_URL)
-#   3. build        `cargo leptos build` (debug: the one build the browser tests run against)
-#   4. browser      Playwright in Chromium against the real server (`cargo leptos end-to-end`),
+#   2. lints        `cargo fmt --check`; clippy with warnings as errors for the host crates and
+#                   for the wasm (hydrate) build
+#   3. cargo test   domain, server and app crates, on SQLite and on PostgreSQL (TEST_DATABASE_URL)
+#   4. build        `cargo leptos build` (debug: the one build the browser tests run against)
+#   5. browser      Playwright in Chromium against the real server (`cargo leptos end-to-end`),
 #                   on a fresh SQLite database with the demo data
 # Exits non-zero on the first failure.
 set -euo pipefail
@@ -38,6 +40,14 @@ unit_tests() {
   cargo test -p domain -p server -p app
 }
 
+# Style does not drift: formatting, and clippy on both builds (the hydrate-only code is seen
+# only by the wasm one).
+lints() {
+  cargo fmt --all -- --check &&
+    cargo clippy -p domain -p server -p app -p loadgen --all-targets -- -D warnings &&
+    cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+}
+
 # `cargo leptos end-to-end` exits 0 when the build fails (it just skips the tests), so build
 # first with `cargo leptos build`, which does fail; end-to-end then finds everything up to date.
 browser_tests() {
@@ -64,6 +74,7 @@ check_playwright_ran() {
 }
 
 stage "setup" bash scripts/setup.sh --test
+stage "lints (cargo fmt --check, cargo clippy -D warnings)" lints
 stage "cargo test -p domain -p server -p app" unit_tests
 stage "cargo leptos build" cargo leptos build
 stage "browser tests (cargo leptos end-to-end)" browser_tests
