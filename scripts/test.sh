@@ -2,7 +2,7 @@
 # Runs every test of 832 客服:
 #   1. setup        tools, Chromium, CJK fonts, PostgreSQL role kefu and database kefu_test
 #   2. lints        `cargo fmt --check`; clippy with warnings as errors for the host crates and
-#                   for the wasm (hydrate) build
+#                   for the wasm (hydrate) build; the browser tests' TypeScript type-checked
 #   3. cargo test   domain, server and app crates, on SQLite and on PostgreSQL (TEST_DATABASE_URL)
 #   4. build        `cargo leptos build` (debug: the one build the browser tests run against)
 #   5. browser      Playwright in Chromium against the real server (`cargo leptos end-to-end`),
@@ -45,7 +45,8 @@ unit_tests() {
 lints() {
   cargo fmt --all -- --check &&
     cargo clippy -p domain -p server -p app -p loadgen --all-targets -- -D warnings &&
-    cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+    cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings &&
+    (cd end2end && npx tsc --noEmit -p .)
 }
 
 # `cargo leptos end-to-end` exits 0 when the build fails (it just skips the tests), so build

@@ -7,12 +7,14 @@ import {
   AGENT_XIAOTONG,
   BASE_URL,
   REPO_ROOT,
+  bubble,
   buyerChat,
   kickLogin,
   loginAs,
   newPage,
   releaseUsedLogins,
   screenshot,
+  sendText,
   serverBinary,
   setStatus,
   settle,
@@ -24,18 +26,6 @@ import {
 test.afterEach(async () => {
   releaseUsedLogins();
 });
-
-async function send(page: Page, text: string) {
-  const box = page.getByLabel('输入消息');
-  await box.click();
-  await box.fill(text);
-  await box.press('Enter');
-}
-
-/** A delivered message bubble (not pending) containing `text`. */
-function bubble(page: Page, text: string) {
-  return page.locator('.msg:not(.pending) .msg-body', { hasText: text });
-}
 
 /** A real PNG drawn in the page's own canvas (a field of wheat-coloured stripes). */
 async function drawnPng(page: Page, width: number, height: number): Promise<Buffer> {
@@ -102,9 +92,9 @@ test('agent and buyer chat: text both ways, typing indicator, emoji, 字体, 结
   await expect(page.locator('.chat-head')).toContainText('王采购');
 
   // Text both ways; user text stays text.
-  await send(buyer, '你好，小米什么时候发货？<b>急</b>');
+  await sendText(buyer, '你好，小米什么时候发货？<b>急</b>');
   await expect(bubble(page, '你好，小米什么时候发货？<b>急</b>')).toBeVisible();
-  await send(page, '您好，今天下午发货。');
+  await sendText(page, '您好，今天下午发货。');
   await expect(bubble(buyer, '您好，今天下午发货。')).toBeVisible();
   await expect(buyer.locator('.msg.theirs .msg-time').last()).toHaveText(/^\d\d:\d\d$/);
 
@@ -129,7 +119,7 @@ test('agent and buyer chat: text both ways, typing indicator, emoji, 字体, 结
   // 字体 20px travels with the message.
   await buyer.getByRole('button', { name: /字体/ }).click();
   await buyer.getByRole('option', { name: '20px' }).click();
-  await send(buyer, '请开发票');
+  await sendText(buyer, '请开发票');
   const onAgent = bubble(page, '请开发票');
   await expect(onAgent).toBeVisible();
   expect(await onAgent.evaluate((el) => getComputedStyle(el).fontSize)).toBe('20px');
@@ -193,7 +183,7 @@ test('nobody serving: the buyer waits in the queue and is assigned when the agen
   const buyer = await buyerChat(browser, '李老师');
   await expect(buyer.getByTestId('serving-status')).toContainText('暂无客服在线，您可以先留言');
   await expect(buyer.getByTestId('queue')).toContainText('您前面还有');
-  await send(buyer, '在吗？想问一下大米的规格');
+  await sendText(buyer, '在吗？想问一下大米的规格');
   await expect(bubble(buyer, '在吗？想问一下大米的规格')).toBeVisible();
   await buyer.setViewportSize({ width: 375, height: 812 });
   await widgetShot(buyer, 'chat-widget-375-queued');
@@ -206,7 +196,7 @@ test('nobody serving: the buyer waits in the queue and is assigned when the agen
   await expect(buyer.getByTestId('serving-status')).toContainText('客服在线');
   await expect(buyer.getByTestId('queue')).toBeHidden();
 
-  await send(page, '在的，请讲');
+  await sendText(page, '在的，请讲');
   await expect(bubble(buyer, '在的，请讲')).toBeVisible();
   await setStatus(page, '示忙');
   // A busy agent keeps the buyers they have; end it so the next run starts from the queue.
@@ -305,7 +295,7 @@ test('a buyer name, unit and message full of HTML are shown as text on both side
   await buyer.goto(`${BASE_URL}/chat?token=${encodeURIComponent(token)}`);
   await settle(buyer);
   const text = '<script>alert(2)</script> 请问 <a href="javascript:alert(3)">链接</a>';
-  await send(buyer, text);
+  await sendText(buyer, text);
   await expect(bubble(buyer, text)).toBeVisible();
 
   const item = page.locator('.conv-item', { hasText: name }).last();

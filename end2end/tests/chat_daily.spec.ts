@@ -5,13 +5,17 @@ import {
   AGENT_XIAOTONG,
   BASE_URL,
   REPO_ROOT,
+  agentServing,
+  bubble,
   buyerChat,
+  endConversation,
   kickLogin,
   loginAs,
   logout,
   newPage,
   releaseUsedLogins,
   screenshot,
+  sendText,
   serverBinary,
   setStatus,
   settle,
@@ -23,18 +27,6 @@ import {
 test.afterEach(async () => {
   releaseUsedLogins();
 });
-
-async function send(page: Page, text: string) {
-  const box = page.getByLabel('输入消息');
-  await box.click();
-  await box.fill(text);
-  await box.press('Enter');
-}
-
-/** A delivered message bubble (not pending) containing `text`. */
-function bubble(page: Page, text: string) {
-  return page.locator('.msg:not(.pending) .msg-body', { hasText: text });
-}
 
 /** A buyer of supplier 1 that no other test uses, in a fresh browser context. */
 async function ownBuyer(browser: Browser, name: string): Promise<Page> {
@@ -48,13 +40,6 @@ async function ownBuyer(browser: Browser, name: string): Promise<Page> {
   await page.goto(`${BASE_URL}/chat?token=${encodeURIComponent(signed.stdout.trim())}`);
   await settle(page);
   return page;
-}
-
-/** 客服小童 on the workbench, alone and 服务中. */
-async function agentServing(page: Page): Promise<void> {
-  kickLogin(AGENT_XIAOLI.login);
-  await loginAs(page, AGENT_XIAOTONG, '/agent');
-  await setStatus(page, '服务中');
 }
 
 /** Opens the buyer's conversation in the agent's list. */
@@ -77,12 +62,6 @@ async function scrollUp(page: Page) {
   );
 }
 
-async function endConversation(page: Page) {
-  await page.getByRole('button', { name: '结束对话' }).click();
-  await page.getByRole('dialog', { name: '结束对话' }).getByRole('button', { name: '确定' }).click();
-  await expect(page.locator('.chat-head .tag', { hasText: '已结束' })).toBeVisible();
-}
-
 test('a long chat follows new messages at the bottom; scrolled up it stays with N 条新消息 ↓; a reload opens at the newest and still says 我', async ({
   page,
   browser,
@@ -90,13 +69,13 @@ test('a long chat follows new messages at the bottom; scrolled up it stays with 
   await agentServing(page);
   const buyer = await ownBuyer(browser, '钱会计');
   await buyer.setViewportSize({ width: 375, height: 700 });
-  await send(buyer, '第 1 条：想订一批小米');
+  await sendText(buyer, '第 1 条：想订一批小米');
   await openConversation(page, '钱会计');
 
   // A history longer than both lists, in few long messages (the socket takes at most 10
   // frames a second: a test typing faster than any buyer would be refused).
   for (let i = 2; i <= 5; i++) {
-    await send(buyer, `第 ${i} 条：${'规格、价格和发货时间请再说明一下，'.repeat(24)}`);
+    await sendText(buyer, `第 ${i} 条：${'规格、价格和发货时间请再说明一下，'.repeat(24)}`);
     await expect(bubble(buyer, `第 ${i} 条：`)).toBeVisible();
   }
   await expect(bubble(page, '第 5 条：')).toBeInViewport();
@@ -104,15 +83,15 @@ test('a long chat follows new messages at the bottom; scrolled up it stays with 
   expect(await buyer.locator('.messages').evaluate((el) => el.scrollHeight > 2 * el.clientHeight)).toBe(true);
 
   // At the bottom, both sides follow what the other side writes.
-  await send(page, '好的，我来逐条回复');
+  await sendText(page, '好的，我来逐条回复');
   await expect(bubble(buyer, '好的，我来逐条回复')).toBeInViewport();
-  await send(buyer, '第 6 条：谢谢');
+  await sendText(buyer, '第 6 条：谢谢');
   await expect(bubble(page, '第 6 条：谢谢')).toBeInViewport();
 
   // The agent scrolls up to read: new messages do not pull the list down, a pill counts them.
   await scrollUp(page);
-  await send(buyer, '第 7 条：还有一个问题');
-  await send(buyer, '第 8 条：发货时间？');
+  await sendText(buyer, '第 7 条：还有一个问题');
+  await sendText(buyer, '第 8 条：发货时间？');
   await expect(bubble(buyer, '第 8 条：发货时间？')).toBeVisible();
   const pill = page.getByRole('button', { name: '2 条新消息 ↓' });
   await expect(pill).toBeVisible();
@@ -124,7 +103,7 @@ test('a long chat follows new messages at the bottom; scrolled up it stays with 
 
   // The buyer scrolled up too: same rule on the phone.
   await scrollUp(buyer);
-  await send(page, '明天发货');
+  await sendText(page, '明天发货');
   await expect(buyer.getByRole('button', { name: '1 条新消息 ↓' })).toBeVisible();
   await buyer.screenshot({ path: `${REPO_ROOT}/end2end/screenshots/chat-widget-375-new-messages-pill.png` });
 
@@ -146,7 +125,7 @@ test('a long chat follows new messages at the bottom; scrolled up it stays with 
 test('the buyer header and queue banner agree when the serving agent logs out', async ({ page, browser }) => {
   await agentServing(page);
   const buyer = await ownBuyer(browser, '孔站长');
-  await send(buyer, '你好');
+  await sendText(buyer, '你好');
   await openConversation(page, '孔站长');
   const status = buyer.getByTestId('serving-status');
   await expect(status).toContainText(`${AGENT_XIAOTONG.name} 为您服务`);
@@ -175,8 +154,8 @@ test('messages left while queued are unread when the buyer is assigned; 等待 c
   await loginAs(page, AGENT_XIAOTONG, '/agent');
   const buyer = await ownBuyer(browser, '冯书记');
   await expect(buyer.getByTestId('queue')).toBeVisible();
-  await send(buyer, '在吗');
-  await send(buyer, '想问问蜂蜜');
+  await sendText(buyer, '在吗');
+  await sendText(buyer, '想问问蜂蜜');
   await expect(bubble(buyer, '想问问蜂蜜')).toBeVisible();
 
   await setStatus(page, '服务中');
@@ -186,15 +165,15 @@ test('messages left while queued are unread when the buyer is assigned; 等待 c
 
   await item.click();
   await expect(item.locator('.unread')).toHaveCount(0);
-  await send(page, '在的，您请说');
+  await sendText(page, '在的，您请说');
   await expect(bubble(buyer, '在的，您请说')).toBeVisible();
   await expect(item.locator('.conv-wait')).toHaveText('');
 
   // The buyer asks again: the clock runs again until the next answer.
-  await send(buyer, '蜂蜜几瓶起订？');
+  await sendText(buyer, '蜂蜜几瓶起订？');
   await expect(bubble(page, '蜂蜜几瓶起订？')).toBeVisible();
   await expect(item.locator('.conv-wait')).toHaveText(/^等待 \d+ 分钟$/);
-  await send(page, '两瓶起订');
+  await sendText(page, '两瓶起订');
   await expect(item.locator('.conv-wait')).toHaveText('');
 
   await endConversation(page);
@@ -207,7 +186,7 @@ test('表情, 字体, the picture viewer and 订单详情 close on Escape and ou
 }) => {
   await agentServing(page);
   const buyer = await buyerChat(browser, '王采购');
-  await send(buyer, '我想看看订单');
+  await sendText(buyer, '我想看看订单');
   await openConversation(page, '王采购');
 
   // 表情 palette: outside click, Escape, and sending close it.
@@ -239,7 +218,7 @@ test('表情, 字体, the picture viewer and 订单详情 close on Escape and ou
   await expect(menu).toBeHidden();
 
   // Links: http/https only, in a new tab without opener or referrer.
-  await send(page, '详情见 https://example.com/p?id=1。其他 javascript:alert(1) 不是链接');
+  await sendText(page, '详情见 https://example.com/p?id=1。其他 javascript:alert(1) 不是链接');
   const link = buyer.locator('.msg-body a', { hasText: 'https://example.com/p?id=1' });
   await expect(link).toHaveAttribute('href', 'https://example.com/p?id=1');
   await expect(link).toHaveAttribute('target', '_blank');

@@ -183,3 +183,30 @@ export async function buyerChat(browser: Browser, name: string): Promise<Page> {
   await settle(page);
   return page;
 }
+
+/** Types a message in the page's composer and sends it with Enter. */
+export async function sendText(page: Page, text: string): Promise<void> {
+  const box = page.getByLabel('输入消息');
+  await box.click();
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+/** A delivered message bubble (not pending) containing `text`. */
+export function bubble(page: Page, text: string): Locator {
+  return page.locator('.msg:not(.pending) .msg-body', { hasText: text });
+}
+
+/** 客服小童 on the workbench, alone (客服小李's login ended) and 服务中. */
+export async function agentServing(page: Page): Promise<void> {
+  kickLogin(AGENT_XIAOLI.login);
+  await loginAs(page, AGENT_XIAOTONG, '/agent');
+  await setStatus(page, '服务中');
+}
+
+/** 结束对话 on the workbench's open conversation, confirmed, until its head says 已结束. */
+export async function endConversation(page: Page): Promise<void> {
+  await page.getByRole('button', { name: '结束对话' }).click();
+  await page.getByRole('dialog', { name: '结束对话' }).getByRole('button', { name: '确定' }).click();
+  await expect(page.locator('.chat-head .tag', { hasText: '已结束' })).toBeVisible();
+}

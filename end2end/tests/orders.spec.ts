@@ -8,7 +8,9 @@ import {
   AGENT_XIAOTONG,
   BASE_URL,
   REPO_ROOT,
+  agentServing,
   buyerChat,
+  endConversation,
   kickLogin,
   loginAs,
   releaseUsedLogins,
@@ -25,22 +27,11 @@ test.afterEach(async () => {
   releaseUsedLogins();
 });
 
-async function serving(page: Page) {
-  kickLogin(AGENT_XIAOLI.login);
-  await loginAs(page, AGENT_XIAOTONG, '/agent');
-  await setStatus(page, '服务中');
-}
-
-async function endConversation(page: Page) {
-  await page.getByRole('button', { name: '结束对话' }).click();
-  await page.getByRole('dialog', { name: '结束对话' }).getByRole('button', { name: '确定' }).click();
-}
-
 test('采购人订单: panel pages to the end, 发送 puts a card in the chat, the detail masks the phone', async ({
   page,
   browser,
 }) => {
-  await serving(page);
+  await agentServing(page);
   const buyer = await buyerChat(browser, '王采购');
   await buyer.getByLabel('输入消息').fill('想问一下我的订单');
   await buyer.getByLabel('输入消息').press('Enter');

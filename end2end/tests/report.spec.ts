@@ -114,7 +114,9 @@ test('在线会话清单 refuses a bad range and shows another supplier nothing 
   const exported = await page.request.get(`/admin/sessions/export?from=${day(-29)}&to=${day(0)}&buyer=CG1002&agent=`);
   expect(exported.status()).toBe(200);
   const book = new ExcelJS.Workbook();
-  await book.xlsx.load(await exported.body());
+  // ExcelJS declares an older Buffer type than Node's; the bytes are what it reads.
+  const bytes = await exported.body();
+  await book.xlsx.load(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   expect(book.worksheets[0].rowCount).toBe(1); // header only: supplier 1's buyer is invisible here
   await logout(page);
 });

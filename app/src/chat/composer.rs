@@ -105,32 +105,26 @@ pub fn Composer(
     let too_long = RwSignal::new(false);
     // 表情 and 字体 close on a click outside them and on Escape.
     let tools = NodeRef::<leptos::html::Div>::new();
+    let close_popups = move || {
+        if palette.get_untracked() || font_menu.get_untracked() {
+            palette.set(false);
+            font_menu.set(false);
+        }
+    };
+    crate::components::close_on_escape(close_popups);
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
         let outside = window_event_listener(leptos::ev::pointerdown, move |ev| {
-            if !palette.get_untracked() && !font_menu.get_untracked() {
-                return;
-            }
             let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
             let inside = tools
                 .get_untracked()
                 .is_some_and(|tools| tools.contains(target.as_ref()));
             if !inside {
-                palette.set(false);
-                font_menu.set(false);
+                close_popups();
             }
         });
-        let escape = window_event_listener(leptos::ev::keydown, move |ev| {
-            if ev.key() == "Escape" && (palette.get_untracked() || font_menu.get_untracked()) {
-                palette.set(false);
-                font_menu.set(false);
-            }
-        });
-        on_cleanup(move || {
-            outside.remove();
-            escape.remove();
-        });
+        on_cleanup(move || outside.remove());
     }
     let off = move || disabled.get() || !hydrated.get();
 

@@ -491,15 +491,7 @@ fn follow(before: Tail, now: Tail, from_others: usize, at_bottom: bool) -> Follo
 #[component]
 fn Lightbox(src: String, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
     let close_button = NodeRef::<leptos::html::Button>::new();
-    #[cfg(feature = "hydrate")]
-    {
-        let escape = window_event_listener(leptos::ev::keydown, move |ev| {
-            if ev.key() == "Escape" {
-                on_close.run(());
-            }
-        });
-        on_cleanup(move || escape.remove());
-    }
+    crate::components::close_on_escape(move || on_close.run(()));
     // Keyboard users land on ×.
     Effect::new(move |_| {
         if let Some(button) = close_button.get() {

@@ -12,16 +12,7 @@ pub fn Modal(
 ) -> impl IntoView {
     let title_id = "modal-title";
     let dialog = NodeRef::<leptos::html::Div>::new();
-    // Escape wherever the focus is (the opener keeps it after a click).
-    #[cfg(feature = "hydrate")]
-    {
-        let escape = window_event_listener(leptos::ev::keydown, move |ev| {
-            if ev.key() == "Escape" {
-                on_close.run(());
-            }
-        });
-        on_cleanup(move || escape.remove());
-    }
+    super::close_on_escape(move || on_close.run(()));
     // The dialog takes the focus, unless something in it already has it.
     Effect::new(move |_| {
         if let Some(el) = dialog.get() {
