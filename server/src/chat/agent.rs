@@ -16,12 +16,10 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::broadcast;
 
 use super::hub::SocketId;
-use super::limits::{Beat, Heartbeat, SlotKey, TOO_MANY_ADDR_SOCKETS, TOO_MANY_AGENT_SOCKETS};
+use super::limits::{Heartbeat, SlotKey, TOO_MANY_ADDR_SOCKETS, TOO_MANY_AGENT_SOCKETS};
 use super::notify::{Origin, chat_messages, replay_since, summary};
-use super::{
-    ChatState, FELL_BEHIND, HISTORY_CHUNK, Incoming, REVALIDATE_EVERY, RateLimit, classify,
-    close_silent, configure, refuse_socket, send_frame, send_message,
-};
+use super::socket::{self, Side, Step};
+use super::{ChatState, HISTORY_CHUNK, REVALIDATE_EVERY, configure, refuse_socket, send_frame};
 
 pub async fn agent_socket(
     ws: WebSocketUpgrade,
@@ -85,17 +83,8 @@ pub async fn agent_socket(
     })
 }
 
-/// A cookie-authenticated socket must come from our own pages (no cross-site hijacking): when
-/// the browser sends an `Origin`, its host must be the request's `Host`.
-fn error(err: &DomainError, client_msg_id: Option<String>) -> AgentServerFrame {
-    if matches!(err, DomainError::Db(_) | DomainError::Internal(_)) {
-        tracing::error!(error = %err, "chat (agent)");
-    }
-    AgentServerFrame::Error {
-        message: super::hide_foreign(err).user_message(),
-        client_msg_id,
-    }
-}
+/// Told when the agent's login ends while the workbench is open.
+const LOGIN_ENDED: &str = "登录已结束，请重新登录";
 
 /// One agent socket, until it closes or the login ends.
 pub async fn run_agent_socket<Tx, Rx, E>(
@@ -103,7 +92,7 @@ pub async fn run_agent_socket<Tx, Rx, E>(
     session: Session,
     token: String,
     mut tx: Tx,
-    mut rx: Rx,
+    rx: Rx,
 ) where
     Tx: Sink<Message> + Unpin,
     Rx: Stream<Item = Result<Message, E>> + Unpin,
@@ -111,93 +100,119 @@ pub async fn run_agent_socket<Tx, Rx, E>(
     let socket = chat.socket_id();
     let (supplier_id, agent_id) = (session.supplier_id, session.account_id);
     // Subscribe before reading the state, so nothing between the two is missed.
-    let mut events = chat.notifier.hub.subscribe_agent(supplier_id, agent_id);
-    let mut login = chat.bus.subscribe(agent_id);
+    let events = chat.notifier.hub.subscribe_agent(supplier_id, agent_id);
+    let login = chat.bus.subscribe(agent_id);
     let _present = chat
         .presence
         .enter(chat.notifier.clone(), supplier_id, agent_id, socket);
-    let hello = async {
-        let serving = domain::chat::views::is_serving(&chat.db, supplier_id, agent_id).await?;
-        let mut conversations = Vec::new();
-        for view in
-            domain::chat::views::open_conversations_of_agent(&chat.db, supplier_id, agent_id)
-                .await?
-        {
-            conversations.push(summary(&chat.db, view.conversation).await?);
-        }
-        Ok::<_, DomainError>(AgentServerFrame::Hello {
-            version: CHAT_PROTOCOL_VERSION,
-            serving,
-            conversations,
-        })
-    }
-    .await;
-    let hello = hello.unwrap_or_else(|err| error(&err, None));
+    let hello = hello(&chat, &session)
+        .await
+        .unwrap_or_else(|err| AgentSocket::error(&err, None));
     let failed = matches!(hello, AgentServerFrame::Error { .. });
     if send_frame(&mut tx, &hello).await.is_err() || failed {
         let _ = tx.close().await;
         return;
     }
-    let mut limit = RateLimit::new();
-    let mut tick = tokio::time::interval(REVALIDATE_EVERY);
-    tick.tick().await;
-    let mut heartbeat = Heartbeat::new(chat.limits.ping_every, chat.limits.silent_after);
-    loop {
-        let outgoing: Vec<AgentServerFrame> = tokio::select! {
-            beat = heartbeat.beat() => match beat {
-                Beat::Ping => {
-                    if send_message(&mut tx, Message::Ping(Default::default())).await.is_err() {
-                        return;
-                    }
-                    continue;
-                }
-                Beat::Silent => {
-                    close_silent(&mut tx).await;
-                    return;
-                }
-            },
-            event = events.recv() => match event {
-                Ok(delivery) if delivery.is_for(socket) => vec![delivery.frame],
-                Ok(_) => continue,
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let _ = send_frame(&mut tx, &AgentServerFrame::Error { message: FELL_BEHIND.into(), client_msg_id: None }).await;
-                    break;
-                }
-                Err(broadcast::error::RecvError::Closed) => break,
-            },
-            ended = login.recv() => match ended {
-                Ok(AccountEvent::LoginEnded(_)) | Err(broadcast::error::RecvError::Closed) => {
-                    let _ = send_frame(&mut tx, &AgentServerFrame::Error { message: "登录已结束，请重新登录".into(), client_msg_id: None }).await;
-                    break;
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
-            },
-            _ = tick.tick() => {
-                if matches!(chat.auth.session(&token).await, Ok(None)) {
-                    let _ = send_frame(&mut tx, &AgentServerFrame::Error { message: "登录已结束，请重新登录".into(), client_msg_id: None }).await;
-                    break;
-                }
-                continue;
-            }
-            incoming = rx.next() => match classify::<AgentFrame, E>(heartbeat.heard_from(incoming), &mut limit) {
-                // Boxed: the loop (and so every idle socket's task) stays small.
-                Incoming::Frame(AgentFrame::Open { conversation_id, after_seq }) => match Box::pin(open(&chat, &session, conversation_id, after_seq, &mut tx)).await {
-                    Ok(frames) => frames,
-                    Err(()) => return,
-                },
-                Incoming::Frame(frame) => Box::pin(handle(&chat, &session, socket, frame)).await,
-                Incoming::Refuse(message, client_msg_id) => vec![AgentServerFrame::Error { message: message.into(), client_msg_id }],
-                Incoming::Ignore => continue,
-                Incoming::Closed => break,
-            },
-        };
-        for frame in &outgoing {
-            if send_frame(&mut tx, frame).await.is_err() {
-                return;
-            }
+    let mut revalidate = tokio::time::interval(REVALIDATE_EVERY);
+    revalidate.tick().await;
+    let heartbeat = Heartbeat::new(chat.limits.ping_every, chat.limits.silent_after);
+    let side = AgentSocket {
+        chat,
+        session,
+        token,
+        socket,
+        login,
+        revalidate,
+    };
+    socket::run(side, socket, events, heartbeat, tx, rx).await;
+}
+
+/// The workbench's first frame: 服务中 or 示忙, and the agent's open conversations.
+async fn hello(chat: &ChatState, session: &Session) -> Result<AgentServerFrame, DomainError> {
+    let (supplier_id, agent_id) = (session.supplier_id, session.account_id);
+    let serving = domain::chat::views::is_serving(&chat.db, supplier_id, agent_id).await?;
+    let mut conversations = Vec::new();
+    for view in
+        domain::chat::views::open_conversations_of_agent(&chat.db, supplier_id, agent_id).await?
+    {
+        conversations.push(summary(&chat.db, view.conversation).await?);
+    }
+    Ok(AgentServerFrame::Hello {
+        version: CHAT_PROTOCOL_VERSION,
+        serving,
+        conversations,
+    })
+}
+
+/// One open agent socket as the shared loop sees it: who it is, and its events besides the hub.
+struct AgentSocket {
+    chat: ChatState,
+    session: Session,
+    /// The login's token, re-checked every [`REVALIDATE_EVERY`].
+    token: String,
+    socket: SocketId,
+    /// The login ends (剔除登录, a new password, 退出系统).
+    login: broadcast::Receiver<AccountEvent>,
+    revalidate: tokio::time::Interval,
+}
+
+enum AgentEvent {
+    Login(Result<AccountEvent, broadcast::error::RecvError>),
+    Revalidate,
+}
+
+impl Side for AgentSocket {
+    type In = AgentFrame;
+    type Out = AgentServerFrame;
+    type Event = AgentEvent;
+    const NAME: &'static str = "agent";
+
+    fn refusal(message: String, client_msg_id: Option<String>) -> AgentServerFrame {
+        AgentServerFrame::Error {
+            message,
+            client_msg_id,
         }
     }
-    let _ = tx.close().await;
+
+    async fn next_event(&mut self) -> AgentEvent {
+        tokio::select! {
+            ended = self.login.recv() => AgentEvent::Login(ended),
+            _ = self.revalidate.tick() => AgentEvent::Revalidate,
+        }
+    }
+
+    async fn on_event(&mut self, event: AgentEvent) -> Step<AgentServerFrame> {
+        let ended = match event {
+            AgentEvent::Login(Ok(AccountEvent::LoginEnded(_))) => true,
+            AgentEvent::Login(Err(broadcast::error::RecvError::Closed)) => true,
+            AgentEvent::Login(Err(broadcast::error::RecvError::Lagged(_))) => false,
+            AgentEvent::Revalidate => {
+                matches!(self.chat.auth.session(&self.token).await, Ok(None))
+            }
+        };
+        if ended {
+            Step::Close(Some(Self::refusal(LOGIN_ENDED.into(), None)))
+        } else {
+            Step::nothing()
+        }
+    }
+
+    async fn on_frame<Tx>(&mut self, frame: AgentFrame, tx: &mut Tx) -> Step<AgentServerFrame>
+    where
+        Tx: Sink<Message> + Unpin,
+    {
+        let (chat, session) = (&self.chat, &self.session);
+        match frame {
+            AgentFrame::Open {
+                conversation_id,
+                after_seq,
+            } => match open(chat, session, conversation_id, after_seq, tx).await {
+                Ok(frames) => Step::Answer(frames),
+                Err(()) => Step::Gone,
+            },
+            frame => Step::Answer(handle(chat, session, self.socket, frame).await),
+        }
+    }
 }
 
 /// Answers one frame; returns the frames for this socket.
@@ -210,29 +225,7 @@ async fn handle(
     let (supplier_id, agent_id) = (session.supplier_id, session.account_id);
     let db = &chat.db;
     match frame {
-        AgentFrame::SetServing { serving } => {
-            let result = async {
-                domain::db::retry_transient("setting 服务中/示忙", |_| {
-                    domain::chat::set_serving(db, supplier_id, agent_id, serving, now_ms())
-                })
-                .await?;
-                chat.notifier.status(supplier_id, agent_id, serving, socket);
-                if serving {
-                    let assigned =
-                        domain::chat::assign_waiting_buyers(db, supplier_id, now_ms()).await?;
-                    chat.notifier.assigned_all(supplier_id, &assigned).await;
-                    if !assigned.is_empty() {
-                        chat.notifier.queue_changed(supplier_id);
-                    }
-                }
-                Ok::<_, DomainError>(())
-            }
-            .await;
-            match result {
-                Ok(()) => vec![AgentServerFrame::Status { serving }],
-                Err(err) => vec![error(&err, None)],
-            }
-        }
+        AgentFrame::SetServing { serving } => set_serving(chat, session, socket, serving).await,
         // Answered by the socket loop, page by page as it is read: see [`open`].
         AgentFrame::Open { .. } => Vec::new(),
         AgentFrame::Older {
@@ -250,7 +243,10 @@ async fn handle(
                 older_page(chat, &conversation, before_seq).await
             }
             .await;
-            result.map_or_else(|err| vec![error(&err, None)], |frame| vec![frame])
+            result.map_or_else(
+                |err| vec![AgentSocket::error(&err, None)],
+                |frame| vec![frame],
+            )
         }
         AgentFrame::Send {
             conversation_id,
@@ -310,38 +306,74 @@ async fn handle(
                     Vec::new()
                 }
                 Ok(_) => Vec::new(),
-                Err(err) => vec![error(&err, None)],
+                Err(err) => vec![AgentSocket::error(&err, None)],
             }
         }
-        AgentFrame::End { conversation_id } => {
-            let result = async {
-                domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id)
-                    .await?;
-                let (conversation, ended) = domain::chat::end_conversation(
-                    db,
-                    supplier_id,
-                    conversation_id,
-                    EndReason::Agent,
-                    now_ms(),
-                )
-                .await?;
-                Ok::<_, DomainError>((conversation, ended))
-            }
-            .await;
-            match result {
-                // Every socket of both sides, this one included, hears it through the hub.
-                Ok((conversation, true)) => {
-                    chat.notifier
-                        .ended(&conversation, EndReason::Agent.as_str());
-                    Vec::new()
-                }
-                Ok((conversation, false)) => vec![AgentServerFrame::Ended {
-                    conversation_id,
-                    reason: conversation.end_reason.unwrap_or_default(),
-                }],
-                Err(err) => vec![error(&err, None)],
+        AgentFrame::End { conversation_id } => end(chat, session, conversation_id).await,
+    }
+}
+
+/// 服务中 or 示忙: recorded, told to the agent's other sockets; switching on takes the waiting
+/// buyers first come first served.
+async fn set_serving(
+    chat: &ChatState,
+    session: &Session,
+    socket: SocketId,
+    serving: bool,
+) -> Vec<AgentServerFrame> {
+    let (supplier_id, agent_id) = (session.supplier_id, session.account_id);
+    let db = &chat.db;
+    let result = async {
+        domain::db::retry_transient("setting 服务中/示忙", |_| {
+            domain::chat::set_serving(db, supplier_id, agent_id, serving, now_ms())
+        })
+        .await?;
+        chat.notifier.status(supplier_id, agent_id, serving, socket);
+        if serving {
+            let assigned = domain::chat::assign_waiting_buyers(db, supplier_id, now_ms()).await?;
+            chat.notifier.assigned_all(supplier_id, &assigned).await;
+            if !assigned.is_empty() {
+                chat.notifier.queue_changed(supplier_id);
             }
         }
+        Ok::<_, DomainError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => vec![AgentServerFrame::Status { serving }],
+        Err(err) => vec![AgentSocket::error(&err, None)],
+    }
+}
+
+/// 结束对话 by the agent.
+async fn end(chat: &ChatState, session: &Session, conversation_id: i64) -> Vec<AgentServerFrame> {
+    let (supplier_id, agent_id) = (session.supplier_id, session.account_id);
+    let db = &chat.db;
+    let result = async {
+        domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
+        let (conversation, ended) = domain::chat::end_conversation(
+            db,
+            supplier_id,
+            conversation_id,
+            EndReason::Agent,
+            now_ms(),
+        )
+        .await?;
+        Ok::<_, DomainError>((conversation, ended))
+    }
+    .await;
+    match result {
+        // Every socket of both sides, this one included, hears it through the hub.
+        Ok((conversation, true)) => {
+            chat.notifier
+                .ended(&conversation, EndReason::Agent.as_str());
+            Vec::new()
+        }
+        Ok((conversation, false)) => vec![AgentServerFrame::Ended {
+            conversation_id,
+            reason: conversation.end_reason.unwrap_or_default(),
+        }],
+        Err(err) => vec![AgentSocket::error(&err, None)],
     }
 }
 
@@ -389,7 +421,7 @@ where
     .await;
     match result {
         Ok(first_page) => Ok(first_page.into_iter().collect()),
-        Err(Some(err)) => Ok(vec![error(&err, None)]),
+        Err(Some(err)) => Ok(vec![AgentSocket::error(&err, None)]),
         Err(None) => Err(()),
     }
 }
@@ -443,6 +475,6 @@ async fn send(
     let client_msg_id = msg.client_msg_id.to_owned();
     match result {
         Ok(seq) => vec![AgentServerFrame::Ack { client_msg_id, seq }],
-        Err(err) => vec![error(&err, Some(client_msg_id))],
+        Err(err) => vec![AgentSocket::error(&err, Some(client_msg_id))],
     }
 }

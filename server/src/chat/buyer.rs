@@ -14,12 +14,10 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 
 use super::hub::{SocketId, SupplierEvent};
-use super::limits::{Beat, Heartbeat, SlotKey, TOO_MANY_ADDR_SOCKETS, TOO_MANY_BUYER_SOCKETS};
+use super::limits::{Heartbeat, SlotKey, TOO_MANY_ADDR_SOCKETS, TOO_MANY_BUYER_SOCKETS};
 use super::notify::{Origin, chat_messages, replay_since};
-use super::{
-    ChatState, FELL_BEHIND, HISTORY_CHUNK, Incoming, RateLimit, classify, close_silent, configure,
-    refuse_socket, send_frame, send_message,
-};
+use super::socket::{self, Side, Step};
+use super::{ChatState, HISTORY_CHUNK, configure, refuse_socket, send_frame};
 
 #[derive(Deserialize)]
 pub struct BuyerQuery {
@@ -70,21 +68,11 @@ pub async fn buyer_socket(
                 drop(address_slot);
             }
             Err(err) => {
-                let _ = send_frame(&mut tx, &error(&err, None)).await;
+                let _ = send_frame(&mut tx, &BuyerSocket::error(&err, None)).await;
                 let _ = tx.close().await;
             }
         }
     })
-}
-
-fn error(err: &DomainError, client_msg_id: Option<String>) -> BuyerServerFrame {
-    if matches!(err, DomainError::Db(_) | DomainError::Internal(_)) {
-        tracing::error!(error = %err, "chat (buyer)");
-    }
-    BuyerServerFrame::Error {
-        message: super::hide_foreign(err).user_message(),
-        client_msg_id,
-    }
 }
 
 /// The buyer enters (or re-enters) the chat: their open conversation or a new one, routed.
@@ -137,12 +125,8 @@ async fn enter(
 }
 
 /// One buyer socket, until it closes.
-pub async fn run_buyer_socket<Tx, Rx, E>(
-    chat: ChatState,
-    claims: BuyerClaims,
-    mut tx: Tx,
-    mut rx: Rx,
-) where
+pub async fn run_buyer_socket<Tx, Rx, E>(chat: ChatState, claims: BuyerClaims, mut tx: Tx, rx: Rx)
+where
     Tx: Sink<Message> + Unpin,
     Rx: Stream<Item = Result<Message, E>> + Unpin,
 {
@@ -160,16 +144,16 @@ pub async fn run_buyer_socket<Tx, Rx, E>(
                 }
                 other => other,
             };
-            let _ = send_frame(&mut tx, &error(&err, None)).await;
+            let _ = send_frame(&mut tx, &BuyerSocket::error(&err, None)).await;
             let _ = tx.close().await;
             return;
         }
     };
     let supplier_id = buyer.supplier_id;
     // Subscribe before entering, so the `Assigned` of this very entry is not missed.
-    let mut events = chat.notifier.hub.subscribe_buyer(supplier_id, buyer.id);
-    let mut queue = chat.notifier.hub.subscribe_supplier(supplier_id);
-    let mut current = match enter(&chat, &buyer).await {
+    let events = chat.notifier.hub.subscribe_buyer(supplier_id, buyer.id);
+    let queue = chat.notifier.hub.subscribe_supplier(supplier_id);
+    let current = match enter(&chat, &buyer).await {
         Ok((conversation, frames)) => {
             for frame in &frames {
                 if send_frame(&mut tx, frame).await.is_err() {
@@ -179,65 +163,80 @@ pub async fn run_buyer_socket<Tx, Rx, E>(
             conversation.id
         }
         Err(err) => {
-            let _ = send_frame(&mut tx, &error(&err, None)).await;
+            let _ = send_frame(&mut tx, &BuyerSocket::error(&err, None)).await;
             let _ = tx.close().await;
             return;
         }
     };
-    let mut limit = RateLimit::new();
-    let mut heartbeat = Heartbeat::new(chat.limits.ping_every, chat.limits.silent_after);
-    loop {
-        let outgoing: Vec<BuyerServerFrame> = tokio::select! {
-            beat = heartbeat.beat() => match beat {
-                Beat::Ping => {
-                    if send_message(&mut tx, Message::Ping(Default::default())).await.is_err() {
-                        return;
-                    }
-                    continue;
-                }
-                Beat::Silent => {
-                    close_silent(&mut tx).await;
-                    return;
-                }
-            },
-            event = events.recv() => match event {
-                Ok(delivery) if delivery.is_for(socket) => vec![delivery.frame],
-                Ok(_) => continue,
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let _ = send_frame(&mut tx, &BuyerServerFrame::Error { message: FELL_BEHIND.into(), client_msg_id: None }).await;
-                    break;
-                }
-                Err(broadcast::error::RecvError::Closed) => break,
-            },
-            event = queue.recv() => match event {
-                Ok(SupplierEvent::QueueChanged) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                    match domain::chat::queue_position(&chat.db, supplier_id, current).await {
-                        Ok(Some(position)) => vec![BuyerServerFrame::Queued { position }],
-                        Ok(None) => continue,
-                        Err(err) => vec![error(&err, None)],
-                    }
-                }
-                Err(broadcast::error::RecvError::Closed) => break,
-            },
-            incoming = rx.next() => match classify::<BuyerFrame, E>(heartbeat.heard_from(incoming), &mut limit) {
-                // Boxed: the loop (and so every idle socket's task) stays small.
-                Incoming::Frame(BuyerFrame::Resume { after_seq }) => match Box::pin(resume(&chat, &buyer, current, after_seq, &mut tx)).await {
-                    Ok(frames) => frames,
-                    Err(()) => return,
-                },
-                Incoming::Frame(frame) => Box::pin(handle(&chat, &buyer, socket, &mut current, frame)).await,
-                Incoming::Refuse(message, client_msg_id) => vec![BuyerServerFrame::Error { message: message.into(), client_msg_id }],
-                Incoming::Ignore => continue,
-                Incoming::Closed => break,
-            },
-        };
-        for frame in &outgoing {
-            if send_frame(&mut tx, frame).await.is_err() {
-                return;
-            }
+    let heartbeat = Heartbeat::new(chat.limits.ping_every, chat.limits.silent_after);
+    let side = BuyerSocket {
+        chat,
+        buyer,
+        socket,
+        current,
+        queue,
+    };
+    socket::run(side, socket, events, heartbeat, tx, rx).await;
+}
+
+/// One open buyer socket as the shared loop sees it: who it is, which conversation it is in,
+/// and the supplier's queue changes.
+struct BuyerSocket {
+    chat: ChatState,
+    buyer: buyer::Model,
+    socket: SocketId,
+    /// The buyer's conversation; 重新咨询 moves it to a new one.
+    current: i64,
+    queue: broadcast::Receiver<SupplierEvent>,
+}
+
+impl Side for BuyerSocket {
+    type In = BuyerFrame;
+    type Out = BuyerServerFrame;
+    type Event = Result<SupplierEvent, broadcast::error::RecvError>;
+    const NAME: &'static str = "buyer";
+
+    fn refusal(message: String, client_msg_id: Option<String>) -> BuyerServerFrame {
+        BuyerServerFrame::Error {
+            message,
+            client_msg_id,
         }
     }
-    let _ = tx.close().await;
+
+    async fn next_event(&mut self) -> Self::Event {
+        self.queue.recv().await
+    }
+
+    /// The queue moved: a waiting buyer hears their new place.
+    async fn on_event(&mut self, event: Self::Event) -> Step<BuyerServerFrame> {
+        match event {
+            Ok(SupplierEvent::QueueChanged) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                let (db, supplier_id) = (&self.chat.db, self.buyer.supplier_id);
+                match domain::chat::queue_position(db, supplier_id, self.current).await {
+                    Ok(Some(position)) => Step::Answer(vec![BuyerServerFrame::Queued { position }]),
+                    Ok(None) => Step::nothing(),
+                    Err(err) => Step::Answer(vec![Self::error(&err, None)]),
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => Step::Close(None),
+        }
+    }
+
+    async fn on_frame<Tx>(&mut self, frame: BuyerFrame, tx: &mut Tx) -> Step<BuyerServerFrame>
+    where
+        Tx: Sink<Message> + Unpin,
+    {
+        let (chat, buyer) = (&self.chat, &self.buyer);
+        match frame {
+            BuyerFrame::Resume { after_seq } => {
+                match resume(chat, buyer, self.current, after_seq, tx).await {
+                    Ok(frames) => Step::Answer(frames),
+                    Err(()) => Step::Gone,
+                }
+            }
+            frame => Step::Answer(handle(chat, buyer, self.socket, &mut self.current, frame).await),
+        }
+    }
 }
 
 /// Answers one frame; returns the frames for this socket.
@@ -322,7 +321,7 @@ async fn handle(
                     conversation_id,
                     reason: conversation.end_reason.unwrap_or_default(),
                 }],
-                Err(err) => vec![error(&err, None)],
+                Err(err) => vec![BuyerSocket::error(&err, None)],
             }
         }
         BuyerFrame::Typing => {
@@ -334,7 +333,7 @@ async fn handle(
                     Vec::new()
                 }
                 Ok(_) => Vec::new(),
-                Err(err) => vec![error(&err, None)],
+                Err(err) => vec![BuyerSocket::error(&err, None)],
             }
         }
         BuyerFrame::Restart => match enter(chat, buyer).await {
@@ -342,7 +341,7 @@ async fn handle(
                 *current = conversation.id;
                 frames
             }
-            Err(err) => vec![error(&err, None)],
+            Err(err) => vec![BuyerSocket::error(&err, None)],
         },
     }
 }
@@ -375,7 +374,7 @@ where
     match result {
         Ok(true) => Ok(Vec::new()),
         Ok(false) => Err(()),
-        Err(err) => Ok(vec![error(&err, None)]),
+        Err(err) => Ok(vec![BuyerSocket::error(&err, None)]),
     }
 }
 
@@ -415,6 +414,6 @@ async fn send(
     let client_msg_id = msg.client_msg_id.to_owned();
     match result {
         Ok(seq) => vec![BuyerServerFrame::Ack { client_msg_id, seq }],
-        Err(err) => vec![error(&err, Some(client_msg_id))],
+        Err(err) => vec![BuyerSocket::error(&err, Some(client_msg_id))],
     }
 }

@@ -1,7 +1,8 @@
 //! The real-time chat: `/ws/agent` (the agent workbench, session cookie) and
 //! `/ws/buyer?token=…` (the buyer widget, the mall's signed token), speaking
-//! [`app::chat::protocol`]. The socket loops are written against a generic Sink/Stream; the
-//! chat rules are in `domain::chat`; who hears about what is decided in [`notify`].
+//! [`app::chat::protocol`]. Both sides share one socket loop (`socket`), written against a
+//! generic Sink/Stream; the chat rules are in `domain::chat`; who hears about what is decided
+//! in [`notify`].
 
 pub mod agent;
 pub mod buyer;
@@ -10,6 +11,7 @@ pub mod limits;
 pub mod notify;
 pub mod pictures;
 pub mod presence;
+mod socket;
 pub mod writer;
 
 pub use pictures::{spawn_upload_sweeper, sweep_unreferenced_uploads};
@@ -18,7 +20,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use app::chat::protocol::{AGENT_CHAT_PATH, BUYER_CHAT_PATH, MEDIA_PATH, PICTURE_UPLOAD_PATH};
 use axum::Router;
@@ -266,55 +268,6 @@ where
     let _ = tokio::time::timeout(SEND_TIMEOUT, tx.close()).await;
 }
 
-/// The client stopped answering: a Close (best effort), then the socket ends.
-async fn close_silent<Tx>(tx: &mut Tx)
-where
-    Tx: Sink<Message> + Unpin,
-{
-    let close = CloseFrame {
-        code: close_code::AWAY,
-        reason: "连接无响应，已断开".into(),
-    };
-    let _ =
-        tokio::time::timeout(Duration::from_secs(1), tx.send(Message::Close(Some(close)))).await;
-}
-
-/// At most [`MAX_FRAMES_PER_SEC`] frames in any one-second window of a socket.
-struct RateLimit {
-    window_start: Instant,
-    count: u32,
-}
-
-impl RateLimit {
-    fn new() -> Self {
-        RateLimit {
-            window_start: Instant::now(),
-            count: 0,
-        }
-    }
-
-    fn allow(&mut self) -> bool {
-        let now = Instant::now();
-        if now.duration_since(self.window_start) >= Duration::from_secs(1) {
-            self.window_start = now;
-            self.count = 0;
-        }
-        self.count += 1;
-        self.count <= MAX_FRAMES_PER_SEC
-    }
-}
-
-/// What a socket loop does with one incoming WebSocket message.
-enum Incoming<F> {
-    Frame(F),
-    /// Refuse with this message (and the refused message's client id, when it carried one, so
-    /// the page can offer 重发 for exactly that message); the socket stays open.
-    Refuse(&'static str, Option<String>),
-    /// Nothing to do (ping, pong).
-    Ignore,
-    Closed,
-}
-
 /// How a socket reads one text frame: a client frame, or the Chinese refusal ([`TOO_LONG`],
 /// [`UNKNOWN_FRAME`]). Never panics, whatever the text.
 pub fn parse_frame<F: serde::de::DeserializeOwned>(text: &str) -> Result<F, &'static str> {
@@ -322,47 +275,6 @@ pub fn parse_frame<F: serde::de::DeserializeOwned>(text: &str) -> Result<F, &'st
         return Err(TOO_LONG);
     }
     serde_json::from_str(text).map_err(|_| UNKNOWN_FRAME)
-}
-
-/// The `client_msg_id` of a frame that is refused before it is handled (too fast, malformed),
-/// so the page marks exactly that message 发送失败 instead of leaving it 发送中 for ever.
-fn client_msg_id_of(text: &str) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct WithId {
-        client_msg_id: Option<String>,
-    }
-    if text.len() > MAX_PARSED_FRAME {
-        return None;
-    }
-    let id = serde_json::from_str::<WithId>(text).ok()?.client_msg_id?;
-    // Client ids are short; a long one is not echoed back.
-    (id.chars().count() <= domain::chat::messages::MAX_CLIENT_MSG_ID_CHARS).then_some(id)
-}
-
-fn classify<F: serde::de::DeserializeOwned, E>(
-    incoming: Option<Result<Message, E>>,
-    limit: &mut RateLimit,
-) -> Incoming<F> {
-    match incoming {
-        Some(Ok(Message::Text(text))) => {
-            if !limit.allow() {
-                return Incoming::Refuse(TOO_FAST, client_msg_id_of(text.as_str()));
-            }
-            match parse_frame(text.as_str()) {
-                Ok(frame) => Incoming::Frame(frame),
-                Err(refusal) => Incoming::Refuse(refusal, client_msg_id_of(text.as_str())),
-            }
-        }
-        Some(Ok(Message::Binary(_))) => {
-            if limit.allow() {
-                Incoming::Refuse(UNKNOWN_FRAME, None)
-            } else {
-                Incoming::Refuse(TOO_FAST, None)
-            }
-        }
-        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Incoming::Ignore,
-        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => Incoming::Closed,
-    }
 }
 
 /// "Not yours" and "does not exist" are one answer on every chat route and frame, so nobody
