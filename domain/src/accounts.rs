@@ -9,6 +9,8 @@ use sea_orm::{
 
 use crate::DomainError;
 use crate::audit;
+use crate::auth::{EndedLogin, Session};
+use crate::bus::LoginEndReason;
 use crate::db::{begin_write, now_ms};
 use crate::entity::{account, audit_log, login_session, supplier};
 use crate::error::is_unique_violation;
@@ -245,6 +247,35 @@ pub async fn find_account(
         .ok_or(DomainError::NotFound)
 }
 
+/// 编辑 by the supplier's admin, from its session: renames the agent to `display_name` and,
+/// unless `new_password` is empty (which leaves the password as it is), sets that password
+/// (see [`update_agent`]). A new password ends the agent's login: the returned [`EndedLogin`]
+/// is to be told to its open pages.
+pub async fn edit_agent(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    admin: &Session,
+    account_id: i64,
+    display_name: &str,
+    new_password: &str,
+) -> Result<Option<EndedLogin>, DomainError> {
+    let password = (!new_password.is_empty()).then_some(new_password);
+    update_agent(
+        db,
+        hasher,
+        admin.supplier_id,
+        account_id,
+        Some(display_name),
+        password,
+        Some(admin.account_id),
+    )
+    .await?;
+    Ok(password.map(|_| EndedLogin {
+        account_id,
+        reason: LoginEndReason::PasswordReset,
+    }))
+}
+
 /// 编辑: renames an agent of the supplier and/or sets a new password for it (which must pass
 /// [`password::check_strength`]). A new password ends the agent's current login. Each change
 /// is written to the audit log. Returns the updated account.
@@ -319,6 +350,29 @@ pub async fn update_agent(
     }
     txn.commit().await?;
     find_account(db, supplier_id, account_id).await
+}
+
+/// 停用 (`disabled` true) or 启用 by the supplier's admin, from its session (see
+/// [`set_agent_disabled`]). Returns the agent's login when disabling ended one, to be told to
+/// its open pages (they return to the login page with 账号已停用).
+pub async fn switch_agent_disabled(
+    db: &DatabaseConnection,
+    admin: &Session,
+    account_id: i64,
+    disabled: bool,
+) -> Result<Option<EndedLogin>, DomainError> {
+    let ended = set_agent_disabled(
+        db,
+        admin.supplier_id,
+        account_id,
+        disabled,
+        Some(admin.account_id),
+    )
+    .await?;
+    Ok(ended.then_some(EndedLogin {
+        account_id,
+        reason: LoginEndReason::Disabled,
+    }))
 }
 
 /// 停用 (`disabled` true) or 启用 (`disabled` false) an agent of the supplier. Disabling ends

@@ -7,7 +7,11 @@ use sea_orm::{
 
 use crate::DomainError;
 use crate::db::now_ms;
-use crate::entity::audit_log;
+use crate::entity::{account, audit_log};
+
+/// Who an entry names as its actor when no account of the supplier did it (the platform
+/// operator's CLI, or an account that no longer exists).
+pub const OPERATOR_NAME: &str = "平台运维";
 
 /// Most entries [`list`] returns at once.
 pub const MAX_PAGE_SIZE: u64 = 100;
@@ -139,6 +143,90 @@ pub async fn actions_in_use<C: ConnectionTrait>(
         .into_tuple()
         .all(db)
         .await?)
+}
+
+/// One audit entry as the admin reads it: the actor by name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub created_at: i64,
+    /// `姓名 (登录账号)` of the acting account, or [`OPERATOR_NAME`].
+    pub actor: String,
+    /// The action's code, e.g. `login_kicked` (its Chinese name: [`action_label`]).
+    pub action: String,
+    pub detail: String,
+}
+
+/// A page of 操作日志.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Entries matching the filter, on every page.
+    pub total: u64,
+    /// The 操作 filter's choices: (code, Chinese name) of every action in the supplier's log.
+    pub actions: Vec<(String, String)>,
+}
+
+/// 操作日志: page `page` (from 1) of the supplier's entries matching `filter`, newest first,
+/// `page_size` (at most [`MAX_PAGE_SIZE`]) to a page, each naming its actor.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    supplier_id: i64,
+    filter: &AuditFilter,
+    page: u64,
+    page_size: u64,
+) -> Result<AuditPage, DomainError> {
+    let total = count_matching(db, supplier_id, filter).await?;
+    let offset = page.saturating_sub(1).saturating_mul(page_size);
+    let found = search(db, supplier_id, filter, offset, page_size).await?;
+    let actions = actions_in_use(db, supplier_id)
+        .await?
+        .into_iter()
+        .map(|code| {
+            let label = action_label(&code).to_owned();
+            (code, label)
+        })
+        .collect();
+    let names = actor_names(db, supplier_id, &found).await?;
+    let entries = found
+        .into_iter()
+        .map(|e| AuditEntry {
+            id: e.id,
+            created_at: e.created_at,
+            actor: e
+                .actor_account_id
+                .and_then(|id| names.get(&id).cloned())
+                .unwrap_or_else(|| OPERATOR_NAME.to_owned()),
+            action: e.action,
+            detail: e.detail,
+        })
+        .collect();
+    Ok(AuditPage {
+        entries,
+        total,
+        actions,
+    })
+}
+
+/// `姓名 (登录账号)` of the supplier's accounts that acted in `entries`, by account id.
+async fn actor_names<C: ConnectionTrait>(
+    db: &C,
+    supplier_id: i64,
+    entries: &[audit_log::Model],
+) -> Result<std::collections::HashMap<i64, String>, DomainError> {
+    let ids: std::collections::BTreeSet<i64> =
+        entries.iter().filter_map(|e| e.actor_account_id).collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(account::Entity::find()
+        .filter(account::Column::SupplierId.eq(supplier_id))
+        .filter(account::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, format!("{} ({})", a.display_name, a.login)))
+        .collect())
 }
 
 /// The Chinese name of an audit action, as the admin reads it.

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::DomainError;
 use crate::audit;
+use crate::bus::{AccountEvent, LoginEndReason};
 use crate::db::{begin_write, now_ms};
 use crate::entity::{account, audit_log, login_session, supplier};
 use crate::password::{self, DUMMY_PHC, PasswordHasher};
@@ -35,6 +36,26 @@ const MAX_USER_AGENT_LEN: usize = 200;
 const MAX_CLIENT_ADDR_LEN: usize = 64;
 /// What a disabled account is told when it tries to log in.
 pub const ACCOUNT_DISABLED_MESSAGE: &str = "账号已停用，请联系客服管理员";
+/// Longest text 剔除登录's search accepts, counted as sent (as long as the longest login or
+/// name: nothing longer can match). A longer one is refused, never cut short.
+pub const MAX_SEARCH_LEN: usize = 32;
+/// What an admin is told who tries to kick their own login.
+pub const SELF_KICK_MESSAGE: &str = "不能剔除自己的登录，请使用「退出系统」";
+
+/// A login that a domain operation ended (剔除登录, 停用, a new password, 退出系统). The web layer
+/// publishes [`EndedLogin::event`] to the account's open pages, in one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EndedLogin {
+    pub account_id: i64,
+    pub reason: LoginEndReason,
+}
+
+impl EndedLogin {
+    /// The event the account's open pages are told.
+    pub fn event(&self) -> AccountEvent {
+        AccountEvent::LoginEnded(self.reason)
+    }
+}
 
 /// What an account may do: manage the supplier's agents, or serve buyers.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -429,6 +450,17 @@ pub struct LoginStatus {
     pub login: Option<login_session::Model>,
 }
 
+impl LoginStatus {
+    /// The account's role as 剔除登录 lists it: 客服管理员, or 在线客服.
+    pub fn role_label(&self) -> &'static str {
+        if self.account.role == account::ROLE_ADMIN {
+            "客服管理员"
+        } else {
+            "在线客服"
+        }
+    }
+}
+
 /// Login and the live sessions. Cheap to clone; share one per process (the limiter is shared).
 #[derive(Clone)]
 pub struct Auth {
@@ -511,6 +543,9 @@ impl Auth {
     /// not lock the others out. Those accounts keep their own per-account limit. Every success
     /// and every wrong password of an existing account is written to its supplier's audit log
     /// (登录 / 登录失败).
+    ///
+    /// An agent starts every login 示忙 (§3): its status is reset here, and a failure to do so
+    /// is logged but does not refuse the login.
     pub async fn login(
         &self,
         login: &str,
@@ -657,6 +692,13 @@ impl Auth {
             ),
         )
         .await?;
+        if role == Role::Agent
+            && let Err(err) =
+                crate::chat::reset_status_on_login(&self.db, account.supplier_id, account.id, now)
+                    .await
+        {
+            tracing::warn!(error = %err, account = account.id, "resetting the agent's status failed");
+        }
 
         Ok((
             token,
@@ -742,13 +784,18 @@ impl Auth {
         }))
     }
 
-    /// Ends the login of this token on the server (退出系统). Unknown tokens are fine.
-    pub async fn logout(&self, token: &str) -> Result<(), DomainError> {
+    /// Ends the login of this token on the server (退出系统). Unknown tokens are fine. Returns
+    /// the ended login when it was live, so that its other open pages are told.
+    pub async fn logout(&self, token: &str) -> Result<Option<EndedLogin>, DomainError> {
+        let ended = self.session(token).await?.map(|session| EndedLogin {
+            account_id: session.account_id,
+            reason: LoginEndReason::LoggedOut,
+        });
         login_session::Entity::delete_many()
             .filter(login_session::Column::TokenHash.eq(token_hash(token)))
             .exec(&self.db)
             .await?;
-        Ok(())
+        Ok(ended)
     }
 
     /// 修改密码. Every error is a `Validation` naming its field, and nothing changes on any
@@ -864,15 +911,36 @@ impl Auth {
         Ok(result.rows_affected)
     }
 
+    /// 剔除登录 by the supplier's admin, from its session: ends the live login of `account_id`
+    /// (see [`Auth::kick_login`]) and returns it, to be told to its open pages; `None` when the
+    /// account was not logged in.
+    pub async fn kick(
+        &self,
+        admin: &Session,
+        account_id: i64,
+    ) -> Result<Option<EndedLogin>, DomainError> {
+        let kicked = self
+            .kick_login(admin.supplier_id, account_id, admin.account_id)
+            .await?;
+        Ok(kicked.then_some(EndedLogin {
+            account_id,
+            reason: LoginEndReason::Kicked,
+        }))
+    }
+
     /// 剔除登录: ends the live login of `account_id`, an account of `supplier_id` (another
     /// supplier's account is `NotFound`). Returns whether a login was ended; when one was, the
-    /// kick is written to the audit log with `actor` as the actor.
+    /// kick is written to the audit log with `actor` as the actor. Nobody kicks their own login
+    /// (`Conflict` with [`SELF_KICK_MESSAGE`]): that is 退出系统.
     pub async fn kick_login(
         &self,
         supplier_id: i64,
         account_id: i64,
         actor: i64,
     ) -> Result<bool, DomainError> {
+        if account_id == actor {
+            return Err(DomainError::Conflict(SELF_KICK_MESSAGE.to_owned()));
+        }
         let account = account::Entity::find_by_id(account_id)
             .filter(account::Column::SupplierId.eq(supplier_id))
             .one(&self.db)
@@ -929,22 +997,51 @@ impl Auth {
 
     /// 剔除登录's search: the supplier's accounts whose name or login contains `query`
     /// (all of them when it is blank), each with its live login. Logins idle past the timeout
-    /// count as logged out.
+    /// count as logged out. A query longer than [`MAX_SEARCH_LEN`] characters (counted as
+    /// sent, before trimming) is refused with a `Validation` of `query`.
     pub async fn search_logins(
         &self,
         supplier_id: i64,
         query: &str,
     ) -> Result<Vec<LoginStatus>, DomainError> {
-        let query = query.trim();
+        if query.chars().count() > MAX_SEARCH_LEN {
+            return Err(DomainError::validation(
+                "query",
+                format!("搜索内容不能超过 {MAX_SEARCH_LEN} 个字符"),
+            ));
+        }
+        self.login_statuses(supplier_id, query.trim(), None).await
+    }
+
+    /// 账号新增's list: the supplier's agent accounts (never its admin), oldest first, each with
+    /// its live login.
+    pub async fn agents_with_logins(
+        &self,
+        supplier_id: i64,
+    ) -> Result<Vec<LoginStatus>, DomainError> {
+        self.login_statuses(supplier_id, "", Some(account::ROLE_AGENT))
+            .await
+    }
+
+    /// The supplier's accounts (of `role` when given) whose name or login contains `query`
+    /// (every one when it is empty), oldest first, each with its live login.
+    async fn login_statuses(
+        &self,
+        supplier_id: i64,
+        query: &str,
+        role: Option<&str>,
+    ) -> Result<Vec<LoginStatus>, DomainError> {
         let mut find = account::Entity::find()
             .filter(account::Column::SupplierId.eq(supplier_id))
             .find_also_related(login_session::Entity)
             .order_by_asc(account::Column::Id);
+        if let Some(role) = role {
+            find = find.filter(account::Column::Role.eq(role));
+        }
         if !query.is_empty() {
-            let query = truncate_chars(query, MAX_LOGIN_LEN);
             find = find.filter(
                 Condition::any()
-                    .add(account::Column::DisplayName.like(contains_literally(&query)))
+                    .add(account::Column::DisplayName.like(contains_literally(query)))
                     .add(account::Column::Login.like(contains_literally(&query.to_lowercase()))),
             );
         }

@@ -80,9 +80,6 @@ pub struct AuditPageData {
 pub const AUDIT_PAGE_SIZE: u64 = 20;
 
 #[cfg(feature = "ssr")]
-use domain::bus::{AccountEvent, LoginEndReason};
-
-#[cfg(feature = "ssr")]
 async fn admin_session() -> Result<domain::auth::Session, AppError> {
     crate::state::require_role(domain::auth::Role::Admin).await
 }
@@ -92,19 +89,20 @@ async fn admin_session() -> Result<domain::auth::Session, AppError> {
 pub async fn list_agents() -> Result<Vec<AgentRow>, AppError> {
     let session = admin_session().await?;
     let state = crate::state::app_state()?;
-    let statuses = state.auth.search_logins(session.supplier_id, "").await?;
-    Ok(statuses
-        .into_iter()
-        .filter(|s| s.account.role == domain::entity::account::ROLE_AGENT)
-        .map(|s| AgentRow {
-            id: s.account.id,
-            display_name: s.account.display_name,
-            login: s.account.login,
-            created_at: domain::report::format_shanghai(s.account.created_at),
-            logged_in: s.login.is_some(),
-            disabled: s.account.disabled_at.is_some(),
-        })
-        .collect())
+    let agents = state.auth.agents_with_logins(session.supplier_id).await?;
+    Ok(agents.into_iter().map(agent_row).collect())
+}
+
+#[cfg(feature = "ssr")]
+fn agent_row(status: domain::auth::LoginStatus) -> AgentRow {
+    AgentRow {
+        id: status.account.id,
+        display_name: status.account.display_name,
+        login: status.account.login,
+        created_at: domain::report::format_shanghai(status.account.created_at),
+        logged_in: status.login.is_some(),
+        disabled: status.account.disabled_at.is_some(),
+    }
 }
 
 /// 停用 (`disabled` true) or 启用 an agent of the admin's supplier. Disabling ends its login at
@@ -113,20 +111,10 @@ pub async fn list_agents() -> Result<Vec<AgentRow>, AppError> {
 pub async fn set_agent_disabled(account_id: i64, disabled: bool) -> Result<(), AppError> {
     let session = admin_session().await?;
     let state = crate::state::app_state()?;
-    let ended = domain::accounts::set_agent_disabled(
-        &state.auth.db,
-        session.supplier_id,
-        account_id,
-        disabled,
-        Some(session.account_id),
-    )
-    .await?;
-    if ended {
-        state.bus.publish(
-            account_id,
-            AccountEvent::LoginEnded(LoginEndReason::Disabled),
-        );
-    }
+    let ended =
+        domain::accounts::switch_agent_disabled(&state.auth.db, &session, account_id, disabled)
+            .await?;
+    crate::auth::publish_ended_login(&state, ended);
     Ok(())
 }
 
@@ -160,24 +148,17 @@ pub async fn edit_agent(
 ) -> Result<(), AppError> {
     let session = admin_session().await?;
     let state = crate::state::app_state()?;
-    let password = (!new_password.is_empty()).then_some(new_password.as_str());
-    domain::accounts::update_agent(
-        &state.auth.db,
-        &state.auth.hasher,
-        session.supplier_id,
+    let (db, hasher) = (&state.auth.db, &state.auth.hasher);
+    let ended = domain::accounts::edit_agent(
+        db,
+        hasher,
+        &session,
         account_id,
-        Some(display_name.as_str()),
-        password,
-        Some(session.account_id),
+        &display_name,
+        &new_password,
     )
     .await?;
-    if password.is_some() {
-        // A new password ended the agent's login: tell its open pages.
-        state.bus.publish(
-            account_id,
-            AccountEvent::LoginEnded(LoginEndReason::PasswordReset),
-        );
-    }
+    crate::auth::publish_ended_login(&state, ended);
     Ok(())
 }
 
@@ -186,34 +167,26 @@ pub async fn edit_agent(
 pub async fn search_logins(query: String) -> Result<Vec<LoginRow>, AppError> {
     let session = admin_session().await?;
     let state = crate::state::app_state()?;
-    if query.chars().count() > 32 {
-        return Err(AppError::invalid(
-            Some("query"),
-            "搜索内容不能超过 32 个字符",
-        ));
-    }
-    let statuses = state
+    let found = state
         .auth
         .search_logins(session.supplier_id, &query)
         .await?;
-    Ok(statuses
-        .into_iter()
-        .map(|s| LoginRow {
-            account_id: s.account.id,
-            role_label: if s.account.role == domain::entity::account::ROLE_ADMIN {
-                "客服管理员".into()
-            } else {
-                "在线客服".into()
-            },
-            display_name: s.account.display_name,
-            login: s.account.login,
-            since: s
-                .login
-                .as_ref()
-                .map(|l| domain::report::format_shanghai(l.created_at)),
-            client_addr: s.login.map(|l| l.client_addr),
-        })
-        .collect())
+    Ok(found.into_iter().map(login_row).collect())
+}
+
+#[cfg(feature = "ssr")]
+fn login_row(status: domain::auth::LoginStatus) -> LoginRow {
+    LoginRow {
+        account_id: status.account.id,
+        role_label: status.role_label().to_owned(),
+        display_name: status.account.display_name,
+        login: status.account.login,
+        since: status
+            .login
+            .as_ref()
+            .map(|l| domain::report::format_shanghai(l.created_at)),
+        client_addr: status.login.map(|l| l.client_addr),
+    }
 }
 
 /// 剔除登录: ends the account's live login. Returns whether a login was ended.
@@ -221,107 +194,78 @@ pub async fn search_logins(query: String) -> Result<Vec<LoginRow>, AppError> {
 pub async fn kick_login(account_id: i64) -> Result<bool, AppError> {
     let session = admin_session().await?;
     let state = crate::state::app_state()?;
-    if account_id == session.account_id {
-        return Err(AppError::invalid(
-            None,
-            "不能剔除自己的登录，请使用「退出系统」",
-        ));
-    }
-    let kicked = state
-        .auth
-        .kick_login(session.supplier_id, account_id, session.account_id)
-        .await?;
-    if kicked {
-        // The agent's open pages go back to the login page at once.
-        state
-            .bus
-            .publish(account_id, AccountEvent::LoginEnded(LoginEndReason::Kicked));
-    }
+    let ended = state.auth.kick(&session, account_id).await?;
+    let kicked = ended.is_some();
+    crate::auth::publish_ended_login(&state, ended);
     Ok(kicked)
 }
 
 /// 操作日志: the supplier's audit log, newest first, optionally one action and a range of days.
 #[server(prefix = "/api", endpoint = "admin/audit_log")]
 pub async fn audit_log(query: AuditQuery) -> Result<AuditPageData, AppError> {
-    use std::collections::HashMap;
     let session = admin_session().await?;
     let state = crate::state::app_state()?;
-    let db = &state.auth.db;
     let (filter, query) = audit_page::resolve_audit_query(&query)?;
-    let page = query.page;
-    let total = domain::audit::count_matching(db, session.supplier_id, &filter).await?;
-    let entries = domain::audit::search(
-        db,
-        session.supplier_id,
-        &filter,
-        (page - 1) * AUDIT_PAGE_SIZE,
-        AUDIT_PAGE_SIZE,
-    )
-    .await?;
-    let actions = domain::audit::actions_in_use(db, session.supplier_id)
-        .await?
-        .into_iter()
-        .map(|code| {
-            let label = domain::audit::action_label(&code).to_owned();
-            (code, label)
-        })
-        .collect();
-    let names: HashMap<i64, String> = state
-        .auth
-        .search_logins(session.supplier_id, "")
-        .await?
-        .into_iter()
-        .map(|s| {
-            (
-                s.account.id,
-                format!("{} ({})", s.account.display_name, s.account.login),
-            )
-        })
-        .collect();
-    let rows = entries
-        .into_iter()
-        .map(|e| AuditRow {
-            id: e.id,
-            time: domain::report::format_shanghai(e.created_at),
-            actor: e
-                .actor_account_id
-                .and_then(|id| names.get(&id).cloned())
-                .unwrap_or_else(|| "平台运维".into()),
-            action: domain::audit::action_label(&e.action).into(),
-            detail: e.detail,
-        })
-        .collect();
+    let (supplier_id, page) = (session.supplier_id, query.page);
+    let found =
+        domain::audit::page(&state.auth.db, supplier_id, &filter, page, AUDIT_PAGE_SIZE).await?;
     Ok(AuditPageData {
-        rows,
-        total,
+        rows: found.entries.into_iter().map(audit_row).collect(),
+        total: found.total,
         page,
         page_size: AUDIT_PAGE_SIZE,
         query,
-        actions,
+        actions: found.actions,
     })
+}
+
+#[cfg(feature = "ssr")]
+fn audit_row(entry: domain::audit::AuditEntry) -> AuditRow {
+    AuditRow {
+        id: entry.id,
+        time: domain::report::format_shanghai(entry.created_at),
+        actor: entry.actor,
+        action: domain::audit::action_label(&entry.action).into(),
+        detail: entry.detail,
+    }
 }
 
 /// 在线会话清单: one page of the report with totals over every filtered row.
 #[server(prefix = "/api", endpoint = "admin/session_report")]
 pub async fn session_report(query: report::ReportQuery) -> Result<report::ReportData, AppError> {
+    use report::REPORT_PAGE_SIZE;
     let session = admin_session().await?;
     let state = crate::state::app_state()?;
     let now = domain::db::now_ms();
     let (filter, applied) = report::resolve_query(&query, now)?;
-    let (rows, total, totals) = domain::report::report_page(
-        &state.auth.db,
+    let (db, page) = (&state.auth.db, applied.page);
+    let found = domain::report::report_page(
+        db,
         session.supplier_id,
         &filter,
-        applied.page,
-        report::REPORT_PAGE_SIZE,
+        page,
+        REPORT_PAGE_SIZE,
         now,
     )
     .await?;
-    Ok(report::ReportData {
-        query: applied,
+    Ok(report_data(applied, found))
+}
+
+/// The report page as the browser gets it, from the domain's (rows, total, totals).
+#[cfg(feature = "ssr")]
+fn report_data(
+    query: report::ReportQuery,
+    (rows, total, totals): (
+        Vec<domain::report::ReportRow>,
+        u64,
+        domain::report::ReportTotals,
+    ),
+) -> report::ReportData {
+    report::ReportData {
+        query,
         rows: rows.into_iter().map(report::row_view).collect(),
         total,
         page_size: report::REPORT_PAGE_SIZE,
         totals: report::totals_view(totals),
-    })
+    }
 }

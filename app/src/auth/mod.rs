@@ -36,18 +36,6 @@ pub async fn login(login: String, password: String) -> Result<String, AppError> 
         .await?;
     set_session_cookie(token)?;
     tracing::info!(account = session.account_id, %addr, "login");
-    // After login an agent is 示忙 until they switch (§3).
-    if session.role == domain::auth::Role::Agent
-        && let Err(err) = domain::chat::reset_status_on_login(
-            &state.auth.db,
-            session.supplier_id,
-            session.account_id,
-            domain::db::now_ms(),
-        )
-        .await
-    {
-        tracing::warn!(error = %err, account = session.account_id, "resetting the agent's status failed");
-    }
     Ok(landing_path(&session.role).to_owned())
 }
 
@@ -57,17 +45,24 @@ pub async fn logout() -> Result<(), AppError> {
     use crate::state::{app_state, clear_session_cookie, token_from_headers};
     let state = app_state()?;
     let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
-    if let Some(token) = token_from_headers(&parts.headers)
-        && let Some(session) = state.auth.session(&token).await?
-    {
-        state.auth.logout(&token).await?;
+    if let Some(token) = token_from_headers(&parts.headers) {
+        let ended = state.auth.logout(&token).await?;
         // Other open pages of this login follow.
-        state.bus.publish(
-            session.account_id,
-            domain::bus::AccountEvent::LoginEnded(domain::bus::LoginEndReason::LoggedOut),
-        );
+        publish_ended_login(&state, ended);
     }
     clear_session_cookie()
+}
+
+/// Tells the open pages of a login that a domain operation ended it (剔除登录, 停用, a new
+/// password, 退出系统): the one place such events are published.
+#[cfg(feature = "ssr")]
+pub(crate) fn publish_ended_login(
+    state: &crate::state::AppState,
+    ended: Option<domain::auth::EndedLogin>,
+) {
+    if let Some(ended) = ended {
+        state.bus.publish(ended.account_id, ended.event());
+    }
 }
 
 /// The signed-in account; also serves as the page's heartbeat.
