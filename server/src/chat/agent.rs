@@ -105,7 +105,8 @@ pub async fn run_agent_socket<Tx, Rx, E>(
     let _present = chat
         .presence
         .enter(chat.notifier.clone(), supplier_id, agent_id, socket);
-    let hello = hello(&chat, &session)
+    // Boxed like the loop's work: only the loop stays in an idle socket's task.
+    let hello = Box::pin(hello(&chat, &session))
         .await
         .unwrap_or_else(|err| AgentSocket::error(&err, None));
     let failed = matches!(hello, AgentServerFrame::Error { .. });

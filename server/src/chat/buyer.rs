@@ -131,11 +131,11 @@ where
     Rx: Stream<Item = Result<Message, E>> + Unpin,
 {
     let socket = chat.socket_id();
-    let buyer = match domain::db::retry_transient("recording the buyer", |_| {
+    // The entry is boxed like the loop's work: only the loop stays in an idle socket's task.
+    let recorded = Box::pin(domain::db::retry_transient("recording the buyer", |_| {
         domain::chat::upsert_buyer(&chat.db, &claims)
-    })
-    .await
-    {
+    }));
+    let buyer = match recorded.await {
         Ok(buyer) => buyer,
         Err(err) => {
             let err = match err {
@@ -153,7 +153,7 @@ where
     // Subscribe before entering, so the `Assigned` of this very entry is not missed.
     let events = chat.notifier.hub.subscribe_buyer(supplier_id, buyer.id);
     let queue = chat.notifier.hub.subscribe_supplier(supplier_id);
-    let current = match enter(&chat, &buyer).await {
+    let current = match Box::pin(enter(&chat, &buyer)).await {
         Ok((conversation, frames)) => {
             for frame in &frames {
                 if send_frame(&mut tx, frame).await.is_err() {
