@@ -42,6 +42,20 @@ async function ownBuyer(browser: Browser, name: string): Promise<Page> {
   return page;
 }
 
+/** Sends and waits until the message is stored. The socket takes at most 10 frames a second,
+ * and a test types faster than any buyer: a message refused as 发送过于频繁 shows 发送失败 with
+ * 重发, which is pressed (as a person would) until the message goes through. */
+async function sendDelivered(page: Page, text: string) {
+  await sendText(page, text);
+  const failed = page.locator('.msg.pending.failed', { hasText: text });
+  await expect(async () => {
+    if (await failed.count()) {
+      await failed.getByRole('button', { name: '重发' }).click();
+    }
+    await expect(bubble(page, text)).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+}
+
 /** Opens the buyer's conversation in the agent's list. */
 async function openConversation(page: Page, name: string): Promise<Locator> {
   const item = page.locator('.conv-item', { hasText: name }).last();
@@ -69,13 +83,13 @@ test('a long chat follows new messages at the bottom; scrolled up it stays with 
   await agentServing(page);
   const buyer = await ownBuyer(browser, '钱会计');
   await buyer.setViewportSize({ width: 375, height: 700 });
-  await sendText(buyer, '第 1 条：想订一批小米');
+  await sendDelivered(buyer, '第 1 条：想订一批小米');
   await openConversation(page, '钱会计');
 
   // A history longer than both lists, in few long messages (the socket takes at most 10
   // frames a second: a test typing faster than any buyer would be refused).
   for (let i = 2; i <= 5; i++) {
-    await sendText(buyer, `第 ${i} 条：${'规格、价格和发货时间请再说明一下，'.repeat(24)}`);
+    await sendDelivered(buyer, `第 ${i} 条：${'规格、价格和发货时间请再说明一下，'.repeat(24)}`);
     await expect(bubble(buyer, `第 ${i} 条：`)).toBeVisible();
   }
   await expect(bubble(page, '第 5 条：')).toBeInViewport();
@@ -85,14 +99,13 @@ test('a long chat follows new messages at the bottom; scrolled up it stays with 
   // At the bottom, both sides follow what the other side writes.
   await sendText(page, '好的，我来逐条回复');
   await expect(bubble(buyer, '好的，我来逐条回复')).toBeInViewport();
-  await sendText(buyer, '第 6 条：谢谢');
+  await sendDelivered(buyer, '第 6 条：谢谢');
   await expect(bubble(page, '第 6 条：谢谢')).toBeInViewport();
 
   // The agent scrolls up to read: new messages do not pull the list down, a pill counts them.
   await scrollUp(page);
-  await sendText(buyer, '第 7 条：还有一个问题');
-  await sendText(buyer, '第 8 条：发货时间？');
-  await expect(bubble(buyer, '第 8 条：发货时间？')).toBeVisible();
+  await sendDelivered(buyer, '第 7 条：还有一个问题');
+  await sendDelivered(buyer, '第 8 条：发货时间？');
   const pill = page.getByRole('button', { name: '2 条新消息 ↓' });
   await expect(pill).toBeVisible();
   await expect(bubble(page, '第 8 条：发货时间？')).not.toBeInViewport();
