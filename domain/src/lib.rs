@@ -6,16 +6,30 @@
 
 pub mod accounts;
 pub mod audit;
-pub mod auth;
 pub mod bus;
 pub mod chat;
 pub mod db;
 pub mod demo;
 pub mod entity;
 pub mod error;
-pub mod export;
+pub mod logins;
 pub mod orders;
 pub mod password;
-pub mod report;
+pub mod reports;
+
+/// Old path of [`logins`], removed once callers move.
+pub mod auth {
+    pub use crate::logins::*;
+}
+
+/// Old path of [`reports`], removed once callers move.
+pub mod report {
+    pub use crate::reports::*;
+}
+
+/// Old path of [`reports::export`], removed once callers move.
+pub mod export {
+    pub use crate::reports::export::*;
+}
 
 pub use error::DomainError;

@@ -1,7 +1,7 @@
 //! 导出: the 在线会话清单 as an .xlsx workbook (SPEC §6).
 //!
 //! The rows come from the same supplier-scoped, filtered query and the same
-//! [`compute_row`](crate::report::compute_row) as the paged table, read in batches of 1000 and
+//! [`compute_row`](crate::reports::compute_row) as the paged table, read in batches of 1000 and
 //! written by a constant-memory worksheet (each row goes to a temporary file beside the target as
 //! soon as the next one starts), so memory does not grow with the number of rows.
 //!
@@ -19,7 +19,7 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::DomainError;
 use crate::entity::supplier;
-use crate::report::{
+use crate::reports::{
     self, COLUMN_COUNT, ReportFilter, ReportRow, ReportTotals, SHANGHAI_OFFSET_SECS,
     TotalsAccumulator, format_shanghai, shanghai,
 };
@@ -137,7 +137,7 @@ fn write_opt_number(
     Ok(())
 }
 
-/// Writes one report line; the cells follow [`report::columns`] one for one.
+/// Writes one report line; the cells follow [`reports::columns`] one for one.
 fn write_data_row(
     sheet: &mut Worksheet,
     r: RowNum,
@@ -165,7 +165,7 @@ fn write_data_row(
 /// Writes the supplier's 在线会话清单 rows matching `filter` to an .xlsx file at `path`
 /// (created or replaced), and returns how many rows it wrote.
 ///
-/// Exactly the rows [`report_page`](crate::report::report_page) would list for the same
+/// Exactly the rows [`report_page`](crate::reports::report_page) would list for the same
 /// arguments, in the same order (newest entry first). The filter is checked the same way
 /// (`Validation` for a bad range, 客户编号 or an agent of another supplier); more than
 /// [`MAX_EXPORT_ROWS`] rows is refused. `now_ms` is the generation time shown in 说明 and the
@@ -177,7 +177,7 @@ pub async fn write_report_xlsx<C: ConnectionTrait>(
     now_ms: i64,
     path: &Path,
 ) -> Result<ExportSummary, DomainError> {
-    let resolved = report::resolve_filter(db, supplier_id, filter).await?;
+    let resolved = reports::resolve_filter(db, supplier_id, filter).await?;
     let supplier = supplier::Entity::find_by_id(supplier_id)
         .one(db)
         .await?
@@ -196,7 +196,7 @@ pub async fn write_report_xlsx<C: ConnectionTrait>(
         .add_worksheet_with_constant_memory()
         .map_err(xlsx_error)?;
     sheet.set_name(DATA_SHEET).map_err(xlsx_error)?;
-    for (col, ((header, _), width)) in report::columns().iter().zip(COLUMN_WIDTHS).enumerate() {
+    for (col, ((header, _), width)) in reports::columns().iter().zip(COLUMN_WIDTHS).enumerate() {
         let col = col as u16;
         sheet.set_column_width(col, width).map_err(xlsx_error)?;
         sheet
@@ -207,7 +207,7 @@ pub async fn write_report_xlsx<C: ConnectionTrait>(
 
     let mut totals = TotalsAccumulator::default();
     let mut last_row: RowNum = 0;
-    let rows = report::for_each_row(db, supplier_id, &resolved, now_ms, |row| {
+    let rows = reports::for_each_row(db, supplier_id, &resolved, now_ms, |row| {
         if u64::from(last_row) >= MAX_EXPORT_ROWS {
             return Err(DomainError::validation(
                 "to_ms",
@@ -253,7 +253,7 @@ pub async fn write_report_xlsx<C: ConnectionTrait>(
 fn write_notes(
     sheet: &mut Worksheet,
     supplier_name: &str,
-    filter: &report::ResolvedFilter,
+    filter: &reports::ResolvedFilter,
     rows: u64,
     totals: &ReportTotals,
     now_ms: i64,
@@ -267,7 +267,7 @@ fn write_notes(
     let mut r: RowNum = 2;
     sheet.write_string_with_format(r, 0, "列名", &formats.header)?;
     sheet.write_string_with_format(r, 1, "说明", &formats.header)?;
-    for (header, definition) in report::columns() {
+    for (header, definition) in reports::columns() {
         r += 1;
         sheet.write_string(r, 0, *header)?;
         sheet.write_string_with_format(r, 1, *definition, &formats.wrap)?;
@@ -387,7 +387,7 @@ mod tests {
     use chrono::NaiveDate;
 
     fn day(y: i32, m: u32, d: u32) -> i64 {
-        report::shanghai_day_start_ms(NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default())
+        reports::shanghai_day_start_ms(NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default())
     }
 
     #[test]
@@ -424,7 +424,7 @@ mod tests {
 
     #[test]
     fn widths_cover_the_headers() {
-        for ((header, _), width) in report::columns().iter().zip(COLUMN_WIDTHS) {
+        for ((header, _), width) in reports::columns().iter().zip(COLUMN_WIDTHS) {
             let units: usize = header
                 .chars()
                 .map(|c| if c.is_ascii() { 1 } else { 2 })

@@ -2,7 +2,7 @@
 //!
 //! One function, [`compute_row`], turns a conversation (with its buyer and agent) into a
 //! [`ReportRow`]; the paged table ([`report_page`]) and the Excel export
-//! ([`crate::export::write_report_xlsx`]) both go through it and through the same filtered,
+//! ([`crate::reports::export::write_report_xlsx`]) both go through it and through the same filtered,
 //! supplier-scoped query, so the two can never disagree. The durations inside it come from one
 //! private `Timings::of`, which the totals pass of the table also uses (it reads only the time
 //! and count columns, so a page over a year of conversations stays quick).
@@ -12,6 +12,8 @@
 //! Asia/Shanghai, and every duration is the difference of the shown times (each time truncated
 //! to the second first), so a person who subtracts two shown times gets exactly the duration
 //! shown — also in Excel, where the cells are real date-times.
+
+pub mod export;
 
 use std::collections::{BTreeSet, HashMap};
 

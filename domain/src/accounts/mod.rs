@@ -9,11 +9,11 @@ use sea_orm::{
 
 use crate::DomainError;
 use crate::audit;
-use crate::auth::{EndedLogin, Session};
 use crate::bus::LoginEndReason;
 use crate::db::{begin_write, now_ms};
 use crate::entity::{account, audit_log, login_session, supplier};
 use crate::error::is_unique_violation;
+use crate::logins::{EndedLogin, Session};
 use crate::password::{self, PasswordHasher};
 
 /// A supplier may have at most this many agent accounts (§3.3).
