@@ -7,18 +7,8 @@ use std::sync::Mutex;
 
 use tokio::sync::broadcast;
 
-/// Why a login ended, as the browser that held it is told.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoginEndReason {
-    /// The supplier's admin used 剔除登录.
-    Kicked,
-    /// The admin set a new password for the account.
-    PasswordReset,
-    /// 退出系统 in another tab of the same login.
-    LoggedOut,
-    /// The supplier's admin disabled the account (停用).
-    Disabled,
-}
+/// Why a login ended: the one enum the domain, the server and the browser share.
+pub use vocab::LoginEndReason;
 
 /// An event for every open page of one account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

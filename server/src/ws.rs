@@ -5,7 +5,7 @@
 
 use std::{future::Future, time::Duration};
 
-use app::realtime::{EndReason, PROTOCOL_VERSION, ServerFrame};
+use app::realtime::{LoginEndReason, PROTOCOL_VERSION, ServerFrame};
 use app::state::{AppState, token_from_headers};
 use axum::{
     extract::{
@@ -15,11 +15,12 @@ use axum::{
     http::HeaderMap,
     response::{IntoResponse, Response},
 };
-use domain::bus::{AccountEvent, LoginEndReason};
+use domain::bus::AccountEvent;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::broadcast;
 
 use crate::chat::limits::{Beat, Heartbeat, PING_EVERY, SILENT_AFTER};
+use crate::chat::{refuse_socket, send_frame};
 
 /// How the channel checks that the page is still there: a WebSocket Ping every `ping_every`;
 /// nothing heard (no Pong, no frame) for `silent_after` closes it, so a half-open connection
@@ -66,7 +67,7 @@ pub async fn account_channel(
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
         .on_upgrade(move |socket: WebSocket| async move {
-            let (tx, rx) = socket.split();
+            let (mut tx, rx) = socket.split();
             match (session, token) {
                 (Some(session), Some(token)) => {
                     let events = state.bus.subscribe(session.account_id);
@@ -88,35 +89,13 @@ pub async fn account_channel(
                 }
                 // No login: say so, so the page goes to the login page instead of retrying.
                 _ => {
-                    let mut tx = tx;
-                    let _ = send(
-                        &mut tx,
-                        &ServerFrame::LoginEnded {
-                            reason: EndReason::Expired,
-                        },
-                    )
-                    .await;
-                    let _ = tx.close().await;
+                    let ended = ServerFrame::LoginEnded {
+                        reason: LoginEndReason::Expired,
+                    };
+                    refuse_socket(&mut tx, &ended, None).await;
                 }
             }
         })
-}
-
-async fn send<Tx>(tx: &mut Tx, frame: &ServerFrame) -> Result<(), ()>
-where
-    Tx: Sink<Message> + Unpin,
-{
-    let text = serde_json::to_string(frame).map_err(|_| ())?;
-    tx.send(Message::Text(text.into())).await.map_err(|_| ())
-}
-
-fn end_reason(reason: LoginEndReason) -> EndReason {
-    match reason {
-        LoginEndReason::Kicked => EndReason::Kicked,
-        LoginEndReason::PasswordReset => EndReason::PasswordReset,
-        LoginEndReason::LoggedOut => EndReason::LoggedOut,
-        LoginEndReason::Disabled => EndReason::Disabled,
-    }
 }
 
 /// Runs one page's channel until the page goes away or its login ends.
@@ -133,15 +112,10 @@ pub async fn run_account_channel<Tx, Rx, E, V, F>(
     V: Fn() -> F,
     F: Future<Output = bool>,
 {
-    if send(
-        &mut tx,
-        &ServerFrame::Hello {
-            version: PROTOCOL_VERSION,
-        },
-    )
-    .await
-    .is_err()
-    {
+    let hello = ServerFrame::Hello {
+        version: PROTOCOL_VERSION,
+    };
+    if send_frame(&mut tx, &hello).await.is_err() {
         return;
     }
     let mut tick = tokio::time::interval(revalidate_every);
@@ -160,15 +134,15 @@ pub async fn run_account_channel<Tx, Rx, E, V, F>(
                 Beat::Silent => break None,
             },
             event = events.recv() => match event {
-                Ok(AccountEvent::LoginEnded(reason)) => break Some(end_reason(reason)),
+                Ok(AccountEvent::LoginEnded(reason)) => break Some(reason),
                 // Fell behind: check the login itself.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    if !still_valid().await { break Some(EndReason::Expired) }
+                    if !still_valid().await { break Some(LoginEndReason::Expired) }
                 }
                 Err(broadcast::error::RecvError::Closed) => break None,
             },
             _ = tick.tick() => {
-                if !still_valid().await { break Some(EndReason::Expired) }
+                if !still_valid().await { break Some(LoginEndReason::Expired) }
             }
             incoming = rx.next() => match heartbeat.heard_from(incoming) {
                 // Pings and text frames keep the socket open; pongs are answered by axum.
@@ -180,7 +154,7 @@ pub async fn run_account_channel<Tx, Rx, E, V, F>(
     if let Some(reason) = ended {
         let _ = tokio::time::timeout(
             liveness.silent_after,
-            send(&mut tx, &ServerFrame::LoginEnded { reason }),
+            send_frame(&mut tx, &ServerFrame::LoginEnded { reason }),
         )
         .await;
     }
@@ -235,7 +209,7 @@ mod tests {
                     version: PROTOCOL_VERSION
                 },
                 ServerFrame::LoginEnded {
-                    reason: EndReason::Kicked
+                    reason: LoginEndReason::Kicked
                 },
             ]
         );
@@ -270,7 +244,7 @@ mod tests {
         assert_eq!(
             frames(sent.collect().await).last(),
             Some(&ServerFrame::LoginEnded {
-                reason: EndReason::Expired
+                reason: LoginEndReason::Expired
             })
         );
     }

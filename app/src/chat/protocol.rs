@@ -2,11 +2,23 @@
 //! browser. Agents speak on `/ws/agent` (login from the session cookie), buyers on
 //! `/ws/buyer?token=…` (the mall's signed token). The sender of every frame is taken from the
 //! login or token, never from the frame; unknown fields and frame types are refused.
+//!
+//! The words both sides share with the domain are the `vocab` crate's, re-exported here: a
+//! message's [`Sender`] (`"buyer"`, `"agent"`, `"system"`), its [`MessageContent`] and a
+//! conversation's [`EndReason`] (`"agent"`, `"buyer"`, `"timeout"`, `"kicked"`).
+//!
+//! Version 3 (was 2): a [`ChatMessage`] carries `"content"`, an object tagged by `kind`, instead
+//! of the flat `kind`, `font_size`, `image` and `order` fields —
+//! `{"kind":"text","font_size":14}`, `{"kind":"image","picture":{"url":…,"width":…,"height":…}}`
+//! (`null` once the picture is gone), `{"kind":"order","order":{…}}` (`null` when the order is
+//! not there any more); `sender` and `Ended`'s `reason` are the same strings as before, now
+//! checked (anything else is refused).
 
 use serde::{Deserialize, Serialize};
+pub use vocab::{EndReason, MessageContent, MessageKind, Sender};
 
 /// Bumped on any incompatible change; sent in `Hello`.
-pub const CHAT_PROTOCOL_VERSION: u32 = 2;
+pub const CHAT_PROTOCOL_VERSION: u32 = 3;
 pub const AGENT_CHAT_PATH: &str = "/ws/agent";
 pub const BUYER_CHAT_PATH: &str = "/ws/buyer";
 /// `POST` the bytes of one picture here (`?conversation_id=…`, and `&token=…` for a buyer);
@@ -34,6 +46,10 @@ pub struct UploadedPicture {
     pub image: ChatImage,
 }
 
+/// What a message shows besides its text: a text's font size, the picture (`None` once it was
+/// deleted), the order card as the order is now (`None` when it is not there any more).
+pub type ChatContent = MessageContent<Option<ChatImage>, Option<crate::orders::OrderSummary>>;
+
 /// One stored message as both sides render it. `body` is plain text, never HTML.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,22 +57,14 @@ pub struct ChatMessage {
     pub conversation_id: i64,
     /// Per-conversation sequence number, 1, 2, 3 …
     pub seq: i32,
-    /// `buyer`, `agent` or `system`.
-    pub sender: String,
+    pub sender: Sender,
     pub sender_name: String,
-    /// `text`, `image` or `order`.
-    pub kind: String,
+    /// The text (empty for a picture or an order card).
     pub body: String,
-    pub font_size: i16,
+    pub content: ChatContent,
     pub client_msg_id: String,
     /// Unix milliseconds.
     pub created_at: i64,
-    /// The picture of an `image` message.
-    #[serde(default)]
-    pub image: Option<ChatImage>,
-    /// The order of an `order` message (订单发送), as it is now.
-    #[serde(default)]
-    pub order: Option<crate::orders::OrderSummary>,
 }
 
 /// A conversation in the agent's list.
@@ -157,7 +165,7 @@ pub enum AgentServerFrame {
     },
     Ended {
         conversation_id: i64,
-        reason: String,
+        reason: EndReason,
     },
     /// The buyer of this conversation is typing.
     Typing {
@@ -222,7 +230,7 @@ pub enum BuyerServerFrame {
     },
     Ended {
         conversation_id: i64,
-        reason: String,
+        reason: EndReason,
     },
     /// The agent is typing.
     Typing,

@@ -4,8 +4,8 @@
 use futures::StreamExt;
 use gloo_net::websocket::{Message, futures::WebSocket};
 
-use super::{ACCOUNT_CHANNEL_PATH, EndReason, ServerFrame};
-use crate::auth::go_to;
+use super::{ACCOUNT_CHANNEL_PATH, LoginEndReason, ServerFrame};
+use crate::components::go_to;
 
 /// Opens the channel for as long as the page lives.
 pub fn connect_account_channel() {
@@ -26,7 +26,7 @@ pub fn connect_account_channel() {
 }
 
 /// One connection; returns the reason when the server ended the login.
-async fn run_once(attempt: &mut u32) -> Option<EndReason> {
+async fn run_once(attempt: &mut u32) -> Option<LoginEndReason> {
     let url = channel_url()?;
     let Ok(socket) = WebSocket::open(&url) else {
         return None;

@@ -14,30 +14,8 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Path of the signed-in page's channel (the login comes from the session cookie).
 pub const ACCOUNT_CHANNEL_PATH: &str = "/ws/account";
 
-/// Why the server ended this page's login.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EndReason {
-    Kicked,
-    PasswordReset,
-    LoggedOut,
-    Expired,
-    /// The admin disabled the account (停用).
-    Disabled,
-}
-
-impl EndReason {
-    /// The `reason` the login page explains.
-    pub fn login_query(self) -> &'static str {
-        match self {
-            EndReason::Kicked => "kicked",
-            EndReason::PasswordReset => "password_reset",
-            EndReason::LoggedOut => "logout",
-            EndReason::Expired => "expired",
-            EndReason::Disabled => "disabled",
-        }
-    }
-}
+/// Why the server ended this page's login: the one enum the domain and the browser share.
+pub use vocab::LoginEndReason;
 
 /// Server → page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,7 +26,7 @@ pub enum ServerFrame {
     },
     /// This login is over; the page returns to the login page.
     LoginEnded {
-        reason: EndReason,
+        reason: LoginEndReason,
     },
 }
 
@@ -66,7 +44,7 @@ mod tests {
     #[test]
     fn frames_round_trip_and_unknown_fields_are_refused() {
         let frame = ServerFrame::LoginEnded {
-            reason: EndReason::Kicked,
+            reason: LoginEndReason::Kicked,
         };
         let json = serde_json::to_string(&frame).expect("serialises");
         assert_eq!(json, r#"{"type":"login_ended","reason":"kicked"}"#);

@@ -10,29 +10,16 @@ use crate::DomainError;
 use crate::db::begin_write;
 use crate::entity::conversation;
 
-/// How a conversation ended (the report's 结束方式).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EndReason {
-    /// 客服结束.
-    Agent,
-    /// 客户结束.
-    Buyer,
-    /// 超时结束.
-    Timeout,
-    /// 剔除转接.
-    Kicked,
-}
+/// How a conversation ended (the report's 结束方式), stored as [`EndReason::as_str`].
+pub use vocab::EndReason;
 
-impl EndReason {
-    /// The `conversation.end_reason` value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EndReason::Agent => conversation::END_AGENT,
-            EndReason::Buyer => conversation::END_BUYER,
-            EndReason::Timeout => conversation::END_TIMEOUT,
-            EndReason::Kicked => conversation::END_KICKED,
-        }
-    }
+/// The stored 结束方式 of a conversation; `None` while it is open (or for a value this version
+/// does not know).
+pub fn end_reason_of(conversation: &conversation::Model) -> Option<EndReason> {
+    conversation
+        .end_reason
+        .as_deref()
+        .and_then(EndReason::parse)
 }
 
 async fn find_of_supplier<C: ConnectionTrait>(

@@ -1,7 +1,7 @@
 //! Messages: validated, numbered per conversation (`seq`) and stored before they are
 //! acknowledged; a resend with the same `client_msg_id` is answered with the stored message.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -20,7 +20,7 @@ pub const MAX_CLIENT_MSG_ID_CHARS: usize = 64;
 /// Largest page of messages one call returns.
 pub const MAX_PAGE: u64 = 500;
 
-/// Who sends a message.
+/// Who sends a message: [`vocab::Sender`] with the agent's account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sender {
     /// The conversation's buyer.
@@ -32,28 +32,55 @@ pub enum Sender {
 }
 
 impl Sender {
-    fn as_str(self) -> &'static str {
+    /// The sender as every layer names it (the stored `message.sender`).
+    pub fn role(self) -> vocab::Sender {
         match self {
-            Sender::Buyer => message::SENDER_BUYER,
-            Sender::Agent(_) => message::SENDER_AGENT,
-            Sender::System => message::SENDER_SYSTEM,
+            Sender::Buyer => vocab::Sender::Buyer,
+            Sender::Agent(_) => vocab::Sender::Agent,
+            Sender::System => vocab::Sender::System,
+        }
+    }
+
+    /// The agent's account, for an agent's message.
+    fn account_id(self) -> Option<i64> {
+        match self {
+            Sender::Agent(id) => Some(id),
+            Sender::Buyer | Sender::System => None,
         }
     }
 }
 
-/// A message to store. `kind` is one of `message::KIND_*`: text needs a body; an image needs
-/// `upload_id`, an order card `order_id` (their body is an optional caption).
+/// What a new message holds: a text's font size, the upload of a picture or the order of an
+/// order card (by id; the store checks they belong to the conversation).
+pub type Content = vocab::MessageContent<i64, i64>;
+
+/// What a stored message holds; the upload or the order is `None` once it was deleted.
+pub type StoredContent = vocab::MessageContent<Option<i64>, Option<i64>>;
+
+/// The content of a stored message, read back from its columns. A kind this version does not
+/// know reads as text.
+pub fn content_of(stored: &message::Model) -> StoredContent {
+    match vocab::MessageKind::parse(&stored.kind) {
+        Some(vocab::MessageKind::Image) => StoredContent::Image {
+            picture: stored.upload_id,
+        },
+        Some(vocab::MessageKind::Order) => StoredContent::Order {
+            order: stored.order_id,
+        },
+        Some(vocab::MessageKind::Text) | None => StoredContent::Text {
+            font_size: stored.font_size,
+        },
+    }
+}
+
+/// A message to store: text needs a body; a picture or an order card may have a caption.
 #[derive(Clone, Debug)]
 pub struct NewMessage<'a> {
     pub sender: Sender,
     /// Chosen by the client, unique per conversation: a resend carries the same one.
     pub client_msg_id: &'a str,
-    pub kind: &'a str,
     pub body: &'a str,
-    /// One of [`FONT_SIZES`].
-    pub font_size: i16,
-    pub upload_id: Option<i64>,
-    pub order_id: Option<i64>,
+    pub content: Content,
 }
 
 impl<'a> NewMessage<'a> {
@@ -62,12 +89,26 @@ impl<'a> NewMessage<'a> {
         NewMessage {
             sender,
             client_msg_id,
-            kind: message::KIND_TEXT,
             body,
-            font_size: FONT_SIZES[0],
-            upload_id: None,
-            order_id: None,
+            content: Content::Text {
+                font_size: FONT_SIZES[0],
+            },
         }
+    }
+
+    /// A message with this content and no text yet (a picture, an order card).
+    pub fn of(sender: Sender, client_msg_id: &'a str, content: Content) -> Self {
+        NewMessage {
+            sender,
+            client_msg_id,
+            body: "",
+            content,
+        }
+    }
+
+    /// The same message with this text (a text message's body, a caption).
+    pub fn with_body(self, body: &'a str) -> Self {
+        NewMessage { body, ..self }
     }
 }
 
@@ -80,7 +121,9 @@ fn validate(msg: &NewMessage<'_>) -> Result<String, DomainError> {
             format!("消息编号须为 1–{MAX_CLIENT_MSG_ID_CHARS} 个字符"),
         ));
     }
-    if !FONT_SIZES.contains(&msg.font_size) {
+    if let Content::Text { font_size } = msg.content
+        && !FONT_SIZES.contains(&font_size)
+    {
         return Err(DomainError::validation("font_size", "不支持的字体大小"));
     }
     let body = msg.body.trim();
@@ -90,20 +133,8 @@ fn validate(msg: &NewMessage<'_>) -> Result<String, DomainError> {
             format!("消息不能超过 {MAX_TEXT_CHARS} 个字符"),
         ));
     }
-    match msg.kind {
-        message::KIND_TEXT => {
-            if body.is_empty() {
-                return Err(DomainError::validation("body", "不能发送空白消息"));
-            }
-        }
-        message::KIND_IMAGE if msg.upload_id.is_none() => {
-            return Err(DomainError::validation("upload_id", "请选择要发送的图片"));
-        }
-        message::KIND_ORDER if msg.order_id.is_none() => {
-            return Err(DomainError::validation("order_id", "请选择要发送的订单"));
-        }
-        message::KIND_IMAGE | message::KIND_ORDER => {}
-        _ => return Err(DomainError::validation("kind", "不支持的消息类型")),
+    if matches!(msg.content, Content::Text { .. }) && body.is_empty() {
+        return Err(DomainError::validation("body", "不能发送空白消息"));
     }
     Ok(body.to_owned())
 }
@@ -135,27 +166,72 @@ async fn store_in(
         .one(txn)
         .await?
         .ok_or(DomainError::NotFound)?;
-    // A picture must have been uploaded to this very conversation, an order card must be an
-    // order of its supplier and buyer: nobody can show another tenant's data by id.
-    if let Some(upload_id) = msg.upload_id {
-        upload::Entity::find_by_id(upload_id)
-            .filter(upload::Column::SupplierId.eq(conversation.supplier_id))
-            .filter(upload::Column::ConversationId.eq(conversation_id))
-            .one(txn)
-            .await?
-            .ok_or(DomainError::NotFound)?;
+    check_content_belongs(txn, &conversation, &msg.content).await?;
+    lock_open_conversation(txn, conversation_id).await?;
+    // A resend may have committed while this one waited for the lock.
+    if let Some(existing) = find_by_client_id(txn, conversation_id, msg.client_msg_id).await? {
+        return Ok((existing, false));
     }
-    if let Some(order_id) = msg.order_id {
-        purchase_order::Entity::find_by_id(order_id)
-            .filter(purchase_order::Column::SupplierId.eq(conversation.supplier_id))
-            .filter(purchase_order::Column::BuyerId.eq(conversation.buyer_id))
-            .one(txn)
-            .await?
-            .ok_or(DomainError::NotFound)?;
+    let seq = next_seq(txn, conversation_id, msg.sender, now).await?;
+    let (upload_id, order_id, font_size) = match msg.content {
+        Content::Text { font_size } => (None, None, font_size),
+        Content::Image { picture } => (Some(picture), None, FONT_SIZES[0]),
+        Content::Order { order } => (None, Some(order), FONT_SIZES[0]),
+    };
+    let stored = message::ActiveModel {
+        conversation_id: Set(conversation_id),
+        seq: Set(seq),
+        sender: Set(msg.sender.role().as_str().to_owned()),
+        sender_account_id: Set(msg.sender.account_id()),
+        client_msg_id: Set(msg.client_msg_id.to_owned()),
+        kind: Set(msg.content.kind().as_str().to_owned()),
+        body: Set(body),
+        font_size: Set(font_size),
+        upload_id: Set(upload_id),
+        order_id: Set(order_id),
+        created_at: Set(now),
+        ..Default::default()
     }
+    .insert(txn)
+    .await?;
+    Ok((stored, true))
+}
 
-    // Lock the conversation row (PostgreSQL; SQLite holds the write lock already) and refuse
-    // an ended conversation, before looking for a resend that may have committed meanwhile.
+/// A picture must have been uploaded to this very conversation, an order card must be an
+/// order of its supplier and buyer: nobody can show another tenant's data by id.
+async fn check_content_belongs(
+    txn: &DatabaseTransaction,
+    conversation: &conversation::Model,
+    content: &Content,
+) -> Result<(), DomainError> {
+    match *content {
+        Content::Text { .. } => {}
+        Content::Image { picture } => {
+            upload::Entity::find_by_id(picture)
+                .filter(upload::Column::SupplierId.eq(conversation.supplier_id))
+                .filter(upload::Column::ConversationId.eq(conversation.id))
+                .one(txn)
+                .await?
+                .ok_or(DomainError::NotFound)?;
+        }
+        Content::Order { order } => {
+            purchase_order::Entity::find_by_id(order)
+                .filter(purchase_order::Column::SupplierId.eq(conversation.supplier_id))
+                .filter(purchase_order::Column::BuyerId.eq(conversation.buyer_id))
+                .one(txn)
+                .await?
+                .ok_or(DomainError::NotFound)?;
+        }
+    }
+    Ok(())
+}
+
+/// Locks the conversation row (PostgreSQL; SQLite holds the write lock already) and refuses an
+/// ended conversation with a `Conflict`.
+async fn lock_open_conversation(
+    txn: &DatabaseTransaction,
+    conversation_id: i64,
+) -> Result<(), DomainError> {
     let locked = conversation::Entity::update_many()
         .col_expr(
             conversation::Column::LastSeq,
@@ -170,17 +246,28 @@ async fn store_in(
             "会话已结束，无法继续发送消息".to_owned(),
         ));
     }
-    if let Some(existing) = find_by_client_id(txn, conversation_id, msg.client_msg_id).await? {
-        return Ok((existing, false));
-    }
-    // The next seq and the counters, in the same transaction as the message.
+    Ok(())
+}
+
+/// Takes the conversation's next seq and counts the message (the buyer's or agents' count; for
+/// an agent's message r1, t1 and the agent who served it when not yet set). Returns the seq.
+async fn next_seq(
+    txn: &DatabaseTransaction,
+    conversation_id: i64,
+    sender: Sender,
+    now: i64,
+) -> Result<i32, DomainError> {
     let mut bump = conversation::Entity::update_many()
         .col_expr(
             conversation::Column::LastSeq,
             Expr::col(conversation::Column::LastSeq).add(1),
         )
         .col_expr(conversation::Column::LastMessageAt, Expr::value(now));
-    match msg.sender {
+    // Set once: the stored value if any, else this one.
+    let first = |column: conversation::Column, value: i64| -> SimpleExpr {
+        Func::coalesce([Expr::col(column), Expr::value(value)]).into()
+    };
+    match sender {
         Sender::Buyer => {
             bump = bump.col_expr(
                 conversation::Column::BuyerMsgCount,
@@ -195,28 +282,16 @@ async fn store_in(
                 )
                 .col_expr(
                     conversation::Column::FirstAgentReplyAt,
-                    Func::coalesce([
-                        Expr::col(conversation::Column::FirstAgentReplyAt),
-                        Expr::value(now),
-                    ])
-                    .into(),
+                    first(conversation::Column::FirstAgentReplyAt, now),
                 )
                 .col_expr(
                     conversation::Column::AgentJoinedAt,
-                    Func::coalesce([
-                        Expr::col(conversation::Column::AgentJoinedAt),
-                        Expr::value(now),
-                    ])
-                    .into(),
+                    first(conversation::Column::AgentJoinedAt, now),
                 )
                 // The agent who served it: set with t1 (whoever answered first).
                 .col_expr(
                     conversation::Column::ServedAgentId,
-                    Func::coalesce([
-                        Expr::col(conversation::Column::ServedAgentId),
-                        Expr::value(agent_id),
-                    ])
-                    .into(),
+                    first(conversation::Column::ServedAgentId, agent_id),
                 );
         }
         Sender::System => {}
@@ -224,34 +299,13 @@ async fn store_in(
     bump.filter(conversation::Column::Id.eq(conversation_id))
         .exec(txn)
         .await?;
-    let seq: i32 = conversation::Entity::find_by_id(conversation_id)
+    conversation::Entity::find_by_id(conversation_id)
         .select_only()
         .column(conversation::Column::LastSeq)
         .into_tuple()
         .one(txn)
         .await?
-        .ok_or(DomainError::NotFound)?;
-    let sender_account_id = match msg.sender {
-        Sender::Agent(id) => Some(id),
-        Sender::Buyer | Sender::System => None,
-    };
-    let stored = message::ActiveModel {
-        conversation_id: Set(conversation_id),
-        seq: Set(seq),
-        sender: Set(msg.sender.as_str().to_owned()),
-        sender_account_id: Set(sender_account_id),
-        client_msg_id: Set(msg.client_msg_id.to_owned()),
-        kind: Set(msg.kind.to_owned()),
-        body: Set(body),
-        font_size: Set(msg.font_size),
-        upload_id: Set(msg.upload_id),
-        order_id: Set(msg.order_id),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    Ok((stored, true))
+        .ok_or(DomainError::NotFound)
 }
 
 /// Stores a message in the conversation and returns it with `created = true`; a resend (same

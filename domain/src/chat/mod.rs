@@ -23,11 +23,12 @@ pub use agent_status::{reset_status_on_login, set_serving};
 pub use buyer_token::{BuyerClaims, sign, upsert_buyer, verify};
 pub use conversations::{
     EndReason, conversation_for_agent, conversation_for_buyer, end_conversation,
-    end_idle_conversations, mark_agent_joined,
+    end_idle_conversations, end_reason_of, mark_agent_joined,
 };
 pub use messages::{
-    FONT_SIZES, GroupedMessage, MAX_PAGE, MAX_TEXT_CHARS, NewMessage, Sender, history_before,
-    messages_since, store_message, store_messages_batch, store_messages_grouped,
+    Content, FONT_SIZES, GroupedMessage, MAX_PAGE, MAX_TEXT_CHARS, NewMessage, Sender,
+    StoredContent, content_of, history_before, messages_since, store_message, store_messages_batch,
+    store_messages_grouped,
 };
 pub use routing::{
     assign_waiting_buyers, open_conversation, queue_position, release_agent_conversations, route,

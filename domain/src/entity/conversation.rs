@@ -10,13 +10,13 @@ pub const STATUS_OPEN: &str = "open";
 pub const STATUS_ENDED: &str = "ended";
 
 /// `end_reason`: the agent pressed 结束对话.
-pub const END_AGENT: &str = "agent";
+pub const END_AGENT: &str = vocab::EndReason::Agent.as_str();
 /// `end_reason`: the buyer ended it.
-pub const END_BUYER: &str = "buyer";
+pub const END_BUYER: &str = vocab::EndReason::Buyer.as_str();
 /// `end_reason`: nobody wrote for too long.
-pub const END_TIMEOUT: &str = "timeout";
+pub const END_TIMEOUT: &str = vocab::EndReason::Timeout.as_str();
 /// `end_reason`: the agent's login was kicked (剔除登录) and the buyer went back to routing.
-pub const END_KICKED: &str = "kicked";
+pub const END_KICKED: &str = vocab::EndReason::Kicked.as_str();
 
 /// A conversation. Report times: t0 `entered_at`, t1 `agent_joined_at`, r1
 /// `first_agent_reply_at`, t2 `ended_at` (all unix ms).

@@ -3,18 +3,18 @@
 use sea_orm::entity::prelude::*;
 
 /// `sender` of a buyer's message.
-pub const SENDER_BUYER: &str = "buyer";
+pub const SENDER_BUYER: &str = vocab::Sender::Buyer.as_str();
 /// `sender` of an agent's message.
-pub const SENDER_AGENT: &str = "agent";
+pub const SENDER_AGENT: &str = vocab::Sender::Agent.as_str();
 /// `sender` of a system notice (queued, agent joined, ended…).
-pub const SENDER_SYSTEM: &str = "system";
+pub const SENDER_SYSTEM: &str = vocab::Sender::System.as_str();
 
 /// `kind`: plain text (may hold emoji).
-pub const KIND_TEXT: &str = "text";
+pub const KIND_TEXT: &str = vocab::MessageKind::Text.as_str();
 /// `kind`: a picture; `upload_id` is set.
-pub const KIND_IMAGE: &str = "image";
+pub const KIND_IMAGE: &str = vocab::MessageKind::Image.as_str();
 /// `kind`: an order card; `order_id` is set.
-pub const KIND_ORDER: &str = "order";
+pub const KIND_ORDER: &str = vocab::MessageKind::Order.as_str();
 
 /// A message. `seq` orders a conversation (unique per conversation) and lets a reconnecting
 /// client ask for what it missed; `client_msg_id` (unique per conversation) makes a resend

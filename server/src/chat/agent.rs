@@ -9,17 +9,20 @@ use axum::response::Response;
 use domain::DomainError;
 use domain::auth::{Role, Session};
 use domain::bus::AccountEvent;
-use domain::chat::{EndReason, MAX_PAGE, NewMessage, Sender};
+use domain::chat::{Content, EndReason, MAX_PAGE, NewMessage, Sender};
 use domain::db::now_ms;
-use domain::entity::message;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::broadcast;
 
+use super::actions::{self, Answers, Member};
 use super::hub::SocketId;
 use super::limits::{Heartbeat, SlotKey, TOO_MANY_ADDR_SOCKETS, TOO_MANY_AGENT_SOCKETS};
-use super::notify::{Origin, chat_messages, replay_since, summary};
+use super::notify::{chat_messages, replay_since, summary};
 use super::socket::{self, Side, Step};
-use super::{ChatState, HISTORY_CHUNK, REVALIDATE_EVERY, configure, refuse_socket, send_frame};
+use super::{
+    ChatState, HISTORY_CHUNK, REVALIDATE_EVERY, configure, refuse_over_limit, refuse_socket,
+    send_frame,
+};
 
 pub async fn agent_socket(
     ws: WebSocketUpgrade,
@@ -38,48 +41,27 @@ pub async fn agent_socket(
     configure(ws).on_upgrade(move |socket: WebSocket| async move {
         let (mut tx, mut rx) = socket.split();
         let Ok(address_slot) = address_slot else {
-            let frame = AgentServerFrame::Error {
-                message: TOO_MANY_ADDR_SOCKETS.into(),
-                client_msg_id: None,
-            };
-            refuse_socket(&mut tx, &frame, TOO_MANY_ADDR_SOCKETS).await;
-            return;
+            return refuse_over_limit::<AgentSocket, _>(&mut tx, TOO_MANY_ADDR_SOCKETS).await;
         };
-        let refusal = match (&session, &token) {
-            (Some(s), Some(_)) if s.role == Role::Agent => None,
-            (Some(_), Some(_)) => Some("只有在线客服可以使用客服工作台"),
-            _ => Some("登录已失效，请重新登录"),
+        let (session, token) = match (session, token) {
+            (Some(session), Some(token)) if session.role == Role::Agent => (session, token),
+            (Some(_), Some(_)) => {
+                let refusal = AgentSocket::refusal("只有在线客服可以使用客服工作台".into(), None);
+                return refuse_socket(&mut tx, &refusal, None).await;
+            }
+            _ => {
+                let refusal = AgentSocket::refusal("登录已失效，请重新登录".into(), None);
+                return refuse_socket(&mut tx, &refusal, None).await;
+            }
         };
-        match (refusal, session, token) {
-            (None, Some(session), Some(token)) => {
-                let key = SlotKey::Agent(session.supplier_id, session.account_id);
-                let Some(agent_slot) = chat.sockets.try_acquire(key, chat.limits.sockets_per_agent)
-                else {
-                    let frame = AgentServerFrame::Error {
-                        message: TOO_MANY_AGENT_SOCKETS.into(),
-                        client_msg_id: None,
-                    };
-                    refuse_socket(&mut tx, &frame, TOO_MANY_AGENT_SOCKETS).await;
-                    return;
-                };
-                run_agent_socket(chat, session, token, &mut tx, &mut rx).await;
-                // The slots are free before the connection itself goes.
-                drop(agent_slot);
-                drop(address_slot);
-            }
-            (refusal, _, _) => {
-                let message = refusal.unwrap_or("登录已失效，请重新登录").to_owned();
-                let _ = send_frame(
-                    &mut tx,
-                    &AgentServerFrame::Error {
-                        message,
-                        client_msg_id: None,
-                    },
-                )
-                .await;
-                let _ = tx.close().await;
-            }
-        }
+        let key = SlotKey::Agent(session.supplier_id, session.account_id);
+        let Some(agent_slot) = chat.sockets.try_acquire(key, chat.limits.sockets_per_agent) else {
+            return refuse_over_limit::<AgentSocket, _>(&mut tx, TOO_MANY_AGENT_SOCKETS).await;
+        };
+        run_agent_socket(chat, session, token, &mut tx, &mut rx).await;
+        // The slots are free before the connection itself goes.
+        drop(agent_slot);
+        drop(address_slot);
     })
 }
 
@@ -109,8 +91,10 @@ pub async fn run_agent_socket<Tx, Rx, E>(
     let hello = Box::pin(hello(&chat, &session))
         .await
         .unwrap_or_else(|err| AgentSocket::error(&err, None));
-    let failed = matches!(hello, AgentServerFrame::Error { .. });
-    if send_frame(&mut tx, &hello).await.is_err() || failed {
+    if matches!(hello, AgentServerFrame::Error { .. }) {
+        return refuse_socket(&mut tx, &hello, None).await;
+    }
+    if send_frame(&mut tx, &hello).await.is_err() {
         let _ = tx.close().await;
         return;
     }
@@ -216,6 +200,19 @@ impl Side for AgentSocket {
     }
 }
 
+impl Answers for AgentSocket {
+    fn ack(client_msg_id: String, seq: i32) -> AgentServerFrame {
+        AgentServerFrame::Ack { client_msg_id, seq }
+    }
+
+    fn ended(conversation_id: i64, reason: EndReason) -> AgentServerFrame {
+        AgentServerFrame::Ended {
+            conversation_id,
+            reason,
+        }
+    }
+}
+
 /// Answers one frame; returns the frames for this socket.
 async fn handle(
     chat: &ChatState,
@@ -225,6 +222,11 @@ async fn handle(
 ) -> Vec<AgentServerFrame> {
     let (supplier_id, agent_id) = (session.supplier_id, session.account_id);
     let db = &chat.db;
+    let sender = Sender::Agent(agent_id);
+    let member = Member::Agent {
+        supplier_id,
+        agent_id,
+    };
     match frame {
         AgentFrame::SetServing { serving } => set_serving(chat, session, socket, serving).await,
         // Answered by the socket loop, page by page as it is read: see [`open`].
@@ -255,62 +257,36 @@ async fn handle(
             body,
             font_size,
         } => {
-            let msg = NewMessage {
-                sender: Sender::Agent(agent_id),
-                client_msg_id: &client_msg_id,
-                kind: message::KIND_TEXT,
-                body: &body,
-                font_size,
-                upload_id: None,
-                order_id: None,
-            };
-            send(chat, session, socket, conversation_id, &msg).await
+            let content = Content::Text { font_size };
+            let msg = NewMessage::of(sender, &client_msg_id, content).with_body(&body);
+            actions::send::<AgentSocket>(chat, member, socket, conversation_id, &msg).await
         }
         AgentFrame::SendImage {
             conversation_id,
             client_msg_id,
             upload_id,
         } => {
-            let msg = NewMessage {
-                sender: Sender::Agent(agent_id),
-                client_msg_id: &client_msg_id,
-                kind: message::KIND_IMAGE,
-                body: "",
-                font_size: domain::chat::FONT_SIZES[0],
-                upload_id: Some(upload_id),
-                order_id: None,
-            };
-            send(chat, session, socket, conversation_id, &msg).await
+            let msg = NewMessage::of(
+                sender,
+                &client_msg_id,
+                Content::Image { picture: upload_id },
+            );
+            actions::send::<AgentSocket>(chat, member, socket, conversation_id, &msg).await
         }
         AgentFrame::SendOrder {
             conversation_id,
             client_msg_id,
             order_id,
         } => {
-            let msg = NewMessage {
-                sender: Sender::Agent(agent_id),
-                client_msg_id: &client_msg_id,
-                kind: message::KIND_ORDER,
-                body: "",
-                font_size: domain::chat::FONT_SIZES[0],
-                upload_id: None,
-                order_id: Some(order_id),
-            };
-            send(chat, session, socket, conversation_id, &msg).await
+            let msg = NewMessage::of(sender, &client_msg_id, Content::Order { order: order_id });
+            actions::send::<AgentSocket>(chat, member, socket, conversation_id, &msg).await
         }
         AgentFrame::Typing { conversation_id } => {
-            match domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id)
-                .await
-            {
-                Ok(conversation) if conversation.ended_at.is_none() => {
-                    chat.notifier.typing(&conversation, true);
-                    Vec::new()
-                }
-                Ok(_) => Vec::new(),
-                Err(err) => vec![AgentSocket::error(&err, None)],
-            }
+            actions::typing::<AgentSocket>(chat, member, conversation_id).await
         }
-        AgentFrame::End { conversation_id } => end(chat, session, conversation_id).await,
+        AgentFrame::End { conversation_id } => {
+            actions::end::<AgentSocket>(chat, member, conversation_id).await
+        }
     }
 }
 
@@ -342,38 +318,6 @@ async fn set_serving(
     .await;
     match result {
         Ok(()) => vec![AgentServerFrame::Status { serving }],
-        Err(err) => vec![AgentSocket::error(&err, None)],
-    }
-}
-
-/// 结束对话 by the agent.
-async fn end(chat: &ChatState, session: &Session, conversation_id: i64) -> Vec<AgentServerFrame> {
-    let (supplier_id, agent_id) = (session.supplier_id, session.account_id);
-    let db = &chat.db;
-    let result = async {
-        domain::chat::conversation_for_agent(db, supplier_id, agent_id, conversation_id).await?;
-        let (conversation, ended) = domain::chat::end_conversation(
-            db,
-            supplier_id,
-            conversation_id,
-            EndReason::Agent,
-            now_ms(),
-        )
-        .await?;
-        Ok::<_, DomainError>((conversation, ended))
-    }
-    .await;
-    match result {
-        // Every socket of both sides, this one included, hears it through the hub.
-        Ok((conversation, true)) => {
-            chat.notifier
-                .ended(&conversation, EndReason::Agent.as_str());
-            Vec::new()
-        }
-        Ok((conversation, false)) => vec![AgentServerFrame::Ended {
-            conversation_id,
-            reason: conversation.end_reason.unwrap_or_default(),
-        }],
         Err(err) => vec![AgentSocket::error(&err, None)],
     }
 }
@@ -442,40 +386,4 @@ async fn older_page(
         messages,
         has_more,
     })
-}
-
-/// Stores one message of the agent (text, picture or order card), tells the others, and answers
-/// with the `Ack` (or the refusal, naming the client id).
-async fn send(
-    chat: &ChatState,
-    session: &Session,
-    socket: SocketId,
-    conversation_id: i64,
-    msg: &NewMessage<'_>,
-) -> Vec<AgentServerFrame> {
-    let db = &chat.db;
-    let result = async {
-        let conversation =
-            domain::chat::conversation_for_agent(db, session.supplier_id, session.account_id, conversation_id).await?;
-        let (stored, new) = chat.writer.store(conversation_id, msg, now_ms()).await?;
-        let seq = stored.seq;
-        if new {
-            // Committed: from here on a failure is logged, never the sender's error (its Ack).
-            match chat_messages(db, &conversation, vec![stored]).await {
-                Ok(rendered) => {
-                    if let Some(m) = rendered.into_iter().next() {
-                        chat.notifier.message_stored(&conversation, m, Origin::Agent(socket));
-                    }
-                }
-                Err(err) => tracing::error!(error = %err, conversation_id, seq, "telling a stored message failed"),
-            }
-        }
-        Ok::<_, DomainError>(seq)
-    }
-    .await;
-    let client_msg_id = msg.client_msg_id.to_owned();
-    match result {
-        Ok(seq) => vec![AgentServerFrame::Ack { client_msg_id, seq }],
-        Err(err) => vec![AgentSocket::error(&err, Some(client_msg_id))],
-    }
 }

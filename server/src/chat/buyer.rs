@@ -6,18 +6,19 @@ use axum::extract::{Query, State};
 use axum::http::{Extensions, HeaderMap};
 use axum::response::Response;
 use domain::DomainError;
-use domain::chat::{BuyerClaims, EndReason, NewMessage, Sender};
+use domain::chat::{BuyerClaims, Content, EndReason, NewMessage, Sender};
 use domain::db::now_ms;
-use domain::entity::{buyer, conversation, message};
-use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use domain::entity::{buyer, conversation};
+use futures_util::{Sink, Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
+use super::actions::{self, Answers, Member};
 use super::hub::{SocketId, SupplierEvent};
 use super::limits::{Heartbeat, SlotKey, TOO_MANY_ADDR_SOCKETS, TOO_MANY_BUYER_SOCKETS};
-use super::notify::{Origin, chat_messages, replay_since};
+use super::notify::replay_since;
 use super::socket::{self, Side, Step};
-use super::{ChatState, HISTORY_CHUNK, configure, refuse_socket, send_frame};
+use super::{ChatState, HISTORY_CHUNK, configure, refuse_over_limit, refuse_socket, send_frame};
 
 #[derive(Deserialize)]
 pub struct BuyerQuery {
@@ -37,41 +38,25 @@ pub async fn buyer_socket(
     configure(ws).on_upgrade(move |socket: WebSocket| async move {
         let (mut tx, mut rx) = socket.split();
         let Ok(address_slot) = address_slot else {
-            let frame = BuyerServerFrame::Error {
-                message: TOO_MANY_ADDR_SOCKETS.into(),
-                client_msg_id: None,
-            };
-            refuse_socket(&mut tx, &frame, TOO_MANY_ADDR_SOCKETS).await;
-            return;
+            return refuse_over_limit::<BuyerSocket, _>(&mut tx, TOO_MANY_ADDR_SOCKETS).await;
         };
-        let now_secs = now_ms() / 1000;
-        match domain::chat::buyer_token::verify_within(
+        let claims = match domain::chat::buyer_token::verify_within(
             &chat.buyer_token_secret,
             &query.token,
-            now_secs,
+            now_ms() / 1000,
             chat.limits.buyer_token_max_lifetime_secs,
         ) {
-            Ok(claims) => {
-                let key = SlotKey::Buyer(claims.supplier_id, claims.buyer_id.clone());
-                let Some(buyer_slot) = chat.sockets.try_acquire(key, chat.limits.sockets_per_buyer)
-                else {
-                    let frame = BuyerServerFrame::Error {
-                        message: TOO_MANY_BUYER_SOCKETS.into(),
-                        client_msg_id: None,
-                    };
-                    refuse_socket(&mut tx, &frame, TOO_MANY_BUYER_SOCKETS).await;
-                    return;
-                };
-                run_buyer_socket(chat, claims, &mut tx, &mut rx).await;
-                // The slots are free before the connection itself goes.
-                drop(buyer_slot);
-                drop(address_slot);
-            }
-            Err(err) => {
-                let _ = send_frame(&mut tx, &BuyerSocket::error(&err, None)).await;
-                let _ = tx.close().await;
-            }
-        }
+            Ok(claims) => claims,
+            Err(err) => return refuse_socket(&mut tx, &BuyerSocket::error(&err, None), None).await,
+        };
+        let key = SlotKey::Buyer(claims.supplier_id, claims.buyer_id.clone());
+        let Some(buyer_slot) = chat.sockets.try_acquire(key, chat.limits.sockets_per_buyer) else {
+            return refuse_over_limit::<BuyerSocket, _>(&mut tx, TOO_MANY_BUYER_SOCKETS).await;
+        };
+        run_buyer_socket(chat, claims, &mut tx, &mut rx).await;
+        // The slots are free before the connection itself goes.
+        drop(buyer_slot);
+        drop(address_slot);
     })
 }
 
@@ -144,9 +129,7 @@ where
                 }
                 other => other,
             };
-            let _ = send_frame(&mut tx, &BuyerSocket::error(&err, None)).await;
-            let _ = tx.close().await;
-            return;
+            return refuse_socket(&mut tx, &BuyerSocket::error(&err, None), None).await;
         }
     };
     let supplier_id = buyer.supplier_id;
@@ -163,9 +146,7 @@ where
             conversation.id
         }
         Err(err) => {
-            let _ = send_frame(&mut tx, &BuyerSocket::error(&err, None)).await;
-            let _ = tx.close().await;
-            return;
+            return refuse_socket(&mut tx, &BuyerSocket::error(&err, None), None).await;
         }
     };
     let heartbeat = Heartbeat::new(chat.limits.ping_every, chat.limits.silent_after);
@@ -239,6 +220,19 @@ impl Side for BuyerSocket {
     }
 }
 
+impl Answers for BuyerSocket {
+    fn ack(client_msg_id: String, seq: i32) -> BuyerServerFrame {
+        BuyerServerFrame::Ack { client_msg_id, seq }
+    }
+
+    fn ended(conversation_id: i64, reason: EndReason) -> BuyerServerFrame {
+        BuyerServerFrame::Ended {
+            conversation_id,
+            reason,
+        }
+    }
+}
+
 /// Answers one frame; returns the frames for this socket.
 async fn handle(
     chat: &ChatState,
@@ -247,9 +241,11 @@ async fn handle(
     current: &mut i64,
     frame: BuyerFrame,
 ) -> Vec<BuyerServerFrame> {
-    let db = &chat.db;
-    let supplier_id = buyer.supplier_id;
     let conversation_id = *current;
+    let member = Member::Buyer {
+        supplier_id: buyer.supplier_id,
+        buyer_id: buyer.id,
+    };
     match frame {
         // Answered by the socket loop, page by page as it is read: see [`resume`].
         BuyerFrame::Resume { .. } => Vec::new(),
@@ -258,84 +254,20 @@ async fn handle(
             body,
             font_size,
         } => {
-            let msg = NewMessage {
-                sender: Sender::Buyer,
-                client_msg_id: &client_msg_id,
-                kind: message::KIND_TEXT,
-                body: &body,
-                font_size,
-                upload_id: None,
-                order_id: None,
-            };
-            send(chat, buyer, socket, conversation_id, &msg).await
+            let content = Content::Text { font_size };
+            let msg = NewMessage::of(Sender::Buyer, &client_msg_id, content).with_body(&body);
+            actions::send::<BuyerSocket>(chat, member, socket, conversation_id, &msg).await
         }
         BuyerFrame::SendImage {
             client_msg_id,
             upload_id,
         } => {
-            let msg = NewMessage {
-                sender: Sender::Buyer,
-                client_msg_id: &client_msg_id,
-                kind: message::KIND_IMAGE,
-                body: "",
-                font_size: domain::chat::FONT_SIZES[0],
-                upload_id: Some(upload_id),
-                order_id: None,
-            };
-            send(chat, buyer, socket, conversation_id, &msg).await
+            let content = Content::Image { picture: upload_id };
+            let msg = NewMessage::of(Sender::Buyer, &client_msg_id, content);
+            actions::send::<BuyerSocket>(chat, member, socket, conversation_id, &msg).await
         }
-        BuyerFrame::End => {
-            let result = async {
-                let before = domain::chat::conversation_for_buyer(
-                    db,
-                    supplier_id,
-                    buyer.id,
-                    conversation_id,
-                )
-                .await?;
-                let (conversation, ended) = domain::chat::end_conversation(
-                    db,
-                    supplier_id,
-                    conversation_id,
-                    EndReason::Buyer,
-                    now_ms(),
-                )
-                .await?;
-                Ok::<_, DomainError>((
-                    before.status == conversation::STATUS_QUEUED,
-                    conversation,
-                    ended,
-                ))
-            }
-            .await;
-            match result {
-                Ok((was_queued, conversation, true)) => {
-                    chat.notifier
-                        .ended(&conversation, EndReason::Buyer.as_str());
-                    if was_queued {
-                        chat.notifier.queue_changed(supplier_id);
-                    }
-                    Vec::new()
-                }
-                Ok((_, conversation, false)) => vec![BuyerServerFrame::Ended {
-                    conversation_id,
-                    reason: conversation.end_reason.unwrap_or_default(),
-                }],
-                Err(err) => vec![BuyerSocket::error(&err, None)],
-            }
-        }
-        BuyerFrame::Typing => {
-            match domain::chat::conversation_for_buyer(db, supplier_id, buyer.id, conversation_id)
-                .await
-            {
-                Ok(conversation) if conversation.ended_at.is_none() => {
-                    chat.notifier.typing(&conversation, false);
-                    Vec::new()
-                }
-                Ok(_) => Vec::new(),
-                Err(err) => vec![BuyerSocket::error(&err, None)],
-            }
-        }
+        BuyerFrame::End => actions::end::<BuyerSocket>(chat, member, conversation_id).await,
+        BuyerFrame::Typing => actions::typing::<BuyerSocket>(chat, member, conversation_id).await,
         BuyerFrame::Restart => match enter(chat, buyer).await {
             Ok((conversation, frames)) => {
                 *current = conversation.id;
@@ -375,45 +307,5 @@ where
         Ok(true) => Ok(Vec::new()),
         Ok(false) => Err(()),
         Err(err) => Ok(vec![BuyerSocket::error(&err, None)]),
-    }
-}
-
-/// Stores one message of the buyer (text or picture), tells the others, and answers with the
-/// `Ack` (or the refusal, naming the client id).
-async fn send(
-    chat: &ChatState,
-    buyer: &buyer::Model,
-    socket: SocketId,
-    conversation_id: i64,
-    msg: &NewMessage<'_>,
-) -> Vec<BuyerServerFrame> {
-    let db = &chat.db;
-    let (supplier_id, buyer_id) = (buyer.supplier_id, buyer.id);
-    let result = async {
-        domain::chat::conversation_for_buyer(db, supplier_id, buyer_id, conversation_id).await?;
-        let (stored, new) = chat.writer.store(conversation_id, msg, now_ms()).await?;
-        let seq = stored.seq;
-        if new {
-            // Committed: from here on a failure is logged, never the sender's error (its Ack).
-            let told = async {
-                // Re-read: an agent may have been assigned since this socket connected.
-                let conversation = domain::chat::conversation_for_buyer(db, supplier_id, buyer_id, conversation_id).await?;
-                if let Some(m) = chat_messages(db, &conversation, vec![stored]).await?.into_iter().next() {
-                    chat.notifier.message_stored(&conversation, m, Origin::Buyer(socket));
-                }
-                Ok::<_, DomainError>(())
-            }
-            .await;
-            if let Err(err) = told {
-                tracing::error!(error = %err, conversation_id, seq, "telling a stored message failed");
-            }
-        }
-        Ok::<_, DomainError>(seq)
-    }
-    .await;
-    let client_msg_id = msg.client_msg_id.to_owned();
-    match result {
-        Ok(seq) => vec![BuyerServerFrame::Ack { client_msg_id, seq }],
-        Err(err) => vec![BuyerSocket::error(&err, Some(client_msg_id))],
     }
 }

@@ -4,6 +4,7 @@
 //! generic Sink/Stream; the chat rules are in `domain::chat`; who hears about what is decided
 //! in [`notify`].
 
+mod actions;
 pub mod agent;
 pub mod buyer;
 pub mod hub;
@@ -243,7 +244,8 @@ where
     }
 }
 
-async fn send_frame<Tx, F>(tx: &mut Tx, frame: &F) -> Result<(), ()>
+/// Sends one frame as JSON text; `Err` when the client is gone or too slow.
+pub(crate) async fn send_frame<Tx, F>(tx: &mut Tx, frame: &F) -> Result<(), ()>
 where
     Tx: Sink<Message> + Unpin,
     F: Serialize,
@@ -252,20 +254,31 @@ where
     send_message(tx, Message::Text(text.into())).await
 }
 
-/// Refuses a socket: the frame (an `Error` in Chinese), then a Close with the same reason
-/// (policy violation), then the socket ends.
-async fn refuse_socket<Tx, F>(tx: &mut Tx, frame: &F, reason: &str)
+/// Refuses a socket: the frame (an `Error` in Chinese, or the account channel's `LoginEnded`),
+/// then, for a socket over a limit, a Close with `close_reason` (policy violation), then the
+/// socket ends. The one way every socket route turns a caller away.
+pub(crate) async fn refuse_socket<Tx, F>(tx: &mut Tx, frame: &F, close_reason: Option<&str>)
 where
     Tx: Sink<Message> + Unpin,
     F: Serialize,
 {
     let _ = send_frame(tx, frame).await;
-    let close = CloseFrame {
-        code: close_code::POLICY,
-        reason: reason.into(),
-    };
-    let _ = send_message(tx, Message::Close(Some(close))).await;
+    if let Some(reason) = close_reason {
+        let close = CloseFrame {
+            code: close_code::POLICY,
+            reason: reason.into(),
+        };
+        let _ = send_message(tx, Message::Close(Some(close))).await;
+    }
     let _ = tokio::time::timeout(SEND_TIMEOUT, tx.close()).await;
+}
+
+/// Refuses a socket of side `S` over a limit: its `Error` and a Close, both saying `reason`.
+async fn refuse_over_limit<S: socket::Side, Tx>(tx: &mut Tx, reason: &str)
+where
+    Tx: Sink<Message> + Unpin,
+{
+    refuse_socket(tx, &S::refusal(reason.into(), None), Some(reason)).await;
 }
 
 /// How a socket reads one text frame: a client frame, or the Chinese refusal ([`TOO_LONG`],
@@ -351,7 +364,7 @@ pub async fn end_idle_conversations(
     let conversations = domain::chat::views::conversations_by_ids(&notifier.db, &ended).await?;
     let mut suppliers = std::collections::BTreeSet::new();
     for conversation in &conversations {
-        notifier.ended(conversation, domain::entity::conversation::END_TIMEOUT);
+        notifier.ended(conversation, domain::chat::EndReason::Timeout);
         suppliers.insert(conversation.supplier_id);
     }
     // An ended queued conversation moves the buyers behind it up.

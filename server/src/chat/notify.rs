@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::chat::protocol::{
-    AgentServerFrame, BuyerServerFrame, ChatImage, ChatMessage, ConversationSummary,
+    AgentServerFrame, BuyerServerFrame, ChatImage, ChatMessage, ConversationSummary, EndReason,
+    Sender,
 };
 use axum::extract::ws::Message;
 use domain::DomainError;
-use domain::chat::views;
+use domain::chat::{StoredContent, views};
 use domain::entity::{conversation, message};
 use futures_util::Sink;
 use sea_orm::DatabaseConnection;
@@ -133,13 +134,13 @@ impl ChatNotifier {
     }
 
     /// The conversation ended: both sides, every socket.
-    pub fn ended(&self, conversation: &conversation::Model, reason: &str) {
+    pub fn ended(&self, conversation: &conversation::Model, reason: EndReason) {
         self.hub.to_buyer(
             conversation.supplier_id,
             conversation.buyer_id,
             Delivery::all(BuyerServerFrame::Ended {
                 conversation_id: conversation.id,
-                reason: reason.to_owned(),
+                reason,
             }),
         );
         if let Some(agent_id) = conversation.agent_id {
@@ -148,7 +149,7 @@ impl ChatNotifier {
                 agent_id,
                 Delivery::all(AgentServerFrame::Ended {
                     conversation_id: conversation.id,
-                    reason: reason.to_owned(),
+                    reason,
                 }),
             );
         }
@@ -205,10 +206,10 @@ pub async fn summary(
 
 /// How a message shows in the conversation list.
 fn preview(m: &message::Model) -> String {
-    match m.kind.as_str() {
-        message::KIND_IMAGE => "[图片]".to_owned(),
-        message::KIND_ORDER => "[订单]".to_owned(),
-        _ => m.body.clone(),
+    match domain::chat::content_of(m) {
+        StoredContent::Image { .. } => "[图片]".to_owned(),
+        StoredContent::Order { .. } => "[订单]".to_owned(),
+        StoredContent::Text { .. } => m.body.clone(),
     }
 }
 
@@ -242,8 +243,9 @@ pub async fn chat_messages(
     };
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let sender_name = match row.sender.as_str() {
-            message::SENDER_AGENT => match row.sender_account_id {
+        let sender = Sender::parse(&row.sender).unwrap_or(Sender::System);
+        let sender_name = match sender {
+            Sender::Agent => match row.sender_account_id {
                 Some(id) => match names.get(&id) {
                     Some(n) => n.clone(),
                     None => {
@@ -256,7 +258,7 @@ pub async fn chat_messages(
                 },
                 None => "客服".to_owned(),
             },
-            message::SENDER_BUYER => match &buyer_name {
+            Sender::Buyer => match &buyer_name {
                 Some(n) => n.clone(),
                 None => {
                     let n = views::conversation_view(db, conversation.clone())
@@ -267,23 +269,25 @@ pub async fn chat_messages(
                     n
                 }
             },
-            _ => "系统".to_owned(),
+            Sender::System => "系统".to_owned(),
         };
+        let content = domain::chat::content_of(&row).map(
+            |upload| upload.and_then(|id| images.get(&id).cloned()),
+            |order| {
+                order
+                    .and_then(|id| orders.get(&id).cloned())
+                    .map(Into::into)
+            },
+        );
         out.push(ChatMessage {
             conversation_id: row.conversation_id,
             seq: row.seq,
-            sender: row.sender,
+            sender,
             sender_name,
-            kind: row.kind,
             body: row.body,
-            font_size: row.font_size,
+            content,
             client_msg_id: row.client_msg_id,
             created_at: row.created_at,
-            image: row.upload_id.and_then(|id| images.get(&id).cloned()),
-            order: row
-                .order_id
-                .and_then(|id| orders.get(&id).cloned())
-                .map(Into::into),
         });
     }
     Ok(out)

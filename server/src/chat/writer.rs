@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use domain::DomainError;
-use domain::chat::{GroupedMessage, NewMessage, Sender};
+use domain::chat::{Content, GroupedMessage, NewMessage, Sender};
 use domain::entity::message;
 use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot};
@@ -51,11 +51,8 @@ struct Request {
     conversation_id: i64,
     sender: Sender,
     client_msg_id: String,
-    kind: String,
     body: String,
-    font_size: i16,
-    upload_id: Option<i64>,
-    order_id: Option<i64>,
+    content: Content,
     now: i64,
     reply: oneshot::Sender<Outcome>,
 }
@@ -92,11 +89,8 @@ impl MessageWriter {
             conversation_id,
             sender: msg.sender,
             client_msg_id: msg.client_msg_id.to_owned(),
-            kind: msg.kind.to_owned(),
             body: msg.body.to_owned(),
-            font_size: msg.font_size,
-            upload_id: msg.upload_id,
-            order_id: msg.order_id,
+            content: msg.content,
             now,
             reply,
         };
@@ -155,11 +149,8 @@ async fn write_group(db: DatabaseConnection, mut batch: Vec<Request>, hook: Opti
             msg: NewMessage {
                 sender: r.sender,
                 client_msg_id: &r.client_msg_id,
-                kind: &r.kind,
                 body: &r.body,
-                font_size: r.font_size,
-                upload_id: r.upload_id,
-                order_id: r.order_id,
+                content: r.content,
             },
             now: r.now,
         })
