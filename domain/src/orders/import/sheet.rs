@@ -241,9 +241,13 @@ pub(super) fn read_rows(bytes: &[u8]) -> Result<(Vec<SheetRow>, Errors), ImportE
 /// and what they accept is in range.
 #[cfg(test)]
 mod prop {
-    use super::*;
-    use calamine::{CellErrorType, ExcelDateTimeType};
+    use calamine::{CellErrorType, ExcelDateTime, ExcelDateTimeType};
     use proptest::prelude::*;
+
+    use super::super::MAX_CELL_BYTES;
+    use super::super::cells::clipped;
+    use super::super::grouping::orders_of;
+    use super::*;
 
     fn any_data() -> impl Strategy<Value = Data> {
         prop_oneof![
