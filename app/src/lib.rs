@@ -3,13 +3,16 @@
 
 #![recursion_limit = "256"]
 
+pub mod accounts;
 pub mod admin;
-pub mod auth;
+pub mod audit;
 pub mod chat;
 pub mod components;
 pub mod error;
+pub mod logins;
 pub mod orders;
 pub mod realtime;
+pub mod reports;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod workspace;
@@ -83,12 +86,12 @@ pub fn App() -> impl IntoView {
         <Title text="832 在线客服系统" />
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
-                <Route path=path!("/login") view=auth::LoginPage />
+                <Route path=path!("/login") view=logins::LoginPage />
                 <ParentRoute path=path!("/admin") view=admin::AdminLayout>
-                    <Route path=path!("") view=admin::AccountsPage />
-                    <Route path=path!("kick") view=admin::KickPage />
-                    <Route path=path!("sessions") view=admin::SessionsPage />
-                    <Route path=path!("audit") view=admin::AuditPage />
+                    <Route path=path!("") view=accounts::AccountsPage />
+                    <Route path=path!("kick") view=logins::KickPage />
+                    <Route path=path!("sessions") view=reports::SessionReportPage />
+                    <Route path=path!("audit") view=audit::AuditPage />
                     <Route path=path!("api-key") view=orders::ApiKeyPage />
                     <Route path=path!("orders-import") view=orders::ImportPage />
                 </ParentRoute>

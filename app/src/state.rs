@@ -151,6 +151,12 @@ pub async fn require_role(role: Role) -> Result<Session, AppError> {
     }
 }
 
+/// The calling admin's session and the app state: where every admin server function starts.
+pub async fn admin_context() -> Result<(Session, AppState), AppError> {
+    let session = require_role(Role::Admin).await?;
+    Ok((session, app_state()?))
+}
+
 /// Client address and user agent of the current request.
 pub async fn request_origin() -> Result<(String, String), AppError> {
     let state = app_state()?;

@@ -2,8 +2,8 @@
 //! temporary file and streamed from it, so a large export does not grow the server's memory.
 
 use crate::caller::AdminCaller;
-use app::admin::report::{ReportQuery, resolve_query};
 use app::error::AppError;
+use app::reports::{ReportQuery, resolve_query};
 use app::state::AppState;
 use axum::{
     body::Body,

@@ -598,7 +598,7 @@ pub fn MessageList(
     // The agent's own name: the server names an agent's messages by the agent, and this
     // agent's own read 我 (a conversation handed on also holds another agent's messages).
     let my_name = (mine == "agent").then(|| {
-        LocalResource::new(|| async { crate::auth::me().await.ok().map(|a| a.display_name) })
+        LocalResource::new(|| async { crate::logins::me().await.ok().map(|a| a.display_name) })
     });
     let large = RwSignal::new(None::<String>);
     let open_large = Callback::new(move |src: String| large.set(Some(src)));

@@ -1,9 +1,32 @@
-//! Domain-free building blocks.
+//! Domain-free building blocks: dialogs, tables, the pager, the error line, the toast, the
+//! date field and small browser helpers.
 
+mod confirm_dialog;
+mod data_table;
+mod date_field;
+mod dialog_actions;
+mod dom;
 mod escape;
+mod field;
+mod form_dialog;
+mod form_error;
 mod modal;
-
-pub use escape::close_on_escape;
-pub use modal::Modal;
+mod paged_table;
+mod pager;
+mod secret_dialog;
 mod toast;
+
+pub use confirm_dialog::ConfirmDialog;
+pub use data_table::DataTable;
+pub use date_field::DateField;
+pub use dialog_actions::DialogActions;
+pub use dom::{go_to, input_value};
+pub use escape::close_on_escape;
+pub use field::Field;
+pub use form_dialog::FormDialog;
+pub use form_error::{FormError, action_error};
+pub use modal::Modal;
+pub use paged_table::PagedTable;
+pub use pager::{PageSpan, Pager};
+pub use secret_dialog::SecretDialog;
 pub use toast::{TOAST_MS, Toast};

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{AccountView, ChangePasswordDialog, Logout, go_to, reload_after_password_change};
-use crate::components::Toast;
+use super::{AccountView, ChangePasswordDialog, Logout, reload_after_password_change};
+use crate::components::{Toast, go_to};
 use crate::use_hydrated;
 
 /// The account top-right; hovering it opens 修改密码 and 退出系统 (manual §2.1, §2.2).

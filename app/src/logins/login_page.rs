@@ -1,7 +1,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{Login, go_to, input_value};
+use super::Login;
+use crate::components::{Field, FormError, action_error, go_to, input_value};
 use crate::use_hydrated;
 
 /// The one login page for admins and agents (manual §一).
@@ -29,13 +30,6 @@ pub fn LoginPage() -> impl IntoView {
             go_to(&target);
         }
     });
-    let error = move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.to_string())
-    };
     let busy = move || !hydrated.get() || action.pending().get();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -57,26 +51,26 @@ pub fn LoginPage() -> impl IntoView {
             <form class="login-card" on:submit=on_submit novalidate>
                 <h2>"登录"</h2>
                 {move || notice().map(|n| view! { <p class="notice">{n}</p> })}
-                <label for="login">"账号"</label>
-                <input
+                <Field
                     id="login"
+                    label="账号"
                     name="login"
                     autocomplete="username"
                     maxlength="32"
                     placeholder="请输入账号"
                     node_ref=login_input
                 />
-                <label for="password">"密码"</label>
-                <input
+                <Field
                     id="password"
+                    label="密码"
                     name="password"
-                    type="password"
+                    kind="password"
                     autocomplete="current-password"
                     maxlength="64"
                     placeholder="请输入密码"
                     node_ref=password_input
                 />
-                {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                <FormError message=action_error(action) />
                 <button type="submit" class="btn primary block" disabled=busy>
                     {move || if action.pending().get() { "登录中…" } else { "登录" }}
                 </button>

@@ -1,12 +1,17 @@
-//! Login, logout, password change and the signed-in account: the server functions and the
-//! components that use them.
+//! Logins: the login page, 修改密码, the account menu with 退出系统, and 剔除登录 (manual §3.4)
+//! — the server functions, their types and the components that use them. The one place where
+//! an ended login is told to its open pages is here too.
 
 mod account_menu;
 mod change_password_dialog;
+mod kick_dialog;
+mod kick_page;
+mod login_line;
 mod login_page;
 
 pub use account_menu::AccountMenu;
 pub use change_password_dialog::ChangePasswordDialog;
+pub use kick_page::KickPage;
 pub use login_page::LoginPage;
 
 use leptos::prelude::*;
@@ -58,7 +63,7 @@ pub async fn logout() -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 pub(crate) fn publish_ended_login(
     state: &crate::state::AppState,
-    ended: Option<domain::auth::EndedLogin>,
+    ended: Option<domain::logins::EndedLogin>,
 ) {
     if let Some(ended) = ended {
         state.bus.publish(ended.account_id, ended.event());
@@ -87,11 +92,11 @@ pub async fn change_password(
     confirm_password: String,
 ) -> Result<(), AppError> {
     use crate::state::{app_state, current_session, set_session_cookie};
-    let state = app_state()?;
-    let session = current_session().await?;
+    let (state, session) = (app_state()?, current_session().await?);
+    let (old, new, confirm) = (&old_password, &new_password, &confirm_password);
     let token = state
         .auth
-        .change_password(&session, &old_password, &new_password, &confirm_password)
+        .change_password(&session, old, new, confirm)
         .await?;
     set_session_cookie(token)?;
     tracing::info!(
@@ -120,20 +125,50 @@ pub fn reload_after_password_change() {
     }
 }
 
-/// The current text of an input (empty before it is mounted).
-pub fn input_value(input: NodeRef<leptos::html::Input>) -> String {
-    input
-        .get_untracked()
-        .map(|el| el.value())
-        .unwrap_or_default()
+/// One account in 剔除登录's search results.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRow {
+    pub account_id: i64,
+    pub display_name: String,
+    pub login: String,
+    pub role_label: String,
+    /// Since when and from where, when logged in.
+    pub since: Option<String>,
+    pub client_addr: Option<String>,
 }
 
-/// Sends the browser to another page with a full load, so the server checks the login again.
-pub fn go_to(path: &str) {
-    #[cfg(feature = "hydrate")]
-    if let Some(window) = web_sys::window() {
-        let _ = window.location().assign(path);
+/// 剔除登录's 搜索: the supplier's accounts whose name or login contains `query`.
+#[server(prefix = "/api", endpoint = "admin/search_logins")]
+pub async fn search_logins(query: String) -> Result<Vec<LoginRow>, AppError> {
+    let (session, state) = crate::state::admin_context().await?;
+    let found = state
+        .auth
+        .search_logins(session.supplier_id, &query)
+        .await?;
+    Ok(found.into_iter().map(login_row).collect())
+}
+
+#[cfg(feature = "ssr")]
+fn login_row(status: domain::logins::LoginStatus) -> LoginRow {
+    LoginRow {
+        account_id: status.account.id,
+        role_label: status.role_label().to_owned(),
+        display_name: status.account.display_name,
+        login: status.account.login,
+        since: status
+            .login
+            .as_ref()
+            .map(|l| domain::reports::format_shanghai(l.created_at)),
+        client_addr: status.login.map(|l| l.client_addr),
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = path;
+}
+
+/// 剔除登录: ends the account's live login. Returns whether a login was ended.
+#[server(prefix = "/api", endpoint = "admin/kick_login")]
+pub async fn kick_login(account_id: i64) -> Result<bool, AppError> {
+    let (session, state) = crate::state::admin_context().await?;
+    let ended = state.auth.kick(&session, account_id).await?;
+    let kicked = ended.is_some();
+    publish_ended_login(&state, ended);
+    Ok(kicked)
 }

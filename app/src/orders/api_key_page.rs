@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::{OPENAPI_PATH, RotateApiKey, api_key_info};
-use crate::components::Modal;
+use crate::components::{ConfirmDialog, FormError, SecretDialog, action_error};
 use crate::use_hydrated;
 
 /// 接口密钥: whether the supplier has a key for the mall's order API and since when; 重置
@@ -42,7 +42,7 @@ pub fn ApiKeyPage() -> impl IntoView {
                         Ok(_) => view! {
                             <p data-testid="api-key-status"><span class="tag">"未签发"</span> " 尚未生成接口密钥，商城暂时无法推送订单"</p>
                         }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <FormError message=Some(e.to_string()) /> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -62,29 +62,17 @@ pub fn ApiKeyPage() -> impl IntoView {
             </div>
         </div>
         <Show when=move || confirming.get()>
-            <Modal title="生成新密钥" on_close=move || confirming.set(false)>
+            <ConfirmDialog
+                title="生成新密钥"
+                pending=rotate.pending()
+                error=action_error(rotate)
+                on_close=move || confirming.set(false)
+                on_confirm=move || {
+                    rotate.dispatch(RotateApiKey {});
+                }
+            >
                 <p>"生成新密钥后，旧密钥立即失效，商城需要改用新密钥才能继续推送订单。确定生成吗？"</p>
-                {move || {
-                    rotate
-                        .value()
-                        .get()
-                        .and_then(Result::err)
-                        .map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })
-                }}
-                <div class="dialog-actions">
-                    <button type="button" class="btn" on:click=move |_| confirming.set(false)>"取消"</button>
-                    <button
-                        type="button"
-                        class="btn primary"
-                        disabled=move || rotate.pending().get()
-                        on:click=move |_| {
-                            rotate.dispatch(RotateApiKey {});
-                        }
-                    >
-                        "确定"
-                    </button>
-                </div>
-            </Modal>
+            </ConfirmDialog>
         </Show>
         {move || new_key.get().map(|key| view! { <NewKeyDialog key on_close=move || new_key.set(None) /> })}
     }
@@ -93,27 +81,10 @@ pub fn ApiKeyPage() -> impl IntoView {
 /// The new key, shown this once, with a copy button.
 #[component]
 fn NewKeyDialog(key: String, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let text = key.clone();
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(window) = web_sys::window() {
-            let _ = window.navigator().clipboard().write_text(&text);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &text;
-        copied.set(true);
-    };
     view! {
-        <Modal title="新的接口密钥" on_close=move || on_close.run(())>
+        <SecretDialog title="新的接口密钥" copy_text=key.clone() on_close>
             <p>"密钥只显示这一次，关闭后无法再查看，请复制后交给商城对接人员妥善保存："</p>
             <p class="mono import-key" data-testid="new-api-key">{key}</p>
-            <div class="dialog-actions">
-                <button type="button" class="btn" on:click=copy>
-                    {move || if copied.get() { "已复制" } else { "复制" }}
-                </button>
-                <button type="button" class="btn primary" on:click=move |_| on_close.run(())>"确定"</button>
-            </div>
-        </Modal>
+        </SecretDialog>
     }
 }

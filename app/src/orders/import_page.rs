@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::{ImportResponse, TEMPLATE_PATH};
-use crate::components::Toast;
+use crate::components::{FormError, Toast};
 use crate::use_hydrated;
 
 /// Largest file the page sends (the server enforces the same limit).
@@ -147,7 +147,7 @@ fn ImportOutcome(outcome: ImportResponse) -> impl IntoView {
             let any = !rows.is_empty();
             view! {
                 <div class="card import-errors">
-                    <p class="form-error" role="alert">{message}</p>
+                    <FormError message=Some(message) />
                     <Show when=move || any>
                         <table class="data-table import-error-table">
                             <thead>

@@ -318,21 +318,29 @@ pub async fn agent_order_detail(
 #[server(prefix = "/api", endpoint = "orders/buyer_order_detail")]
 pub async fn buyer_order_detail(token: String, order_id: i64) -> Result<OrderDetail, AppError> {
     let state = crate::state::app_state()?;
-    let now_secs = domain::db::now_ms() / 1000;
+    let (supplier_id, buyer_id) = buyer_scope(&state, &token).await?;
+    Ok(
+        domain::orders::detail(&state.auth.db, supplier_id, buyer_id, order_id)
+            .await?
+            .into(),
+    )
+}
+
+/// The buyer a chat widget's token names (checked, and not valid for too long): `(supplier,
+/// buyer)`.
+#[cfg(feature = "ssr")]
+async fn buyer_scope(state: &crate::state::AppState, token: &str) -> Result<(i64, i64), AppError> {
+    let (chat, now_secs) = (&state.chat, domain::db::now_ms() / 1000);
     let claims = domain::chat::buyer_token::verify_within(
-        &state.chat.buyer_token_secret,
-        &token,
+        &chat.buyer_token_secret,
+        token,
         now_secs,
-        state.chat.buyer_token_max_lifetime_secs,
+        chat.buyer_token_max_lifetime_secs,
     )?;
     let buyer_id =
         domain::orders::buyer_id_by_external(&state.auth.db, claims.supplier_id, &claims.buyer_id)
             .await?;
-    Ok(
-        domain::orders::detail(&state.auth.db, claims.supplier_id, buyer_id, order_id)
-            .await?
-            .into(),
-    )
+    Ok((claims.supplier_id, buyer_id))
 }
 
 /// 接口密钥: whether the admin's supplier has an order-API key, and since when.

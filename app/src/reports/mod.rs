@@ -1,45 +1,24 @@
-//! 在线会话清单's wire types and the one place that turns the form's text into a domain filter,
-//! shared by the table's server function and the export download.
+//! 在线会话清单 (manual §3.5), the session report: its wire types, the server function that
+//! reads a page of it, and the page. The form's text becomes a domain filter in one place
+//! ([`resolve_query`]), shared by the table and the 导出 download.
 
+mod query;
+mod report_filter;
+mod report_table;
+mod session_report_page;
+
+pub use query::ReportQuery;
+#[cfg(feature = "ssr")]
+pub use query::{parse_day, resolve_query};
+pub use session_report_page::SessionReportPage;
+
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
 
 /// Rows per page of the report table.
 pub const REPORT_PAGE_SIZE: u64 = 20;
-
-/// The report form as the browser sends it (dates as `YYYY-MM-DD`, Asia/Shanghai).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReportQuery {
-    /// `today`, `7d` or `30d` picks the range and ignores `from`/`to`; empty uses them.
-    #[serde(default)]
-    pub preset: String,
-    #[serde(default)]
-    pub from: String,
-    #[serde(default)]
-    pub to: String,
-    /// The start of the 客户编号 (any case), blank for all.
-    #[serde(default)]
-    pub buyer: String,
-    /// Agent account id, blank for all.
-    #[serde(default)]
-    pub agent: String,
-    #[serde(default)]
-    pub page: u64,
-}
-
-impl ReportQuery {
-    /// The export download's query string for this filter (all pages).
-    pub fn export_href(&self) -> String {
-        use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-        let enc = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
-        format!(
-            "/admin/sessions/export?from={}&to={}&buyer={}&agent={}",
-            enc(&self.from),
-            enc(&self.to),
-            enc(&self.buyer),
-            enc(&self.agent)
-        )
-    }
-}
 
 /// One row of the table, formatted for display; durations in whole seconds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,115 +64,42 @@ pub struct ReportData {
     pub totals: ReportTotalsView,
 }
 
-#[cfg(feature = "ssr")]
-pub use server::*;
+/// 在线会话清单: one page of the report with totals over every filtered row.
+#[server(prefix = "/api", endpoint = "admin/session_report")]
+pub async fn session_report(query: ReportQuery) -> Result<ReportData, AppError> {
+    let (session, state) = crate::state::admin_context().await?;
+    let now = domain::db::now_ms();
+    let (filter, applied) = resolve_query(&query, now)?;
+    let (db, supplier_id, page) = (&state.auth.db, session.supplier_id, applied.page);
+    let found =
+        domain::reports::report_page(db, supplier_id, &filter, page, REPORT_PAGE_SIZE, now).await?;
+    Ok(report_data(applied, found))
+}
 
 #[cfg(feature = "ssr")]
-mod server {
-    use chrono::{Days, NaiveDate};
-    use domain::report::{
-        ReportFilter, ReportRow, ReportTotals, format_shanghai, shanghai, shanghai_day_start_ms,
-    };
+use convert::report_data;
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use domain::reports::{ReportRow, ReportTotals, format_shanghai};
 
     use super::*;
-    use crate::error::AppError;
 
-    /// A day typed as `2026-12-01` (also `2026/12/01`, `2026.12.1` or `2026年12月1日`), Asia/Shanghai;
-    /// `None` when blank. `field` names the form field an error points at.
-    pub fn parse_day(
-        text: &str,
-        what: &str,
-        field: &'static str,
-    ) -> Result<Option<NaiveDate>, AppError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Ok(None);
+    /// The report page as the browser gets it, from the domain's (rows, total, totals).
+    pub fn report_data(
+        query: ReportQuery,
+        (rows, total, totals): (Vec<ReportRow>, u64, ReportTotals),
+    ) -> ReportData {
+        ReportData {
+            query,
+            rows: rows.into_iter().map(row_view).collect(),
+            total,
+            page_size: REPORT_PAGE_SIZE,
+            totals: totals_view(totals),
         }
-        let normalized: String = text
-            .trim_end_matches('日')
-            .chars()
-            .map(|c| {
-                if matches!(c, '/' | '.' | '年' | '月') {
-                    '-'
-                } else {
-                    c
-                }
-            })
-            .collect();
-        NaiveDate::parse_from_str(&normalized, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| {
-                AppError::invalid(
-                    Some(field),
-                    format!("{what}格式不正确，应为 年-月-日，例如 2026-12-01"),
-                )
-            })
     }
 
-    /// Resolves the form into a domain filter and the query as applied (dates filled in).
-    /// Every value is checked here or in the domain; nothing reaches SQL as text.
-    pub fn resolve_query(
-        query: &ReportQuery,
-        now_ms: i64,
-    ) -> Result<(ReportFilter, ReportQuery), AppError> {
-        let today = chrono::DateTime::from_timestamp_millis(now_ms)
-            .ok_or(AppError::Internal)?
-            .with_timezone(&shanghai())
-            .date_naive();
-        let back = |days: u64| {
-            today
-                .checked_sub_days(Days::new(days))
-                .ok_or(AppError::Internal)
-        };
-        let parse = |text: &str, what: &str, field: &'static str| {
-            parse_day(text, what, field)?.ok_or_else(|| {
-                AppError::invalid(Some(field), format!("请填写{what}，例如 2026-12-01"))
-            })
-        };
-        let (from, to) = match query.preset.as_str() {
-            "today" => (today, today),
-            "7d" => (back(6)?, today),
-            "30d" => (back(29)?, today),
-            "" if query.from.trim().is_empty() && query.to.trim().is_empty() => (back(6)?, today),
-            "" => (
-                parse(&query.from, "开始日期", "from")?,
-                parse(&query.to, "结束日期", "to")?,
-            ),
-            _ => return Err(AppError::invalid(Some("preset"), "未知的时间范围")),
-        };
-        if to < from {
-            return Err(AppError::invalid(Some("to"), "结束日期不能早于开始日期"));
-        }
-        let end = to
-            .checked_add_days(Days::new(1))
-            .ok_or(AppError::Internal)?;
-        let buyer = query.buyer.trim().to_owned();
-        let agent_id = match query.agent.trim() {
-            "" => None,
-            id => Some(
-                id.parse::<i64>()
-                    .map_err(|_| AppError::invalid(Some("agent"), "客服选择无效"))?,
-            ),
-        };
-        let filter = ReportFilter {
-            from_ms: shanghai_day_start_ms(from),
-            to_ms: shanghai_day_start_ms(end),
-            buyer_external_id: (!buyer.is_empty()).then(|| buyer.clone()),
-            agent_id,
-        };
-        filter.validate()?;
-        let applied = ReportQuery {
-            preset: String::new(),
-            from: from.format("%Y-%m-%d").to_string(),
-            to: to.format("%Y-%m-%d").to_string(),
-            buyer,
-            agent: agent_id.map(|a| a.to_string()).unwrap_or_default(),
-            page: query.page.max(1),
-        };
-        Ok((filter, applied))
-    }
-
-    pub fn row_view(row: ReportRow) -> ReportRowView {
+    fn row_view(row: ReportRow) -> ReportRowView {
         let time = |ms: Option<i64>| ms.map(format_shanghai).unwrap_or_default();
         ReportRowView {
             id: row.conversation_id,
@@ -218,7 +124,7 @@ mod server {
         }
     }
 
-    pub fn totals_view(t: ReportTotals) -> ReportTotalsView {
+    fn totals_view(t: ReportTotals) -> ReportTotalsView {
         ReportTotalsView {
             count: t.count,
             served: t.served,

@@ -1,7 +1,8 @@
 use leptos::prelude::*;
 
-use crate::auth::{AccountMenu, go_to, me};
+use crate::components::go_to;
 use crate::error::AppError;
+use crate::logins::{AccountMenu, me};
 
 /// How often an open page tells the server it is still there (single-login heartbeat).
 #[cfg(feature = "hydrate")]

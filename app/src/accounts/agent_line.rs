@@ -1,0 +1,54 @@
+use leptos::prelude::*;
+
+use super::AgentRow;
+use crate::use_hydrated;
+
+/// One agent in 账号新增's table: name, 工号, 创建时间, 登录状态, and 编辑 · 停用/启用.
+#[component]
+pub fn AgentLine(
+    row: AgentRow,
+    /// 编辑 was pressed.
+    on_edit: Callback<AgentRow>,
+    /// 停用 or 启用 was pressed.
+    on_toggle: Callback<AgentRow>,
+) -> impl IntoView {
+    let hydrated = use_hydrated();
+    let for_edit = row.clone();
+    let for_toggle = row.clone();
+    let disabled = row.disabled;
+    view! {
+        <tr>
+            <td>{row.display_name}</td>
+            <td class="mono">{row.login}</td>
+            <td>{row.created_at}</td>
+            <td>
+                {if row.disabled {
+                    view! { <span class="tag">"已停用"</span> }.into_any()
+                } else if row.logged_in {
+                    view! { <span class="tag ok">"已登录"</span> }.into_any()
+                } else {
+                    view! { <span class="tag">"未登录"</span> }.into_any()
+                }}
+            </td>
+            <td>
+                <button
+                    type="button"
+                    class="link-btn"
+                    disabled=move || !hydrated.get()
+                    on:click=move |_| on_edit.run(for_edit.clone())
+                >
+                    "编辑"
+                </button>
+                <span class="muted">" · "</span>
+                <button
+                    type="button"
+                    class="link-btn"
+                    disabled=move || !hydrated.get()
+                    on:click=move |_| on_toggle.run(for_toggle.clone())
+                >
+                    {if disabled { "启用" } else { "停用" }}
+                </button>
+            </td>
+        </tr>
+    }
+}
