@@ -9,11 +9,11 @@ use common::{each_db, hasher, supplier};
 use domain::DomainError;
 use domain::accounts::create_agent;
 use domain::chat::{
-    self, BuyerClaims, EndReason, GroupedMessage, NewMessage, Sender, assign_waiting_buyers,
-    conversation_for_agent, conversation_for_buyer, end_conversation, end_idle_conversations,
-    history_before, mark_agent_joined, messages_since, open_conversation, queue_position,
-    release_agent_conversations, reset_status_on_login, route, set_serving, store_message,
-    store_messages_batch, store_messages_grouped, upsert_buyer,
+    self, BuyerClaims, Content, EndReason, GroupedMessage, NewMessage, Sender,
+    assign_waiting_buyers, conversation_for_agent, conversation_for_buyer, end_conversation,
+    end_idle_conversations, history_before, mark_agent_joined, messages_since, open_conversation,
+    queue_position, release_agent_conversations, reset_status_on_login, route, set_serving,
+    store_message, store_messages_batch, store_messages_grouped, upsert_buyer,
 };
 use domain::entity::{conversation, message};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
@@ -458,7 +458,7 @@ async fn messages_are_numbered_idempotent_and_limited() {
                 .is_err()
         );
         let mut odd_font = NewMessage::text(Sender::Buyer, "x4", "hi");
-        odd_font.font_size = 13;
+        odd_font.content = Content::Text { font_size: 13 };
         assert_eq!(
             reason(
                 store_message(&db, c, &odd_font, T0)
@@ -478,15 +478,13 @@ async fn messages_are_numbered_idempotent_and_limited() {
                 .await
                 .is_err()
         );
-        let mut image = NewMessage::text(Sender::Buyer, "x5", "");
-        image.kind = message::KIND_IMAGE;
+        // A picture is an upload of this conversation (none has this id).
+        let image = NewMessage::of(Sender::Buyer, "x5", Content::Image { picture: 987_654 });
         assert!(
             store_message(&db, c, &image, T0).await.is_err(),
             "image needs an upload"
         );
-        let mut bad_order = NewMessage::text(Sender::Agent(a), "x6", "");
-        bad_order.kind = message::KIND_ORDER;
-        bad_order.order_id = Some(987_654);
+        let bad_order = NewMessage::of(Sender::Agent(a), "x6", Content::Order { order: 987_654 });
         assert!(matches!(
             store_message(&db, c, &bad_order, T0).await,
             Err(DomainError::NotFound)

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::chat::protocol::{
-    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, UploadedPicture,
+    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatContent, MessageKind,
+    UploadedPicture,
 };
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -305,8 +306,13 @@ async fn a_picture_travels_without_its_metadata_to_those_who_may_see_it() {
     let AgentServerFrame::Messages { messages, .. } = recv(&mut agent).await else {
         panic!("Messages")
     };
-    assert_eq!(messages[0].kind, "image");
-    assert_eq!(messages[0].image.as_ref(), Some(&uploaded.image));
+    assert_eq!(messages[0].content.kind(), MessageKind::Image);
+    assert_eq!(
+        messages[0].content,
+        ChatContent::Image {
+            picture: Some(uploaded.image.clone())
+        }
+    );
 
     // The agent holding the conversation and the buyer see it; the stored file has no metadata.
     let url = uploaded.image.url.as_str();

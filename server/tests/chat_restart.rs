@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use app::chat::protocol::{
-    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatMessage,
+    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatMessage, Sender,
 };
 use domain::auth::{Auth, AuthConfig};
 use domain::chat::{BuyerClaims, sign};
@@ -207,7 +207,7 @@ async fn agent_messages_until_quiet(ws: &mut Ws) -> Vec<ChatMessage> {
         if let AgentServerFrame::Messages { messages, .. } =
             serde_json::from_str(&text).expect("an agent frame")
         {
-            seen.extend(messages.into_iter().filter(|m| m.sender == "buyer"));
+            seen.extend(messages.into_iter().filter(|m| m.sender == Sender::Buyer));
         }
     }
     seen
@@ -220,7 +220,7 @@ async fn buyer_messages_until_quiet(ws: &mut Ws) -> Vec<ChatMessage> {
         if let BuyerServerFrame::Messages { messages, .. } =
             serde_json::from_str(&text).expect("a buyer frame")
         {
-            seen.extend(messages.into_iter().filter(|m| m.sender == "agent"));
+            seen.extend(messages.into_iter().filter(|m| m.sender == Sender::Agent));
         }
     }
     seen

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::chat::protocol::{
-    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION, ChatMessage,
+    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION, ChatContent,
+    ChatMessage, EndReason, MessageKind,
 };
 use domain::auth::{Auth, AuthConfig, Session};
 use domain::chat::{BuyerClaims, sign};
@@ -280,8 +281,8 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
     };
     assert_eq!(bodies(&messages), vec![(2, "agent", "您好")]);
     assert_eq!(
-        (messages[0].sender_name.as_str(), messages[0].font_size),
-        ("客服小童", 16)
+        (messages[0].sender_name.as_str(), &messages[0].content),
+        ("客服小童", &ChatContent::Text { font_size: 16 })
     );
 
     // A resend (lost Ack) is acknowledged with the stored seq and stored once.
@@ -325,14 +326,14 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
         agent_recv(&mut agent).await,
         AgentServerFrame::Ended {
             conversation_id: cid,
-            reason: "agent".into()
+            reason: EndReason::Agent
         }
     );
     assert_eq!(
         buyer_recv(&mut buyer).await,
         BuyerServerFrame::Ended {
             conversation_id: cid,
-            reason: "agent".into()
+            reason: EndReason::Agent
         }
     );
     // Nothing more can be said in it.
@@ -442,7 +443,7 @@ async fn a_reconnecting_buyer_gets_exactly_what_it_missed_and_the_buyer_ends() {
         buyer_recv(&mut buyer).await,
         BuyerServerFrame::Ended {
             conversation_id: cid,
-            reason: "buyer".into()
+            reason: EndReason::Buyer
         }
     );
     loop {
@@ -454,7 +455,7 @@ async fn a_reconnecting_buyer_gets_exactly_what_it_missed_and_the_buyer_ends() {
                     frame,
                     AgentServerFrame::Ended {
                         conversation_id: cid,
-                        reason: "buyer".into()
+                        reason: EndReason::Buyer
                     }
                 );
                 break;
@@ -987,14 +988,14 @@ async fn idle_conversations_end_for_both_sides() {
         buyer_recv(&mut buyer).await,
         BuyerServerFrame::Ended {
             conversation_id: cid,
-            reason: "timeout".into()
+            reason: EndReason::Timeout
         }
     );
     assert_eq!(
         agent_recv(&mut agent).await,
         AgentServerFrame::Ended {
             conversation_id: cid,
-            reason: "timeout".into()
+            reason: EndReason::Timeout
         }
     );
 }
@@ -1162,11 +1163,10 @@ async fn an_order_card_of_the_buyer_reaches_both_sides_and_no_other_order_can_be
     let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else {
         panic!("Messages")
     };
-    assert_eq!(messages[0].kind, "order");
-    let order = messages[0]
-        .order
-        .as_ref()
-        .expect("the card carries the order");
+    assert_eq!(messages[0].content.kind(), MessageKind::Order);
+    let ChatContent::Order { order: Some(order) } = &messages[0].content else {
+        panic!("the card carries the order")
+    };
     assert_eq!(order.order_id, mine[0]);
     assert!(order.order_no.starts_with("832"), "{}", order.order_no);
     assert!(order.total_fen > 0 && order.item_count > 0);
@@ -1193,7 +1193,10 @@ async fn an_order_card_of_the_buyer_reaches_both_sides_and_no_other_order_can_be
         panic!("Messages")
     };
     assert_eq!(
-        messages[0].order.as_ref().map(|o| o.order_id),
+        match &messages[0].content {
+            ChatContent::Order { order } => order.as_ref().map(|o| o.order_id),
+            _ => None,
+        },
         Some(mine[0])
     );
 }

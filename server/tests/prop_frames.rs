@@ -5,11 +5,11 @@
 //! valid frame with a field added is refused (frames with fields).
 
 use app::chat::protocol::{
-    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatImage, ChatMessage,
-    ConversationSummary,
+    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatContent, ChatImage,
+    ChatMessage, ConversationSummary, EndReason, Sender,
 };
 use app::orders::OrderSummary;
-use app::realtime::{ClientFrame, EndReason, ServerFrame};
+use app::realtime::{ClientFrame, LoginEndReason, ServerFrame};
 use proptest::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -100,35 +100,43 @@ fn order() -> impl Strategy<Value = OrderSummary> {
         )
 }
 
+fn end_reason() -> impl Strategy<Value = EndReason> {
+    prop::sample::select(EndReason::ALL.to_vec())
+}
+
+fn content() -> impl Strategy<Value = ChatContent> {
+    prop_oneof![
+        any::<i16>().prop_map(|font_size| ChatContent::Text { font_size }),
+        proptest::option::of(image()).prop_map(|picture| ChatContent::Image { picture }),
+        proptest::option::of(order()).prop_map(|order| ChatContent::Order { order }),
+    ]
+}
+
 fn message() -> impl Strategy<Value = ChatMessage> {
     (
         (
             any::<i64>(),
             any::<i32>(),
-            small_text(),
-            small_text(),
+            prop::sample::select(Sender::ALL.to_vec()),
             small_text(),
         ),
-        (small_text(), any::<i16>(), small_text(), any::<i64>()),
-        (proptest::option::of(image()), proptest::option::of(order())),
+        (small_text(), small_text(), any::<i64>()),
+        content(),
     )
         .prop_map(
             |(
-                (conversation_id, seq, sender, sender_name, kind),
-                (body, font_size, client_msg_id, created_at),
-                (image, order),
+                (conversation_id, seq, sender, sender_name),
+                (body, client_msg_id, created_at),
+                content,
             )| ChatMessage {
                 conversation_id,
                 seq,
                 sender,
                 sender_name,
-                kind,
                 body,
-                font_size,
+                content,
                 client_msg_id,
                 created_at,
-                image,
-                order,
             },
         )
 }
@@ -268,7 +276,7 @@ fn agent_server_frame() -> impl Strategy<Value = AgentServerFrame> {
         ),
         (small_text(), any::<i32>())
             .prop_map(|(client_msg_id, seq)| AgentServerFrame::Ack { client_msg_id, seq }),
-        (any::<i64>(), small_text()).prop_map(|(conversation_id, reason)| {
+        (any::<i64>(), end_reason()).prop_map(|(conversation_id, reason)| {
             AgentServerFrame::Ended {
                 conversation_id,
                 reason,
@@ -304,7 +312,7 @@ fn buyer_server_frame() -> impl Strategy<Value = BuyerServerFrame> {
         ),
         (small_text(), any::<i32>())
             .prop_map(|(client_msg_id, seq)| BuyerServerFrame::Ack { client_msg_id, seq }),
-        (any::<i64>(), small_text()).prop_map(|(conversation_id, reason)| {
+        (any::<i64>(), end_reason()).prop_map(|(conversation_id, reason)| {
             BuyerServerFrame::Ended {
                 conversation_id,
                 reason,
@@ -324,10 +332,11 @@ fn account_frame() -> impl Strategy<Value = ServerFrame> {
     prop_oneof![
         any::<u32>().prop_map(|version| ServerFrame::Hello { version }),
         prop::sample::select(vec![
-            EndReason::Kicked,
-            EndReason::PasswordReset,
-            EndReason::LoggedOut,
-            EndReason::Expired
+            LoginEndReason::Kicked,
+            LoginEndReason::PasswordReset,
+            LoginEndReason::LoggedOut,
+            LoginEndReason::Expired,
+            LoginEndReason::Disabled
         ])
         .prop_map(|reason| ServerFrame::LoginEnded { reason }),
     ]
