@@ -663,3 +663,54 @@ async fn insert_chats(db: &impl ConnectionTrait, chats: &[DemoChat]) -> Result<(
 
 /// Font size (px) of the demo messages: the composer's default.
 const DEMO_FONT_SIZE: i16 = 14;
+
+/// How long a token signed for the `/demo` page is valid, in seconds.
+pub const DEMO_TOKEN_SECS: i64 = 2 * 60 * 60;
+
+/// A demo buyer of the first demo supplier, with a freshly signed widget token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoBuyerToken {
+    /// 客户编号.
+    pub buyer_id: String,
+    pub name: String,
+    pub unit: String,
+    /// The widget token (`/chat?token=…`), valid for [`DEMO_TOKEN_SECS`].
+    pub token: String,
+}
+
+/// The first demo supplier's buyers (as [`seed`] creates them) with widget tokens signed with
+/// `secret` at `now_secs` (unix seconds). `None` when the demo data was never loaded (no
+/// [`ADMIN_LOGIN`] account), which keeps the `/demo` page shut in production.
+pub async fn buyer_tokens(
+    db: &DatabaseConnection,
+    secret: &[u8],
+    now_secs: i64,
+) -> Result<Option<Vec<DemoBuyerToken>>, DomainError> {
+    let admin = account::Entity::find()
+        .filter(account::Column::Login.eq(ADMIN_LOGIN))
+        .one(db)
+        .await?;
+    let Some(admin) = admin else {
+        return Ok(None);
+    };
+    let tokens = BUYERS
+        .iter()
+        .map(|(buyer_id, name, unit, _)| {
+            let claims = crate::chat::BuyerClaims {
+                v: 1,
+                supplier_id: admin.supplier_id,
+                buyer_id: (*buyer_id).into(),
+                name: (*name).into(),
+                unit: (*unit).into(),
+                exp: now_secs + DEMO_TOKEN_SECS,
+            };
+            DemoBuyerToken {
+                buyer_id: (*buyer_id).into(),
+                name: (*name).into(),
+                unit: (*unit).into(),
+                token: crate::chat::sign(secret, &claims),
+            }
+        })
+        .collect();
+    Ok(Some(tokens))
+}

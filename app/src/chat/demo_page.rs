@@ -13,39 +13,17 @@ pub struct DemoBuyer {
     pub token: String,
 }
 
-/// The first demo supplier's buyers, as `domain::demo` seeds them (客户编号, name, unit).
 #[cfg(feature = "ssr")]
-const DEMO_BUYERS: [(&str, &str, &str); 3] = [
-    ("CG1001", "王采购", "某县第一中学"),
-    ("CG1002", "李老师", "某市人民医院"),
-    ("CG1003", "赵科长", "某区农业农村局"),
-];
-
-/// How long a demo token is valid.
-#[cfg(feature = "ssr")]
-const DEMO_TOKEN_SECS: i64 = 2 * 60 * 60;
-
-/// Supplier ids searched for the demo supplier (it is created first on a fresh database).
-#[cfg(feature = "ssr")]
-const DEMO_SUPPLIER_SCAN: i64 = 16;
-
-/// The demo supplier's id: the supplier whose admin is the demo admin. `None` when the demo
-/// data was never loaded, which is what keeps this page shut in production.
-#[cfg(feature = "ssr")]
-async fn demo_supplier_id(state: &crate::state::AppState) -> Result<Option<i64>, AppError> {
-    for id in 1..=DEMO_SUPPLIER_SCAN {
-        let rows = state
-            .auth
-            .search_logins(id, domain::demo::ADMIN_LOGIN)
-            .await?;
-        if rows
-            .iter()
-            .any(|r| r.account.login == domain::demo::ADMIN_LOGIN)
-        {
-            return Ok(Some(id));
+impl From<domain::demo::DemoBuyerToken> for DemoBuyer {
+    fn from(b: domain::demo::DemoBuyerToken) -> Self {
+        DemoBuyer {
+            buyer_id: b.buyer_id,
+            name: b.name,
+            unit: b.unit,
+            supplier_name: domain::demo::SUPPLIER_NAME.into(),
+            token: b.token,
         }
     }
-    Ok(None)
 }
 
 /// Signs widget tokens for the demo buyers. Refused unless the demo data is switched on for
@@ -53,33 +31,14 @@ async fn demo_supplier_id(state: &crate::state::AppState) -> Result<Option<i64>,
 #[server(endpoint = "demo_buyers")]
 pub async fn demo_buyers() -> Result<Vec<DemoBuyer>, AppError> {
     let state = crate::state::app_state()?;
-    if !state.web.demo_data {
-        return Err(AppError::invalid(None, "演示数据未启用"));
-    }
-    let Some(supplier_id) = demo_supplier_id(&state).await? else {
-        return Err(AppError::invalid(None, "演示数据未启用"));
+    let now = chrono::Utc::now().timestamp();
+    let secret = &state.chat.buyer_token_secret;
+    let buyers = match state.web.demo_data {
+        true => domain::demo::buyer_tokens(&state.auth.db, secret, now).await?,
+        false => None,
     };
-    let exp = chrono::Utc::now().timestamp() + DEMO_TOKEN_SECS;
-    Ok(DEMO_BUYERS
-        .iter()
-        .map(|(buyer_id, name, unit)| {
-            let claims = domain::chat::BuyerClaims {
-                v: 1,
-                supplier_id,
-                buyer_id: (*buyer_id).into(),
-                name: (*name).into(),
-                unit: (*unit).into(),
-                exp,
-            };
-            DemoBuyer {
-                buyer_id: (*buyer_id).into(),
-                name: (*name).into(),
-                unit: (*unit).into(),
-                supplier_name: domain::demo::SUPPLIER_NAME.into(),
-                token: domain::chat::sign(&state.chat.buyer_token_secret, &claims),
-            }
-        })
-        .collect())
+    let buyers = buyers.ok_or_else(|| AppError::invalid(None, "演示数据未启用"))?;
+    Ok(buyers.into_iter().map(DemoBuyer::from).collect())
 }
 
 /// `/demo`: try the buyer widget as one of the sample buyers.

@@ -31,12 +31,13 @@ pub enum Flow {
 /// Sends frames on the current connection. Frames sent while offline are dropped: the pages
 /// re-send what matters (Open/Resume and unacknowledged messages) when `Hello` arrives.
 #[derive(Clone, Default)]
-pub struct Outbox {
+pub struct FrameSender {
     #[cfg(feature = "hydrate")]
     tx: Option<futures::channel::mpsc::UnboundedSender<String>>,
 }
 
-impl Outbox {
+impl FrameSender {
+    /// Sends `frame` now, or drops it while offline.
     pub fn send<T: Serialize>(&self, frame: &T) {
         #[cfg(feature = "hydrate")]
         if let (Some(tx), Ok(text)) = (&self.tx, serde_json::to_string(frame)) {
@@ -48,13 +49,13 @@ impl Outbox {
 }
 
 /// Opens `path` (same origin, ws/wss by page protocol) and keeps it open; every text frame goes
-/// to `on_text`. Returns the outbox for frames to the server.
+/// to `on_text`. Returns the sender for frames to the server.
 #[cfg(feature = "hydrate")]
 pub fn spawn_socket(
     path: String,
     state: RwSignal<ConnState>,
     mut on_text: impl FnMut(&str) -> Flow + 'static,
-) -> Outbox {
+) -> FrameSender {
     use futures::future::{Either, select};
     use futures::{SinkExt, StreamExt};
     use gloo_net::websocket::{Message, futures::WebSocket};
@@ -101,7 +102,7 @@ pub fn spawn_socket(
             attempt = attempt.saturating_add(1);
         }
     });
-    Outbox { tx: Some(tx) }
+    FrameSender { tx: Some(tx) }
 }
 
 #[cfg(feature = "hydrate")]

@@ -1,9 +1,7 @@
 //! 上传图片 in the browser: a first check of the chosen file (the server checks again, by the
 //! bytes), the upload to [`PICTURE_UPLOAD_PATH`], and the address a picture is shown from.
 
-use super::protocol::PICTURE_UPLOAD_PATH;
-#[cfg(feature = "hydrate")]
-use super::protocol::UploadedPicture;
+use super::protocol::{PICTURE_UPLOAD_PATH, UploadedPicture};
 
 /// The picture types the file chooser offers (the server decides by the bytes).
 pub const PICTURE_ACCEPT: &str = "image/jpeg,image/png,image/gif,image/webp";
@@ -93,60 +91,37 @@ pub fn release_preview(url: &str) {
     let _ = url;
 }
 
-/// Sends a chosen picture: shows it at once from its local preview (上传中…), uploads it, then
-/// hands the pending message (now with its `upload_id`) to `send` for the socket frame. A failed
-/// upload drops the message and shows the server's reason in `error`.
+/// Sends a chosen picture: `on_added` gets the pending message to show at once from its local
+/// preview (上传中…); the upload follows, and `on_done` gets its client message id with the
+/// uploaded picture or the server's reason.
 pub fn send_picture(
     file: web_sys::File,
     conversation_id: i64,
     token: Option<String>,
-    pending: leptos::prelude::RwSignal<Vec<super::Pending>>,
-    error: leptos::prelude::RwSignal<Option<String>>,
-    send: impl Fn(&super::Pending) + 'static,
+    on_added: impl FnOnce(super::Pending),
+    on_done: impl FnOnce(String, Result<UploadedPicture, String>) + 'static,
 ) {
     #[cfg(feature = "hydrate")]
     {
-        use leptos::prelude::*;
         let Some(preview) = local_preview(&file) else {
             return;
         };
         let client_msg_id = super::socket::new_client_msg_id();
-        let id = client_msg_id.clone();
-        pending.update(|p| {
-            p.push(super::Pending::picture(
-                conversation_id,
-                client_msg_id,
-                preview.clone(),
-                super::socket::now_ms(),
-            ))
-        });
+        on_added(super::Pending::picture(
+            conversation_id,
+            client_msg_id.clone(),
+            preview.clone(),
+            super::socket::now_ms(),
+        ));
         let url = upload_url(conversation_id, token.as_deref());
         leptos::task::spawn_local(async move {
             let result = upload_picture(&url, file).await;
             release_preview(&preview);
-            match result {
-                Ok(uploaded) => {
-                    let mut ready = None;
-                    pending.update(|p| {
-                        if let Some(p) = p.iter_mut().find(|p| p.client_msg_id == id) {
-                            p.image = Some(uploaded.image);
-                            p.upload_id = Some(uploaded.upload_id);
-                            ready = Some(p.clone());
-                        }
-                    });
-                    if let Some(p) = ready {
-                        send(&p);
-                    }
-                }
-                Err(reason) => {
-                    pending.update(|p| p.retain(|p| p.client_msg_id != id));
-                    error.set(Some(reason));
-                }
-            }
+            on_done(client_msg_id, result);
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (file, conversation_id, token, pending, error, send);
+    let _ = (file, conversation_id, token, on_added, on_done);
 }
 
 #[cfg(test)]
