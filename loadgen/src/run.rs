@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::chat::protocol::{AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame};
+use app::chat::protocol::{AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, Sender};
 use app::state::SESSION_COOKIE;
 use domain::chat::{BuyerClaims, sign};
 use futures_util::{SinkExt, StreamExt, stream};
@@ -299,7 +299,7 @@ async fn read_agent(mut ws: Ws, stats: Arc<Stats>) {
         match serde_json::from_str::<AgentServerFrame>(text.as_str()) {
             Ok(AgentServerFrame::Messages { messages, .. }) => {
                 let now = stats.now_us();
-                for m in messages.iter().filter(|m| m.sender == "buyer") {
+                for m in messages.iter().filter(|m| m.sender == Sender::Buyer) {
                     if let Some(sent) = m.body.strip_prefix('t').and_then(|t| t.parse::<u64>().ok())
                     {
                         stats
