@@ -10,11 +10,11 @@ use domain::accounts::{
     MAX_AGENTS_PER_SUPPLIER, agent_login, create_agent, create_supplier, list_agents,
     set_agent_disabled, update_agent,
 };
-use domain::auth::Role;
 use domain::entity::{
     account, audit_log, buyer, conversation, login_session, message, order_item, purchase_order,
     supplier as supplier_entity, upload,
 };
+use domain::logins::Role;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{

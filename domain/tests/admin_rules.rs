@@ -8,9 +8,9 @@ use common::{ADMIN_PASSWORD, auth, each_db, hasher, login, supplier};
 use domain::DomainError;
 use domain::accounts::{create_agent, edit_agent, switch_agent_disabled};
 use domain::audit::{AuditFilter, OPERATOR_NAME};
-use domain::auth::{EndedLogin, MAX_SEARCH_LEN, SELF_KICK_MESSAGE};
 use domain::bus::{AccountEvent, LoginEndReason};
 use domain::entity::{audit_log, login_session};
+use domain::logins::{EndedLogin, MAX_SEARCH_LEN, SELF_KICK_MESSAGE};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
 async fn login_rows(db: &DatabaseConnection, account_id: i64) -> u64 {

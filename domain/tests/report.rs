@@ -12,8 +12,8 @@ use common::{each_db, hasher, supplier};
 use domain::DomainError;
 use domain::accounts::create_agent;
 use domain::entity::{account, buyer, conversation, message};
-use domain::export::{self, export_file_name, write_report_xlsx};
-use domain::report::{
+use domain::reports::export::{self, export_file_name, write_report_xlsx};
+use domain::reports::{
     self, EndReason, ReportFilter, ReportRow, ReportTotals, columns, compute_row, format_shanghai,
     report_page, shanghai, shanghai_day_start_ms,
 };

@@ -13,8 +13,8 @@ use domain::chat::{
     release_agent_conversations, set_serving, store_message, upsert_buyer,
 };
 use domain::entity::{audit_log, buyer, conversation};
-use domain::export::{DATA_SHEET, write_report_xlsx};
-use domain::report::{ReportFilter, ReportRow, report_page};
+use domain::reports::export::{DATA_SHEET, write_report_xlsx};
+use domain::reports::{ReportFilter, ReportRow, report_page};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 
 /// 2026-06-01 00:00 UTC.

@@ -13,7 +13,7 @@ use axum::{
 };
 use domain::{
     DomainError,
-    auth::{Auth, Role, Session},
+    logins::{Auth, Role, Session},
 };
 
 /// What an axum route refuses with: a status and a message for a person, in Chinese.

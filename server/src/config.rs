@@ -324,8 +324,8 @@ impl Config {
             .unwrap_or(DEV_BUYER_TOKEN_SECRET)
     }
 
-    pub fn auth_config(&self) -> domain::auth::AuthConfig {
-        domain::auth::AuthConfig {
+    pub fn auth_config(&self) -> domain::logins::AuthConfig {
+        domain::logins::AuthConfig {
             login_idle_timeout: Duration::from_secs(self.login_idle_timeout_secs),
             max_failures_per_account: self.max_failures_per_account,
             max_failures_per_addr: self.max_failures_per_addr,

@@ -40,7 +40,7 @@ pub async fn export_sessions(
     };
     match write_to_temp(&state, session.supplier_id, &filter, now).await {
         Ok(file) => {
-            let name = domain::export::export_file_name(
+            let name = domain::reports::export::export_file_name(
                 &session.supplier_name,
                 filter.from_ms,
                 filter.to_ms,
@@ -68,15 +68,21 @@ pub async fn export_sessions(
 async fn write_to_temp(
     state: &AppState,
     supplier_id: i64,
-    filter: &domain::report::ReportFilter,
+    filter: &domain::reports::ReportFilter,
     now: i64,
 ) -> Result<tokio::fs::File, AppError> {
     let temp = tempfile::NamedTempFile::new().map_err(|e| {
         tracing::error!(error = %e, "export temp file");
         AppError::Internal
     })?;
-    domain::export::write_report_xlsx(&state.auth.db, supplier_id, filter, now, temp.path())
-        .await?;
+    domain::reports::export::write_report_xlsx(
+        &state.auth.db,
+        supplier_id,
+        filter,
+        now,
+        temp.path(),
+    )
+    .await?;
     let file = tokio::fs::File::open(temp.path()).await.map_err(|e| {
         tracing::error!(error = %e, "export reopen");
         AppError::Internal

@@ -7,7 +7,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
-use domain::auth::Role;
+use domain::logins::Role;
 
 pub async fn page_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();

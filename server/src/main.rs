@@ -3,12 +3,14 @@
 
 #![recursion_limit = "256"]
 
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::state::{AppState, ChatConfig, WebConfig};
 use axum::{Router, middleware};
 use clap::Parser;
-use domain::{auth::Auth, password::PasswordHasher};
+use domain::{logins::Auth, password::PasswordHasher};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::{
@@ -16,7 +18,7 @@ use tower_http::{
     timeout::RequestBodyTimeoutLayer,
 };
 
-use server::config::{Cli, Command, Config};
+use server::config::{Cli, Command, Config, ServeSettings};
 use server::{chat, export, guard, orders_api, security, ws};
 
 #[tokio::main]
@@ -127,6 +129,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// Starts the web server: the chat, the sweepers, the routes and the accept loop, until Ctrl-C.
 async fn serve(config: Config, auth: Auth) -> Result<(), String> {
     let conf = get_configuration(None).map_err(|e| e.to_string())?;
     let leptos_options = conf.leptos_options;
@@ -138,26 +141,12 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
             "KEFU_DEV_MODE is on: development defaults allowed; never use this in production"
         );
     }
-    let routes = generate_route_list(app::App);
-    let buyer_token_secret: std::sync::Arc<[u8]> = settings.buyer_token_secret.as_bytes().into();
-    // The chat wraps the bus: a login that ends gives the agent's buyers back to routing.
-    let chat_state = chat::ChatState::new(
-        auth.clone(),
-        std::sync::Arc::new(domain::bus::InProcessBus::default()),
-        buyer_token_secret.clone(),
-    )
-    .with_upload_dir(&config.upload_dir)
-    // The per-address socket cap counts the same address the login limits do.
-    .with_trust_forwarded_for(config.trust_forwarded_for)
-    .with_limits(chat::limits::ChatLimits {
-        buyer_token_max_lifetime_secs: config.buyer_token_max_lifetime_secs.max(60),
-        sockets_per_addr: config.chat_sockets_per_addr.max(1),
-        ..Default::default()
-    });
+    let buyer_token_secret: Arc<[u8]> = settings.buyer_token_secret.as_bytes().into();
+    let chat_state = chat_state(&config, &auth, buyer_token_secret.clone());
     // Pictures uploaded but never sent are deleted after a day.
     chat::spawn_upload_sweeper(chat_state.clone());
     let state = AppState {
-        leptos_options: leptos_options.clone(),
+        leptos_options,
         auth: auth.clone(),
         bus: chat_state.bus.clone(),
         web: WebConfig {
@@ -175,35 +164,85 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
         Duration::from_secs(config.conversation_idle_timeout_secs.max(1)),
         Duration::from_secs(60),
     );
+    spawn_login_sweeper(auth.clone());
 
-    // Logins whose browser went silent are released even if nobody tries to log in again.
-    let sweeper = auth.clone();
+    let security = Arc::new(security(&config, &settings, addr));
+    let read_timeout = Duration::from_secs(config.request_read_timeout_secs.max(1));
+    let app = router(state, chat_state, auth, &config, security, read_timeout);
+
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|e| format!("无法监听 {addr}：{e}"))?;
+    tracing::info!(
+        "listening on http://{addr} (public URL {})",
+        settings.public_origin
+    );
+    server::listen::serve(listener, app, read_timeout, shutdown_signal()).await;
+    Ok(())
+}
+
+/// The chat's state over an in-process bus, with the configured uploads folder and limits.
+fn chat_state(config: &Config, auth: &Auth, buyer_token_secret: Arc<[u8]>) -> chat::ChatState {
+    // The chat wraps the bus: a login that ends gives the agent's buyers back to routing.
+    chat::ChatState::new(
+        auth.clone(),
+        Arc::new(domain::bus::InProcessBus::default()),
+        buyer_token_secret,
+    )
+    .with_upload_dir(&config.upload_dir)
+    // The per-address socket cap counts the same address the login limits do.
+    .with_trust_forwarded_for(config.trust_forwarded_for)
+    .with_limits(chat::limits::ChatLimits {
+        buyer_token_max_lifetime_secs: config.buyer_token_max_lifetime_secs.max(60),
+        sockets_per_addr: config.chat_sockets_per_addr.max(1),
+        ..Default::default()
+    })
+}
+
+/// Logins whose browser went silent are released even if nobody tries to log in again.
+fn spawn_login_sweeper(auth: Auth) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         loop {
             tick.tick().await;
-            if let Err(err) = sweeper.release_idle_logins().await {
+            if let Err(err) = auth.release_idle_logins().await {
                 tracing::warn!(error = %err, "releasing idle logins failed");
             }
         }
     });
+}
 
+/// The origin, HTTPS and load rules of every request.
+fn security(config: &Config, settings: &ServeSettings, addr: SocketAddr) -> security::Security {
     let mut own_origins = vec![settings.public_origin.clone()];
     if config.dev_mode {
         // The listening address and localhost with its port, as a developer opens it.
         own_origins.push(format!("http://{addr}"));
         own_origins.push(format!("http://localhost:{}", addr.port()));
     }
-    let security = std::sync::Arc::new(security::Security::new(
+    security::Security::new(
         own_origins,
         settings.mall_origins.clone(),
         settings.https,
         config.dev_mode,
         config.max_concurrent_requests,
-    ));
-    let read_timeout = Duration::from_secs(config.request_read_timeout_secs.max(1));
+    )
+}
 
-    let app = Router::new()
+/// Every route: the account channel, the export, the Leptos pages and server fns behind the page
+/// guard and the body limit, the chat and the orders API with their own caps, and the layers
+/// every response goes through.
+fn router(
+    state: AppState,
+    chat_state: chat::ChatState,
+    auth: Auth,
+    config: &Config,
+    security: Arc<security::Security>,
+    read_timeout: Duration,
+) -> Router {
+    let routes = generate_route_list(app::App);
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
         .route(
             app::realtime::ACCOUNT_CHANNEL_PATH,
             axum::routing::get(ws::account_channel),
@@ -212,10 +251,7 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
             "/admin/sessions/export",
             axum::routing::get(export::export_sessions),
         )
-        .leptos_routes(&state, routes, {
-            let options = leptos_options.clone();
-            move || app::shell(options.clone())
-        })
+        .leptos_routes(&state, routes, move || app::shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
@@ -227,9 +263,7 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
         // After the body limit: the picture upload, the order API and the .xlsx import read up
         // to their own caps, after their own auth checks.
         .merge(chat::routes(chat_state))
-        .merge(orders_api::routes(orders_api::OrdersState::new(
-            auth.clone(),
-        )))
+        .merge(orders_api::routes(orders_api::OrdersState::new(auth)))
         // A client that trickles its body is cut off (the header timeout is in the accept loop).
         .layer(RequestBodyTimeoutLayer::new(read_timeout))
         .layer(middleware::from_fn_with_state(security, security::layer))
@@ -241,17 +275,7 @@ async fn serve(config: Config, auth: Auth) -> Result<(), String> {
             axum::http::header::REFERRER_POLICY,
             axum::http::HeaderValue::from_static("same-origin"),
         ))
-        .with_state(state);
-
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .map_err(|e| format!("无法监听 {addr}：{e}"))?;
-    tracing::info!(
-        "listening on http://{addr} (public URL {})",
-        settings.public_origin
-    );
-    server::listen::serve(listener, app, read_timeout, shutdown_signal()).await;
-    Ok(())
+        .with_state(state)
 }
 
 async fn shutdown_signal() {

@@ -18,7 +18,7 @@ use axum::{
     routing::{get, post},
 };
 use domain::DomainError;
-use domain::auth::{Auth, Role};
+use domain::logins::{Auth, Role};
 use domain::orders::{OrderInput, import::ImportGate, import::MAX_IMPORT_BYTES};
 use serde::Serialize;
 use serde_json::json;
@@ -384,7 +384,7 @@ pub fn openapi_document() -> serde_json::Value {
 async fn admin_session(
     auth: &Auth,
     headers: &HeaderMap,
-) -> Result<domain::auth::Session, HttpError> {
+) -> Result<domain::logins::Session, HttpError> {
     match crate::caller::session_of(auth, headers).await? {
         None => Err(HttpError::Unauthenticated),
         Some(s) if s.role != Role::Admin => Err(HttpError::Forbidden),

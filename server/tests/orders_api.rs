@@ -1,7 +1,7 @@
 //! The order API and the admin's import routes end to end: the real routes on a real port, a
 //! real SQLite file with the demo data, real API keys and admin logins, raw HTTP/1.1.
 
-use domain::auth::{Auth, AuthConfig, Session};
+use domain::logins::{Auth, AuthConfig, Session};
 use domain::orders::{OrderInput, OrderItemInput};
 use domain::password::PasswordHasher;
 use serde_json::{Value, json};

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use domain::auth::{Auth, AuthConfig};
+use domain::logins::{Auth, AuthConfig};
 use domain::password::PasswordHasher;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;

@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use domain::auth::{Auth, AuthConfig};
+use domain::logins::{Auth, AuthConfig};
 use domain::password::PasswordHasher;
 use rand::Rng;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
@@ -180,7 +180,7 @@ pub async fn login(
     auth: &Auth,
     login: &str,
     password: &str,
-) -> Result<(String, domain::auth::Session), domain::DomainError> {
+) -> Result<(String, domain::logins::Session), domain::DomainError> {
     auth.login(login, password, "127.0.0.1", "test-browser")
         .await
 }
