@@ -99,7 +99,7 @@ impl Reception {
     }
 }
 
-/// The widget `/chat`: everything it shows, changed only by [`BuyerChat::apply`] (server
+/// The widget `/chat`: everything it shows, changed only by [`ChatState::apply`] (server
 /// frames) and the methods for the buyer's clicks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuyerChat {
@@ -138,52 +138,6 @@ impl Default for BuyerChat {
 }
 
 impl BuyerChat {
-    /// Takes in one server frame.
-    pub fn apply(&mut self, frame: BuyerServerFrame) -> Vec<BuyerEffect> {
-        match frame {
-            BuyerServerFrame::Hello {
-                supplier_name,
-                conversation_id,
-                anyone_serving,
-                ..
-            } => self.hello(supplier_name, conversation_id, anyone_serving),
-            BuyerServerFrame::Queued { position } => {
-                self.reception = self.reception.queued(position);
-                Vec::new()
-            }
-            BuyerServerFrame::Assigned { agent_name } => {
-                self.reception = Reception::Served { agent: agent_name };
-                Vec::new()
-            }
-            BuyerServerFrame::Typing => vec![Effect::HideTypingLater(self.typing.show(()))],
-            BuyerServerFrame::Messages {
-                conversation_id,
-                messages,
-            } => self.messages(conversation_id, messages),
-            BuyerServerFrame::Ack { client_msg_id, seq } => {
-                if let Some(p) = self.outbox.ack(&client_msg_id)
-                    && !self.messages.iter().any(|m| m.seq == seq)
-                {
-                    merge_messages(&mut self.messages, vec![p.acked(seq, Sender::Buyer, "我")]);
-                }
-                self.pump()
-            }
-            BuyerServerFrame::Ended {
-                conversation_id, ..
-            } => {
-                if conversation_id >= self.conversation_id {
-                    self.ended = true;
-                    self.reception = Reception::Ended;
-                }
-                Vec::new()
-            }
-            BuyerServerFrame::Error {
-                message,
-                client_msg_id,
-            } => self.error(message, client_msg_id),
-        }
-    }
-
     /// Hello, on every connection: a new conversation starts empty; the current one catches up
     /// and everything unsent goes again, the failed ones too (same ids).
     fn hello(
@@ -296,12 +250,54 @@ impl BuyerChat {
     }
 }
 
+/// Server frames change the state here; clicks through the inherent methods.
 impl ChatState for BuyerChat {
     type Frame = BuyerFrame;
     type ServerFrame = BuyerServerFrame;
 
     fn apply(&mut self, frame: BuyerServerFrame) -> Vec<BuyerEffect> {
-        BuyerChat::apply(self, frame)
+        match frame {
+            BuyerServerFrame::Hello {
+                supplier_name,
+                conversation_id,
+                anyone_serving,
+                ..
+            } => self.hello(supplier_name, conversation_id, anyone_serving),
+            BuyerServerFrame::Queued { position } => {
+                self.reception = self.reception.queued(position);
+                Vec::new()
+            }
+            BuyerServerFrame::Assigned { agent_name } => {
+                self.reception = Reception::Served { agent: agent_name };
+                Vec::new()
+            }
+            BuyerServerFrame::Typing => vec![Effect::HideTypingLater(self.typing.show(()))],
+            BuyerServerFrame::Messages {
+                conversation_id,
+                messages,
+            } => self.messages(conversation_id, messages),
+            BuyerServerFrame::Ack { client_msg_id, seq } => {
+                if let Some(p) = self.outbox.ack(&client_msg_id)
+                    && !self.messages.iter().any(|m| m.seq == seq)
+                {
+                    merge_messages(&mut self.messages, vec![p.acked(seq, Sender::Buyer, "我")]);
+                }
+                self.pump()
+            }
+            BuyerServerFrame::Ended {
+                conversation_id, ..
+            } => {
+                if conversation_id >= self.conversation_id {
+                    self.ended = true;
+                    self.reception = Reception::Ended;
+                }
+                Vec::new()
+            }
+            BuyerServerFrame::Error {
+                message,
+                client_msg_id,
+            } => self.error(message, client_msg_id),
+        }
     }
 
     fn expire_typing(&mut self, stamp: u32) {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::chat::effect::sent;
 use crate::chat::message::tests::{agent_msg, msg};
 use crate::chat::protocol::EndReason;
 
@@ -71,16 +72,6 @@ fn in_conversation(conversation_id: i64, m: ChatMessage) -> ChatMessage {
 
 fn write(chat: &mut BuyerChat, id: &str) -> Vec<BuyerEffect> {
     chat.send(|cid| Pending::text(cid, id.into(), format!("问{id}"), 14, 0))
-}
-
-fn sent(effects: &[BuyerEffect]) -> Vec<BuyerFrame> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Send(frame) => Some(frame.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn bodies(chat: &BuyerChat) -> Vec<&str> {

@@ -5,6 +5,7 @@ use super::font_menu::{DEFAULT_FONT_SIZE, FontMenu};
 use super::picture_button::PictureButton;
 use super::picture_choice::PictureChoice;
 use super::picture_preview::PicturePreview;
+use super::popup_toggle::PopupToggle;
 use super::typing::TypingThrottle;
 use crate::use_hydrated;
 
@@ -73,31 +74,13 @@ pub fn Composer(
     view! {
         <div class="composer">
             <div class="composer-tools" node_ref=tools>
-                <button
-                    type="button"
-                    class="tool-btn"
-                    aria-expanded=move || palette.get().to_string()
-                    disabled=off
-                    on:click=move |_| {
-                        font_menu.set(false);
-                        palette.update(|p| *p = !*p);
-                    }
-                >
+                <PopupToggle open=palette other=font_menu off>
                     "😊 表情"
-                </button>
-                <button
-                    type="button"
-                    class="tool-btn"
-                    aria-expanded=move || font_menu.get().to_string()
-                    disabled=off
-                    on:click=move |_| {
-                        palette.set(false);
-                        font_menu.update(|p| *p = !*p);
-                    }
-                >
+                </PopupToggle>
+                <PopupToggle open=font_menu other=palette off>
                     "A 字体"
                     <span class="tool-value">{move || format!("{}px", font_size.get())}</span>
-                </button>
+                </PopupToggle>
                 {on_picture.is_some().then(|| view! {
                     <PictureButton
                         choice

@@ -46,6 +46,18 @@ fn perform<F: Serialize>(
     flow
 }
 
+/// The frames among `effects`, in order (for tests).
+#[cfg(test)]
+pub(crate) fn sent<F: Clone>(effects: &[Effect<F>]) -> Vec<F> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send(frame) => Some(frame.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Runs `f` after `ms` in the browser (never on the server, which renders no live chat).
 fn later(ms: u32, f: impl FnOnce() + 'static) {
     #[cfg(feature = "hydrate")]

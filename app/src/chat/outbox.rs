@@ -52,6 +52,18 @@ impl Pending {
         }
     }
 
+    /// A message with no text yet, in the default size.
+    fn blank(conversation_id: i64, client_msg_id: String, created_at: i64) -> Self {
+        let font_size = super::DEFAULT_FONT_SIZE;
+        Pending::text(
+            conversation_id,
+            client_msg_id,
+            String::new(),
+            font_size,
+            created_at,
+        )
+    }
+
     /// A picture still uploading, shown from its local preview.
     pub fn picture(
         conversation_id: i64,
@@ -66,13 +78,7 @@ impl Pending {
         };
         Pending {
             image: Some(image),
-            ..Pending::text(
-                conversation_id,
-                client_msg_id,
-                String::new(),
-                super::DEFAULT_FONT_SIZE,
-                created_at,
-            )
+            ..Pending::blank(conversation_id, client_msg_id, created_at)
         }
     }
 
@@ -85,13 +91,7 @@ impl Pending {
     ) -> Self {
         Pending {
             order: Some(order),
-            ..Pending::text(
-                conversation_id,
-                client_msg_id,
-                String::new(),
-                super::DEFAULT_FONT_SIZE,
-                created_at,
-            )
+            ..Pending::blank(conversation_id, client_msg_id, created_at)
         }
     }
 
@@ -321,8 +321,21 @@ impl Outbox {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// An order of the buyer, as the orders panel lists it.
+    pub(crate) fn order_summary() -> OrderSummary {
+        OrderSummary {
+            order_id: 9,
+            order_no: "832202611200001".into(),
+            status: "已发货".into(),
+            created_at: 0,
+            total_fen: 100,
+            item_count: 1,
+            picture_url: None,
+        }
+    }
 
     fn text(id: &str) -> Pending {
         Pending::text(7, id.into(), id.into(), 14, 0)
@@ -479,16 +492,7 @@ mod tests {
             })
         );
         // An order card goes again as the card, never as a blank text.
-        let order = OrderSummary {
-            order_id: 9,
-            order_no: "832202611200001".into(),
-            status: "已发货".into(),
-            created_at: 0,
-            total_fen: 100,
-            item_count: 1,
-            picture_url: None,
-        };
-        let card = Pending::order(7, "o1".into(), order, 0);
+        let card = Pending::order(7, "o1".into(), order_summary(), 0);
         assert_eq!(
             card.agent_frame(),
             Some(AgentFrame::SendOrder {

@@ -84,7 +84,7 @@ fn minutes_between(from: i64, to: i64) -> i64 {
     ((to - from) / 60_000).max(0)
 }
 
-/// The workbench `/agent`: everything it shows, changed only by [`Workbench::apply`] (server
+/// The workbench `/agent`: everything it shows, changed only by [`ChatState::apply`] (server
 /// frames) and the methods for the agent's clicks.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Workbench {
@@ -101,57 +101,6 @@ pub struct Workbench {
 }
 
 impl Workbench {
-    /// Takes in one server frame.
-    pub fn apply(&mut self, frame: AgentServerFrame) -> Vec<AgentEffect> {
-        match frame {
-            AgentServerFrame::Hello {
-                serving,
-                conversations,
-                ..
-            } => self.hello(serving, conversations),
-            AgentServerFrame::Status { serving } => {
-                self.serving = serving;
-                Vec::new()
-            }
-            AgentServerFrame::Assigned { conversation } => self.assigned(conversation),
-            AgentServerFrame::Messages {
-                conversation_id,
-                messages,
-            } => self.messages(conversation_id, messages),
-            AgentServerFrame::Older {
-                conversation_id,
-                messages,
-                has_more,
-            } => {
-                if let Some(c) = self.conversation_mut(conversation_id) {
-                    merge_messages(&mut c.messages, messages);
-                    c.has_older = has_more;
-                }
-                Vec::new()
-            }
-            AgentServerFrame::Ack { client_msg_id, seq } => self.ack(&client_msg_id, seq),
-            AgentServerFrame::Ended {
-                conversation_id, ..
-            } => {
-                if let Some(c) = self.conversation_mut(conversation_id) {
-                    c.ended = true;
-                }
-                self.outbox.drop_conversation(conversation_id);
-                Vec::new()
-            }
-            AgentServerFrame::Typing { conversation_id } => {
-                vec![Effect::HideTypingLater(self.typing.show(conversation_id))]
-            }
-            AgentServerFrame::Error {
-                message,
-                client_msg_id,
-            } => {
-                self.outbox.refused(message, client_msg_id);
-                Vec::new()
-            }
-        }
-    }
-
     /// Hello, on every connection: the server's list is the truth (a conversation missing from
     /// it ended or was handed on while away); the open one catches up and everything unsent
     /// goes again, the failed ones too (same ids).
@@ -371,12 +320,59 @@ impl Workbench {
     }
 }
 
+/// Server frames change the state here; clicks through the inherent methods.
 impl ChatState for Workbench {
     type Frame = AgentFrame;
     type ServerFrame = AgentServerFrame;
 
     fn apply(&mut self, frame: AgentServerFrame) -> Vec<AgentEffect> {
-        Workbench::apply(self, frame)
+        match frame {
+            AgentServerFrame::Hello {
+                serving,
+                conversations,
+                ..
+            } => self.hello(serving, conversations),
+            AgentServerFrame::Status { serving } => {
+                self.serving = serving;
+                Vec::new()
+            }
+            AgentServerFrame::Assigned { conversation } => self.assigned(conversation),
+            AgentServerFrame::Messages {
+                conversation_id,
+                messages,
+            } => self.messages(conversation_id, messages),
+            AgentServerFrame::Older {
+                conversation_id,
+                messages,
+                has_more,
+            } => {
+                if let Some(c) = self.conversation_mut(conversation_id) {
+                    merge_messages(&mut c.messages, messages);
+                    c.has_older = has_more;
+                }
+                Vec::new()
+            }
+            AgentServerFrame::Ack { client_msg_id, seq } => self.ack(&client_msg_id, seq),
+            AgentServerFrame::Ended {
+                conversation_id, ..
+            } => {
+                if let Some(c) = self.conversation_mut(conversation_id) {
+                    c.ended = true;
+                }
+                self.outbox.drop_conversation(conversation_id);
+                Vec::new()
+            }
+            AgentServerFrame::Typing { conversation_id } => {
+                vec![Effect::HideTypingLater(self.typing.show(conversation_id))]
+            }
+            AgentServerFrame::Error {
+                message,
+                client_msg_id,
+            } => {
+                self.outbox.refused(message, client_msg_id);
+                Vec::new()
+            }
+        }
     }
 
     fn expire_typing(&mut self, stamp: u32) {

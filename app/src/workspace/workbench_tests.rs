@@ -1,4 +1,5 @@
 use super::*;
+use crate::chat::effect::sent;
 use crate::chat::message::tests::{agent_msg, msg};
 use crate::chat::protocol::EndReason;
 
@@ -57,16 +58,6 @@ fn greeted() -> Workbench {
 
 fn unread(bench: &Workbench) -> Vec<u32> {
     bench.conversations.iter().map(|c| c.unread).collect()
-}
-
-fn sent(effects: &[AgentEffect]) -> Vec<AgentFrame> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Send(frame) => Some(frame.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn type_text(bench: &mut Workbench, id: &str) -> Vec<AgentEffect> {
@@ -291,15 +282,7 @@ fn an_ended_conversation_takes_no_more_messages() {
     bench.apply(ended(1));
     assert!(bench.current_ended());
     assert!(bench.current_pending().is_empty());
-    let order = OrderSummary {
-        order_id: 9,
-        order_no: "832202611200001".into(),
-        status: "已发货".into(),
-        created_at: 0,
-        total_fen: 100,
-        item_count: 1,
-        picture_url: None,
-    };
+    let order = crate::chat::outbox::tests::order_summary();
     assert!(bench.send_order(order, "o1".into(), 0).is_empty());
     assert!(bench.current_pending().is_empty());
 }
