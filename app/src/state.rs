@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRef};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use domain::auth::{Auth, Role, Session};
+use domain::logins::{Auth, Role, Session};
 use http::{HeaderMap, header::SET_COOKIE};
 use leptos::prelude::*;
 

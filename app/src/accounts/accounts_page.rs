@@ -79,20 +79,16 @@ pub fn AccountsPage() -> impl IntoView {
         saved.set(None);
         toggling.set(Some(row));
     });
+    let open_add = move |_| {
+        add.clear();
+        saved.set(None);
+        adding.set(true);
+    };
 
     view! {
         <div class="page-head">
             <h1 class="page-title">"账号新增"</h1>
-            <button
-                type="button"
-                class="btn primary"
-                disabled=move || !hydrated.get()
-                on:click=move |_| {
-                    add.clear();
-                    saved.set(None);
-                    adding.set(true);
-                }
-            >
+            <button type="button" class="btn primary" disabled=move || !hydrated.get() on:click=open_add>
                 "新增"
             </button>
         </div>
@@ -104,7 +100,7 @@ pub fn AccountsPage() -> impl IntoView {
             columns=&COLUMNS
             rows=agents
             empty="还没有在线客服账号，点击「新增」创建"
-            row=move |row| view! { <AgentLine row on_edit on_toggle /> }
+            row=move |row| view! { <AgentLine row on_edit on_toggle /> }.into_any()
         />
         <Show when=move || adding.get()>
             <AddAgentDialog action=add on_close=move || adding.set(false) />

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::AddAgent;
-use crate::components::{Field, FormDialog, action_error, input_value};
+use crate::components::{ActionStatus, Field, FormDialog, input_value};
 
 /// 新增: the new agent's 用户名称; the system assigns the 工号 and an initial password.
 #[component]
@@ -17,8 +17,7 @@ pub fn AddAgentDialog(
                 action.dispatch(AddAgent { display_name: input_value(name) });
             }
             on_close
-            pending=action.pending()
-            error=action_error(action)
+            status=ActionStatus::of(action)
         >
             <Field id="agent-name" label="用户名称" maxlength="32" placeholder="例如：客服小王" node_ref=name />
             <p class="field-hint">"确定后系统自动分配登录账号（工号）和初始密码"</p>

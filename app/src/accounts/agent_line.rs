@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use super::AgentRow;
+use crate::logins::LoginTag;
 use crate::use_hydrated;
 
 /// One agent in 账号新增's table: name, 工号, 创建时间, 登录状态, and 编辑 · 停用/启用.
@@ -24,10 +25,8 @@ pub fn AgentLine(
             <td>
                 {if row.disabled {
                     view! { <span class="tag">"已停用"</span> }.into_any()
-                } else if row.logged_in {
-                    view! { <span class="tag ok">"已登录"</span> }.into_any()
                 } else {
-                    view! { <span class="tag">"未登录"</span> }.into_any()
+                    view! { <LoginTag logged_in=row.logged_in /> }.into_any()
                 }}
             </td>
             <td>

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::{AgentRow, EditAgent};
-use crate::components::{Field, FormDialog, action_error, input_value};
+use crate::components::{ActionStatus, Field, FormDialog, input_value};
 
 /// 编辑: the agent's 客服名称 and, optionally, a new password.
 #[component]
@@ -25,8 +25,7 @@ pub fn EditAgentDialog(
             title="编辑用户"
             on_submit=submit
             on_close
-            pending=action.pending()
-            error=action_error(action)
+            status=ActionStatus::of(action)
         >
             <p class="muted">"登录账号（工号）：" <span class="mono">{row.login}</span></p>
             <Field id="edit-name" label="客服名称" maxlength="32" value=row.display_name node_ref=name />

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::{AgentRow, SetAgentDisabled};
-use crate::components::{ConfirmDialog, action_error};
+use crate::components::{ActionStatus, ConfirmDialog};
 
 /// Confirms 停用 (the agent's login ends at once, it cannot log in) or 启用.
 #[component]
@@ -25,8 +25,7 @@ pub fn ToggleAgentDialog(
         <ConfirmDialog
             title=title
             danger=disable
-            pending=action.pending()
-            error=action_error(action)
+            status=ActionStatus::of(action)
             on_close=on_close
             on_confirm=move || {
                 action.dispatch(SetAgentDisabled { account_id, disabled: disable });

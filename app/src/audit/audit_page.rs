@@ -33,7 +33,7 @@ pub fn AuditPage() -> impl IntoView {
         <h1 class="page-title">"操作日志"</h1>
         <AuditFilter applied actions on_search=move |q| query.set(q) />
         <div class="card table-card">
-            <PagedTable data table=move |d: AuditPageData| view! { <AuditTable data=d go_page /> } />
+            <PagedTable data table=move |d: AuditPageData| view! { <AuditTable data=d go_page /> }.into_any() />
         </div>
     }
 }

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::AuditPageData;
-use crate::components::{PageSpan, Pager};
+use crate::components::{PageSpan, Pager, rows_or_note};
 
 /// A page of 操作日志: 时间, 操作人, 操作, 内容, and the pager.
 #[component]
@@ -25,18 +25,14 @@ pub fn AuditTable(
                 </tr>
             </thead>
             <tbody>
-                {if data.rows.is_empty() {
-                    view! { <tr><td colspan="4" class="empty">"没有符合条件的操作记录"</td></tr> }.into_any()
-                } else {
-                    data.rows.into_iter().map(|r| view! {
-                        <tr>
-                            <td class="nowrap">{r.time}</td>
-                            <td>{r.actor}</td>
-                            <td><span class="tag">{r.action}</span></td>
-                            <td>{r.detail}</td>
-                        </tr>
-                    }).collect_view().into_any()
-                }}
+                {rows_or_note(data.rows, 4, "没有符合条件的操作记录", |r| view! {
+                    <tr>
+                        <td class="nowrap">{r.time}</td>
+                        <td>{r.actor}</td>
+                        <td><span class="tag">{r.action}</span></td>
+                        <td>{r.detail}</td>
+                    </tr>
+                })}
             </tbody>
         </table>
         <Pager span go_page />

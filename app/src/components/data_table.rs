@@ -1,12 +1,13 @@
 use leptos::prelude::*;
 
+use super::table_rows::{note_line, rows_or_note};
 use crate::error::AppError;
 
 /// A table with a fixed head whose rows the server gives: 加载中… until the first answer, a
-/// note when there are no rows, the error as an alert, else one `row` a line (each a `<tr>`).
+/// note when there are no rows, the error as an alert, else one `row` (a `<tr>`) a line.
 /// A reload keeps the rows on screen unless `blank_while_reloading`.
 #[component]
-pub fn DataTable<T, R, V>(
+pub fn DataTable<T>(
     /// The column names.
     columns: &'static [&'static str],
     /// The rows as the server answered.
@@ -14,23 +15,20 @@ pub fn DataTable<T, R, V>(
     /// What the table says when there are no rows.
     empty: &'static str,
     /// Draws one row.
-    row: R,
+    #[prop(into)]
+    row: Callback<T, AnyView>,
     /// Show 加载中… again while the rows are read again (a search), instead of the old rows.
     #[prop(optional)]
     blank_while_reloading: bool,
 ) -> impl IntoView
 where
     T: Clone + Send + Sync + 'static,
-    R: Fn(T) -> V + Clone + Send + Sync + 'static,
-    V: IntoView + 'static,
 {
     let width = columns.len();
     let body = move || {
-        let row = row.clone();
         Suspend::new(async move {
             match rows.await {
-                Ok(list) if list.is_empty() => note_row(width, empty),
-                Ok(list) => view! { <tbody>{list.into_iter().map(row).collect_view()}</tbody> }
+                Ok(list) => view! { <tbody>{rows_or_note(list, width, empty, |r| row.run(r))}</tbody> }
                     .into_any(),
                 Err(e) => view! {
                     <tbody>
@@ -43,7 +41,7 @@ where
             }
         })
     };
-    let loading = move || note_row(width, "加载中…");
+    let loading = move || view! { <tbody>{note_line(width, "加载中…")}</tbody> };
     let body = if blank_while_reloading {
         view! { <Suspense fallback=loading>{body}</Suspense> }.into_any()
     } else {
@@ -59,16 +57,4 @@ where
             </table>
         </div>
     }
-}
-
-/// A body of one line across the table that says something instead of rows.
-fn note_row(width: usize, text: &'static str) -> AnyView {
-    view! {
-        <tbody>
-            <tr>
-                <td colspan=width.to_string() class="empty">{text}</td>
-            </tr>
-        </tbody>
-    }
-    .into_any()
 }

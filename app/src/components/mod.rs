@@ -1,6 +1,7 @@
 //! Domain-free building blocks: dialogs, tables, the pager, the error line, the toast, the
 //! date field and small browser helpers.
 
+mod action_status;
 mod confirm_dialog;
 mod data_table;
 mod date_field;
@@ -14,8 +15,10 @@ mod modal;
 mod paged_table;
 mod pager;
 mod secret_dialog;
+mod table_rows;
 mod toast;
 
+pub use action_status::ActionStatus;
 pub use confirm_dialog::ConfirmDialog;
 pub use data_table::DataTable;
 pub use date_field::DateField;
@@ -24,9 +27,10 @@ pub use dom::{go_to, input_value};
 pub use escape::close_on_escape;
 pub use field::Field;
 pub use form_dialog::FormDialog;
-pub use form_error::{FormError, action_error};
+pub use form_error::FormError;
 pub use modal::Modal;
 pub use paged_table::PagedTable;
 pub use pager::{PageSpan, Pager};
 pub use secret_dialog::SecretDialog;
+pub use table_rows::{note_line, rows_or_note};
 pub use toast::{TOAST_MS, Toast};

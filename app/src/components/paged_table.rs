@@ -7,28 +7,24 @@ use crate::error::AppError;
 /// it (kept on screen while another page is read), or the error as an alert. `table` draws the
 /// table and its [`Pager`](super::Pager), where the page wants them.
 #[component]
-pub fn PagedTable<T, F, V>(
+pub fn PagedTable<T>(
     /// The page as the server answered.
     data: Resource<Result<T, AppError>>,
     /// Draws the table from an answer.
-    table: F,
+    #[prop(into)]
+    table: Callback<T, AnyView>,
 ) -> impl IntoView
 where
     T: Clone + Send + Sync + 'static,
-    F: Fn(T) -> V + Clone + Send + Sync + 'static,
-    V: IntoView + 'static,
 {
     view! {
         <Transition fallback=|| view! { <p class="empty">"加载中…"</p> }>
-            {move || {
-                let table = table.clone();
-                Suspend::new(async move {
-                    match data.await {
-                        Ok(page) => table(page).into_any(),
-                        Err(e) => view! { <FormError message=Some(e.to_string()) /> }.into_any(),
-                    }
-                })
-            }}
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(page) => table.run(page),
+                    Err(e) => view! { <FormError message=Some(e.to_string()) /> }.into_any(),
+                }
+            })}
         </Transition>
     }
 }

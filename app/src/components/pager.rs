@@ -47,33 +47,32 @@ pub fn Pager(
     #[prop(into)]
     go_page: Callback<u64>,
 ) -> impl IntoView {
+    view! {
+        <div class="pager">
+            <span class="muted">{span.summary()}</span>
+            {page_button("上一页", span.previous(), go_page)}
+            {page_button("下一页", span.next(), go_page)}
+        </div>
+    }
+}
+
+/// 上一页 or 下一页: goes to `target`; disabled when there is none, and until hydrated.
+fn page_button(label: &'static str, target: Option<u64>, go_page: Callback<u64>) -> impl IntoView {
     let hydrated = use_hydrated();
-    let (previous, next) = (span.previous(), span.next());
-    let go = move |page: Option<u64>| {
-        if let Some(page) = page {
+    let go = move |_| {
+        if let Some(page) = target {
             go_page.run(page);
         }
     };
     view! {
-        <div class="pager">
-            <span class="muted">{span.summary()}</span>
-            <button
-                type="button"
-                class="btn small"
-                disabled=move || !hydrated.get() || previous.is_none()
-                on:click=move |_| go(previous)
-            >
-                "上一页"
-            </button>
-            <button
-                type="button"
-                class="btn small"
-                disabled=move || !hydrated.get() || next.is_none()
-                on:click=move |_| go(next)
-            >
-                "下一页"
-            </button>
-        </div>
+        <button
+            type="button"
+            class="btn small"
+            disabled=move || !hydrated.get() || target.is_none()
+            on:click=go
+        >
+            {label}
+        </button>
     }
 }
 

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::ChangePassword;
-use crate::components::{Field, FormDialog, action_error, input_value};
+use crate::components::{ActionStatus, Field, FormDialog, input_value};
 
 /// 修改密码: 原密码, 新密码, 确认新密码, 保存. Errors keep the dialog open.
 #[component]
@@ -31,8 +31,7 @@ pub fn ChangePasswordDialog(#[prop(into)] on_close: Callback<bool>) -> impl Into
             submit_label="保存"
             on_submit=submit
             on_close=move || on_close.run(false)
-            pending=action.pending()
-            error=action_error(action)
+            status=ActionStatus::of(action)
         >
             <Field id="old-password" label="原密码" kind="password" autocomplete=current maxlength="64" node_ref=old_password />
             <Field id="new-password" label="新密码" kind="password" autocomplete=new maxlength="64" node_ref=new_password />

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::{KickLogin, LoginRow};
-use crate::components::{ConfirmDialog, action_error};
+use crate::components::{ActionStatus, ConfirmDialog};
 
 /// Confirms 剔除登录 of one account; `on_confirm` gets its id and its `name (login)` label.
 #[component]
@@ -20,8 +20,7 @@ pub fn KickDialog(
     view! {
         <ConfirmDialog
             title="剔除登录"
-            pending=action.pending()
-            error=action_error(action)
+            status=ActionStatus::of(action)
             on_close=on_close
             on_confirm=confirm
         >

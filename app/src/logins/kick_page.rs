@@ -71,7 +71,7 @@ pub fn KickPage() -> impl IntoView {
             columns=&COLUMNS
             rows=results
             empty="没有找到匹配的账号"
-            row=move |row| view! { <LoginLine row on_kick /> }
+            row=move |row| view! { <LoginLine row on_kick /> }.into_any()
             blank_while_reloading=true
         />
         {move || confirming.get().map(|row| view! {

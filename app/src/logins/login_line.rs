@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::LoginRow;
+use super::{LoginRow, LoginTag};
 use crate::use_hydrated;
 
 /// One account in 剔除登录's results: who, 角色, whether and since when and from where it is
@@ -20,11 +20,7 @@ pub fn LoginLine(
             <td class="mono">{row.login}</td>
             <td>{row.role_label}</td>
             <td>
-                {if logged_in {
-                    view! { <span class="tag ok">"已登录"</span> }.into_any()
-                } else {
-                    view! { <span class="tag">"未登录"</span> }.into_any()
-                }}
+                <LoginTag logged_in />
             </td>
             <td>{row.since.unwrap_or_else(|| "—".into())}</td>
             <td class="mono">{row.client_addr.unwrap_or_else(|| "—".into())}</td>

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::Login;
-use crate::components::{Field, FormError, action_error, go_to, input_value};
+use crate::components::{ActionStatus, Field, FormError, go_to, input_value};
 use crate::use_hydrated;
 
 /// The one login page for admins and agents (manual §一).
@@ -70,7 +70,7 @@ pub fn LoginPage() -> impl IntoView {
                     placeholder="请输入密码"
                     node_ref=password_input
                 />
-                <FormError message=action_error(action) />
+                <FormError message=ActionStatus::of(action).error />
                 <button type="submit" class="btn primary block" disabled=busy>
                     {move || if action.pending().get() { "登录中…" } else { "登录" }}
                 </button>

@@ -8,11 +8,13 @@ mod kick_dialog;
 mod kick_page;
 mod login_line;
 mod login_page;
+mod login_tag;
 
 pub use account_menu::AccountMenu;
 pub use change_password_dialog::ChangePasswordDialog;
 pub use kick_page::KickPage;
 pub use login_page::LoginPage;
+pub use login_tag::LoginTag;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::{OPENAPI_PATH, RotateApiKey, api_key_info};
-use crate::components::{ConfirmDialog, FormError, SecretDialog, action_error};
+use crate::components::{ActionStatus, ConfirmDialog, FormError, SecretDialog};
 use crate::use_hydrated;
 
 /// 接口密钥: whether the supplier has a key for the mall's order API and since when; 重置
@@ -21,6 +21,10 @@ pub fn ApiKeyPage() -> impl IntoView {
             new_key.set(Some(key));
         }
     });
+    let ask = move |_| {
+        rotate.clear();
+        confirming.set(true);
+    };
 
     view! {
         <div class="page-head">
@@ -47,15 +51,7 @@ pub fn ApiKeyPage() -> impl IntoView {
                 })}
             </Suspense>
             <div class="dialog-actions left">
-                <button
-                    type="button"
-                    class="btn primary"
-                    disabled=move || !hydrated.get()
-                    on:click=move |_| {
-                        rotate.clear();
-                        confirming.set(true);
-                    }
-                >
+                <button type="button" class="btn primary" disabled=move || !hydrated.get() on:click=ask>
                     "生成新密钥"
                 </button>
                 <a class="btn" href=OPENAPI_PATH target="_blank" rel="noopener">"接口文档（OpenAPI）"</a>
@@ -64,8 +60,7 @@ pub fn ApiKeyPage() -> impl IntoView {
         <Show when=move || confirming.get()>
             <ConfirmDialog
                 title="生成新密钥"
-                pending=rotate.pending()
-                error=action_error(rotate)
+                status=ActionStatus::of(rotate)
                 on_close=move || confirming.set(false)
                 on_confirm=move || {
                     rotate.dispatch(RotateApiKey {});

@@ -265,10 +265,11 @@ mod convert {
     }
 }
 
-/// The agent's conversation, which must be assigned to them: `(supplier, buyer)` of it.
+/// The agent's conversation, which must be assigned to them: the state, and the supplier and
+/// buyer of it.
 #[cfg(feature = "ssr")]
-async fn agent_scope(conversation_id: i64) -> Result<(i64, i64), AppError> {
-    let session = crate::state::require_role(domain::auth::Role::Agent).await?;
+async fn agent_scope(conversation_id: i64) -> Result<(crate::state::AppState, i64, i64), AppError> {
+    let session = crate::state::require_role(domain::logins::Role::Agent).await?;
     let state = crate::state::app_state()?;
     let conversation = domain::chat::conversation_for_agent(
         &state.auth.db,
@@ -282,20 +283,16 @@ async fn agent_scope(conversation_id: i64) -> Result<(i64, i64), AppError> {
         domain::DomainError::Forbidden => domain::DomainError::NotFound,
         other => other,
     })?;
-    Ok((session.supplier_id, conversation.buyer_id))
+    Ok((state, session.supplier_id, conversation.buyer_id))
 }
 
 /// 采购人订单: page `page` (0 first) of the orders of the buyer of a conversation the agent
 /// holds, with the agent's supplier.
 #[server(prefix = "/api", endpoint = "orders/agent_buyer_orders")]
 pub async fn agent_buyer_orders(conversation_id: i64, page: u64) -> Result<OrdersPage, AppError> {
-    let (supplier_id, buyer_id) = agent_scope(conversation_id).await?;
-    let state = crate::state::app_state()?;
-    Ok(
-        domain::orders::list_for_buyer(&state.auth.db, supplier_id, buyer_id, page)
-            .await?
-            .into(),
-    )
+    let (state, supplier_id, buyer_id) = agent_scope(conversation_id).await?;
+    let found = domain::orders::list_for_buyer(&state.auth.db, supplier_id, buyer_id, page);
+    Ok(found.await?.into())
 }
 
 /// 订单详情 for an agent: only an order of the buyer of a conversation they hold.
@@ -304,13 +301,9 @@ pub async fn agent_order_detail(
     conversation_id: i64,
     order_id: i64,
 ) -> Result<OrderDetail, AppError> {
-    let (supplier_id, buyer_id) = agent_scope(conversation_id).await?;
-    let state = crate::state::app_state()?;
-    Ok(
-        domain::orders::detail(&state.auth.db, supplier_id, buyer_id, order_id)
-            .await?
-            .into(),
-    )
+    let (state, supplier_id, buyer_id) = agent_scope(conversation_id).await?;
+    let detail = domain::orders::detail(&state.auth.db, supplier_id, buyer_id, order_id);
+    Ok(detail.await?.into())
 }
 
 /// 订单详情 for a buyer (the chat widget): the buyer token says who they are; only their own
@@ -319,11 +312,8 @@ pub async fn agent_order_detail(
 pub async fn buyer_order_detail(token: String, order_id: i64) -> Result<OrderDetail, AppError> {
     let state = crate::state::app_state()?;
     let (supplier_id, buyer_id) = buyer_scope(&state, &token).await?;
-    Ok(
-        domain::orders::detail(&state.auth.db, supplier_id, buyer_id, order_id)
-            .await?
-            .into(),
-    )
+    let detail = domain::orders::detail(&state.auth.db, supplier_id, buyer_id, order_id);
+    Ok(detail.await?.into())
 }
 
 /// The buyer a chat widget's token names (checked, and not valid for too long): `(supplier,
@@ -346,12 +336,11 @@ async fn buyer_scope(state: &crate::state::AppState, token: &str) -> Result<(i64
 /// 接口密钥: whether the admin's supplier has an order-API key, and since when.
 #[server(prefix = "/api", endpoint = "admin/api_key_info")]
 pub async fn api_key_info() -> Result<ApiKeyState, AppError> {
-    let session = crate::state::require_role(domain::auth::Role::Admin).await?;
-    let state = crate::state::app_state()?;
+    let (session, state) = crate::state::admin_context().await?;
     let status = domain::orders::api_key_status(&state.auth.db, session.supplier_id).await?;
     Ok(ApiKeyState {
         issued: status.issued,
-        issued_at: status.issued_at.map(domain::report::format_shanghai),
+        issued_at: status.issued_at.map(domain::reports::format_shanghai),
     })
 }
 
@@ -359,8 +348,7 @@ pub async fn api_key_info() -> Result<ApiKeyState, AppError> {
 /// time it is shown.
 #[server(prefix = "/api", endpoint = "admin/rotate_api_key")]
 pub async fn rotate_api_key() -> Result<String, AppError> {
-    let session = crate::state::require_role(domain::auth::Role::Admin).await?;
-    let state = crate::state::app_state()?;
+    let (session, state) = crate::state::admin_context().await?;
     Ok(
         domain::orders::rotate_api_key(&state.auth.db, session.supplier_id, session.account_id)
             .await?,

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::{ReportData, ReportTotalsView};
-use crate::components::{PageSpan, Pager};
+use crate::components::{PageSpan, Pager, rows_or_note};
 
 fn secs(v: Option<i64>) -> String {
     v.map(|s| s.to_string()).unwrap_or_default()
@@ -79,29 +79,25 @@ pub fn ReportTable(
                     </tr>
                 </thead>
                 <tbody>
-                    {if data.rows.is_empty() {
-                        view! { <tr><td colspan="15" class="empty">"该条件下没有会话记录"</td></tr> }.into_any()
-                    } else {
-                        data.rows.into_iter().map(|r| view! {
-                            <tr>
-                                <td class="mono">{r.buyer_external_id}</td>
-                                <td>{r.buyer_name}</td>
-                                <td>{r.buyer_unit}</td>
-                                <td>{r.agent_name}</td>
-                                <td class="mono">{r.agent_login}</td>
-                                <td>{date_time(r.entered_at)}</td>
-                                <td>{date_time(r.agent_joined_at)}</td>
-                                <td>{date_time(r.ended_at)}</td>
-                                <td class="num">{r.wait_secs}</td>
-                                <td class="num">{secs(r.session_secs)}</td>
-                                <td class="num">{secs(r.handling_secs)}</td>
-                                <td class="num">{secs(r.first_response_secs)}</td>
-                                <td class="num">{r.agent_msgs}</td>
-                                <td class="num">{r.buyer_msgs}</td>
-                                <td>{r.end_reason}</td>
-                            </tr>
-                        }).collect_view().into_any()
-                    }}
+                    {rows_or_note(data.rows, 15, "该条件下没有会话记录", |r| view! {
+                        <tr>
+                            <td class="mono">{r.buyer_external_id}</td>
+                            <td>{r.buyer_name}</td>
+                            <td>{r.buyer_unit}</td>
+                            <td>{r.agent_name}</td>
+                            <td class="mono">{r.agent_login}</td>
+                            <td>{date_time(r.entered_at)}</td>
+                            <td>{date_time(r.agent_joined_at)}</td>
+                            <td>{date_time(r.ended_at)}</td>
+                            <td class="num">{r.wait_secs}</td>
+                            <td class="num">{secs(r.session_secs)}</td>
+                            <td class="num">{secs(r.handling_secs)}</td>
+                            <td class="num">{secs(r.first_response_secs)}</td>
+                            <td class="num">{r.agent_msgs}</td>
+                            <td class="num">{r.buyer_msgs}</td>
+                            <td>{r.end_reason}</td>
+                        </tr>
+                    })}
                 </tbody>
                 <ReportTotalsRows totals=data.totals />
             </table>

@@ -31,6 +31,6 @@ pub fn SessionReportPage() -> impl IntoView {
     view! {
         <h1 class="page-title">"在线会话清单"</h1>
         <ReportFilterForm applied on_search=move |q| query.set(q) />
-        <PagedTable data=report table=move |data: ReportData| view! { <ReportTable data go_page /> } />
+        <PagedTable data=report table=move |data: ReportData| view! { <ReportTable data go_page /> }.into_any() />
     }
 }

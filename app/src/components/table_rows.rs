@@ -1,0 +1,29 @@
+use leptos::prelude::*;
+
+/// A table's rows drawn by `row`, or one line across its `width` columns saying `empty` when
+/// there are none.
+pub fn rows_or_note<T, V>(
+    rows: Vec<T>,
+    width: usize,
+    empty: &'static str,
+    row: impl Fn(T) -> V,
+) -> AnyView
+where
+    V: IntoView + 'static,
+{
+    if rows.is_empty() {
+        note_line(width, empty)
+    } else {
+        rows.into_iter().map(row).collect_view().into_any()
+    }
+}
+
+/// One line across a table's `width` columns that says something instead of rows.
+pub fn note_line(width: usize, text: &'static str) -> AnyView {
+    view! {
+        <tr>
+            <td colspan=width.to_string() class="empty">{text}</td>
+        </tr>
+    }
+    .into_any()
+}
