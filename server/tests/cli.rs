@@ -2,13 +2,10 @@
 
 use std::process::Command;
 
-/// `server sign-buyer-token` prints a token the server accepts for exactly that buyer, and one
-/// signed with another secret is refused.
-#[test]
-fn sign_buyer_token_prints_a_token_the_server_accepts() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = format!("sqlite://{}/cli.db?mode=rwc", dir.path().display());
-    let output = Command::new(env!("CARGO_BIN_EXE_server"))
+/// `server sign-buyer-token` for buyer CG1001 of supplier 1, with the database at `db`.
+fn sign_buyer_token(db: &str, name: &str, unit: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command
         .args([
             "sign-buyer-token",
             "--supplier-id",
@@ -16,11 +13,21 @@ fn sign_buyer_token_prints_a_token_the_server_accepts() {
             "--buyer-id",
             "CG1001",
             "--name",
-            "王采购",
+            name,
             "--unit",
-            "某县第一中学",
+            unit,
         ])
-        .env("DATABASE_URL", &db)
+        .env("DATABASE_URL", db);
+    command
+}
+
+/// `server sign-buyer-token` prints a token the server accepts for exactly that buyer, and one
+/// signed with another secret is refused.
+#[test]
+fn sign_buyer_token_prints_a_token_the_server_accepts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}/cli.db?mode=rwc", dir.path().display());
+    let output = sign_buyer_token(&db, "王采购", "某县第一中学")
         .env("KEFU_BUYER_TOKEN_SECRET", "cli-test-secret")
         .output()
         .expect("server runs");
@@ -48,19 +55,7 @@ fn sign_buyer_token_prints_a_token_the_server_accepts() {
 
     // A field over its limit is refused with the reason, and nothing is printed.
     let long_name = "名".repeat(40);
-    let refused = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args([
-            "sign-buyer-token",
-            "--supplier-id",
-            "1",
-            "--buyer-id",
-            "CG1001",
-            "--name",
-            &long_name,
-            "--unit",
-            "单位",
-        ])
-        .env("DATABASE_URL", &db)
+    let refused = sign_buyer_token(&db, &long_name, "单位")
         .output()
         .expect("server runs");
     assert!(!refused.status.success());

@@ -1,12 +1,12 @@
 //! The order API and the admin's import routes end to end: the real routes on a real port, a
 //! real SQLite file with the demo data, real API keys and admin logins, raw HTTP/1.1.
 
-use domain::logins::{Auth, AuthConfig, Session};
+mod common;
+
+use domain::logins::{Auth, Session};
 use domain::orders::{OrderInput, OrderItemInput};
-use domain::password::PasswordHasher;
 use serde_json::{Value, json};
 use server::orders_api::{OrdersState, openapi_document};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct Server {
     addr: std::net::SocketAddr,
@@ -17,23 +17,10 @@ struct Server {
 }
 
 async fn start() -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kefu.db").display());
-    let db = domain::db::connect(&url).await.expect("connect");
-    domain::db::migrate(&db).await.expect("migrate");
-    let hasher = PasswordHasher::new(2);
-    domain::demo::seed(&db, &hasher).await.expect("seed");
-    let auth = Auth::new(db, hasher, AuthConfig::default());
+    let common::DemoDb { auth, dir } = common::demo_db().await;
     let orders = OrdersState::new(auth.clone());
     let import_gate = orders.import_gate.clone();
-    let router: axum::Router = server::orders_api::routes(orders);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
+    let addr = common::serve(server::orders_api::routes(orders)).await;
     Server {
         addr,
         auth,
@@ -80,30 +67,11 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Reply {
-        let mut stream = tokio::net::TcpStream::connect(self.addr)
-            .await
-            .expect("connect");
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).await.expect("write head");
-        // The server may answer (413, 401) before reading a large body and close.
-        let _ = stream.write_all(body).await;
-        let mut raw = Vec::new();
-        let _ = stream.read_to_end(&mut raw).await;
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("a response head");
-        let headers = String::from_utf8_lossy(&raw[..split]).to_lowercase();
-        let status = headers[9..12].parse().expect("status");
-        let mut body = raw[split + 4..].to_vec();
+        let host = self.addr.to_string();
+        let raw = common::send(self.addr, &host, method, path, headers, body).await;
+        let headers = raw.head.to_lowercase();
+        let status = raw.status;
+        let mut body = raw.body;
         if headers.contains("transfer-encoding: chunked") {
             body = dechunk(&body);
         }
@@ -149,6 +117,13 @@ impl Server {
             .expect("rotate");
         (key, admin.supplier_id)
     }
+}
+
+/// Order API-3 (one piece a line) with one change.
+fn changed_order(change: impl FnOnce(&mut Value)) -> Value {
+    let mut v = order_json("API-3", 1);
+    change(&mut v);
+    v
 }
 
 fn order_json(order_no: &str, quantity: i64) -> Value {
@@ -326,74 +301,60 @@ async fn invalid_payloads_name_the_field() {
     let cases: Vec<(Value, u16, &str, &str)> = vec![
         (order_json("API-3", 0), 422, "items[0].quantity", "数量"),
         (
-            {
-                let mut v = order_json("API-3", 1);
+            changed_order(|v| {
                 v["items"][1]["quantity"] = json!("两箱");
-                v
-            },
+            }),
             422,
             "items[1].quantity",
             "items[1].quantity",
         ),
         (
-            {
-                let mut v = order_json("API-3", 1);
+            changed_order(|v| {
                 v["items"][1]["colour"] = json!("red");
-                v
-            },
+            }),
             422,
             "items[1].colour",
             "不支持",
         ),
         (
-            {
-                let mut v = order_json("API-3", 1);
+            changed_order(|v| {
                 v.as_object_mut().expect("object").remove("order_no");
-                v
-            },
+            }),
             422,
             "order_no",
             "缺少",
         ),
         (
-            {
-                let mut v = order_json("API-3", 1);
+            changed_order(|v| {
                 v["items"][0]["unit_price_fen"] = json!(12.5);
-                v
-            },
+            }),
             422,
             "items[0].unit_price_fen",
             "整数分",
         ),
         (
-            {
-                let mut v = order_json("API-3", 1);
+            changed_order(|v| {
                 v["status"] = json!("已付款");
-                v
-            },
+            }),
             422,
             "status",
             "订单状态",
         ),
         (
-            {
-                let mut v = order_json("API-3", 1);
+            changed_order(|v| {
                 v["items"][1]["picture_url"] = json!("javascript:alert(1)");
-                v
-            },
+            }),
             422,
             "items[1].picture_url",
             "图片",
         ),
         (
-            {
-                let mut v = order_json("API-3", 1);
+            changed_order(|v| {
                 v["items"] = json!(vec![
                     json!({"name": "x", "unit_price_fen": 1, "quantity": 1});
                     101
                 ]);
-                v
-            },
+            }),
             422,
             "items",
             "100",

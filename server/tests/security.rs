@@ -3,6 +3,8 @@
 //! setting; cross-site requests, foreign WebSocket origins and framing are refused; the demo
 //! entry exists only with the demo data on; slow clients and floods are cut off.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -160,27 +162,21 @@ impl ServerProcess {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Reply {
-        let mut stream = TcpStream::connect(self.addr).await.expect("connect");
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: kefu.test\r\nConnection: close\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
+        let raw = common::send(
+            self.addr,
+            "kefu.test",
+            method,
+            path,
+            headers,
+            body.as_bytes(),
+        )
+        .await;
+        let body = String::from_utf8_lossy(&raw.body).into_owned();
+        Reply {
+            status: raw.status,
+            head: raw.head,
+            body,
         }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).await.expect("write");
-        stream.write_all(body.as_bytes()).await.expect("write body");
-        let mut raw = Vec::new();
-        let _ = stream.read_to_end(&mut raw).await;
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("a response head");
-        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-        let status = head[9..12].parse().expect("status");
-        let body = String::from_utf8_lossy(&raw[split + 4..]).into_owned();
-        Reply { status, head, body }
     }
 
     /// Logs in as `sec_admin` from the app's own origin; the session token.
