@@ -12,14 +12,7 @@ pub fn ConversationItem(
     hydrated: ReadSignal<bool>,
 ) -> impl IntoView {
     let state = bench.state;
-    let conv = Memo::new(move |_| {
-        state.with(|s| {
-            s.conversations
-                .iter()
-                .find(|c| c.summary.conversation_id == cid)
-                .cloned()
-        })
-    });
+    let conv = Memo::new(move |_| state.with(|s| s.conversation(cid).cloned()));
     let field =
         move |f: fn(&Conversation) -> String| conv.with(|c| c.as_ref().map(f).unwrap_or_default());
     let selected = Memo::new(move |_| state.with(|s| s.selected == Some(cid)));

@@ -11,15 +11,7 @@ pub fn ConversationList(
     now: RwSignal<i64>,
     hydrated: ReadSignal<bool>,
 ) -> impl IntoView {
-    let state = bench.state;
-    let ids = Memo::new(move |_| {
-        state.with(|s| {
-            s.conversations
-                .iter()
-                .map(|c| c.summary.conversation_id)
-                .collect::<Vec<_>>()
-        })
-    });
+    let ids = Memo::new(move |_| bench.state.with(Workbench::conversation_ids));
     view! {
         <section class="panel conversations">
             <h2 class="panel-title">"会话列表"</h2>

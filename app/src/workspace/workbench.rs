@@ -210,7 +210,8 @@ impl Workbench {
             .collect()
     }
 
-    fn conversation(&self, conversation_id: i64) -> Option<&Conversation> {
+    /// One conversation of the list.
+    pub fn conversation(&self, conversation_id: i64) -> Option<&Conversation> {
         self.conversations
             .iter()
             .find(|c| c.summary.conversation_id == conversation_id)
@@ -237,6 +238,12 @@ impl Workbench {
             conversation_id,
             after_seq,
         })]
+    }
+
+    /// The list's conversations, in order.
+    pub fn conversation_ids(&self) -> Vec<i64> {
+        let ids = self.conversations.iter();
+        ids.map(|c| c.summary.conversation_id).collect()
     }
 
     /// The open conversation.
