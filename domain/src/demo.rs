@@ -672,7 +672,9 @@ pub const DEMO_TOKEN_SECS: i64 = 2 * 60 * 60;
 pub struct DemoBuyerToken {
     /// 客户编号.
     pub buyer_id: String,
+    /// The buyer's name, as the mall knows it.
     pub name: String,
+    /// The buyer's budget unit.
     pub unit: String,
     /// The widget token (`/chat?token=…`), valid for [`DEMO_TOKEN_SECS`].
     pub token: String,

@@ -14,7 +14,12 @@ pub enum Effect<F> {
     /// A short beep (a new buyer, a buyer wrote in a conversation not open).
     Beep,
     /// A desktop notification, if the user allowed them.
-    Notify { title: String, body: String },
+    Notify {
+        /// The notification's first line.
+        title: String,
+        /// What it says under the title.
+        body: String,
+    },
     /// Hide the typing notice with this stamp after [`TYPING_SHOWS_MS`](super::TYPING_SHOWS_MS).
     HideTypingLater(u32),
     /// The server greeted this connection: it is good.
