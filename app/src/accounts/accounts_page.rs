@@ -6,7 +6,7 @@ use super::created_dialog::CreatedDialog;
 use super::edit_agent_dialog::EditAgentDialog;
 use super::toggle_agent_dialog::ToggleAgentDialog;
 use super::{AddAgent, AgentRow, EditAgent, NewAgent, SetAgentDisabled, list_agents};
-use crate::components::{DataTable, Toast};
+use crate::components::{DataTable, PageHead, Toast};
 use crate::error::AppError;
 use crate::use_hydrated;
 
@@ -86,15 +86,14 @@ pub fn AccountsPage() -> impl IntoView {
     };
 
     view! {
-        <div class="page-head">
-            <h1 class="page-title">"账号新增"</h1>
+        <PageHead
+            title="账号新增"
+            hint="一个供应商最多可新增 2 个在线客服账号。登录账号（工号）由系统自动分配，规则为 kf + 供应商编号 + 两位序号。"
+        >
             <button type="button" class="btn primary" disabled=move || !hydrated.get() on:click=open_add>
                 "新增"
             </button>
-        </div>
-        <p class="muted page-hint">
-            "一个供应商最多可新增 2 个在线客服账号。登录账号（工号）由系统自动分配，规则为 kf + 供应商编号 + 两位序号。"
-        </p>
+        </PageHead>
         <Toast message=saved />
         <DataTable
             columns=&COLUMNS

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 
 use super::AgentRow;
+use crate::components::RowButton;
 use crate::logins::LoginTag;
-use crate::use_hydrated;
 
 /// One agent in 账号新增's table: name, 工号, 创建时间, 登录状态, and 编辑 · 停用/启用.
 #[component]
@@ -13,7 +13,6 @@ pub fn AgentLine(
     /// 停用 or 启用 was pressed.
     on_toggle: Callback<AgentRow>,
 ) -> impl IntoView {
-    let hydrated = use_hydrated();
     let for_edit = row.clone();
     let for_toggle = row.clone();
     let disabled = row.disabled;
@@ -30,23 +29,13 @@ pub fn AgentLine(
                 }}
             </td>
             <td>
-                <button
-                    type="button"
-                    class="link-btn"
-                    disabled=move || !hydrated.get()
-                    on:click=move |_| on_edit.run(for_edit.clone())
-                >
+                <RowButton class="link-btn" on_click=move || on_edit.run(for_edit.clone())>
                     "编辑"
-                </button>
+                </RowButton>
                 <span class="muted">" · "</span>
-                <button
-                    type="button"
-                    class="link-btn"
-                    disabled=move || !hydrated.get()
-                    on:click=move |_| on_toggle.run(for_toggle.clone())
-                >
+                <RowButton class="link-btn" on_click=move || on_toggle.run(for_toggle.clone())>
                     {if disabled { "启用" } else { "停用" }}
-                </button>
+                </RowButton>
             </td>
         </tr>
     }

@@ -94,16 +94,9 @@ pub async fn edit_agent(
     new_password: String,
 ) -> Result<(), AppError> {
     let (session, state) = crate::state::admin_context().await?;
-    let (auth, name) = (&state.auth, display_name.as_str());
-    let ended = domain::accounts::edit_agent(
-        &auth.db,
-        &auth.hasher,
-        &session,
-        account_id,
-        name,
-        &new_password,
-    )
-    .await?;
-    crate::logins::publish_ended_login(&state, ended);
+    let (auth, name, password) = (&state.auth, &display_name, &new_password);
+    let edit =
+        domain::accounts::edit_agent(&auth.db, &auth.hasher, &session, account_id, name, password);
+    crate::logins::publish_ended_login(&state, edit.await?);
     Ok(())
 }

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::AuditPageData;
-use crate::components::{PageSpan, Pager, rows_or_note};
+use crate::components::{PageSpan, Pager, head_row, rows_or_note};
 
 /// A page of 操作日志: 时间, 操作人, 操作, 内容, and the pager.
 #[component]
@@ -16,14 +16,7 @@ pub fn AuditTable(
     let shown = format!("{}|{}|{}|{}", q.action, q.from, q.to, data.page);
     view! {
         <table class="data-table audit-table" data-query=shown>
-            <thead>
-                <tr>
-                    <th>"时间"</th>
-                    <th>"操作人"</th>
-                    <th>"操作"</th>
-                    <th>"内容"</th>
-                </tr>
-            </thead>
+            {head_row(&["时间", "操作人", "操作", "内容"])}
             <tbody>
                 {rows_or_note(data.rows, 4, "没有符合条件的操作记录", |r| view! {
                     <tr>

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::table_rows::{note_line, rows_or_note};
+use super::table_parts::{head_row, note_line, rows_or_note};
 use crate::error::AppError;
 
 /// A table with a fixed head whose rows the server gives: 加载中… until the first answer, a
@@ -50,9 +50,7 @@ where
     view! {
         <div class="card table-card">
             <table class="data-table">
-                <thead>
-                    <tr>{columns.iter().map(|name| view! { <th>{*name}</th> }).collect_view()}</tr>
-                </thead>
+                {head_row(columns)}
                 {body}
             </table>
         </div>

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::{LoginRow, LoginTag};
-use crate::use_hydrated;
+use crate::components::RowButton;
 
 /// One account in 剔除登录's results: who, 角色, whether and since when and from where it is
 /// logged in, and 剔除登录 when it is.
@@ -11,7 +11,6 @@ pub fn LoginLine(
     /// 剔除登录 was pressed.
     on_kick: Callback<LoginRow>,
 ) -> impl IntoView {
-    let hydrated = use_hydrated();
     let for_kick = row.clone();
     let logged_in = row.since.is_some();
     view! {
@@ -29,14 +28,9 @@ pub fn LoginLine(
                     {
                         let for_kick = for_kick.clone();
                         view! {
-                            <button
-                                type="button"
-                                class="btn danger small"
-                                disabled=move || !hydrated.get()
-                                on:click=move |_| on_kick.run(for_kick.clone())
-                            >
+                            <RowButton class="btn danger small" on_click=move || on_kick.run(for_kick.clone())>
                                 "剔除登录"
-                            </button>
+                            </RowButton>
                         }
                     }
                 </Show>

@@ -94,17 +94,12 @@ pub async fn change_password(
     confirm_password: String,
 ) -> Result<(), AppError> {
     use crate::state::{app_state, current_session, set_session_cookie};
-    let (state, session) = (app_state()?, current_session().await?);
+    let (auth, session) = (app_state()?.auth, current_session().await?);
     let (old, new, confirm) = (&old_password, &new_password, &confirm_password);
-    let token = state
-        .auth
-        .change_password(&session, old, new, confirm)
-        .await?;
+    let token = auth.change_password(&session, old, new, confirm).await?;
     set_session_cookie(token)?;
-    tracing::info!(
-        account = session.account_id,
-        "password changed, session token rotated"
-    );
+    let account = session.account_id;
+    tracing::info!(account, "password changed, session token rotated");
     Ok(())
 }
 

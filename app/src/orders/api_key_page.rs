@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::{OPENAPI_PATH, RotateApiKey, api_key_info};
-use crate::components::{ActionStatus, ConfirmDialog, FormError, SecretDialog};
+use crate::components::{ActionStatus, ConfirmDialog, FormError, PageHead, SecretDialog};
 use crate::use_hydrated;
 
 /// 接口密钥: whether the supplier has a key for the mall's order API and since when; 重置
@@ -27,12 +27,10 @@ pub fn ApiKeyPage() -> impl IntoView {
     };
 
     view! {
-        <div class="page-head">
-            <h1 class="page-title">"接口密钥"</h1>
-        </div>
-        <p class="muted page-hint">
-            "商城通过订单接口推送本供应商的订单，调用时在请求头中携带 Authorization: Bearer 密钥。密钥只在生成时显示一次，系统只保存其摘要。"
-        </p>
+        <PageHead
+            title="接口密钥"
+            hint="商城通过订单接口推送本供应商的订单，调用时在请求头中携带 Authorization: Bearer 密钥。密钥只在生成时显示一次，系统只保存其摘要。"
+        />
         <div class="card import-card">
             <Suspense fallback=|| view! { <p class="muted">"加载中…"</p> }>
                 {move || Suspend::new(async move {

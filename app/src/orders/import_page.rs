@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::{ImportResponse, TEMPLATE_PATH};
-use crate::components::{FormError, Toast};
+use crate::components::{FormError, PageHead, Toast, head_row};
 use crate::use_hydrated;
 
 /// Largest file the page sends (the server enforces the same limit).
@@ -44,12 +44,10 @@ pub fn ImportPage() -> impl IntoView {
     };
 
     view! {
-        <div class="page-head">
-            <h1 class="page-title">"订单导入"</h1>
-        </div>
-        <p class="muted page-hint">
-            "每行一个商品，订单编号相同的行合并为一个订单；已存在的订单编号会被更新。任何一行有错误时整个文件都不会导入。文件最大 5 MB，最多 5000 行。"
-        </p>
+        <PageHead
+            title="订单导入"
+            hint="每行一个商品，订单编号相同的行合并为一个订单；已存在的订单编号会被更新。任何一行有错误时整个文件都不会导入。文件最大 5 MB，最多 5000 行。"
+        />
         <div class="card import-card">
             <p>
                 <a class="btn" href=TEMPLATE_PATH download="订单导入模板.xlsx">"下载导入模板"</a>
@@ -150,13 +148,7 @@ fn ImportOutcome(outcome: ImportResponse) -> impl IntoView {
                     <FormError message=Some(message) />
                     <Show when=move || any>
                         <table class="data-table import-error-table">
-                            <thead>
-                                <tr>
-                                    <th>"行号"</th>
-                                    <th>"列"</th>
-                                    <th>"原因"</th>
-                                </tr>
-                            </thead>
+                            {head_row(&["行号", "列", "原因"])}
                             <tbody>
                                 {rows
                                     .iter()

@@ -1,3 +1,5 @@
+//! Pieces every table draws the same way: the head, the rows or the line saying there are none.
+
 use leptos::prelude::*;
 
 /// A table's rows drawn by `row`, or one line across its `width` columns saying `empty` when
@@ -26,4 +28,14 @@ pub fn note_line(width: usize, text: &'static str) -> AnyView {
         </tr>
     }
     .into_any()
+}
+
+/// A table's head of plain column names.
+pub fn head_row(columns: &[&'static str]) -> impl IntoView + use<> {
+    let names = columns.to_vec();
+    view! {
+        <thead>
+            <tr>{names.into_iter().map(|name| view! { <th>{name}</th> }).collect_view()}</tr>
+        </thead>
+    }
 }
