@@ -138,3 +138,29 @@ impl<S: ChatState> ChatHandle<S> {
         self.sender.set_value(sender);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::buyer_state::BuyerChat;
+
+    #[test]
+    fn a_socket_frame_changes_the_state_and_tells_the_loop_how_to_go_on() {
+        let owner = Owner::new();
+        owner.set();
+        let chat = ChatHandle::new(BuyerChat::default());
+        assert_eq!(chat.receive("not a frame"), Flow::Continue);
+        let hello = r#"{"type":"hello","version":2,"supplier_name":"示例农产品供应商",
+            "conversation_id":5,"anyone_serving":true}"#;
+        assert_eq!(chat.receive(hello), Flow::Greeted);
+        let name = chat.state.with_untracked(|s| s.supplier_name.clone());
+        assert_eq!(name, "示例农产品供应商");
+
+        // Refused before any Hello: the loop stops and the banner says why.
+        let refused = ChatHandle::new(BuyerChat::default());
+        let error = r#"{"type":"error","message":"买家身份令牌已过期","client_msg_id":null}"#;
+        assert_eq!(refused.receive(error), Flow::Stop);
+        let banner = refused.state.with_untracked(|s| s.refused.clone());
+        assert_eq!(banner.as_deref(), Some("买家身份令牌已过期"));
+    }
+}
