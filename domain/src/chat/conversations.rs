@@ -4,6 +4,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    UpdateMany,
 };
 
 use crate::DomainError;
@@ -86,6 +87,21 @@ pub async fn mark_agent_joined(
     conversation_for_agent(db, supplier_id, agent_id, conversation_id).await
 }
 
+/// The update that ends conversations: status ended, t2 = `now`, 结束方式 `reason` (the caller
+/// says which).
+fn ending(reason: EndReason, now: i64) -> UpdateMany<conversation::Entity> {
+    conversation::Entity::update_many()
+        .col_expr(
+            conversation::Column::Status,
+            Expr::value(conversation::STATUS_ENDED),
+        )
+        .col_expr(conversation::Column::EndedAt, Expr::value(now))
+        .col_expr(
+            conversation::Column::EndReason,
+            Expr::value(reason.as_str()),
+        )
+}
+
 /// Ends the conversation (t2 = `now`, 结束方式 `reason`). Idempotent: ending an ended
 /// conversation changes nothing and returns `false`. Returns the conversation and whether this
 /// call ended it.
@@ -96,16 +112,7 @@ pub async fn end_conversation(
     reason: EndReason,
     now: i64,
 ) -> Result<(conversation::Model, bool), DomainError> {
-    let ended = conversation::Entity::update_many()
-        .col_expr(
-            conversation::Column::Status,
-            Expr::value(conversation::STATUS_ENDED),
-        )
-        .col_expr(conversation::Column::EndedAt, Expr::value(now))
-        .col_expr(
-            conversation::Column::EndReason,
-            Expr::value(reason.as_str()),
-        )
+    let ended = ending(reason, now)
         .filter(conversation::Column::Id.eq(conversation_id))
         .filter(conversation::Column::SupplierId.eq(supplier_id))
         .filter(conversation::Column::Status.ne(conversation::STATUS_ENDED))
@@ -139,16 +146,7 @@ pub async fn end_idle_conversations(
         .await?;
     let mut ended = Vec::new();
     for candidate in candidates {
-        let done = conversation::Entity::update_many()
-            .col_expr(
-                conversation::Column::Status,
-                Expr::value(conversation::STATUS_ENDED),
-            )
-            .col_expr(conversation::Column::EndedAt, Expr::value(now))
-            .col_expr(
-                conversation::Column::EndReason,
-                Expr::value(EndReason::Timeout.as_str()),
-            )
+        let done = ending(EndReason::Timeout, now)
             .filter(conversation::Column::Id.eq(candidate.id))
             .filter(idle_filter())
             .exec(&txn)

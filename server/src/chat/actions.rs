@@ -20,6 +20,26 @@ pub(super) trait Answers: Side {
     fn ended(conversation_id: i64, reason: EndReason) -> Self::Out;
 }
 
+/// Implements [`Answers`] for a side whose server frames have the `Ack` and `Ended` variants
+/// both sides' frames have (`answers_with!(AgentSocket, AgentServerFrame)`).
+macro_rules! answers_with {
+    ($side:ty, $frame:ident) => {
+        impl $crate::chat::actions::Answers for $side {
+            fn ack(client_msg_id: String, seq: i32) -> $frame {
+                $frame::Ack { client_msg_id, seq }
+            }
+
+            fn ended(conversation_id: i64, reason: domain::chat::EndReason) -> $frame {
+                $frame::Ended {
+                    conversation_id,
+                    reason,
+                }
+            }
+        }
+    };
+}
+pub(super) use answers_with;
+
 /// Who acts in a conversation: the assigned agent or the conversation's buyer.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Member {

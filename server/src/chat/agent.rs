@@ -9,14 +9,14 @@ use axum::response::Response;
 use domain::DomainError;
 use domain::auth::{Role, Session};
 use domain::bus::AccountEvent;
-use domain::chat::{Content, EndReason, MAX_PAGE, NewMessage, Sender};
+use domain::chat::{Content, MAX_PAGE, NewMessage, Sender};
 use domain::db::now_ms;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::broadcast;
 
-use super::actions::{self, Answers, Member};
+use super::actions::{self, Member};
 use super::hub::SocketId;
-use super::limits::{Heartbeat, SlotKey, TOO_MANY_ADDR_SOCKETS, TOO_MANY_AGENT_SOCKETS};
+use super::limits::{SlotKey, TOO_MANY_ADDR_SOCKETS, TOO_MANY_AGENT_SOCKETS};
 use super::notify::{chat_messages, replay_since, summary};
 use super::socket::{self, Side, Step};
 use super::{
@@ -100,7 +100,7 @@ pub async fn run_agent_socket<Tx, Rx, E>(
     }
     let mut revalidate = tokio::time::interval(REVALIDATE_EVERY);
     revalidate.tick().await;
-    let heartbeat = Heartbeat::new(chat.limits.ping_every, chat.limits.silent_after);
+    let heartbeat = chat.heartbeat();
     let side = AgentSocket {
         chat,
         session,
@@ -200,18 +200,7 @@ impl Side for AgentSocket {
     }
 }
 
-impl Answers for AgentSocket {
-    fn ack(client_msg_id: String, seq: i32) -> AgentServerFrame {
-        AgentServerFrame::Ack { client_msg_id, seq }
-    }
-
-    fn ended(conversation_id: i64, reason: EndReason) -> AgentServerFrame {
-        AgentServerFrame::Ended {
-            conversation_id,
-            reason,
-        }
-    }
-}
+actions::answers_with!(AgentSocket, AgentServerFrame);
 
 /// Answers one frame; returns the frames for this socket.
 async fn handle(

@@ -6,16 +6,16 @@ use axum::extract::{Query, State};
 use axum::http::{Extensions, HeaderMap};
 use axum::response::Response;
 use domain::DomainError;
-use domain::chat::{BuyerClaims, Content, EndReason, NewMessage, Sender};
+use domain::chat::{BuyerClaims, Content, NewMessage, Sender};
 use domain::db::now_ms;
 use domain::entity::{buyer, conversation};
 use futures_util::{Sink, Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
-use super::actions::{self, Answers, Member};
+use super::actions::{self, Member};
 use super::hub::{SocketId, SupplierEvent};
-use super::limits::{Heartbeat, SlotKey, TOO_MANY_ADDR_SOCKETS, TOO_MANY_BUYER_SOCKETS};
+use super::limits::{SlotKey, TOO_MANY_ADDR_SOCKETS, TOO_MANY_BUYER_SOCKETS};
 use super::notify::replay_since;
 use super::socket::{self, Side, Step};
 use super::{ChatState, HISTORY_CHUNK, configure, refuse_over_limit, refuse_socket, send_frame};
@@ -149,7 +149,7 @@ where
             return refuse_socket(&mut tx, &BuyerSocket::error(&err, None), None).await;
         }
     };
-    let heartbeat = Heartbeat::new(chat.limits.ping_every, chat.limits.silent_after);
+    let heartbeat = chat.heartbeat();
     let side = BuyerSocket {
         chat,
         buyer,
@@ -220,18 +220,7 @@ impl Side for BuyerSocket {
     }
 }
 
-impl Answers for BuyerSocket {
-    fn ack(client_msg_id: String, seq: i32) -> BuyerServerFrame {
-        BuyerServerFrame::Ack { client_msg_id, seq }
-    }
-
-    fn ended(conversation_id: i64, reason: EndReason) -> BuyerServerFrame {
-        BuyerServerFrame::Ended {
-            conversation_id,
-            reason,
-        }
-    }
-}
+actions::answers_with!(BuyerSocket, BuyerServerFrame);
 
 /// Answers one frame; returns the frames for this socket.
 async fn handle(

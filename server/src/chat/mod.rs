@@ -196,6 +196,12 @@ impl ChatState {
             .ok_or(())
     }
 
+    /// A socket's pings and its silence limit ([`ChatLimits::ping_every`],
+    /// [`ChatLimits::silent_after`]).
+    fn heartbeat(&self) -> limits::Heartbeat {
+        limits::Heartbeat::new(self.limits.ping_every, self.limits.silent_after)
+    }
+
     fn socket_id(&self) -> SocketId {
         self.next_socket.fetch_add(1, Ordering::Relaxed)
     }

@@ -72,6 +72,23 @@ enum Caller {
     },
 }
 
+impl Caller {
+    /// Whose upload rate a picture counts against: `(supplier, buyer or account, is_buyer)`.
+    fn uploader(&self) -> (i64, i64, bool) {
+        match *self {
+            Caller::Buyer {
+                supplier_id,
+                buyer_id,
+            } => (supplier_id, buyer_id, true),
+            Caller::Account {
+                supplier_id,
+                account_id,
+                ..
+            } => (supplier_id, account_id, false),
+        }
+    }
+}
+
 async fn caller(chat: &ChatState, headers: &HeaderMap, token: &str) -> Result<Caller, Response> {
     if !token.is_empty() {
         let claims = domain::chat::buyer_token::verify_within(
@@ -119,64 +136,15 @@ pub async fn upload_picture(
         Ok(c) => c,
         Err(response) => return response,
     };
-    let conversation = match &caller {
-        Caller::Buyer {
-            supplier_id,
-            buyer_id,
-        } => {
-            domain::chat::conversation_for_buyer(&chat.db, *supplier_id, *buyer_id, conversation_id)
-                .await
-        }
-        Caller::Account {
-            supplier_id,
-            account_id,
-            role: Role::Agent,
-        } => {
-            domain::chat::conversation_for_agent(
-                &chat.db,
-                *supplier_id,
-                *account_id,
-                conversation_id,
-            )
-            .await
-        }
-        // An admin holds no conversation: the same answer as for someone else's.
-        Caller::Account { .. } => Err(DomainError::NotFound),
-    };
-    let conversation = match conversation {
-        Ok(c) if c.status == conversation::STATUS_ENDED => {
-            return json_error(StatusCode::CONFLICT, "会话已结束，无法继续发送消息");
-        }
+    let conversation = match open_conversation_of(&chat, &caller, conversation_id).await {
         Ok(c) => c,
-        Err(err) => return domain_error(&err),
+        Err(response) => return response,
     };
-
     // Counted per uploader before anything is read.
-    let uploader = match caller {
-        Caller::Buyer {
-            supplier_id,
-            buyer_id,
-        } => (supplier_id, buyer_id, true),
-        Caller::Account {
-            supplier_id,
-            account_id,
-            ..
-        } => (supplier_id, account_id, false),
-    };
-    if !chat.upload_rate.allow(uploader) {
+    if !chat.upload_rate.allow(caller.uploader()) {
         return json_error(StatusCode::TOO_MANY_REQUESTS, PICTURES_TOO_FAST);
     }
-
     // Read the body only once the caller is known to hold the conversation.
-    let too_large = || {
-        json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "图片不能超过 {} MB",
-                domain::chat::pictures::MAX_PICTURE_BYTES / 1024 / 1024
-            ),
-        )
-    };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -188,27 +156,10 @@ pub async fn upload_picture(
     let Ok(_slot) = chat.pictures.enter().await else {
         return json_error(StatusCode::SERVICE_UNAVAILABLE, PICTURES_BUSY);
     };
-    let read = axum::body::to_bytes(body, domain::chat::pictures::MAX_PICTURE_BYTES);
-    let body = match tokio::time::timeout(chat.limits.upload_body_timeout, read).await {
-        Ok(Ok(b)) => b,
-        Ok(Err(_)) if declared.is_none_or(|n| n > 0) => return too_large(),
-        Ok(Err(_)) => return json_error(StatusCode::BAD_REQUEST, "图片上传中断，请重试"),
-        // A slow body must not hold the slot.
-        Err(_) => return json_error(StatusCode::REQUEST_TIMEOUT, PICTURE_UPLOAD_TIMEOUT),
-    };
-    let picture = match clean(body).await {
+    let picture = match read_picture(&chat, body, declared).await {
         Ok(p) => p,
-        Err(err) => return domain_error(&err),
+        Err(response) => return response,
     };
-    if picture.bytes.len() > chat.limits.max_encoded_bytes {
-        return json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "图片处理后超过 {} MB，请缩小后再发送",
-                chat.limits.max_encoded_bytes.div_ceil(1024 * 1024)
-            ),
-        );
-    }
     let saved = save_picture(
         &chat.db,
         &chat.upload_dir,
@@ -226,6 +177,81 @@ pub async fn upload_picture(
         .into_response(),
         Err(err) => domain_error(&err),
     }
+}
+
+/// The conversation, if the caller holds it and it is open: the buyer's own, or the agent's
+/// assigned one. An admin holds none, and gets the same answer as for someone else's.
+async fn open_conversation_of(
+    chat: &ChatState,
+    caller: &Caller,
+    conversation_id: i64,
+) -> Result<conversation::Model, Response> {
+    let db = &chat.db;
+    let conversation = match *caller {
+        Caller::Buyer {
+            supplier_id,
+            buyer_id,
+        } => domain::chat::conversation_for_buyer(db, supplier_id, buyer_id, conversation_id).await,
+        Caller::Account {
+            supplier_id,
+            account_id,
+            role: Role::Agent,
+        } => {
+            domain::chat::conversation_for_agent(db, supplier_id, account_id, conversation_id).await
+        }
+        Caller::Account { .. } => Err(DomainError::NotFound),
+    };
+    match conversation {
+        Ok(c) if c.status == conversation::STATUS_ENDED => Err(json_error(
+            StatusCode::CONFLICT,
+            "会话已结束，无法继续发送消息",
+        )),
+        Ok(c) => Ok(c),
+        Err(err) => Err(domain_error(&err)),
+    }
+}
+
+fn too_large() -> Response {
+    json_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "图片不能超过 {} MB",
+            domain::chat::pictures::MAX_PICTURE_BYTES / 1024 / 1024
+        ),
+    )
+}
+
+/// Reads the body (of `declared` bytes, if the client said), within the upload time, then
+/// checks and re-encodes the picture. The caller holds a decode slot.
+async fn read_picture(
+    chat: &ChatState,
+    body: Body,
+    declared: Option<usize>,
+) -> Result<CleanPicture, Response> {
+    let read = axum::body::to_bytes(body, domain::chat::pictures::MAX_PICTURE_BYTES);
+    let body = match tokio::time::timeout(chat.limits.upload_body_timeout, read).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) if declared.is_none_or(|n| n > 0) => return Err(too_large()),
+        Ok(Err(_)) => return Err(json_error(StatusCode::BAD_REQUEST, "图片上传中断，请重试")),
+        // A slow body must not hold the slot.
+        Err(_) => {
+            return Err(json_error(
+                StatusCode::REQUEST_TIMEOUT,
+                PICTURE_UPLOAD_TIMEOUT,
+            ));
+        }
+    };
+    let picture = clean(body).await.map_err(|err| domain_error(&err))?;
+    if picture.bytes.len() > chat.limits.max_encoded_bytes {
+        return Err(json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "图片处理后超过 {} MB，请缩小后再发送",
+                chat.limits.max_encoded_bytes.div_ceil(1024 * 1024)
+            ),
+        ));
+    }
+    Ok(picture)
 }
 
 /// Decoding is CPU work: a blocking thread (the caller holds a decode slot).
@@ -267,7 +293,50 @@ pub async fn serve_picture(
             .and_then(|mut v| v.pop()),
         None => None,
     };
-    let allowed = match (&caller, &conversation) {
+    let allowed = may_see(&caller, &row, conversation.as_ref());
+    if !allowed {
+        return not_found();
+    }
+    let path = chat.upload_dir.join(&row.stored_name);
+    let bytes = match tokio::fs::read(&path).await {
+        Ok(b) => b,
+        Err(err) => {
+            tracing::warn!(error = %err, path = %path.display(), "picture file missing");
+            return not_found();
+        }
+    };
+    let content_type = match row.content_type.as_str() {
+        "image/jpeg" => "image/jpeg",
+        _ => "image/png",
+    };
+    let mut response = Body::from(bytes).into_response();
+    let headers = [
+        (header::CONTENT_TYPE, content_type),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; sandbox",
+        ),
+        (header::CONTENT_DISPOSITION, "inline"),
+        // The name never changes content; only this browser may keep it.
+        (header::CACHE_CONTROL, "private, max-age=86400, immutable"),
+    ];
+    for (name, value) in headers {
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Who may see an upload: the buyer and the assigned agent of its conversation, and any admin
+/// of its supplier.
+fn may_see(
+    caller: &Caller,
+    row: &upload::Model,
+    conversation: Option<&conversation::Model>,
+) -> bool {
+    match (caller, conversation) {
         (
             Caller::Buyer {
                 supplier_id,
@@ -300,43 +369,7 @@ pub async fn serve_picture(
                 && c.agent_id == Some(*account_id)
         }
         _ => false,
-    };
-    if !allowed {
-        return not_found();
     }
-    let path = chat.upload_dir.join(&row.stored_name);
-    let bytes = match tokio::fs::read(&path).await {
-        Ok(b) => b,
-        Err(err) => {
-            tracing::warn!(error = %err, path = %path.display(), "picture file missing");
-            return not_found();
-        }
-    };
-    let mut response = Body::from(bytes).into_response();
-    let h = response.headers_mut();
-    let content_type = match row.content_type.as_str() {
-        "image/jpeg" => "image/jpeg",
-        _ => "image/png",
-    };
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; sandbox"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("inline"),
-    );
-    // The name never changes content; only this browser may keep it.
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=86400, immutable"),
-    );
-    response
 }
 
 /// Deletes, once, the uploads no message refers to that are older than
