@@ -34,16 +34,23 @@ async fn password_hash(db: &DatabaseConnection, account_id: i64) -> String {
 
 /// Moves an account's live login `by` into the past, as if its browser went silent.
 async fn age_login(db: &DatabaseConnection, account_id: i64, by: Duration) {
+    move_login_back(db, account_id, login_session::Column::LastSeenAt, by).await;
+}
+
+/// Moves `column` (a time) of an account's live login `by` into the past.
+async fn move_login_back(
+    db: &DatabaseConnection,
+    account_id: i64,
+    column: login_session::Column,
+    by: Duration,
+) {
     let back = i64::try_from(by.as_millis()).expect("ms");
     login_session::Entity::update_many()
-        .col_expr(
-            login_session::Column::LastSeenAt,
-            Expr::value(domain::db::now_ms() - back),
-        )
+        .col_expr(column, Expr::value(domain::db::now_ms() - back))
         .filter(login_session::Column::AccountId.eq(account_id))
         .exec(db)
         .await
-        .expect("age login");
+        .expect("move the login back");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -997,16 +1004,7 @@ async fn an_address_over_its_limit_stops_guessing_but_lets_colleagues_in() {
 
 /// Moves an account's live login's start `by` into the past.
 async fn age_login_start(db: &DatabaseConnection, account_id: i64, by: Duration) {
-    let back = i64::try_from(by.as_millis()).expect("ms");
-    login_session::Entity::update_many()
-        .col_expr(
-            login_session::Column::CreatedAt,
-            Expr::value(domain::db::now_ms() - back),
-        )
-        .filter(login_session::Column::AccountId.eq(account_id))
-        .exec(db)
-        .await
-        .expect("age login start");
+    move_login_back(db, account_id, login_session::Column::CreatedAt, by).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

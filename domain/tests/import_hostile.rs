@@ -9,11 +9,13 @@
 
 mod common;
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Write};
 use std::time::{Duration, Instant};
 
+use common::orders::{admin_of, order_count};
+use common::sheet::{HEADERS, good_row, rebuild_zip};
 use common::{each_db, supplier};
-use domain::entity::{account, audit_log, purchase_order};
+use domain::entity::audit_log;
 use domain::orders::import::{
     ImportGate, MAX_ENTRY_BYTES, MAX_IMPORT_BYTES, MAX_ZIP_ENTRIES, parse_orders_xlsx,
 };
@@ -28,52 +30,6 @@ const NOW: i64 = 1_795_228_200_000;
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const SHEET_PATH: &str = "xl/worksheets/sheet1.xml";
-
-const HEADERS: [&str; 18] = [
-    "订单编号",
-    "客户编号",
-    "客户名称",
-    "单位名称",
-    "订单状态",
-    "下单时间",
-    "付款时间",
-    "运费(元)",
-    "收货人",
-    "收货电话",
-    "收货地址",
-    "物流公司",
-    "物流单号",
-    "商品名称",
-    "规格",
-    "商品图片URL",
-    "单价(元)",
-    "数量",
-];
-
-/// A good order line of the given order number.
-fn good_row(order_no: &str) -> [String; 18] {
-    [
-        order_no,
-        "CG1",
-        "王采购",
-        "某县第一中学",
-        "待发货",
-        "2026-11-20 10:30:00",
-        "",
-        "10",
-        "王采购",
-        "13812345678",
-        "某省某县学府路 1 号",
-        "",
-        "",
-        "苹果",
-        "5kg/箱",
-        "",
-        "59.90",
-        "2",
-    ]
-    .map(str::to_owned)
-}
 
 /// The Excel name of a 0-based column: 0 → A, 16383 → XFD.
 fn column_name(mut c: u32) -> String {
@@ -153,31 +109,13 @@ fn workbook_with_sheet(xml: &[u8]) -> Vec<u8> {
         .write_string(0, 0, "placeholder")
         .expect("cell");
     let base = base.save_to_buffer().expect("base");
-    rebuild(&base, |name, data| {
+    rebuild_zip(&base, |name, data| {
         if name == SHEET_PATH {
             xml.to_vec()
         } else {
             data
         }
     })
-}
-
-/// Rewrites a zip entry by entry (deflated), letting `change` replace any entry's content.
-fn rebuild(zip: &[u8], mut change: impl FnMut(&str, Vec<u8>) -> Vec<u8>) -> Vec<u8> {
-    let mut archive = ZipArchive::new(Cursor::new(zip)).expect("zip");
-    let mut out = ZipWriter::new(Cursor::new(Vec::new()));
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).expect("entry");
-        let name = entry.name().expect("name").into_owned();
-        let mut data = Vec::new();
-        entry.read_to_end(&mut data).expect("read");
-        drop(entry);
-        let data = change(&name, data);
-        out.start_file(name, SimpleFileOptions::default())
-            .expect("start");
-        out.write_all(&data).expect("write");
-    }
-    out.finish().expect("finish").into_inner()
 }
 
 /// Adds an entry whose content is `size` bytes: `head`, then `fill` repeated, then `tail`,
@@ -251,24 +189,6 @@ fn peak_kib() -> u64 {
 /// Resets the peak to the current resident size (Linux `clear_refs` 5); false where refused.
 fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-async fn admin_of(db: &DatabaseConnection, supplier_id: i64) -> i64 {
-    account::Entity::find()
-        .filter(account::Column::SupplierId.eq(supplier_id))
-        .filter(account::Column::Role.eq(account::ROLE_ADMIN))
-        .one(db)
-        .await
-        .expect("admin")
-        .expect("admin exists")
-        .id
-}
-
-async fn order_count(db: &DatabaseConnection) -> u64 {
-    purchase_order::Entity::find()
-        .count(db)
-        .await
-        .expect("count")
 }
 
 async fn imports_recorded(db: &DatabaseConnection, supplier_id: i64) -> u64 {
@@ -492,7 +412,7 @@ async fn a_made_up_shared_string_count_is_refused() {
     // calamine reserves room for `uniqueCount` strings up front: 10^11 of them is terabytes.
     let template = orders_template_xlsx().expect("template");
     let mut found = false;
-    let lying = rebuild(&template, |name, data| {
+    let lying = rebuild_zip(&template, |name, data| {
         if name != "xl/sharedStrings.xml" {
             return data;
         }
@@ -530,7 +450,7 @@ async fn a_long_shared_string_in_every_cell_is_bounded() {
     }
     let sheet = sheet_xml(None, &rows);
     let base = workbook_with_sheet(&sheet);
-    let long = rebuild(&base, |name, data| {
+    let long = rebuild_zip(&base, |name, data| {
         if name != "xl/sharedStrings.xml" {
             return data;
         }

@@ -4,9 +4,11 @@
 
 mod common;
 
+use common::orders::{admin_of, order_count};
+use common::sheet::HEADERS;
 use common::{each_db, supplier};
 use domain::DomainError;
-use domain::entity::{account, audit_log, buyer, order_item, purchase_order};
+use domain::entity::{audit_log, buyer, order_item, purchase_order};
 use domain::orders::import::{MAX_IMPORT_BYTES, ORDERS_SHEET};
 use domain::orders::{
     ImportError, ORDERS_PAGE_SIZE, OrderInput, OrderItemInput, api_key_status, detail,
@@ -60,24 +62,6 @@ async fn buyer_id(db: &DatabaseConnection, supplier_id: i64, external: &str) -> 
         .expect("buyer")
         .expect("buyer exists")
         .id
-}
-
-async fn admin_of(db: &DatabaseConnection, supplier_id: i64) -> i64 {
-    account::Entity::find()
-        .filter(account::Column::SupplierId.eq(supplier_id))
-        .filter(account::Column::Role.eq(account::ROLE_ADMIN))
-        .one(db)
-        .await
-        .expect("admin")
-        .expect("admin exists")
-        .id
-}
-
-async fn order_count(db: &DatabaseConnection) -> u64 {
-    purchase_order::Entity::find()
-        .count(db)
-        .await
-        .expect("count")
 }
 
 /// `n` orders for one buyer, one minute apart (order i is the i-th oldest).
@@ -506,27 +490,6 @@ async fn api_key_is_shown_once_and_rotates() {
     })
     .await;
 }
-
-const HEADERS: [&str; 18] = [
-    "订单编号",
-    "客户编号",
-    "客户名称",
-    "单位名称",
-    "订单状态",
-    "下单时间",
-    "付款时间",
-    "运费(元)",
-    "收货人",
-    "收货电话",
-    "收货地址",
-    "物流公司",
-    "物流单号",
-    "商品名称",
-    "规格",
-    "商品图片URL",
-    "单价(元)",
-    "数量",
-];
 
 /// A cell of a test sheet.
 #[derive(Clone)]

@@ -5,36 +5,17 @@
 
 mod common;
 
+use common::orders::admin_of;
+use common::sheet::{HEADERS, good_row};
 use common::{each_db, supplier};
-use domain::entity::{account, buyer, purchase_order};
+use domain::entity::{buyer, purchase_order};
 use domain::orders::import::{MAX_IMPORT_ROWS, MAX_LISTED_BAD_ROWS, ORDERS_SHEET, RowError};
 use domain::orders::{ImportError, import_orders_xlsx};
 use rust_xlsxwriter::Workbook;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 /// 2026-11-21 Beijing time.
 const NOW: i64 = 1_795_228_200_000;
-
-const HEADERS: [&str; 18] = [
-    "订单编号",
-    "客户编号",
-    "客户名称",
-    "单位名称",
-    "订单状态",
-    "下单时间",
-    "付款时间",
-    "运费(元)",
-    "收货人",
-    "收货电话",
-    "收货地址",
-    "物流公司",
-    "物流单号",
-    "商品名称",
-    "规格",
-    "商品图片URL",
-    "单价(元)",
-    "数量",
-];
 
 /// The column index of a header.
 fn col(header: &str) -> usize {
@@ -46,28 +27,7 @@ fn col(header: &str) -> usize {
 
 /// A good first row of an order.
 fn first_row(order_no: &str) -> Vec<String> {
-    [
-        order_no,
-        "CG1",
-        "王采购",
-        "某县第一中学",
-        "待发货",
-        "2026-11-20 10:30:00",
-        "",
-        "10",
-        "王采购",
-        "13812345678",
-        "某省某县学府路 1 号",
-        "",
-        "",
-        "苹果",
-        "5kg/箱",
-        "",
-        "59.90",
-        "2",
-    ]
-    .map(str::to_owned)
-    .to_vec()
+    good_row(order_no).to_vec()
 }
 
 /// A further line of an order: the order columns left blank.
@@ -103,17 +63,6 @@ fn sheet(rows: &[Vec<String>]) -> Vec<u8> {
         }
     }
     workbook.save_to_buffer().expect("xlsx")
-}
-
-async fn admin_of(db: &DatabaseConnection, supplier_id: i64) -> i64 {
-    account::Entity::find()
-        .filter(account::Column::SupplierId.eq(supplier_id))
-        .filter(account::Column::Role.eq(account::ROLE_ADMIN))
-        .one(db)
-        .await
-        .expect("admin")
-        .expect("admin exists")
-        .id
 }
 
 /// Imports the file, which must be refused for bad rows; checks that nothing was stored.

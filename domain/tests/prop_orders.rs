@@ -2,8 +2,11 @@
 //! fen → text → fen round-trips), the picture URL check (never panics, accepts only http(s) and
 //! site paths), and the whole .xlsx importer on arbitrary bytes, a damaged template and a
 //! template with damaged XML parts (never panics).
-//! The cell readers of the importer are tested inside `domain/src/orders/import.rs` (`mod prop`).
+//! The cell readers of the importer are tested inside `domain/src/orders/import/sheet.rs` (`mod prop`).
 
+mod common;
+
+use common::sheet::rebuild_zip;
 use domain::orders::import::parse_orders_xlsx;
 use domain::orders::money::{format_fen, yuan_number_to_fen, yuan_text_to_fen};
 use domain::orders::{orders_template_xlsx, safe_picture_url};
@@ -97,33 +100,21 @@ proptest! {
 /// packed again so the zip itself is sound: whatever calamine makes of them, the importer
 /// answers without a panic.
 fn template_with_xml_changed(part: usize, changes: &[(prop::sample::Index, u8)]) -> Vec<u8> {
-    use std::io::{Read, Write};
     const PARTS: [&str; 4] = [
         "xl/worksheets/sheet1.xml",
         "xl/sharedStrings.xml",
         "xl/workbook.xml",
         "xl/styles.xml",
     ];
-    let template = template();
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(template.as_slice())).expect("zip");
-    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).expect("entry");
-        let name = entry.name().expect("name").into_owned();
-        let mut data = Vec::new();
-        entry.read_to_end(&mut data).expect("read");
-        drop(entry);
+    rebuild_zip(&template(), |name, mut data| {
         if name == PARTS[part % PARTS.len()] && !data.is_empty() {
             for (at, byte) in changes {
                 let i = at.index(data.len());
                 data[i] = *byte;
             }
         }
-        out.start_file(name, zip::write::SimpleFileOptions::default())
-            .expect("start");
-        out.write_all(&data).expect("write");
-    }
-    out.finish().expect("finish").into_inner()
+        data
+    })
 }
 
 proptest! {

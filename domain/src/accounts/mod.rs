@@ -23,6 +23,27 @@ pub const MAX_SUPPLIER_NAME_LEN: usize = 100;
 /// Longest display name of an account.
 pub const MAX_DISPLAY_NAME_LEN: usize = 32;
 
+/// A new account of `supplier_id` with `role`, created (and last changed) at `now`.
+fn new_account(
+    supplier_id: i64,
+    role: &str,
+    login: String,
+    display_name: String,
+    password_hash: String,
+    now: i64,
+) -> account::ActiveModel {
+    account::ActiveModel {
+        supplier_id: Set(supplier_id),
+        role: Set(role.to_owned()),
+        login: Set(login),
+        display_name: Set(display_name),
+        password_hash: Set(password_hash),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
 /// The agent login (客服工号) rule: `kf` + supplier id + the agent number as at least two digits,
 /// e.g. supplier 1 → `kf101`, `kf102`; supplier 12 → `kf1201`.
 ///
@@ -127,16 +148,14 @@ pub async fn create_supplier(
     .insert(&txn)
     .await
     .map_err(|err| unique_or(err, "供应商名称已存在"))?;
-    account::ActiveModel {
-        supplier_id: Set(supplier.id),
-        role: Set(account::ROLE_ADMIN.to_owned()),
-        login: Set(login),
-        display_name: Set(admin_name),
-        password_hash: Set(hash),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
+    new_account(
+        supplier.id,
+        account::ROLE_ADMIN,
+        login,
+        admin_name,
+        hash,
+        now,
+    )
     .insert(&txn)
     .await
     .map_err(|err| unique_or(err, "该登录账号已被使用"))?;
@@ -196,16 +215,14 @@ pub async fn create_agent(
     let login = agent_login(supplier_id, i64::from(supplier.next_agent_no) - 1);
 
     let now = now_ms();
-    let agent = account::ActiveModel {
-        supplier_id: Set(supplier_id),
-        role: Set(account::ROLE_AGENT.to_owned()),
-        login: Set(login.clone()),
-        display_name: Set(name.clone()),
-        password_hash: Set(hash),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
+    let agent = new_account(
+        supplier_id,
+        account::ROLE_AGENT,
+        login.clone(),
+        name.clone(),
+        hash,
+        now,
+    )
     .insert(&txn)
     .await
     .map_err(|err| unique_or(err, &format!("工号 {login} 已被占用，请联系平台运营人员")))?;

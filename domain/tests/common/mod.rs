@@ -6,6 +6,9 @@
 //! rows. With `CI=true` a missing `TEST_DATABASE_URL` is a failure, not a skip.
 #![allow(dead_code)]
 
+pub mod orders;
+pub mod sheet;
+
 use std::future::Future;
 use std::time::Duration;
 
