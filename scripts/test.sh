@@ -37,14 +37,14 @@ export TEST_DATABASE_URL=postgres://kefu:kefu@127.0.0.1:5432/kefu_test
 # Not `cargo test --workspace`: the frontend crate is the wasm (hydrate) build and must not be
 # built for the host together with the ssr features.
 unit_tests() {
-  cargo test -p domain -p server -p app
+  cargo test -p vocab -p domain -p server -p app
 }
 
 # Style does not drift: formatting, and clippy on both builds (the hydrate-only code is seen
 # only by the wasm one).
 lints() {
   cargo fmt --all -- --check &&
-    cargo clippy -p domain -p server -p app -p loadgen --all-targets -- -D warnings &&
+    cargo clippy -p vocab -p domain -p server -p app -p loadgen --all-targets -- -D warnings &&
     cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings &&
     (cd end2end && npx tsc --noEmit -p .)
 }
