@@ -412,7 +412,7 @@ async fn columns_are_computed_exactly() {
         }
         assert_eq!(rows, expected);
         assert_eq!(totals, known_totals());
-        assert_eq!(report::totals(&rows), known_totals());
+        assert_eq!(reports::totals(&rows), known_totals());
 
         // The wait of a buyer still waiting grows with the clock; nothing else changes.
         let (later, _, _) = report_page(&db, s.id, &the_day(), 1, 1, now() + 30 * SECOND)
