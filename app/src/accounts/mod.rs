@@ -72,17 +72,21 @@ pub async fn set_agent_disabled(account_id: i64, disabled: bool) -> Result<(), A
 #[server(prefix = "/api", endpoint = "admin/add_agent")]
 pub async fn add_agent(display_name: String) -> Result<NewAgent, AppError> {
     let (session, state) = crate::state::admin_context().await?;
-    let (auth, supplier_id) = (&state.auth, session.supplier_id);
-    let by = Some(session.account_id);
+    let (auth, by) = (&state.auth, Some(session.account_id));
+    let (db, hasher, supplier_id) = (&auth.db, &auth.hasher, session.supplier_id);
     let (account, password) =
-        domain::accounts::create_agent(&auth.db, &auth.hasher, supplier_id, &display_name, by)
-            .await?;
-    let (display_name, login) = (account.display_name, account.login);
-    Ok(NewAgent {
-        display_name,
-        login,
+        domain::accounts::create_agent(db, hasher, supplier_id, &display_name, by).await?;
+    Ok(new_agent(account, password))
+}
+
+/// The new account and its initial password, as 新增 shows them this once.
+#[cfg(feature = "ssr")]
+fn new_agent(account: domain::entity::account::Model, password: String) -> NewAgent {
+    NewAgent {
+        display_name: account.display_name,
+        login: account.login,
         password,
-    })
+    }
 }
 
 /// 编辑: renames an agent and, when `new_password` is not blank, sets a new password (which

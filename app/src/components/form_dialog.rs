@@ -14,9 +14,7 @@ pub fn FormDialog(
     /// Runs when the form is submitted (button or Enter).
     #[prop(into)]
     on_submit: Callback<()>,
-    /// Runs on 取消, ×, Escape.
-    #[prop(into)]
-    on_close: Callback<()>,
+    #[prop(into)] on_close: Callback<()>,
     /// The fields.
     children: Children,
 ) -> impl IntoView {

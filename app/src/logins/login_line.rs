@@ -18,9 +18,7 @@ pub fn LoginLine(
             <td>{row.display_name}</td>
             <td class="mono">{row.login}</td>
             <td>{row.role_label}</td>
-            <td>
-                <LoginTag logged_in />
-            </td>
+            <td><LoginTag logged_in /></td>
             <td>{row.since.unwrap_or_else(|| "—".into())}</td>
             <td class="mono">{row.client_addr.unwrap_or_else(|| "—".into())}</td>
             <td>
