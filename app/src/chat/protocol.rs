@@ -239,3 +239,89 @@ pub enum BuyerServerFrame {
         client_msg_id: Option<String>,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T>(value: &T, expected: &str)
+    where
+        T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
+    {
+        assert_eq!(serde_json::to_string(value).ok().as_deref(), Some(expected));
+        assert_eq!(
+            serde_json::from_str::<T>(expected).ok().as_ref(),
+            Some(value)
+        );
+    }
+
+    #[test]
+    fn a_message_carries_its_sender_and_its_content_tagged_by_kind() {
+        let text = ChatMessage {
+            conversation_id: 7,
+            seq: 2,
+            sender: Sender::Agent,
+            sender_name: "客服小童".into(),
+            body: "您好".into(),
+            content: ChatContent::Text { font_size: 16 },
+            client_msg_id: "c2".into(),
+            created_at: 1000,
+        };
+        round_trip(
+            &text,
+            r#"{"conversation_id":7,"seq":2,"sender":"agent","sender_name":"客服小童","body":"您好","content":{"kind":"text","font_size":16},"client_msg_id":"c2","created_at":1000}"#,
+        );
+        let picture = ChatMessage {
+            sender: Sender::Buyer,
+            body: String::new(),
+            content: ChatContent::Image {
+                picture: Some(ChatImage {
+                    url: "/media/a.jpg".into(),
+                    width: 4,
+                    height: 3,
+                }),
+            },
+            ..text.clone()
+        };
+        round_trip(
+            &picture,
+            r#"{"conversation_id":7,"seq":2,"sender":"buyer","sender_name":"客服小童","body":"","content":{"kind":"image","picture":{"url":"/media/a.jpg","width":4,"height":3}},"client_msg_id":"c2","created_at":1000}"#,
+        );
+        let gone = ChatMessage {
+            content: ChatContent::Order { order: None },
+            ..text.clone()
+        };
+        assert_eq!(gone.content.kind(), MessageKind::Order);
+        assert!(
+            serde_json::to_string(&gone)
+                .unwrap_or_default()
+                .contains(r#""content":{"kind":"order","order":null}"#)
+        );
+        // A sender or a field the protocol does not know is refused.
+        let json = serde_json::to_string(&text).unwrap_or_default();
+        let admin = json.replace(r#""sender":"agent""#, r#""sender":"admin""#);
+        assert!(serde_json::from_str::<ChatMessage>(&admin).is_err());
+        let extra = json.replace(r#""font_size":16"#, r#""font_size":16,"color":"red""#);
+        assert!(serde_json::from_str::<ChatMessage>(&extra).is_err());
+    }
+
+    #[test]
+    fn ended_names_how_the_conversation_ended() {
+        round_trip(
+            &BuyerServerFrame::Ended {
+                conversation_id: 7,
+                reason: EndReason::Timeout,
+            },
+            r#"{"type":"ended","conversation_id":7,"reason":"timeout"}"#,
+        );
+        round_trip(
+            &AgentServerFrame::Ended {
+                conversation_id: 7,
+                reason: EndReason::Kicked,
+            },
+            r#"{"type":"ended","conversation_id":7,"reason":"kicked"}"#,
+        );
+        let unknown = r#"{"type":"ended","conversation_id":7,"reason":"bored"}"#;
+        assert!(serde_json::from_str::<AgentServerFrame>(unknown).is_err());
+    }
+}
