@@ -24,11 +24,6 @@ pub fn sent_by(m: &ChatMessage, side: &str) -> bool {
     m.sender.as_str() == side
 }
 
-/// An order card whose order can no longer be shown.
-pub fn is_order_card(m: &ChatMessage) -> bool {
-    matches!(m.content, ChatContent::Order { .. })
-}
-
 /// The message's kind as the page marks it (`data-kind`).
 pub fn kind_name(m: &ChatMessage) -> String {
     m.content.kind().as_str().to_owned()
