@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ADMIN_PASSWORD, auth, each_db, hasher, login, supplier};
+use common::{ADMIN_PASSWORD, auth, each_db, hasher, login, supplier, supplier_with_agent};
 use domain::DomainError;
 use domain::accounts::{create_agent, edit_agent, switch_agent_disabled};
 use domain::audit::{AuditFilter, OPERATOR_NAME};
@@ -32,10 +32,7 @@ async fn kicks_logged(db: &DatabaseConnection) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_admin_cannot_kick_their_own_login_and_a_kick_returns_the_event() {
     each_db(|db| async move {
-        let s = supplier(&db, "甲供应商", "admin_a").await;
-        let (agent, pw) = create_agent(&db, &hasher(), s, "小王", None)
-            .await
-            .expect("agent");
+        let (s, agent, pw) = supplier_with_agent(&db).await;
         let auth = auth(&db);
         let (admin_token, admin) = login(&auth, "admin_a", ADMIN_PASSWORD)
             .await
@@ -221,10 +218,7 @@ async fn the_audit_page_names_each_actor_and_counts_every_match() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_agent_is_busy_after_every_login() {
     each_db(|db| async move {
-        let s = supplier(&db, "甲供应商", "admin_a").await;
-        let (agent, pw) = create_agent(&db, &hasher(), s, "小王", None)
-            .await
-            .expect("agent");
+        let (s, agent, pw) = supplier_with_agent(&db).await;
         let auth = auth(&db);
         let serving = |db: DatabaseConnection| async move {
             domain::chat::agent_status::status_of(&db, s, agent.id)

@@ -85,23 +85,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             unit,
             ttl_secs,
         } => {
-            let claims = domain::chat::BuyerClaims {
-                v: domain::chat::buyer_token::TOKEN_VERSION,
-                supplier_id,
-                buyer_id,
-                name,
-                unit,
-                exp: domain::db::now_ms() / 1000 + ttl_secs,
-            };
-            let token = domain::chat::sign(config.buyer_token_secret_or_dev().as_bytes(), &claims);
-            // Checked the way the server will check it, so a bad field fails here, not in the widget.
-            domain::chat::buyer_token::verify_within(
-                config.buyer_token_secret_or_dev().as_bytes(),
-                &token,
-                domain::db::now_ms() / 1000,
-                config.buyer_token_max_lifetime_secs,
-            )
-            .map_err(|e| e.user_message())?;
+            let token = sign_buyer_token(&config, supplier_id, buyer_id, name, unit, ttl_secs)?;
             println!("{token}");
             Ok(())
         }
@@ -127,6 +111,35 @@ async fn run(cli: Cli) -> Result<(), String> {
             serve(config, auth).await
         }
     }
+}
+
+/// A buyer token for the mall to hand to its widget, checked the way the server will check it,
+/// so a bad field fails here, not in the widget.
+fn sign_buyer_token(
+    config: &Config,
+    supplier_id: i64,
+    buyer_id: String,
+    name: String,
+    unit: String,
+    ttl_secs: i64,
+) -> Result<String, String> {
+    let claims = domain::chat::BuyerClaims {
+        v: domain::chat::buyer_token::TOKEN_VERSION,
+        supplier_id,
+        buyer_id,
+        name,
+        unit,
+        exp: domain::db::now_ms() / 1000 + ttl_secs,
+    };
+    let token = domain::chat::sign(config.buyer_token_secret_or_dev().as_bytes(), &claims);
+    domain::chat::buyer_token::verify_within(
+        config.buyer_token_secret_or_dev().as_bytes(),
+        &token,
+        domain::db::now_ms() / 1000,
+        config.buyer_token_max_lifetime_secs,
+    )
+    .map_err(|e| e.user_message())?;
+    Ok(token)
 }
 
 /// Starts the web server: the chat, the sweepers, the routes and the accept loop, until Ctrl-C.

@@ -387,12 +387,11 @@ mod tests {
     #[test]
     fn an_address_over_its_limit_lets_known_accounts_and_ignores_password_changes() {
         let l = Arc::new(limiter(100, 2));
-        l.reserve("x", "office", AddrRule::Enforce, 0)
-            .expect("1")
-            .failed();
-        l.reserve("y", "office", AddrRule::Enforce, 0)
-            .expect("2")
-            .failed();
+        for login in ["x", "y"] {
+            l.reserve(login, "office", AddrRule::Enforce, 0)
+                .expect(login)
+                .failed();
+        }
         assert!(l.reserve("z", "office", AddrRule::Enforce, 0).is_err());
         l.reserve("colleague", "office", AddrRule::KnownHere, 0)
             .expect("known here")

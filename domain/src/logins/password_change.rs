@@ -78,6 +78,18 @@ impl Auth {
         }
         password::check_strength(new, &account.login)?;
 
+        self.store_new_password(session, &account, new).await
+    }
+
+    /// Stores the new password and moves the login to a new token, in one transaction, with
+    /// 修改密码 in the audit log; the new token. `NotFound` (nothing changed) when the login
+    /// ended meanwhile.
+    async fn store_new_password(
+        &self,
+        session: &Session,
+        account: &account::Model,
+        new: &str,
+    ) -> Result<String, DomainError> {
         let hash = self.hasher.hash(new).await?;
         let token = new_token();
         let txn = begin_write(&self.db).await?;

@@ -178,6 +178,18 @@ pub async fn supplier(db: &DatabaseConnection, name: &str, admin_login: &str) ->
     id
 }
 
+/// 甲供应商 (admin `admin_a`) with one agent, 小王: the supplier id, the agent and its initial
+/// password.
+pub async fn supplier_with_agent(
+    db: &DatabaseConnection,
+) -> (i64, domain::entity::account::Model, String) {
+    let s = supplier(db, "甲供应商", "admin_a").await;
+    let (agent, pw) = domain::accounts::create_agent(db, &hasher(), s, "小王", None)
+        .await
+        .expect("agent");
+    (s, agent, pw)
+}
+
 /// Shorthand for a login from a fixed browser.
 pub async fn login(
     auth: &Auth,
