@@ -82,6 +82,12 @@ impl Server {
         }
     }
 
+    /// Posts `body` to the admin's .xlsx import with `cookie`.
+    async fn import(&self, cookie: &str, body: &[u8]) -> Reply {
+        self.request("POST", "/admin/orders/import", &[("Cookie", cookie)], body)
+            .await
+    }
+
     async fn put_order(&self, key: &str, body: &Value) -> Reply {
         let auth = format!("Bearer {key}");
         self.request(
@@ -480,14 +486,7 @@ async fn admin_downloads_the_template_and_imports_it() {
     assert!(template.headers.contains("spreadsheetml"));
     assert!(template.body.starts_with(b"PK\x03\x04"));
 
-    let imported = server
-        .request(
-            "POST",
-            "/admin/orders/import",
-            &[("Cookie", &cookie)],
-            &template.body,
-        )
-        .await;
+    let imported = server.import(&cookie, &template.body).await;
     assert_eq!(
         imported.status,
         200,
@@ -504,28 +503,14 @@ async fn admin_downloads_the_template_and_imports_it() {
         .expect("list");
     assert!(page.orders.iter().any(|o| o.order_no == "832202611200001"));
 
-    let wrong = server
-        .request(
-            "POST",
-            "/admin/orders/import",
-            &[("Cookie", &cookie)],
-            b"order_no,buyer\n1,2\n",
-        )
-        .await;
+    let wrong = server.import(&cookie, b"order_no,buyer\n1,2\n").await;
     assert_eq!(wrong.status, 422);
     let json = wrong.json();
     assert_eq!(json["result"], "rejected");
     assert!(json["message"].as_str().expect("message").contains("xlsx"));
 
     let huge = vec![b'P'; domain::orders::import::MAX_IMPORT_BYTES + 10];
-    let too_big = server
-        .request(
-            "POST",
-            "/admin/orders/import",
-            &[("Cookie", &cookie)],
-            &huge,
-        )
-        .await;
+    let too_big = server.import(&cookie, &huge).await;
     assert_eq!(too_big.status, 413);
     assert!(
         too_big.json()["message"]
@@ -545,14 +530,7 @@ async fn admin_downloads_the_template_and_imports_it() {
         .await
         .expect("agent logs in");
     let agent_cookie = format!("kefu_session={agent_token}");
-    let agent = server
-        .request(
-            "POST",
-            "/admin/orders/import",
-            &[("Cookie", &agent_cookie)],
-            &template.body,
-        )
-        .await;
+    let agent = server.import(&agent_cookie, &template.body).await;
     assert_eq!(agent.status, 403);
     let agent_template = server
         .request(
@@ -597,14 +575,7 @@ async fn a_second_import_of_one_supplier_is_refused_while_one_runs() {
         .import_gate
         .try_begin(session.supplier_id)
         .expect("the running import's turn");
-    let refused = server
-        .request(
-            "POST",
-            "/admin/orders/import",
-            &[("Cookie", &cookie)],
-            &template,
-        )
-        .await;
+    let refused = server.import(&cookie, &template).await;
     assert_eq!(
         refused.status,
         429,
@@ -620,14 +591,7 @@ async fn a_second_import_of_one_supplier_is_refused_while_one_runs() {
     assert_eq!(imports(session.supplier_id).await, 0);
 
     // Another supplier is not held up.
-    let other = server
-        .request(
-            "POST",
-            "/admin/orders/import",
-            &[("Cookie", &cookie2)],
-            &template,
-        )
-        .await;
+    let other = server.import(&cookie2, &template).await;
     assert_eq!(
         other.status,
         200,
@@ -638,14 +602,7 @@ async fn a_second_import_of_one_supplier_is_refused_while_one_runs() {
 
     // When the running import ends, the supplier imports again.
     drop(running);
-    let again = server
-        .request(
-            "POST",
-            "/admin/orders/import",
-            &[("Cookie", &cookie)],
-            &template,
-        )
-        .await;
+    let again = server.import(&cookie, &template).await;
     assert_eq!(
         again.status,
         200,
