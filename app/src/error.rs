@@ -7,6 +7,7 @@ use leptos::server_fn::{
 };
 use serde::{Deserialize, Serialize};
 
+/// What went wrong, as a person is told it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// Bad input or a refused action; `field` names the form field when there is one.
@@ -28,6 +29,7 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Bad input or a refused action, pointing at `field` when there is one.
     pub fn invalid(field: Option<&str>, message: impl Into<String>) -> Self {
         AppError::Invalid {
             field: field.map(str::to_owned),

@@ -73,6 +73,7 @@ pub fn use_hydrated() -> ReadSignal<bool> {
         .unwrap_or_else(|| signal(false).0)
 }
 
+/// The app: the login page, the admin backend, the agent workbench, the buyer chat widget.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();

@@ -67,6 +67,7 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// The app state the server provides to every server function (a logged 500 when missing).
 pub fn app_state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {
         tracing::error!("AppState missing from context");
