@@ -152,6 +152,23 @@ impl EndReason {
     pub fn parse(value: &str) -> Option<EndReason> {
         EndReason::ALL.into_iter().find(|r| r.as_str() == value)
     }
+
+    /// The 结束方式 label the report shows.
+    pub const fn label(self) -> &'static str {
+        match self {
+            EndReason::Agent => "客服结束",
+            EndReason::Buyer => "客户结束",
+            EndReason::Timeout => "超时结束",
+            EndReason::Kicked => "剔除转接",
+        }
+    }
+}
+
+impl std::fmt::Display for EndReason {
+    /// The report's label.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
 }
 
 /// Why a login ended, as the browser that held it is told.
@@ -213,6 +230,8 @@ mod tests {
             round_trip(reason, &format!("\"{}\"", reason.as_str()));
             assert_eq!(EndReason::parse(reason.as_str()), Some(reason));
         }
+        let labels: Vec<String> = EndReason::ALL.iter().map(ToString::to_string).collect();
+        assert_eq!(labels, ["客服结束", "客户结束", "超时结束", "剔除转接"]);
         assert_eq!(Sender::parse("Buyer"), None);
         assert_eq!(MessageKind::parse(""), None);
         assert_eq!(EndReason::parse("other"), None);

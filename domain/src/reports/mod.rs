@@ -98,65 +98,9 @@ impl ReportFilter {
     }
 }
 
-/// How a conversation ended (`conversation.end_reason`), with the report's Chinese labels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EndReason {
-    /// The agent pressed 结束对话: 客服结束.
-    Agent,
-    /// The buyer ended it: 客户结束.
-    Buyer,
-    /// Nobody wrote for too long: 超时结束.
-    Timeout,
-    /// The agent's login was kicked and the buyer went back to routing: 剔除转接.
-    Kicked,
-}
-
-impl EndReason {
-    /// Every reason, in the order the report lists them.
-    pub const ALL: [EndReason; 4] = [
-        EndReason::Agent,
-        EndReason::Buyer,
-        EndReason::Timeout,
-        EndReason::Kicked,
-    ];
-
-    /// The reason stored as `code` (one of the `conversation::END_*` constants).
-    pub fn from_code(code: &str) -> Option<EndReason> {
-        match code {
-            conversation::END_AGENT => Some(EndReason::Agent),
-            conversation::END_BUYER => Some(EndReason::Buyer),
-            conversation::END_TIMEOUT => Some(EndReason::Timeout),
-            conversation::END_KICKED => Some(EndReason::Kicked),
-            _ => None,
-        }
-    }
-
-    /// The value stored in `conversation.end_reason`.
-    pub fn code(self) -> &'static str {
-        match self {
-            EndReason::Agent => conversation::END_AGENT,
-            EndReason::Buyer => conversation::END_BUYER,
-            EndReason::Timeout => conversation::END_TIMEOUT,
-            EndReason::Kicked => conversation::END_KICKED,
-        }
-    }
-
-    /// The 结束方式 label shown in the report.
-    pub fn label(self) -> &'static str {
-        match self {
-            EndReason::Agent => "客服结束",
-            EndReason::Buyer => "客户结束",
-            EndReason::Timeout => "超时结束",
-            EndReason::Kicked => "剔除转接",
-        }
-    }
-}
-
-impl std::fmt::Display for EndReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.label())
-    }
-}
+/// How a conversation ended (`conversation.end_reason`), with the report's Chinese labels
+/// ([`EndReason::label`]): the one enum the chat and the report share.
+pub use vocab::EndReason;
 
 /// One line of the 在线会话清单: every column of SPEC §6, computed by [`compute_row`].
 ///
@@ -268,7 +212,7 @@ pub fn compute_row(
         end_reason: conversation
             .end_reason
             .as_deref()
-            .and_then(EndReason::from_code),
+            .and_then(EndReason::parse),
     }
 }
 
@@ -815,9 +759,9 @@ mod tests {
     #[test]
     fn end_reason_codes_round_trip() {
         for reason in EndReason::ALL {
-            assert_eq!(EndReason::from_code(reason.code()), Some(reason));
+            assert_eq!(EndReason::parse(reason.as_str()), Some(reason));
         }
-        assert_eq!(EndReason::from_code("other"), None);
+        assert_eq!(EndReason::parse("other"), None);
         let labels: Vec<_> = EndReason::ALL.iter().map(|r| r.label()).collect();
         assert_eq!(labels, ["客服结束", "客户结束", "超时结束", "剔除转接"]);
     }
