@@ -1,8 +1,8 @@
 //! The real-time chat: `/ws/agent` (the agent workbench, session cookie) and
 //! `/ws/buyer?token=…` (the buyer widget, the mall's signed token), speaking
 //! [`app::chat::protocol`]. Both sides share one socket loop (`socket`), written against a
-//! generic Sink/Stream; the chat rules are in `domain::chat`; who hears about what is decided
-//! in [`notify`].
+//! generic Sink/Stream, and what they do alike in a conversation (`actions`: send, type, end);
+//! the chat rules are in `domain::chat`; who hears about what is decided in [`notify`].
 
 mod actions;
 pub mod agent;
