@@ -76,7 +76,7 @@ check_playwright_ran() {
 
 stage "setup" bash scripts/setup.sh --test
 stage "lints (cargo fmt --check, cargo clippy -D warnings)" lints
-stage "cargo test -p domain -p server -p app" unit_tests
+stage "cargo test -p vocab -p domain -p server -p app" unit_tests
 stage "cargo leptos build" cargo leptos build
 stage "browser tests (cargo leptos end-to-end)" browser_tests
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 use domain::accounts::create_agent;
 use domain::entity::{buyer, conversation};
 use domain::password::PasswordHasher;
-use domain::report::{ReportFilter, report_page};
+use domain::reports::{ReportFilter, report_page};
 use sea_orm::{EntityTrait, Set};
 
 const DEFAULT_CONVERSATIONS: i64 = 200_000;
@@ -160,7 +160,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = dir_path.join("在线会话清单.xlsx");
     let before = peak_rss_kib();
     let started = Instant::now();
-    let summary = domain::export::write_report_xlsx(&db, supplier_id, &filter, now, &path).await?;
+    let summary =
+        domain::reports::export::write_report_xlsx(&db, supplier_id, &filter, now, &path).await?;
     let seconds = started.elapsed().as_secs_f64();
     let size = std::fs::metadata(&path)?.len();
     println!(

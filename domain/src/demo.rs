@@ -22,7 +22,7 @@ use crate::accounts::{create_agent, create_supplier};
 use crate::db::{begin_write, now_ms};
 use crate::entity::{account, buyer, conversation, message, order_item, purchase_order, supplier};
 use crate::password::PasswordHasher;
-use crate::report::{shanghai, shanghai_day_start_ms};
+use crate::reports::{shanghai, shanghai_day_start_ms};
 
 /// The first demo supplier.
 pub const SUPPLIER_NAME: &str = "示例农产品供应商";

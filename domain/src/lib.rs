@@ -17,19 +17,4 @@ pub mod orders;
 pub mod password;
 pub mod reports;
 
-/// Old path of [`logins`], removed once callers move.
-pub mod auth {
-    pub use crate::logins::*;
-}
-
-/// Old path of [`reports`], removed once callers move.
-pub mod report {
-    pub use crate::reports::*;
-}
-
-/// Old path of [`reports::export`], removed once callers move.
-pub mod export {
-    pub use crate::reports::export::*;
-}
-
 pub use error::DomainError;

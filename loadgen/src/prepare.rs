@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{MAX_SUPPLIERS, PrepareArgs};
-use domain::auth::{Auth, AuthConfig};
+use domain::logins::{Auth, AuthConfig};
 use domain::password::PasswordHasher;
 
 /// What `prepare` hands to `run`.

@@ -13,9 +13,9 @@ use app::chat::protocol::{
 };
 use axum::body::{Body, Bytes};
 use axum::http::{Request, StatusCode, header};
-use domain::auth::{Auth, AuthConfig};
 use domain::chat::{BuyerClaims, sign};
 use domain::entity::{buyer, conversation, upload};
+use domain::logins::{Auth, AuthConfig};
 use domain::password::PasswordHasher;
 use futures::{SinkExt, StreamExt};
 use image::{ImageFormat, RgbImage};

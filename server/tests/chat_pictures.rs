@@ -11,8 +11,8 @@ use app::chat::protocol::{
 };
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use domain::auth::{Auth, AuthConfig};
 use domain::chat::{BuyerClaims, sign};
+use domain::logins::{Auth, AuthConfig};
 use domain::password::PasswordHasher;
 use futures::{SinkExt, StreamExt};
 use image::{ImageFormat, RgbImage};

@@ -11,8 +11,8 @@ use std::time::Duration;
 use app::chat::protocol::{
     AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatMessage, Sender,
 };
-use domain::auth::{Auth, AuthConfig};
 use domain::chat::{BuyerClaims, sign};
+use domain::logins::{Auth, AuthConfig};
 use domain::password::PasswordHasher;
 use futures::{SinkExt, StreamExt};
 use tokio::net::TcpStream;

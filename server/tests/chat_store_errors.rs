@@ -15,9 +15,9 @@ use app::chat::protocol::{
     AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION, ChatMessage,
 };
 use domain::DomainError;
-use domain::auth::{Auth, AuthConfig};
 use domain::chat::{BuyerClaims, sign};
 use domain::entity::message;
+use domain::logins::{Auth, AuthConfig};
 use domain::password::PasswordHasher;
 use futures::{SinkExt, StreamExt};
 use sea_orm::{ColumnTrait, ConnectOptions, Database, EntityTrait, QueryFilter, QueryOrder};

@@ -8,8 +8,8 @@ use app::chat::protocol::{
     AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION, ChatContent,
     ChatMessage, EndReason, MessageKind,
 };
-use domain::auth::{Auth, AuthConfig, Session};
 use domain::chat::{BuyerClaims, sign};
+use domain::logins::{Auth, AuthConfig, Session};
 use domain::password::PasswordHasher;
 use futures::{SinkExt, StreamExt};
 use server::chat::{ChatState, TOO_FAST, TOO_LONG, UNKNOWN_FRAME};

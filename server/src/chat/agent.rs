@@ -7,10 +7,10 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{Extensions, HeaderMap};
 use axum::response::Response;
 use domain::DomainError;
-use domain::auth::{Role, Session};
 use domain::bus::AccountEvent;
 use domain::chat::{Content, MAX_PAGE, NewMessage, Sender};
 use domain::db::now_ms;
+use domain::logins::{Role, Session};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::broadcast;
 

@@ -12,10 +12,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::DomainError;
-use domain::auth::Role;
 use domain::chat::pictures::{CleanPicture, clean_picture, save_picture, upload_by_name};
 use domain::db::now_ms;
 use domain::entity::{conversation, upload};
+use domain::logins::Role;
 use serde::Deserialize;
 
 use super::ChatState;
