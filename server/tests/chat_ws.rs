@@ -1,221 +1,46 @@
 //! The chat sockets end to end: the real routes on a real port, real WebSockets, a real SQLite
 //! file with the demo data, agents logged in for real.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
 use app::chat::protocol::{
-    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION, ChatContent,
-    ChatMessage, EndReason, MessageKind,
+    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatContent, ChatMessage,
+    EndReason, MessageKind,
 };
-use domain::chat::{BuyerClaims, sign};
-use domain::logins::{Auth, AuthConfig, Session};
-use domain::password::PasswordHasher;
-use futures::{SinkExt, StreamExt};
-use server::chat::{ChatState, TOO_FAST, TOO_LONG, UNKNOWN_FRAME};
-use tokio::net::TcpStream;
+use common::chat::{
+    ChatServer, SECRET, agent_recv, agent_says, bodies, buyer_recv, buyer_says, claims, next_text,
+    older, open, quiet, send_json, start_serving,
+};
+use domain::chat::sign;
+use futures::SinkExt;
+use server::chat::{TOO_FAST, TOO_LONG, UNKNOWN_FRAME};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-const SECRET: &[u8] = b"test-secret-shared-with-the-mall";
 const PRESENCE_GRACE: Duration = Duration::from_millis(400);
 
-struct Server {
-    addr: std::net::SocketAddr,
-    auth: Auth,
-    chat: ChatState,
-    _dir: tempfile::TempDir,
-}
+type Server = ChatServer;
 
 async fn start() -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kefu.db").display());
-    let db = domain::db::connect(&url).await.expect("connect");
-    domain::db::migrate(&db).await.expect("migrate");
-    let hasher = PasswordHasher::new(2);
-    domain::demo::seed(&db, &hasher).await.expect("seed");
-    let auth = Auth::new(db, hasher, AuthConfig::default());
-    let chat = ChatState::new(
-        auth.clone(),
-        Arc::new(domain::bus::InProcessBus::default()),
-        SECRET.into(),
-    )
-    .with_presence_grace(PRESENCE_GRACE);
-    let router: axum::Router = server::chat::routes(chat.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    ChatServer::demo(|chat| chat.with_presence_grace(PRESENCE_GRACE), false).await
+}
+
+async fn stored_messages(server: &Server, conversation_id: i64) -> Vec<i32> {
+    domain::chat::messages_since(&server.auth.db, conversation_id, 0, 500)
         .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Server {
-        addr,
-        auth,
-        chat,
-        _dir: dir,
-    }
-}
-
-impl Server {
-    async fn agent(&self, login: &str) -> (Ws, Session) {
-        let (token, session) = self
-            .auth
-            .login(login, domain::demo::AGENT_PASSWORD, "127.0.0.1", "test")
-            .await
-            .expect("agent logs in");
-        let mut req = format!("ws://{}/ws/agent", self.addr)
-            .into_client_request()
-            .expect("request");
-        req.headers_mut().insert(
-            "cookie",
-            format!("kefu_session={token}").parse().expect("header"),
-        );
-        let (ws, _) = tokio_tungstenite::connect_async(req)
-            .await
-            .expect("agent connects");
-        (ws, session)
-    }
-
-    async fn buyer_with_token(&self, token: &str) -> Ws {
-        let (ws, _) =
-            tokio_tungstenite::connect_async(format!("ws://{}/ws/buyer?token={token}", self.addr))
-                .await
-                .expect("buyer connects");
-        ws
-    }
-
-    async fn buyer(&self, supplier_id: i64, buyer_id: &str) -> Ws {
-        self.buyer_with_token(&sign(
-            SECRET,
-            &claims(supplier_id, buyer_id, domain::db::now_ms() / 1000 + 3600),
-        ))
-        .await
-    }
-
-    async fn stored_messages(&self, conversation_id: i64) -> Vec<i32> {
-        domain::chat::messages_since(&self.auth.db, conversation_id, 0, 500)
-            .await
-            .expect("messages")
-            .into_iter()
-            .map(|m| m.seq)
-            .collect()
-    }
-}
-
-fn claims(supplier_id: i64, buyer_id: &str, exp: i64) -> BuyerClaims {
-    BuyerClaims {
-        v: 1,
-        supplier_id,
-        buyer_id: buyer_id.into(),
-        name: format!("采购人{buyer_id}"),
-        unit: "某县第一中学".into(),
-        exp,
-    }
-}
-
-/// The next text frame, or `None` when the socket closed.
-async fn next_text(ws: &mut Ws) -> Option<String> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .expect("a frame within 5 s");
-        match msg {
-            Some(Ok(Message::Text(t))) => return Some(t.to_string()),
-            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
-            Some(Ok(_)) => {}
-        }
-    }
-}
-
-async fn agent_recv(ws: &mut Ws) -> AgentServerFrame {
-    let text = next_text(ws).await.expect("agent socket open");
-    serde_json::from_str(&text).expect("an agent frame")
-}
-
-async fn buyer_recv(ws: &mut Ws) -> BuyerServerFrame {
-    let text = next_text(ws).await.expect("buyer socket open");
-    serde_json::from_str(&text).expect("a buyer frame")
-}
-
-async fn send_json<T: serde::Serialize>(ws: &mut Ws, frame: &T) {
-    let text = serde_json::to_string(frame).expect("json");
-    ws.send(Message::Text(text.into())).await.expect("send");
-}
-
-/// Nothing arrives for a moment.
-async fn quiet(ws: &mut Ws) {
-    let got = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
-    assert!(got.is_err(), "expected no frame, got {got:?}");
-}
-
-async fn serving_agent(server: &Server, login: &str) -> (Ws, Session) {
-    let (mut agent, session) = server.agent(login).await;
-    assert!(matches!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Hello {
-            version: CHAT_PROTOCOL_VERSION,
-            serving: false,
-            ..
-        }
-    ));
-    send_json(&mut agent, &AgentFrame::SetServing { serving: true }).await;
-    assert_eq!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Status { serving: true }
-    );
-    (agent, session)
-}
-
-/// A buyer enters while the agent serves: both learn of each other. Returns the conversation.
-async fn buyer_enters(
-    server: &Server,
-    agent: &mut Ws,
-    supplier_id: i64,
-    buyer_id: &str,
-) -> (Ws, i64) {
-    let mut buyer = server.buyer(supplier_id, buyer_id).await;
-    let BuyerServerFrame::Hello {
-        conversation_id,
-        anyone_serving,
-        supplier_name,
-        ..
-    } = buyer_recv(&mut buyer).await
-    else {
-        panic!("Hello first");
-    };
-    assert!(anyone_serving);
-    assert_eq!(supplier_name, domain::demo::SUPPLIER_NAME);
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Assigned {
-            agent_name: "客服小童".into()
-        }
-    );
-    let AgentServerFrame::Assigned { conversation } = agent_recv(agent).await else {
-        panic!("Assigned")
-    };
-    assert_eq!(conversation.conversation_id, conversation_id);
-    assert_eq!(conversation.buyer_external_id, buyer_id);
-    (buyer, conversation_id)
-}
-
-fn bodies(messages: &[ChatMessage]) -> Vec<(i32, &str, &str)> {
-    messages
-        .iter()
-        .map(|m| (m.seq, m.sender.as_str(), m.body.as_str()))
+        .expect("messages")
+        .into_iter()
+        .map(|m| m.seq)
         .collect()
 }
 
 #[tokio::test]
 async fn agent_and_buyer_talk_and_the_agent_ends() {
     let server = start().await;
-    let (mut agent, session) = serving_agent(&server, "kf101").await;
+    let (mut agent, session) = server.serving_agent("kf101").await;
     let supplier_id = session.supplier_id;
-    let (mut buyer, cid) = buyer_enters(&server, &mut agent, supplier_id, "T-1").await;
+    let (mut buyer, cid) = server.buyer_enters(&mut agent, supplier_id, "T-1").await;
 
     let send = BuyerFrame::Send {
         client_msg_id: "b-1".into(),
@@ -241,14 +66,7 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
     assert_eq!(bodies(&messages), vec![(1, "buyer", "你好，<b>在吗</b>")]);
     assert_eq!(messages[0].sender_name, "采购人T-1");
 
-    send_json(
-        &mut agent,
-        &AgentFrame::Open {
-            conversation_id: cid,
-            after_seq: 0,
-        },
-    )
-    .await;
+    send_json(&mut agent, &open(cid, 0)).await;
     let AgentServerFrame::Older {
         messages,
         has_more: false,
@@ -295,18 +113,10 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
         }
     );
     quiet(&mut agent).await;
-    assert_eq!(server.stored_messages(cid).await, vec![1, 2]);
+    assert_eq!(stored_messages(&server, cid).await, vec![1, 2]);
 
     // A domain refusal carries the message id.
-    send_json(
-        &mut buyer,
-        &BuyerFrame::Send {
-            client_msg_id: "b-2".into(),
-            body: "  ".into(),
-            font_size: 14,
-        },
-    )
-    .await;
+    send_json(&mut buyer, &buyer_says("b-2", "  ")).await;
     assert_eq!(
         buyer_recv(&mut buyer).await,
         BuyerServerFrame::Error {
@@ -337,15 +147,7 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
         }
     );
     // Nothing more can be said in it.
-    send_json(
-        &mut buyer,
-        &BuyerFrame::Send {
-            client_msg_id: "b-3".into(),
-            body: "还在吗".into(),
-            font_size: 14,
-        },
-    )
-    .await;
+    send_json(&mut buyer, &buyer_says("b-3", "还在吗")).await;
     assert!(matches!(
         buyer_recv(&mut buyer).await,
         BuyerServerFrame::Error {
@@ -353,7 +155,7 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
             ..
         }
     ));
-    assert_eq!(server.stored_messages(cid).await, vec![1, 2]);
+    assert_eq!(stored_messages(&server, cid).await, vec![1, 2]);
 
     // 重新咨询: a new conversation, routed to the serving agent.
     send_json(&mut buyer, &BuyerFrame::Restart).await;
@@ -378,18 +180,10 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
 #[tokio::test]
 async fn a_reconnecting_buyer_gets_exactly_what_it_missed_and_the_buyer_ends() {
     let server = start().await;
-    let (mut agent, session) = serving_agent(&server, "kf101").await;
+    let (mut agent, session) = server.serving_agent("kf101").await;
     let supplier_id = session.supplier_id;
-    let (mut buyer, cid) = buyer_enters(&server, &mut agent, supplier_id, "T-2").await;
-    send_json(
-        &mut buyer,
-        &BuyerFrame::Send {
-            client_msg_id: "b-1".into(),
-            body: "一".into(),
-            font_size: 14,
-        },
-    )
-    .await;
+    let (mut buyer, cid) = server.buyer_enters(&mut agent, supplier_id, "T-2").await;
+    send_json(&mut buyer, &buyer_says("b-1", "一")).await;
     assert!(matches!(
         buyer_recv(&mut buyer).await,
         BuyerServerFrame::Ack { seq: 1, .. }
@@ -401,16 +195,7 @@ async fn a_reconnecting_buyer_gets_exactly_what_it_missed_and_the_buyer_ends() {
     drop(buyer);
 
     for (i, body) in ["二", "三"].iter().enumerate() {
-        send_json(
-            &mut agent,
-            &AgentFrame::Send {
-                conversation_id: cid,
-                client_msg_id: format!("a-{i}"),
-                body: (*body).into(),
-                font_size: 14,
-            },
-        )
-        .await;
+        send_json(&mut agent, &agent_says(cid, &format!("a-{i}"), body)).await;
         assert!(matches!(
             agent_recv(&mut agent).await,
             AgentServerFrame::Ack { .. }
@@ -482,15 +267,7 @@ async fn waiting_buyers_are_queued_then_assigned_when_an_agent_serves() {
         BuyerServerFrame::Queued { position: 1 }
     );
     // Messages are kept while waiting.
-    send_json(
-        &mut first,
-        &BuyerFrame::Send {
-            client_msg_id: "q-1".into(),
-            body: "有人吗".into(),
-            font_size: 14,
-        },
-    )
-    .await;
+    send_json(&mut first, &buyer_says("q-1", "有人吗")).await;
     assert_eq!(
         buyer_recv(&mut first).await,
         BuyerServerFrame::Ack {
@@ -509,7 +286,7 @@ async fn waiting_buyers_are_queued_then_assigned_when_an_agent_serves() {
         BuyerServerFrame::Queued { position: 2 }
     );
 
-    let (mut agent, session) = serving_agent(&server, "kf101").await;
+    let (mut agent, session) = server.serving_agent("kf101").await;
     let supplier_id = session.supplier_id;
     assert_eq!(supplier_id, 1);
     let AgentServerFrame::Assigned { conversation } = agent_recv(&mut agent).await else {
@@ -540,14 +317,7 @@ async fn waiting_buyers_are_queued_then_assigned_when_an_agent_serves() {
         }
     );
 
-    send_json(
-        &mut agent,
-        &AgentFrame::Open {
-            conversation_id: first_cid,
-            after_seq: 0,
-        },
-    )
-    .await;
+    send_json(&mut agent, &open(first_cid, 0)).await;
     let AgentServerFrame::Older {
         messages,
         has_more: false,
@@ -562,8 +332,10 @@ async fn waiting_buyers_are_queued_then_assigned_when_an_agent_serves() {
 #[tokio::test]
 async fn a_long_history_opens_at_its_newest_page_and_pages_back_to_the_start() {
     let server = start().await;
-    let (mut agent, session) = serving_agent(&server, "kf101").await;
-    let (_buyer, cid) = buyer_enters(&server, &mut agent, session.supplier_id, "H-1").await;
+    let (mut agent, session) = server.serving_agent("kf101").await;
+    let (_buyer, cid) = server
+        .buyer_enters(&mut agent, session.supplier_id, "H-1")
+        .await;
     let now = domain::db::now_ms();
     for i in 1..=70 {
         let (id, body) = (format!("h-{i}"), format!("第 {i} 条"));
@@ -574,14 +346,7 @@ async fn a_long_history_opens_at_its_newest_page_and_pages_back_to_the_start() {
     }
     let seqs = |messages: &[ChatMessage]| messages.iter().map(|m| m.seq).collect::<Vec<_>>();
 
-    send_json(
-        &mut agent,
-        &AgentFrame::Open {
-            conversation_id: cid,
-            after_seq: 0,
-        },
-    )
-    .await;
+    send_json(&mut agent, &open(cid, 0)).await;
     let AgentServerFrame::Older {
         conversation_id,
         messages,
@@ -594,14 +359,7 @@ async fn a_long_history_opens_at_its_newest_page_and_pages_back_to_the_start() {
     assert_eq!(seqs(&messages), (41..=70).collect::<Vec<_>>());
     assert_eq!(messages[29].body, "第 70 条");
 
-    send_json(
-        &mut agent,
-        &AgentFrame::Older {
-            conversation_id: cid,
-            before_seq: 41,
-        },
-    )
-    .await;
+    send_json(&mut agent, &older(cid, 41)).await;
     let AgentServerFrame::Older {
         messages,
         has_more: true,
@@ -611,14 +369,7 @@ async fn a_long_history_opens_at_its_newest_page_and_pages_back_to_the_start() {
         panic!()
     };
     assert_eq!(seqs(&messages), (11..=40).collect::<Vec<_>>());
-    send_json(
-        &mut agent,
-        &AgentFrame::Older {
-            conversation_id: cid,
-            before_seq: 11,
-        },
-    )
-    .await;
+    send_json(&mut agent, &older(cid, 11)).await;
     let AgentServerFrame::Older {
         messages,
         has_more: false,
@@ -630,14 +381,7 @@ async fn a_long_history_opens_at_its_newest_page_and_pages_back_to_the_start() {
     assert_eq!(seqs(&messages), (1..=10).collect::<Vec<_>>());
 
     // A reconnect that already has seq 70 gets nothing more; one that has 65 gets 66..70.
-    send_json(
-        &mut agent,
-        &AgentFrame::Open {
-            conversation_id: cid,
-            after_seq: 65,
-        },
-    )
-    .await;
+    send_json(&mut agent, &open(cid, 65)).await;
     let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else {
         panic!()
     };
@@ -646,14 +390,7 @@ async fn a_long_history_opens_at_its_newest_page_and_pages_back_to_the_start() {
     // Another agent cannot page through it.
     let (mut other, _) = server.agent("kf102").await;
     let _hello = agent_recv(&mut other).await;
-    send_json(
-        &mut other,
-        &AgentFrame::Older {
-            conversation_id: cid,
-            before_seq: 41,
-        },
-    )
-    .await;
+    send_json(&mut other, &older(cid, 41)).await;
     assert!(matches!(
         agent_recv(&mut other).await,
         AgentServerFrame::Error { .. }
@@ -726,7 +463,7 @@ async fn forged_tampered_and_expired_tokens_are_refused() {
         (too_long.as_str(), "有效期过长"),
         ("", "缺少买家身份令牌"),
     ] {
-        let mut ws = server.buyer_with_token(token).await;
+        let mut ws = server.buyer_socket(token).await;
         let BuyerServerFrame::Error { message, .. } = buyer_recv(&mut ws).await else {
             panic!("refused: {token}")
         };
@@ -734,7 +471,7 @@ async fn forged_tampered_and_expired_tokens_are_refused() {
         assert_eq!(next_text(&mut ws).await, None, "the socket closes");
     }
     // The untouched token is accepted.
-    let mut ws = server.buyer_with_token(&good).await;
+    let mut ws = server.buyer_socket(&good).await;
     assert!(matches!(
         buyer_recv(&mut ws).await,
         BuyerServerFrame::Hello { .. }
@@ -744,9 +481,9 @@ async fn forged_tampered_and_expired_tokens_are_refused() {
 #[tokio::test]
 async fn an_agent_of_another_supplier_cannot_touch_the_conversation() {
     let server = start().await;
-    let (mut agent, session) = serving_agent(&server, "kf101").await;
+    let (mut agent, session) = server.serving_agent("kf101").await;
     let supplier_id = session.supplier_id;
-    let (_buyer, cid) = buyer_enters(&server, &mut agent, supplier_id, "T-3").await;
+    let (_buyer, cid) = server.buyer_enters(&mut agent, supplier_id, "T-3").await;
 
     let (mut intruder, other) = server.agent("kf201").await;
     let other_supplier = other.supplier_id;
@@ -755,14 +492,7 @@ async fn an_agent_of_another_supplier_cannot_touch_the_conversation() {
         panic!()
     };
     assert!(conversations.is_empty());
-    send_json(
-        &mut intruder,
-        &AgentFrame::Open {
-            conversation_id: cid,
-            after_seq: 0,
-        },
-    )
-    .await;
+    send_json(&mut intruder, &open(cid, 0)).await;
     assert!(matches!(
         agent_recv(&mut intruder).await,
         AgentServerFrame::Error {
@@ -770,16 +500,7 @@ async fn an_agent_of_another_supplier_cannot_touch_the_conversation() {
             ..
         }
     ));
-    send_json(
-        &mut intruder,
-        &AgentFrame::Send {
-            conversation_id: cid,
-            client_msg_id: "x-1".into(),
-            body: "hi".into(),
-            font_size: 14,
-        },
-    )
-    .await;
+    send_json(&mut intruder, &agent_says(cid, "x-1", "hi")).await;
     let AgentServerFrame::Error { client_msg_id, .. } = agent_recv(&mut intruder).await else {
         panic!()
     };
@@ -796,7 +517,7 @@ async fn an_agent_of_another_supplier_cannot_touch_the_conversation() {
         AgentServerFrame::Error { .. }
     ));
     assert!(
-        server.stored_messages(cid).await.is_empty(),
+        stored_messages(&server, cid).await.is_empty(),
         "nothing stored"
     );
     quiet(&mut agent).await;
@@ -807,16 +528,7 @@ async fn an_agent_of_another_supplier_cannot_touch_the_conversation() {
         agent_recv(&mut colleague).await,
         AgentServerFrame::Hello { .. }
     ));
-    send_json(
-        &mut colleague,
-        &AgentFrame::Send {
-            conversation_id: cid,
-            client_msg_id: "c-1".into(),
-            body: "hi".into(),
-            font_size: 14,
-        },
-    )
-    .await;
+    send_json(&mut colleague, &agent_says(cid, "c-1", "hi")).await;
     assert_eq!(
         agent_recv(&mut colleague).await,
         // The same answer as for a conversation that does not exist.
@@ -825,7 +537,7 @@ async fn an_agent_of_another_supplier_cannot_touch_the_conversation() {
             client_msg_id: Some("c-1".into())
         }
     );
-    assert!(server.stored_messages(cid).await.is_empty());
+    assert!(stored_messages(&server, cid).await.is_empty());
 }
 
 #[tokio::test]
@@ -887,15 +599,7 @@ async fn too_many_frames_per_second_are_refused() {
         BuyerServerFrame::Queued { .. }
     ));
     for i in 0..12 {
-        send_json(
-            &mut buyer,
-            &BuyerFrame::Send {
-                client_msg_id: format!("r-{i}"),
-                body: "刷屏".into(),
-                font_size: 14,
-            },
-        )
-        .await;
+        send_json(&mut buyer, &buyer_says(&format!("r-{i}"), "刷屏")).await;
     }
     let mut acked = std::collections::BTreeSet::new();
     let mut refused = std::collections::BTreeSet::new();
@@ -943,9 +647,11 @@ async fn a_non_agent_or_anonymous_socket_is_refused() {
 #[tokio::test]
 async fn a_kicked_agents_buyers_go_to_another_serving_agent() {
     let server = start().await;
-    let (mut agent, session) = serving_agent(&server, "kf101").await;
-    let (mut buyer, cid) = buyer_enters(&server, &mut agent, session.supplier_id, "K-1").await;
-    let (mut other, _) = serving_agent(&server, "kf102").await;
+    let (mut agent, session) = server.serving_agent("kf101").await;
+    let (mut buyer, cid) = server
+        .buyer_enters(&mut agent, session.supplier_id, "K-1")
+        .await;
+    let (mut other, _) = server.serving_agent("kf102").await;
 
     // What the admin's 剔除登录 does: end the login and publish it on the bus.
     server.chat.bus.publish(
@@ -976,8 +682,10 @@ async fn a_kicked_agents_buyers_go_to_another_serving_agent() {
 #[tokio::test]
 async fn idle_conversations_end_for_both_sides() {
     let server = start().await;
-    let (mut agent, session) = serving_agent(&server, "kf101").await;
-    let (mut buyer, cid) = buyer_enters(&server, &mut agent, session.supplier_id, "I-1").await;
+    let (mut agent, session) = server.serving_agent("kf101").await;
+    let (mut buyer, cid) = server
+        .buyer_enters(&mut agent, session.supplier_id, "I-1")
+        .await;
     tokio::time::sleep(Duration::from_millis(20)).await;
     let ended =
         server::chat::end_idle_conversations(&server.chat.notifier, Duration::from_millis(1))
@@ -1003,9 +711,11 @@ async fn idle_conversations_end_for_both_sides() {
 #[tokio::test]
 async fn typing_reaches_only_the_other_side_of_the_conversation() {
     let server = start().await;
-    let (mut agent, session) = serving_agent(&server, "kf101").await;
+    let (mut agent, session) = server.serving_agent("kf101").await;
     let supplier_id = session.supplier_id;
-    let (mut buyer, cid) = buyer_enters(&server, &mut agent, supplier_id, "T-typing").await;
+    let (mut buyer, cid) = server
+        .buyer_enters(&mut agent, supplier_id, "T-typing")
+        .await;
 
     send_json(&mut buyer, &BuyerFrame::Typing).await;
     assert_eq!(
@@ -1044,7 +754,7 @@ async fn typing_reaches_only_the_other_side_of_the_conversation() {
         AgentServerFrame::Error { .. }
     ));
     quiet(&mut buyer).await;
-    assert!(server.stored_messages(cid).await.is_empty());
+    assert!(stored_messages(&server, cid).await.is_empty());
 }
 
 #[tokio::test]
@@ -1058,40 +768,19 @@ async fn an_agent_whose_workbench_closed_gets_no_new_buyers_but_a_reload_changes
     let supplier_id = session.supplier_id;
     let serving =
         || domain::chat::views::is_serving(&server.auth.db, supplier_id, session.account_id);
-    let connect = || async {
-        let mut req = format!("ws://{}/ws/agent", server.addr)
-            .into_client_request()
-            .expect("request");
-        req.headers_mut().insert(
-            "cookie",
-            format!("kefu_session={token}").parse().expect("header"),
-        );
-        tokio_tungstenite::connect_async(req)
-            .await
-            .expect("agent connects")
-            .0
-    };
-    let mut agent = connect().await;
-    assert!(matches!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Hello { serving: false, .. }
-    ));
-    send_json(&mut agent, &AgentFrame::SetServing { serving: true }).await;
-    assert_eq!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Status { serving: true }
-    );
+    let mut agent = server.agent_socket(&token).await;
+    start_serving(&mut agent).await;
 
     // A reload: the socket closes and a new one opens within the grace period.
     drop(agent);
-    let mut agent = connect().await;
+    let mut agent = server.agent_socket(&token).await;
     assert!(matches!(
         agent_recv(&mut agent).await,
         AgentServerFrame::Hello { serving: true, .. }
     ));
     tokio::time::sleep(PRESENCE_GRACE * 2).await;
     assert!(serving().await.expect("status"), "a reload keeps 服务中");
-    let (_buyer, _cid) = buyer_enters(&server, &mut agent, supplier_id, "R-1").await;
+    let (_buyer, _cid) = server.buyer_enters(&mut agent, supplier_id, "R-1").await;
 
     // The browser closes for good: after the grace period the agent is 示忙, new buyers queue.
     drop(agent);
@@ -1138,8 +827,10 @@ async fn orders_of(server: &Server, external_id: &str) -> Vec<i64> {
 #[tokio::test]
 async fn an_order_card_of_the_buyer_reaches_both_sides_and_no_other_order_can_be_sent() {
     let server = start().await;
-    let (mut agent, session) = serving_agent(&server, "kf101").await;
-    let (mut buyer, cid) = buyer_enters(&server, &mut agent, session.supplier_id, "CG1001").await;
+    let (mut agent, session) = server.serving_agent("kf101").await;
+    let (mut buyer, cid) = server
+        .buyer_enters(&mut agent, session.supplier_id, "CG1001")
+        .await;
     let mine = orders_of(&server, "CG1001").await;
     let theirs = orders_of(&server, "CG1002").await;
     assert!(
@@ -1184,7 +875,7 @@ async fn an_order_card_of_the_buyer_reaches_both_sides_and_no_other_order_can_be
         };
         assert_eq!(client_msg_id.as_deref(), Some(id));
     }
-    assert_eq!(server.stored_messages(cid).await, vec![1]);
+    assert_eq!(stored_messages(&server, cid).await, vec![1]);
     quiet(&mut buyer).await;
 
     // History shows the card too.

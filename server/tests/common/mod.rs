@@ -4,6 +4,8 @@
 // Each test file is its own crate and uses only part of this.
 #![allow(dead_code)]
 
+pub mod chat;
+
 use std::net::SocketAddr;
 
 use domain::logins::{Auth, AuthConfig};
@@ -21,23 +23,43 @@ pub async fn demo_db() -> DemoDb {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("kefu.db").display());
     let db = domain::db::connect(&url).await.expect("connect");
+    let auth = demo_on(db).await;
+    DemoDb { auth, dir }
+}
+
+/// Migrates `db`, seeds the demo data, and gives an [`Auth`] over it with the default settings.
+pub async fn demo_on(db: sea_orm::DatabaseConnection) -> Auth {
     domain::db::migrate(&db).await.expect("migrate");
     let hasher = PasswordHasher::new(2);
     domain::demo::seed(&db, &hasher).await.expect("seed");
-    let auth = Auth::new(db, hasher, AuthConfig::default());
-    DemoDb { auth, dir }
+    Auth::new(db, hasher, AuthConfig::default())
 }
 
 /// Serves `router` on a free port of 127.0.0.1 in the background; its address.
 pub async fn serve(router: axum::Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
+    let (listener, addr) = listen().await;
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
     addr
+}
+
+/// [`serve`] with the peer's address for the routes, as `server serve` does.
+pub async fn serve_with_peer(router: axum::Router) -> SocketAddr {
+    let (listener, addr) = listen().await;
+    tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let _ = axum::serve(listener, service).await;
+    });
+    addr
+}
+
+async fn listen() -> (tokio::net::TcpListener, SocketAddr) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    (listener, addr)
 }
 
 /// Logs `login` in from 127.0.0.1; the session token (the cookie's value).
