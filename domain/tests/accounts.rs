@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{auth, each_db, hasher, login, supplier};
+use common::{auth, each_db, hasher, login, supplier, supplier_a};
 use domain::DomainError;
 use domain::accounts::{
     MAX_AGENTS_PER_SUPPLIER, agent_login, create_agent, create_supplier, list_agents,
@@ -116,7 +116,7 @@ async fn migrations_create_the_schema_with_its_constraints() {
         assert!(orphan.is_err(), "foreign key must be enforced");
 
         // Unique constraints decide duplicates.
-        let s = supplier(&db, "甲供应商", "admin_a").await;
+        let s = supplier_a(&db).await;
         let new_buyer = || buyer::ActiveModel {
             supplier_id: Set(s),
             external_id: Set("CG1".into()),
@@ -260,7 +260,7 @@ async fn agent_rows(db: &DatabaseConnection, supplier_id: i64) -> Vec<account::M
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_supplier_has_at_most_two_agents() {
     each_db(|db| async move {
-        let s1 = supplier(&db, "甲供应商", "admin_a").await;
+        let s1 = supplier_a(&db).await;
         let s2 = supplier(&db, "乙供应商", "admin_b").await;
         let h = hasher();
 
@@ -392,7 +392,7 @@ async fn agent_creation_waits_for_one_in_flight_and_then_counts_it() {
     // then see the committed agent. (A single `UPDATE … WHERE (SELECT count(*) …) < 2` would
     // let it through on PostgreSQL: the re-check after the row lock ignores the sub-select.)
     each_db(|db| async move {
-        let s = supplier(&db, "甲供应商", "admin_a").await;
+        let s = supplier_a(&db).await;
         let h = hasher();
         create_agent(&db, &h, s, "小王", None).await.expect("first");
 
@@ -446,7 +446,7 @@ async fn agent_creation_waits_for_one_in_flight_and_then_counts_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn editing_an_agent_is_scoped_and_a_new_password_ends_its_login() {
     each_db(|db| async move {
-        let s1 = supplier(&db, "甲供应商", "admin_a").await;
+        let s1 = supplier_a(&db).await;
         let s2 = supplier(&db, "乙供应商", "admin_b").await;
         let h = hasher();
         let auth = auth(&db);
@@ -626,7 +626,7 @@ async fn demo_seed_is_idempotent_and_its_logins_work() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn disabling_an_agent_ends_its_login_and_refuses_it_until_enabled() {
     each_db(|db| async move {
-        let s1 = supplier(&db, "甲供应商", "admin_a").await;
+        let s1 = supplier_a(&db).await;
         let s2 = supplier(&db, "乙供应商", "admin_b").await;
         let auth = auth(&db);
         let (agent, pw) = create_agent(&db, &hasher(), s1, "小王", None)

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{ADMIN_PASSWORD, auth, each_db, hasher, login, supplier, supplier_with_agent};
+use common::{
+    ADMIN_PASSWORD, auth, each_db, hasher, login, supplier, supplier_a, supplier_with_agent,
+};
 use domain::DomainError;
 use domain::accounts::{create_agent, edit_agent, switch_agent_disabled};
 use domain::audit::{AuditFilter, OPERATOR_NAME};
@@ -76,7 +78,7 @@ async fn an_admin_cannot_kick_their_own_login_and_a_kick_returns_the_event() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_search_longer_than_the_limit_is_refused_not_cut_short() {
     each_db(|db| async move {
-        let s = supplier(&db, "甲供应商", "admin_a").await;
+        let s = supplier_a(&db).await;
         let auth = auth(&db);
         // Its first 32 characters would find admin_a: cut short, it used to match.
         let long = format!(
@@ -110,7 +112,7 @@ async fn a_search_longer_than_the_limit_is_refused_not_cut_short() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_agent_list_holds_the_suppliers_agents_only_with_their_logins() {
     each_db(|db| async move {
-        let s1 = supplier(&db, "甲供应商", "admin_a").await;
+        let s1 = supplier_a(&db).await;
         let s2 = supplier(&db, "乙供应商", "admin_b").await;
         let h = hasher();
         let (first, pw) = create_agent(&db, &h, s1, "小王", None)
@@ -144,7 +146,7 @@ async fn the_agent_list_holds_the_suppliers_agents_only_with_their_logins() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_audit_page_names_each_actor_and_counts_every_match() {
     each_db(|db| async move {
-        let s1 = supplier(&db, "甲供应商", "admin_a").await;
+        let s1 = supplier_a(&db).await;
         let s2 = supplier(&db, "乙供应商", "admin_b").await;
         let auth = auth(&db);
         let (_, admin) = login(&auth, "admin_a", ADMIN_PASSWORD)
@@ -252,7 +254,7 @@ async fn an_agent_is_busy_after_every_login() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn operations_that_end_a_login_return_its_event() {
     each_db(|db| async move {
-        let s = supplier(&db, "甲供应商", "admin_a").await;
+        let s = supplier_a(&db).await;
         let h = hasher();
         let (agent, pw) = create_agent(&db, &h, s, "小王", None).await.expect("agent");
         let auth = auth(&db);

@@ -5,7 +5,9 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use common::{ADMIN_PASSWORD, auth, auth_with, each_db, login, supplier};
+use common::{
+    ADMIN_PASSWORD, admin_a_login, auth, auth_limited, each_db, login, supplier, supplier_a,
+};
 use domain::DomainError;
 use domain::accounts::create_agent;
 use domain::entity::{account, audit_log, login_session};
@@ -56,7 +58,7 @@ async fn move_login_back(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn login_returns_session_with_role_and_supplier() {
     each_db(|db| async move {
-        let s1 = supplier(&db, "甲供应商", "admin_a").await;
+        let s1 = supplier_a(&db).await;
         let (agent, agent_pw) = create_agent(&db, &common::hasher(), s1, "小王", None)
             .await
             .expect("agent");
@@ -104,7 +106,7 @@ async fn login_returns_session_with_role_and_supplier() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn wrong_password_and_unknown_account_get_the_same_answer() {
     each_db(|db| async move {
-        supplier(&db, "甲供应商", "admin_a").await;
+        supplier_a(&db).await;
         let auth = auth(&db);
         let wrong = login(&auth, "admin_a", "Wrong#2026pw")
             .await
@@ -159,7 +161,7 @@ async fn wrong_password_and_unknown_account_get_the_same_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn second_login_is_refused_and_logout_frees_the_account() {
     each_db(|db| async move {
-        supplier(&db, "甲供应商", "admin_a").await;
+        supplier_a(&db).await;
         let auth = auth(&db);
         let (first, session) = login(&auth, "admin_a", ADMIN_PASSWORD)
             .await
@@ -191,14 +193,12 @@ async fn second_login_is_refused_and_logout_frees_the_account() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn idle_login_is_released() {
     each_db(|db| async move {
-        supplier(&db, "甲供应商", "admin_a").await;
+        supplier_a(&db).await;
         let auth = auth(&db);
         let idle = auth.config.login_idle_timeout;
 
         // A login silent for a little less than the timeout still blocks.
-        let (_, session) = login(&auth, "admin_a", ADMIN_PASSWORD)
-            .await
-            .expect("login");
+        let (_, session) = admin_a_login(&auth).await;
         age_login(&db, session.account_id, idle - Duration::from_secs(5)).await;
         assert!(matches!(
             login(&auth, "admin_a", ADMIN_PASSWORD).await,
@@ -220,9 +220,7 @@ async fn idle_login_is_released() {
         assert_eq!(login_rows(&db, session.account_id).await, 0);
 
         // An idle token is not a session any more, and its row goes.
-        let (token3, _) = login(&auth, "admin_a", ADMIN_PASSWORD)
-            .await
-            .expect("login");
+        let (token3, _) = admin_a_login(&auth).await;
         assert!(auth.session(&token2).await.expect("session").is_none());
         age_login(&db, session.account_id, idle + Duration::from_secs(1)).await;
         assert!(auth.session(&token3).await.expect("session").is_none());
@@ -234,11 +232,9 @@ async fn idle_login_is_released() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn heartbeat_refreshes_last_seen() {
     each_db(|db| async move {
-        supplier(&db, "甲供应商", "admin_a").await;
+        supplier_a(&db).await;
         let auth = auth(&db);
-        let (token, session) = login(&auth, "admin_a", ADMIN_PASSWORD)
-            .await
-            .expect("login");
+        let (token, session) = admin_a_login(&auth).await;
         let login_id = session.login_id;
         let seen = |db: DatabaseConnection| async move {
             login_session::Entity::find_by_id(login_id)
@@ -264,16 +260,10 @@ async fn heartbeat_refreshes_last_seen() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_logins_exactly_one_wins() {
     each_db(|db| async move {
-        supplier(&db, "甲供应商", "admin_a").await;
+        supplier_a(&db).await;
         // Attempts in flight count against the failure limit until they succeed; allow all 8
         // so that the database alone decides between them.
-        let auth = auth_with(
-            &db,
-            AuthConfig {
-                max_failures_per_account: 100,
-                ..AuthConfig::default()
-            },
-        );
+        let auth = auth_limited(&db, 100, None);
         let mut tasks = Vec::new();
         for i in 0..8 {
             let auth = auth.clone();
@@ -306,15 +296,8 @@ async fn racing_logins_exactly_one_wins() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn failed_logins_are_rate_limited_per_account() {
     each_db(|db| async move {
-        supplier(&db, "甲供应商", "admin_a").await;
-        let auth = auth_with(
-            &db,
-            AuthConfig {
-                max_failures_per_account: 3,
-                max_failures_per_addr: 100,
-                ..AuthConfig::default()
-            },
-        );
+        supplier_a(&db).await;
+        let auth = auth_limited(&db, 3, Some(100));
         // Two failures, then a success clears the account's count.
         for _ in 0..2 {
             assert!(matches!(
@@ -322,9 +305,7 @@ async fn failed_logins_are_rate_limited_per_account() {
                 Err(DomainError::BadCredentials)
             ));
         }
-        let (token, admin) = login(&auth, "admin_a", ADMIN_PASSWORD)
-            .await
-            .expect("login");
+        let (token, admin) = admin_a_login(&auth).await;
         auth.logout(&token).await.expect("logout");
         for _ in 0..2 {
             assert!(matches!(
@@ -364,16 +345,9 @@ async fn failed_logins_are_rate_limited_per_account() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn failed_logins_are_rate_limited_per_address() {
     each_db(|db| async move {
-        supplier(&db, "甲供应商", "admin_a").await;
+        supplier_a(&db).await;
         supplier(&db, "乙供应商", "admin_b").await;
-        let auth = auth_with(
-            &db,
-            AuthConfig {
-                max_failures_per_account: 100,
-                max_failures_per_addr: 3,
-                ..AuthConfig::default()
-            },
-        );
+        let auth = auth_limited(&db, 100, Some(3));
         for name in ["guess1", "guess2", "admin_a"] {
             let err = auth
                 .login(name, "Wrong#2026pw", "203.0.113.7", "bot")
@@ -398,11 +372,9 @@ async fn failed_logins_are_rate_limited_per_address() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn tampered_or_unknown_tokens_have_no_session() {
     each_db(|db| async move {
-        supplier(&db, "甲供应商", "admin_a").await;
+        supplier_a(&db).await;
         let auth = auth(&db);
-        let (token, _) = login(&auth, "admin_a", ADMIN_PASSWORD)
-            .await
-            .expect("login");
+        let (token, _) = admin_a_login(&auth).await;
 
         let mut tampered: Vec<char> = token.chars().collect();
         let last = tampered.len() - 1;
@@ -437,11 +409,9 @@ async fn tampered_or_unknown_tokens_have_no_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn change_password_errors_change_nothing_and_success_switches_passwords() {
     each_db(|db| async move {
-        supplier(&db, "甲供应商", "admin_a").await;
+        supplier_a(&db).await;
         let auth = auth(&db);
-        let (token, session) = login(&auth, "admin_a", ADMIN_PASSWORD)
-            .await
-            .expect("login");
+        let (token, session) = admin_a_login(&auth).await;
         let original = password_hash(&db, session.account_id).await;
         let new = "Fresh#2026pass";
 
@@ -544,58 +514,39 @@ fn password_strength_rules() {
         }
         Err(other) => panic!("unexpected {other:?}"),
     };
-    assert_eq!(reason("Ab1#xyzw", "kf101"), None);
-    assert_eq!(
-        reason("abcdef12#", "kf101"),
-        None,
-        "three classes are enough"
-    );
-    assert_eq!(reason("ABCDEF12a", "kf101"), None);
-    assert_eq!(reason("", "kf101").as_deref(), Some("请输入新密码"));
-    assert_eq!(
-        reason("Ab1#xyz", "kf101").as_deref(),
-        Some("密码长度至少 8 位")
-    );
-    let long = format!("Ab1#{}", "x".repeat(61));
-    assert_eq!(
-        reason(&long, "kf101").as_deref(),
-        Some("密码长度不能超过 64 位")
-    );
-    assert_eq!(
-        reason(&format!("Ab1#{}", "x".repeat(60)), "kf101"),
-        None,
-        "64 is fine"
-    );
-    assert_eq!(
-        reason("abcdefgh12", "kf101").as_deref(),
-        Some("密码须包含大写字母、小写字母、数字、符号中的至少三种")
-    );
-    assert_eq!(
-        reason("ABCDEFGH#$", "kf101").as_deref(),
-        Some("密码须包含大写字母、小写字母、数字、符号中的至少三种")
-    );
-    assert_eq!(
-        reason("Xkf101#abc", "kf101").as_deref(),
-        Some("密码不能包含登录账号")
-    );
-    assert_eq!(
-        reason("XKF101#abc", "kf101").as_deref(),
-        Some("密码不能包含登录账号")
-    );
-    assert_eq!(
-        reason("Ab1# xyzw", "kf101").as_deref(),
-        Some("密码不能包含空格")
-    );
-    assert_eq!(
-        reason("Ab1＃xyzw", "kf101").as_deref(),
-        Some("密码只能包含英文字母、数字和英文符号")
-    );
+    let too_long = format!("Ab1#{}", "x".repeat(61));
+    let longest = format!("Ab1#{}", "x".repeat(60));
+    const THREE_CLASSES: &str = "密码须包含大写字母、小写字母、数字、符号中的至少三种";
+    let cases: [(&str, Option<&str>); 13] = [
+        ("Ab1#xyzw", None),
+        // Three classes are enough.
+        ("abcdef12#", None),
+        ("ABCDEF12a", None),
+        ("", Some("请输入新密码")),
+        ("Ab1#xyz", Some("密码长度至少 8 位")),
+        (&too_long, Some("密码长度不能超过 64 位")),
+        // 64 is fine.
+        (&longest, None),
+        ("abcdefgh12", Some(THREE_CLASSES)),
+        ("ABCDEFGH#$", Some(THREE_CLASSES)),
+        ("Xkf101#abc", Some("密码不能包含登录账号")),
+        ("XKF101#abc", Some("密码不能包含登录账号")),
+        ("Ab1# xyzw", Some("密码不能包含空格")),
+        ("Ab1＃xyzw", Some("密码只能包含英文字母、数字和英文符号")),
+    ];
+    for (password, expected) in cases {
+        assert_eq!(
+            reason(password, "kf101").as_deref(),
+            expected,
+            "{password:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kick_login_is_scoped_by_supplier() {
     each_db(|db| async move {
-        let s1 = supplier(&db, "甲供应商", "admin_a").await;
+        let s1 = supplier_a(&db).await;
         let s2 = supplier(&db, "乙供应商", "admin_b").await;
         let (agent, pw) = create_agent(&db, &common::hasher(), s1, "小王", None)
             .await
@@ -719,15 +670,8 @@ fn is_busy(err: &DomainError) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_wrong_passwords_reach_the_hash_at_most_the_limit() {
     each_db(|db| async move {
-        supplier(&db, "甲供应商", "admin_a").await;
-        let auth = auth_with(
-            &db,
-            AuthConfig {
-                max_failures_per_account: 5,
-                max_failures_per_addr: 1_000,
-                ..AuthConfig::default()
-            },
-        );
+        supplier_a(&db).await;
+        let auth = auth_limited(&db, 5, Some(1_000));
         let before = auth.hasher.verifications();
         let mut attempts = JoinSet::new();
         for i in 0..40 {
@@ -779,17 +723,9 @@ async fn concurrent_wrong_passwords_reach_the_hash_at_most_the_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn change_password_old_password_checks_are_limited_per_account() {
     each_db(|db| async move {
-        supplier(&db, "甲供应商", "admin_a").await;
-        let auth = auth_with(
-            &db,
-            AuthConfig {
-                max_failures_per_account: 3,
-                ..AuthConfig::default()
-            },
-        );
-        let (token, session) = login(&auth, "admin_a", ADMIN_PASSWORD)
-            .await
-            .expect("login");
+        supplier_a(&db).await;
+        let auth = auth_limited(&db, 3, None);
+        let (token, session) = admin_a_login(&auth).await;
         let original = password_hash(&db, session.account_id).await;
         let new = "Fresh#2026pass";
         let before = auth.hasher.verifications();
@@ -844,7 +780,7 @@ async fn change_password_old_password_checks_are_limited_per_account() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_full_hasher_answers_busy_at_once_and_books_no_failure() {
     each_db(|db| async move {
-        supplier(&db, "甲供应商", "admin_a").await;
+        supplier_a(&db).await;
         // One hashing slot, two places in the queue.
         let hasher = PasswordHasher::with_queue(1, 2);
         let auth = Auth::new(
@@ -921,7 +857,7 @@ async fn a_full_hasher_answers_busy_at_once_and_books_no_failure() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_address_over_its_limit_stops_guessing_but_lets_colleagues_in() {
     each_db(|db| async move {
-        let s1 = supplier(&db, "甲供应商", "admin_a").await;
+        let s1 = supplier_a(&db).await;
         supplier(&db, "乙供应商", "admin_b").await;
         let (colleague, colleague_pw) = create_agent(&db, &common::hasher(), s1, "小王", None)
             .await
@@ -929,14 +865,7 @@ async fn an_address_over_its_limit_stops_guessing_but_lets_colleagues_in() {
         let (other, other_pw) = create_agent(&db, &common::hasher(), s1, "小李", None)
             .await
             .expect("agent");
-        let auth = auth_with(
-            &db,
-            AuthConfig {
-                max_failures_per_account: 3,
-                max_failures_per_addr: 3,
-                ..AuthConfig::default()
-            },
-        );
+        let auth = auth_limited(&db, 3, Some(3));
         let office = "203.0.113.7";
         // The colleague works from the office every day.
         let (token, _) = auth
@@ -1010,16 +939,14 @@ async fn age_login_start(db: &DatabaseConnection, account_id: i64, by: Duration)
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_login_ends_after_its_lifetime_however_active() {
     each_db(|db| async move {
-        supplier(&db, "甲供应商", "admin_a").await;
+        supplier_a(&db).await;
         assert_eq!(
             AuthConfig::default().login_max_age,
             Duration::from_secs(12 * 60 * 60)
         );
         let auth = auth(&db);
         let lifetime = auth.config.login_max_age;
-        let (token, session) = login(&auth, "admin_a", ADMIN_PASSWORD)
-            .await
-            .expect("login");
+        let (token, session) = admin_a_login(&auth).await;
 
         // Active (seen just now) and a little younger than the lifetime: still live.
         age_login_start(&db, session.account_id, lifetime - Duration::from_secs(60)).await;
@@ -1069,7 +996,7 @@ async fn a_login_ends_after_its_lifetime_however_active() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn logins_failed_logins_and_own_password_changes_are_audited() {
     each_db(|db| async move {
-        let s1 = supplier(&db, "甲供应商", "admin_a").await;
+        let s1 = supplier_a(&db).await;
         let auth = auth(&db);
         assert!(matches!(
             auth.login("admin_a", "Wrong#2026pw", "192.0.2.5", "b")
@@ -1129,7 +1056,7 @@ async fn logins_failed_logins_and_own_password_changes_are_audited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_disabled_account_is_told_only_once_its_password_is_right() {
     each_db(|db| async move {
-        let s1 = supplier(&db, "甲供应商", "admin_a").await;
+        let s1 = supplier_a(&db).await;
         let (agent, pw) = create_agent(&db, &common::hasher(), s1, "小王", None)
             .await
             .expect("agent");

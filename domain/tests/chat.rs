@@ -130,12 +130,8 @@ fn sign_raw(payload: &str) -> String {
     format!("{payload}.{}", b64(&mac.finalize().into_bytes()))
 }
 
-struct Shop {
-    supplier_id: i64,
-    agents: [i64; 2],
-}
-
-async fn shop(db: &DatabaseConnection, name: &str, admin: &str) -> Shop {
+/// A supplier with two agents, 客服甲 and 客服乙: the supplier id and the agents' ids.
+async fn shop(db: &DatabaseConnection, name: &str, admin: &str) -> (i64, [i64; 2]) {
     let supplier_id = supplier(db, name, admin).await;
     let (a, _) = create_agent(db, &hasher(), supplier_id, "客服甲", None)
         .await
@@ -143,10 +139,7 @@ async fn shop(db: &DatabaseConnection, name: &str, admin: &str) -> Shop {
     let (b, _) = create_agent(db, &hasher(), supplier_id, "客服乙", None)
         .await
         .expect("agent b");
-    Shop {
-        supplier_id,
-        agents: [a.id, b.id],
-    }
+    (supplier_id, [a.id, b.id])
 }
 
 async fn buyer(db: &DatabaseConnection, supplier_id: i64, external: &str) -> i64 {
@@ -154,6 +147,47 @@ async fn buyer(db: &DatabaseConnection, supplier_id: i64, external: &str) -> i64
         .await
         .expect("buyer")
         .id
+}
+
+/// A buyer of the supplier (by 客户编号) entering the chat: their conversation, routed.
+async fn enter(
+    db: &DatabaseConnection,
+    supplier_id: i64,
+    external: &str,
+    now: i64,
+) -> conversation::Model {
+    let buyer_id = buyer(db, supplier_id, external).await;
+    open_conversation(db, supplier_id, buyer_id, now)
+        .await
+        .expect("open")
+}
+
+/// Stores a text message and answers the stored row and whether it is new.
+async fn say(
+    db: &DatabaseConnection,
+    conversation_id: i64,
+    sender: Sender,
+    client_msg_id: &str,
+    body: &str,
+    now: i64,
+) -> (message::Model, bool) {
+    store_message(
+        db,
+        conversation_id,
+        &NewMessage::text(sender, client_msg_id, body),
+        now,
+    )
+    .await
+    .expect("store")
+}
+
+/// How many messages the conversation holds.
+async fn stored_count(db: &DatabaseConnection, conversation_id: i64) -> u64 {
+    message::Entity::find()
+        .filter(message::Column::ConversationId.eq(conversation_id))
+        .count(db)
+        .await
+        .expect("count")
 }
 
 async fn conv(db: &DatabaseConnection, id: i64) -> conversation::Model {
@@ -187,10 +221,7 @@ async fn upsert_buyer_updates_name_and_unit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn routing_prefers_fewest_open_then_idle_longest() {
     each_db(|db| async move {
-        let Shop {
-            supplier_id: s,
-            agents: [a, b],
-        } = shop(&db, "供应商甲", "admin_a").await;
+        let (s, [a, b]) = shop(&db, "供应商甲", "admin_a").await;
         // a switched on first: idle longest.
         set_serving(&db, s, a, true, T0).await.expect("a on");
         set_serving(&db, s, b, true, T0 + 10).await.expect("b on");
@@ -201,12 +232,10 @@ async fn routing_prefers_fewest_open_then_idle_longest() {
         assert_eq!(c1.agent_id, Some(a), "tie on 0 open: idle longest (a)");
         assert_eq!(c1.entered_at, T0 + 100);
 
-        let b2 = buyer(&db, s, "C2").await;
-        let c2 = open_conversation(&db, s, b2, T0 + 200).await.expect("c2");
+        let c2 = enter(&db, s, "C2", T0 + 200).await;
         assert_eq!(c2.agent_id, Some(b), "fewest open: b has 0");
 
-        let b3 = buyer(&db, s, "C3").await;
-        let c3 = open_conversation(&db, s, b3, T0 + 300).await.expect("c3");
+        let c3 = enter(&db, s, "C3", T0 + 300).await;
         assert_eq!(
             c3.agent_id,
             Some(a),
@@ -221,15 +250,13 @@ async fn routing_prefers_fewest_open_then_idle_longest() {
         assert_eq!(again.entered_at, T0 + 100);
 
         // a has 2, b has 1 → b, even though b was assigned more recently.
-        let b4 = buyer(&db, s, "C4").await;
-        let c4 = open_conversation(&db, s, b4, T0 + 500).await.expect("c4");
+        let c4 = enter(&db, s, "C4", T0 + 500).await;
         assert_eq!(c4.agent_id, Some(b));
         // An ended conversation no longer counts: a 1, b 2 → a.
         end_conversation(&db, s, c1.id, EndReason::Agent, T0 + 550)
             .await
             .expect("end");
-        let b5 = buyer(&db, s, "C5").await;
-        let c5 = open_conversation(&db, s, b5, T0 + 600).await.expect("c5");
+        let c5 = enter(&db, s, "C5", T0 + 600).await;
         assert_eq!(c5.agent_id, Some(a));
         // After ending, the buyer gets a new conversation.
         let fresh = open_conversation(&db, s, b1, T0 + 700)
@@ -244,10 +271,7 @@ async fn routing_prefers_fewest_open_then_idle_longest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn nobody_serving_queues_and_switching_on_takes_the_queue_in_order() {
     each_db(|db| async move {
-        let Shop {
-            supplier_id: s,
-            agents: [a, b],
-        } = shop(&db, "供应商甲", "admin_a").await;
+        let (s, [a, b]) = shop(&db, "供应商甲", "admin_a").await;
         // Logged in but 示忙.
         reset_status_on_login(&db, s, a, T0).await.expect("login a");
         let mut ids = Vec::new();
@@ -293,22 +317,16 @@ async fn nobody_serving_queues_and_switching_on_takes_the_queue_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_busy_agent_gets_nothing_new_but_keeps_their_buyers() {
     each_db(|db| async move {
-        let Shop {
-            supplier_id: s,
-            agents: [a, b],
-        } = shop(&db, "供应商甲", "admin_a").await;
+        let (s, [a, b]) = shop(&db, "供应商甲", "admin_a").await;
         set_serving(&db, s, a, true, T0).await.expect("a on");
-        let b1 = buyer(&db, s, "C1").await;
-        let c1 = open_conversation(&db, s, b1, T0 + 1).await.expect("c1");
+        let c1 = enter(&db, s, "C1", T0 + 1).await;
         assert_eq!(c1.agent_id, Some(a));
 
         set_serving(&db, s, a, false, T0 + 2).await.expect("a busy");
         set_serving(&db, s, b, true, T0 + 3).await.expect("b on");
-        let b2 = buyer(&db, s, "C2").await;
-        let c2 = open_conversation(&db, s, b2, T0 + 4).await.expect("c2");
+        let c2 = enter(&db, s, "C2", T0 + 4).await;
         assert_eq!(c2.agent_id, Some(b), "a is busy: the new buyer goes to b");
-        let b3 = buyer(&db, s, "C3").await;
-        let c3 = open_conversation(&db, s, b3, T0 + 5).await.expect("c3");
+        let c3 = enter(&db, s, "C3", T0 + 5).await;
         assert_eq!(c3.agent_id, Some(b), "a has fewer open but is busy");
         // a keeps c1.
         let kept = conversation_for_agent(&db, s, a, c1.id)
@@ -318,13 +336,12 @@ async fn a_busy_agent_gets_nothing_new_but_keeps_their_buyers() {
 
         // Everyone busy: queued.
         set_serving(&db, s, b, false, T0 + 6).await.expect("b busy");
-        let b4 = buyer(&db, s, "C4").await;
-        let c4 = open_conversation(&db, s, b4, T0 + 7).await.expect("c4");
+        let c4 = enter(&db, s, "C4", T0 + 7).await;
         assert_eq!(c4.status, conversation::STATUS_QUEUED);
         // Only agents of the supplier can switch.
-        let other = shop(&db, "供应商乙", "admin_b").await;
+        let (_, other) = shop(&db, "供应商乙", "admin_b").await;
         assert!(matches!(
-            set_serving(&db, s, other.agents[0], true, T0).await,
+            set_serving(&db, s, other[0], true, T0).await,
             Err(DomainError::NotFound)
         ));
     })
@@ -334,16 +351,10 @@ async fn a_busy_agent_gets_nothing_new_but_keeps_their_buyers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_agents_switching_on_at_once_never_share_a_buyer() {
     each_db(|db| async move {
-        let Shop {
-            supplier_id: s,
-            agents: [a, b],
-        } = shop(&db, "供应商甲", "admin_a").await;
+        let (s, [a, b]) = shop(&db, "供应商甲", "admin_a").await;
         let mut queued = HashSet::new();
         for i in 0..10 {
-            let buyer_id = buyer(&db, s, &format!("C{i}")).await;
-            let c = open_conversation(&db, s, buyer_id, T0 + i)
-                .await
-                .expect("open");
+            let c = enter(&db, s, &format!("C{i}"), T0 + i).await;
             queued.insert(c.id);
         }
         set_serving(&db, s, a, true, T0 + 100).await.expect("a on");
@@ -372,46 +383,23 @@ async fn two_agents_switching_on_at_once_never_share_a_buyer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn messages_are_numbered_idempotent_and_limited() {
     each_db(|db| async move {
-        let Shop {
-            supplier_id: s,
-            agents: [a, _],
-        } = shop(&db, "供应商甲", "admin_a").await;
+        let (s, [a, _]) = shop(&db, "供应商甲", "admin_a").await;
         set_serving(&db, s, a, true, T0).await.expect("a on");
-        let b1 = buyer(&db, s, "C1").await;
-        let c = open_conversation(&db, s, b1, T0).await.expect("open").id;
+        let c = enter(&db, s, "C1", T0).await.id;
 
         for i in 1..=5 {
             let client = format!("m{i}");
             let body = format!("第{i}条");
-            let (m, created) = store_message(
-                &db,
-                c,
-                &NewMessage::text(Sender::Buyer, &client, &body),
-                T0 + i64::from(i),
-            )
-            .await
-            .expect("store");
+            let (m, created) = say(&db, c, Sender::Buyer, &client, &body, T0 + i64::from(i)).await;
             assert!(created);
             assert_eq!(m.seq, i);
             assert_eq!(m.body, body);
         }
         // A resend stores nothing and returns the original.
-        let (again, created) = store_message(
-            &db,
-            c,
-            &NewMessage::text(Sender::Buyer, "m3", "第3条"),
-            T0 + 99,
-        )
-        .await
-        .expect("resend");
+        let (again, created) = say(&db, c, Sender::Buyer, "m3", "第3条", T0 + 99).await;
         assert!(!created);
         assert_eq!((again.seq, again.created_at), (3, T0 + 3));
-        let count = message::Entity::find()
-            .filter(message::Column::ConversationId.eq(c))
-            .count(&db)
-            .await
-            .expect("count");
-        assert_eq!(count, 5);
+        assert_eq!(stored_count(&db, c).await, 5);
         assert_eq!(conv(&db, c).await.last_seq, 5);
 
         // Reconnect after seq 2: exactly 3, 4, 5, in order; paging.
@@ -449,9 +437,7 @@ async fn messages_are_numbered_idempotent_and_limited() {
             .expect_err("too long");
         assert_eq!(reason(err), "消息不能超过 2000 个字符");
         let ok = "字".repeat(2000);
-        store_message(&db, c, &NewMessage::text(Sender::Buyer, "x2", &ok), T0)
-            .await
-            .expect("2000 is fine");
+        say(&db, c, Sender::Buyer, "x2", &ok, T0).await;
         assert!(
             store_message(&db, c, &NewMessage::text(Sender::Buyer, "x3", "  \n "), T0)
                 .await
@@ -505,14 +491,7 @@ async fn messages_are_numbered_idempotent_and_limited() {
         .await
         .expect_err("ended");
         assert!(matches!(err, DomainError::Conflict(ref m) if m.contains("会话已结束")));
-        let (m, created) = store_message(
-            &db,
-            c,
-            &NewMessage::text(Sender::Buyer, "m5", "第5条"),
-            T0 + 62,
-        )
-        .await
-        .expect("resend after end");
+        let (m, created) = say(&db, c, Sender::Buyer, "m5", "第5条", T0 + 62).await;
         assert!(!created);
         assert_eq!(m.seq, 5);
     })
@@ -522,25 +501,11 @@ async fn messages_are_numbered_idempotent_and_limited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn counters_times_and_the_end_of_a_conversation() {
     each_db(|db| async move {
-        let Shop {
-            supplier_id: s,
-            agents: [a, _],
-        } = shop(&db, "供应商甲", "admin_a").await;
+        let (s, [a, _]) = shop(&db, "供应商甲", "admin_a").await;
         set_serving(&db, s, a, true, T0).await.expect("a on");
-        let b1 = buyer(&db, s, "C1").await;
-        let c = open_conversation(&db, s, b1, T0 + 1_000)
-            .await
-            .expect("open")
-            .id;
+        let c = enter(&db, s, "C1", T0 + 1_000).await.id;
 
-        store_message(
-            &db,
-            c,
-            &NewMessage::text(Sender::Buyer, "1", "你好"),
-            T0 + 2_000,
-        )
-        .await
-        .expect("buyer");
+        say(&db, c, Sender::Buyer, "1", "你好", T0 + 2_000).await;
         let joined = mark_agent_joined(&db, s, c, a, T0 + 3_000)
             .await
             .expect("join");
@@ -549,30 +514,9 @@ async fn counters_times_and_the_end_of_a_conversation() {
         mark_agent_joined(&db, s, c, a, T0 + 3_500)
             .await
             .expect("join again");
-        store_message(
-            &db,
-            c,
-            &NewMessage::text(Sender::Agent(a), "2", "您好"),
-            T0 + 4_000,
-        )
-        .await
-        .expect("agent");
-        store_message(
-            &db,
-            c,
-            &NewMessage::text(Sender::Agent(a), "3", "请讲"),
-            T0 + 5_000,
-        )
-        .await
-        .expect("agent");
-        store_message(
-            &db,
-            c,
-            &NewMessage::text(Sender::Buyer, "4", "好"),
-            T0 + 6_000,
-        )
-        .await
-        .expect("buyer");
+        say(&db, c, Sender::Agent(a), "2", "您好", T0 + 4_000).await;
+        say(&db, c, Sender::Agent(a), "3", "请讲", T0 + 5_000).await;
+        say(&db, c, Sender::Buyer, "4", "好", T0 + 6_000).await;
         let row = conv(&db, c).await;
         assert_eq!(row.entered_at, T0 + 1_000);
         assert_eq!(row.agent_joined_at, Some(T0 + 3_000));
@@ -594,19 +538,8 @@ async fn counters_times_and_the_end_of_a_conversation() {
         assert_eq!(again, ended, "ending an ended conversation changes nothing");
 
         // t1 set by the first agent message when the agent never "opened" it.
-        let b2 = buyer(&db, s, "C2").await;
-        let c2 = open_conversation(&db, s, b2, T0 + 10_000)
-            .await
-            .expect("open")
-            .id;
-        store_message(
-            &db,
-            c2,
-            &NewMessage::text(Sender::Agent(a), "1", "在"),
-            T0 + 11_000,
-        )
-        .await
-        .expect("agent");
+        let c2 = enter(&db, s, "C2", T0 + 10_000).await.id;
+        say(&db, c2, Sender::Agent(a), "1", "在", T0 + 11_000).await;
         let row = conv(&db, c2).await;
         assert_eq!(row.agent_joined_at, Some(T0 + 11_000));
         assert_eq!(row.first_agent_reply_at, Some(T0 + 11_000));
@@ -616,10 +549,7 @@ async fn counters_times_and_the_end_of_a_conversation() {
         set_serving(&db, s, a, false, T0 + 12_000)
             .await
             .expect("busy");
-        let b3 = buyer(&db, s, "C3").await;
-        let c3 = open_conversation(&db, s, b3, T0 + 20_000)
-            .await
-            .expect("open");
+        let c3 = enter(&db, s, "C3", T0 + 20_000).await;
         assert_eq!(c3.status, conversation::STATUS_QUEUED);
         let ended = end_idle_conversations(&db, 25_000, T0 + 40_000)
             .await
@@ -646,28 +576,15 @@ async fn counters_times_and_the_end_of_a_conversation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kicking_an_agent_reroutes_their_buyers() {
     each_db(|db| async move {
-        let Shop {
-            supplier_id: s,
-            agents: [a, b],
-        } = shop(&db, "供应商甲", "admin_a").await;
+        let (s, [a, b]) = shop(&db, "供应商甲", "admin_a").await;
         set_serving(&db, s, a, true, T0).await.expect("a on");
         let mut mine = Vec::new();
         for i in 0..2 {
-            let buyer_id = buyer(&db, s, &format!("C{i}")).await;
-            let c = open_conversation(&db, s, buyer_id, T0 + i)
-                .await
-                .expect("open");
+            let c = enter(&db, s, &format!("C{i}"), T0 + i).await;
             assert_eq!(c.agent_id, Some(a));
             mine.push(c.id);
         }
-        store_message(
-            &db,
-            mine[0],
-            &NewMessage::text(Sender::Agent(a), "1", "您好"),
-            T0 + 5,
-        )
-        .await
-        .expect("msg");
+        say(&db, mine[0], Sender::Agent(a), "1", "您好", T0 + 5).await;
 
         // Nobody else serving: back to the queue, in order.
         let released = release_agent_conversations(&db, s, a, T0 + 10)
@@ -682,8 +599,7 @@ async fn kicking_an_agent_reroutes_their_buyers() {
         let row = conv(&db, mine[0]).await;
         assert_eq!((row.agent_id, row.last_seq), (None, 1), "messages are kept");
         // The kicked agent is 示忙: a new buyer is not given to them.
-        let b9 = buyer(&db, s, "C9").await;
-        let c9 = open_conversation(&db, s, b9, T0 + 11).await.expect("open");
+        let c9 = enter(&db, s, "C9", T0 + 11).await;
         assert_eq!(c9.status, conversation::STATUS_QUEUED);
 
         // With b serving, a kick re-routes to b at once.
@@ -693,8 +609,7 @@ async fn kicking_an_agent_reroutes_their_buyers() {
             .expect("assign");
         assert_eq!(taken.len(), 3);
         set_serving(&db, s, a, true, T0 + 30).await.expect("a back");
-        let b10 = buyer(&db, s, "C10").await;
-        let c10 = open_conversation(&db, s, b10, T0 + 31).await.expect("open");
+        let c10 = enter(&db, s, "C10", T0 + 31).await;
         assert_eq!(c10.agent_id, Some(a));
         let released = release_agent_conversations(&db, s, a, T0 + 40)
             .await
@@ -712,20 +627,19 @@ async fn kicking_an_agent_reroutes_their_buyers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn suppliers_never_see_each_others_conversations() {
     each_db(|db| async move {
-        let shop_a = shop(&db, "供应商甲", "admin_a").await;
-        let shop_b = shop(&db, "供应商乙", "admin_b").await;
-        let (sa, sb) = (shop_a.supplier_id, shop_b.supplier_id);
-        set_serving(&db, sa, shop_a.agents[0], true, T0)
+        let (sa, agents_a) = shop(&db, "供应商甲", "admin_a").await;
+        let (sb, agents_b) = shop(&db, "供应商乙", "admin_b").await;
+        set_serving(&db, sa, agents_a[0], true, T0)
             .await
             .expect("on");
-        set_serving(&db, sb, shop_b.agents[0], true, T0)
+        set_serving(&db, sb, agents_b[0], true, T0)
             .await
             .expect("on");
         let buyer_a = buyer(&db, sa, "C1").await;
         let c = open_conversation(&db, sa, buyer_a, T0).await.expect("open");
-        assert_eq!(c.agent_id, Some(shop_a.agents[0]));
+        assert_eq!(c.agent_id, Some(agents_a[0]));
 
-        conversation_for_agent(&db, sa, shop_a.agents[0], c.id)
+        conversation_for_agent(&db, sa, agents_a[0], c.id)
             .await
             .expect("own agent");
         conversation_for_buyer(&db, sa, buyer_a, c.id)
@@ -733,16 +647,16 @@ async fn suppliers_never_see_each_others_conversations() {
             .expect("own buyer");
         // Supplier B's agent, under either supplier id.
         assert!(matches!(
-            conversation_for_agent(&db, sb, shop_b.agents[0], c.id).await,
+            conversation_for_agent(&db, sb, agents_b[0], c.id).await,
             Err(DomainError::NotFound)
         ));
         assert!(matches!(
-            conversation_for_agent(&db, sa, shop_b.agents[0], c.id).await,
+            conversation_for_agent(&db, sa, agents_b[0], c.id).await,
             Err(DomainError::Forbidden)
         ));
         // The other agent of A, and another buyer of A.
         assert!(matches!(
-            conversation_for_agent(&db, sa, shop_a.agents[1], c.id).await,
+            conversation_for_agent(&db, sa, agents_a[1], c.id).await,
             Err(DomainError::Forbidden)
         ));
         let other_buyer = buyer(&db, sa, "C2").await;
@@ -776,11 +690,11 @@ async fn suppliers_never_see_each_others_conversations() {
             Err(DomainError::NotFound)
         ));
         assert!(matches!(
-            release_agent_conversations(&db, sb, shop_a.agents[0], T0).await,
+            release_agent_conversations(&db, sb, agents_a[0], T0).await,
             Err(DomainError::NotFound)
         ));
         assert!(matches!(
-            mark_agent_joined(&db, sb, c.id, shop_b.agents[0], T0).await,
+            mark_agent_joined(&db, sb, c.id, agents_b[0], T0).await,
             Err(DomainError::NotFound)
         ));
     })
@@ -793,26 +707,12 @@ async fn suppliers_never_see_each_others_conversations() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_group_of_messages_of_several_conversations_commits_once_with_one_outcome_each() {
     each_db(|db| async move {
-        let Shop {
-            supplier_id: s,
-            agents: [a, _],
-        } = shop(&db, "供应商组", "admin_g").await;
+        let (s, [a, _]) = shop(&db, "供应商组", "admin_g").await;
         set_serving(&db, s, a, true, T0).await.expect("a on");
-        let c1 = open_conversation(&db, s, buyer(&db, s, "G1").await, T0)
-            .await
-            .expect("open")
-            .id;
-        let c2 = open_conversation(&db, s, buyer(&db, s, "G2").await, T0)
-            .await
-            .expect("open")
-            .id;
-        let c3 = open_conversation(&db, s, buyer(&db, s, "G3").await, T0)
-            .await
-            .expect("open")
-            .id;
-        store_message(&db, c1, &NewMessage::text(Sender::Buyer, "g0", "早"), T0)
-            .await
-            .expect("store");
+        let c1 = enter(&db, s, "G1", T0).await.id;
+        let c2 = enter(&db, s, "G2", T0).await.id;
+        let c3 = enter(&db, s, "G3", T0).await.id;
+        say(&db, c1, Sender::Buyer, "g0", "早", T0).await;
         end_conversation(&db, s, c3, EndReason::Buyer, T0 + 1)
             .await
             .expect("end");
@@ -899,15 +799,9 @@ async fn replay_comes_in_bounded_pages_that_concatenate_to_everything() {
     const TOTAL: i32 = 1_234;
     const PAGE: u64 = 200;
     each_db(|db| async move {
-        let Shop {
-            supplier_id: s,
-            agents: [a, _],
-        } = shop(&db, "供应商长", "admin_long").await;
+        let (s, [a, _]) = shop(&db, "供应商长", "admin_long").await;
         set_serving(&db, s, a, true, T0).await.expect("a on");
-        let c = open_conversation(&db, s, buyer(&db, s, "L1").await, T0)
-            .await
-            .expect("open")
-            .id;
+        let c = enter(&db, s, "L1", T0).await.id;
         let ids: Vec<String> = (1..=TOTAL).map(|i| format!("m{i}")).collect();
         let bodies: Vec<String> = (1..=TOTAL).map(|i| format!("第{i}条")).collect();
         for chunk in (0..TOTAL as usize).collect::<Vec<_>>().chunks(250) {
@@ -973,15 +867,9 @@ async fn a_locked_sqlite_database_is_a_transient_error_and_the_resend_is_stored_
         .expect("configure");
     let db = Database::connect(options).await.expect("connect");
     domain::db::migrate(&db).await.expect("migrate");
-    let Shop {
-        supplier_id: s,
-        agents: [a, _],
-    } = shop(&db, "供应商锁", "admin_lock").await;
+    let (s, [a, _]) = shop(&db, "供应商锁", "admin_lock").await;
     set_serving(&db, s, a, true, T0).await.expect("a on");
-    let c = open_conversation(&db, s, buyer(&db, s, "K1").await, T0)
-        .await
-        .expect("open")
-        .id;
+    let c = enter(&db, s, "K1", T0).await.id;
 
     let locker = domain::db::connect(&url).await.expect("second connection");
     let lock = domain::db::begin_write(&locker)
@@ -1011,12 +899,7 @@ async fn a_locked_sqlite_database_is_a_transient_error_and_the_resend_is_stored_
     let (again, created) = store_message(&db, c, &msg, T0 + 2).await.expect("resend");
     assert!(!created);
     assert_eq!(again.id, stored.id);
-    let count = message::Entity::find()
-        .filter(message::Column::ConversationId.eq(c))
-        .count(&db)
-        .await
-        .expect("count");
-    assert_eq!(count, 1);
+    assert_eq!(stored_count(&db, c).await, 1);
     assert_eq!(conv(&db, c).await.last_seq, 1);
     locker.close().await.expect("close");
 }

@@ -199,3 +199,27 @@ pub async fn login(
     auth.login(login, password, "127.0.0.1", "test-browser")
         .await
 }
+
+/// 甲供应商 with its admin `admin_a` (password [`ADMIN_PASSWORD`]): the supplier id.
+pub async fn supplier_a(db: &DatabaseConnection) -> i64 {
+    supplier(db, "甲供应商", "admin_a").await
+}
+
+/// Logs `admin_a` in with [`ADMIN_PASSWORD`]: the login's token and session.
+pub async fn admin_a_login(auth: &Auth) -> (String, domain::logins::Session) {
+    login(auth, "admin_a", ADMIN_PASSWORD).await.expect("login")
+}
+
+/// A login service that locks an account after `per_account` failures and an address after
+/// `per_addr` (the default when `None`).
+pub fn auth_limited(db: &DatabaseConnection, per_account: u32, per_addr: Option<u32>) -> Auth {
+    let default = AuthConfig::default();
+    auth_with(
+        db,
+        AuthConfig {
+            max_failures_per_account: per_account,
+            max_failures_per_addr: per_addr.unwrap_or(default.max_failures_per_addr),
+            ..default
+        },
+    )
+}
