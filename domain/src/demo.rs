@@ -382,21 +382,33 @@ struct DemoChat {
     messages: Vec<(bool, &'static str, i64)>,
 }
 
-impl DemoChat {
-    /// A conversation served by `agent_id`: the buyer asks at t0 + 1 s, the agent joins after
-    /// `wait` and answers a few seconds later, the rest of the exchange spreads over the session.
-    #[allow(clippy::too_many_arguments)]
-    fn served(
-        supplier_id: i64,
-        buyer_id: i64,
-        agent_id: i64,
-        entered_at: i64,
-        wait_ms: i64,
-        reply_ms: i64,
-        session_ms: i64,
-        end_reason: &'static str,
-        script: &[(bool, &'static str)],
-    ) -> DemoChat {
+/// Who met in a served demo conversation and how it went in time: the buyer came in at
+/// `entered_at`, the agent joined `wait_ms` later and answered `reply_ms` after that, and the
+/// conversation ended `session_ms` after the buyer came in.
+#[derive(Clone, Copy)]
+struct Visit {
+    supplier_id: i64,
+    buyer_id: i64,
+    agent_id: i64,
+    entered_at: i64,
+    wait_ms: i64,
+    reply_ms: i64,
+    session_ms: i64,
+}
+
+impl Visit {
+    /// The conversation served by `agent_id`: buyer lines before the first answer are written
+    /// while waiting, the rest of the exchange spreads over the session.
+    fn served(self, end_reason: &'static str, script: &[(bool, &'static str)]) -> DemoChat {
+        let Visit {
+            supplier_id,
+            buyer_id,
+            agent_id,
+            entered_at,
+            wait_ms,
+            reply_ms,
+            session_ms,
+        } = self;
         let joined_at = entered_at + wait_ms;
         let ended_at = entered_at + session_ms;
         let mut messages = Vec::new();
@@ -469,6 +481,15 @@ fn farm_chats(supplier_id: i64, buyers: &[i64], agents: &[i64], now: i64) -> Vec
         let session_ms = ((30 + (i * 337) % 2370) * SECOND_MS).max(wait_ms + 60 * SECOND_MS);
         let (question, answer) = QUESTIONS[i as usize % QUESTIONS.len()];
         let (question2, answer2) = QUESTIONS[(i as usize + 3) % QUESTIONS.len()];
+        let visit = Visit {
+            supplier_id,
+            buyer_id,
+            agent_id,
+            entered_at,
+            wait_ms,
+            reply_ms,
+            session_ms,
+        };
         let mut script = vec![(false, question), (true, answer)];
         if i % 3 == 1 {
             script.extend([(false, question2), (true, answer2)]);
@@ -489,41 +510,34 @@ fn farm_chats(supplier_id: i64, buyers: &[i64], agents: &[i64], now: i64) -> Vec
                 ],
             }),
             // The agent opened it but the buyer left before any answer.
-            20 => chats.push(DemoChat::served(
-                supplier_id,
-                buyer_id,
-                agent_id,
-                entered_at,
-                wait_ms,
-                reply_ms,
-                wait_ms + 90 * SECOND_MS,
-                conversation::END_BUYER,
-                &[(false, question), (false, UNANSWERED[0])],
-            )),
+            20 => chats.push(
+                Visit {
+                    session_ms: wait_ms + 90 * SECOND_MS,
+                    ..visit
+                }
+                .served(
+                    conversation::END_BUYER,
+                    &[(false, question), (false, UNANSWERED[0])],
+                ),
+            ),
             // The agent's login was kicked mid-conversation; the other agent took the buyer.
             15 => {
-                let kicked = DemoChat::served(
-                    supplier_id,
-                    buyer_id,
-                    agent_id,
-                    entered_at,
-                    wait_ms,
-                    reply_ms,
-                    session_ms,
+                let kicked = visit.served(
                     conversation::END_KICKED,
                     &[(false, question), (true, answer), (false, question2)],
                 );
                 let other = agents[(((i + i / 7) % 2 + 1) % 2) as usize % agents.len()];
                 let handed_over = kicked.ended_at;
                 chats.push(kicked);
-                chats.push(DemoChat::served(
-                    supplier_id,
-                    buyer_id,
-                    other,
-                    handed_over,
-                    4 * SECOND_MS + 200,
-                    6 * SECOND_MS + 500,
-                    6 * MINUTE_MS,
+                let taken_over = Visit {
+                    agent_id: other,
+                    entered_at: handed_over,
+                    wait_ms: 4 * SECOND_MS + 200,
+                    reply_ms: 6 * SECOND_MS + 500,
+                    session_ms: 6 * MINUTE_MS,
+                    ..visit
+                };
+                chats.push(taken_over.served(
                     conversation::END_AGENT,
                     &[
                         (true, TAKEOVER),
@@ -543,17 +557,7 @@ fn farm_chats(supplier_id: i64, buyers: &[i64], agents: &[i64], now: i64) -> Vec
                 if end_reason != conversation::END_TIMEOUT {
                     script.extend([THANKS_BUYER, THANKS_AGENT]);
                 }
-                chats.push(DemoChat::served(
-                    supplier_id,
-                    buyer_id,
-                    agent_id,
-                    entered_at,
-                    wait_ms,
-                    reply_ms,
-                    session_ms,
-                    end_reason,
-                    &script,
-                ));
+                chats.push(visit.served(end_reason, &script));
             }
         }
     }
@@ -571,14 +575,16 @@ fn tea_chats(supplier_id: i64, buyer_id: i64, agent_id: i64, now: i64) -> Vec<De
         .map(|(i, (question, answer))| {
             let entered_at =
                 shanghai_midnight(now, 3 - 2 * i as u64) + (10 * 60 + 25 * i as i64) * MINUTE_MS;
-            DemoChat::served(
+            let visit = Visit {
                 supplier_id,
                 buyer_id,
                 agent_id,
                 entered_at,
-                (15 + 20 * i as i64) * SECOND_MS,
-                5 * SECOND_MS,
-                (4 + 3 * i as i64) * MINUTE_MS,
+                wait_ms: (15 + 20 * i as i64) * SECOND_MS,
+                reply_ms: 5 * SECOND_MS,
+                session_ms: (4 + 3 * i as i64) * MINUTE_MS,
+            };
+            visit.served(
                 [conversation::END_AGENT, conversation::END_BUYER][i % 2],
                 &[
                     (false, question),
