@@ -3,6 +3,8 @@
 //! The server is killed with SIGKILL (no graceful shutdown), so whatever was acknowledged must
 //! already be committed.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,18 +13,11 @@ use std::time::Duration;
 use app::chat::protocol::{
     AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatMessage, Sender,
 };
-use domain::chat::{BuyerClaims, sign};
-use domain::logins::{Auth, AuthConfig};
-use domain::password::PasswordHasher;
-use futures::{SinkExt, StreamExt};
+use common::chat::{
+    Next, SECRET, Ws, agent_recv, agent_said, agent_says, agent_sees, bodies, buyer_recv,
+    buyer_said, buyer_says, buyer_sees, buyer_token, next_within, open, send_json,
+};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-const SECRET: &str = "restart-test-secret-shared-with-the-mall";
 
 /// A database file with the demo data and kf101 logged in (its session cookie).
 struct Fixture {
@@ -33,20 +28,13 @@ struct Fixture {
 
 impl Fixture {
     async fn new() -> Fixture {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = domain::db::connect(&db_url(dir.path()))
-            .await
-            .expect("connect");
-        domain::db::migrate(&db).await.expect("migrate");
-        let hasher = PasswordHasher::new(2);
-        domain::demo::seed(&db, &hasher).await.expect("seed");
-        let auth = Auth::new(db.clone(), hasher, AuthConfig::default());
+        let common::DemoDb { auth, dir } = common::demo_db().await;
         let (agent_token, session) = auth
             .login("kf101", domain::demo::AGENT_PASSWORD, "127.0.0.1", "test")
             .await
             .expect("agent logs in");
         // The server must be the only one holding the file while it runs.
-        db.close().await.expect("close");
+        auth.db.clone().close().await.expect("close");
         Fixture {
             dir,
             agent_token,
@@ -88,7 +76,10 @@ impl ServerProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_server"))
             .arg("serve")
             .env("DATABASE_URL", db_url(dir))
-            .env("KEFU_BUYER_TOKEN_SECRET", SECRET)
+            .env(
+                "KEFU_BUYER_TOKEN_SECRET",
+                std::str::from_utf8(SECRET).expect("utf-8"),
+            )
             .env("KEFU_DEMO_DATA", "false")
             .env("KEFU_DEV_MODE", "true")
             .env("LEPTOS_SITE_ADDR", addr.to_string())
@@ -119,34 +110,11 @@ impl ServerProcess {
     }
 
     async fn agent(&self, token: &str) -> Ws {
-        let mut req = format!("ws://{}/ws/agent", self.addr)
-            .into_client_request()
-            .expect("request");
-        req.headers_mut().insert(
-            "cookie",
-            format!("kefu_session={token}").parse().expect("header"),
-        );
-        let (ws, _) = tokio_tungstenite::connect_async(req)
-            .await
-            .expect("agent connects");
-        ws
+        common::chat::agent_socket(self.addr, token).await
     }
 
     async fn buyer(&self, supplier_id: i64, buyer_id: &str) -> Ws {
-        let claims = BuyerClaims {
-            v: 1,
-            supplier_id,
-            buyer_id: buyer_id.into(),
-            name: format!("采购人{buyer_id}"),
-            unit: "某县第一中学".into(),
-            exp: domain::db::now_ms() / 1000 + 3600,
-        };
-        let token = sign(SECRET.as_bytes(), &claims);
-        let (ws, _) =
-            tokio_tungstenite::connect_async(format!("ws://{}/ws/buyer?token={token}", self.addr))
-                .await
-                .expect("buyer connects");
-        ws
+        common::chat::buyer_socket(self.addr, &buyer_token(supplier_id, buyer_id)).await
     }
 }
 
@@ -162,30 +130,12 @@ fn free_port() -> SocketAddr {
     listener.local_addr().expect("addr")
 }
 
-/// The next text frame, or `None` when the socket closed.
+/// The next text frame, or `None` when the socket closed or stayed silent for `wait`.
 async fn next_text(ws: &mut Ws, wait: Duration) -> Option<String> {
-    loop {
-        let msg = tokio::time::timeout(wait, ws.next()).await.ok()?;
-        match msg {
-            Some(Ok(Message::Text(t))) => return Some(t.to_string()),
-            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return None,
-            Some(Ok(_)) => {}
-        }
+    match next_within(ws, wait).await {
+        Next::Text(text) => Some(text),
+        Next::Closed(_) | Next::Silent => None,
     }
-}
-
-async fn agent_recv(ws: &mut Ws) -> AgentServerFrame {
-    let text = next_text(ws, Duration::from_secs(10))
-        .await
-        .expect("an agent frame within 10 s");
-    serde_json::from_str(&text).expect("an agent frame")
-}
-
-async fn buyer_recv(ws: &mut Ws) -> BuyerServerFrame {
-    let text = next_text(ws, Duration::from_secs(10))
-        .await
-        .expect("a buyer frame within 10 s");
-    serde_json::from_str(&text).expect("a buyer frame")
 }
 
 /// The agent's next frame that is not a re-announcement of a buyer (a buyer that reconnects
@@ -199,60 +149,39 @@ async fn agent_recv_skipping_assigned(ws: &mut Ws) -> AgentServerFrame {
     }
 }
 
-/// The other side's messages that arrive in `Messages` frames until the socket is quiet for
-/// 500 ms (other frames such as `Assigned` are skipped): what the agent "saw" of the buyer.
+/// The messages from `from` that arrive in `Messages` frames until the socket is quiet for
+/// 500 ms (other frames such as `Assigned` are skipped): what one side "saw" of the other.
+async fn messages_until_quiet<F: serde::de::DeserializeOwned>(
+    ws: &mut Ws,
+    from: Sender,
+    messages_of: fn(F) -> Option<Vec<ChatMessage>>,
+) -> Vec<ChatMessage> {
+    let mut seen = Vec::new();
+    while let Some(text) = next_text(ws, Duration::from_millis(500)).await {
+        let frame = serde_json::from_str(&text).expect("a frame");
+        if let Some(messages) = messages_of(frame) {
+            seen.extend(messages.into_iter().filter(|m| m.sender == from));
+        }
+    }
+    seen
+}
+
+/// What the agent "saw" of the buyer.
 async fn agent_messages_until_quiet(ws: &mut Ws) -> Vec<ChatMessage> {
-    let mut seen = Vec::new();
-    while let Some(text) = next_text(ws, Duration::from_millis(500)).await {
-        if let AgentServerFrame::Messages { messages, .. } =
-            serde_json::from_str(&text).expect("an agent frame")
-        {
-            seen.extend(messages.into_iter().filter(|m| m.sender == Sender::Buyer));
-        }
-    }
-    seen
+    messages_until_quiet(ws, Sender::Buyer, |frame| match frame {
+        AgentServerFrame::Messages { messages, .. } => Some(messages),
+        _ => None,
+    })
+    .await
 }
 
-/// What the buyer "saw" of the agent, like [`agent_messages_until_quiet`].
+/// What the buyer "saw" of the agent.
 async fn buyer_messages_until_quiet(ws: &mut Ws) -> Vec<ChatMessage> {
-    let mut seen = Vec::new();
-    while let Some(text) = next_text(ws, Duration::from_millis(500)).await {
-        if let BuyerServerFrame::Messages { messages, .. } =
-            serde_json::from_str(&text).expect("a buyer frame")
-        {
-            seen.extend(messages.into_iter().filter(|m| m.sender == Sender::Agent));
-        }
-    }
-    seen
-}
-
-async fn send_json<T: serde::Serialize>(ws: &mut Ws, frame: &T) {
-    let text = serde_json::to_string(frame).expect("json");
-    ws.send(Message::Text(text.into())).await.expect("send");
-}
-
-fn bodies(messages: &[ChatMessage]) -> Vec<(i32, &str, &str)> {
-    messages
-        .iter()
-        .map(|m| (m.seq, m.sender.as_str(), m.body.as_str()))
-        .collect()
-}
-
-fn buyer_says(id: &str, body: &str) -> BuyerFrame {
-    BuyerFrame::Send {
-        client_msg_id: id.into(),
-        body: body.into(),
-        font_size: 14,
-    }
-}
-
-fn agent_says(conversation_id: i64, id: &str, body: &str) -> AgentFrame {
-    AgentFrame::Send {
-        conversation_id,
-        client_msg_id: id.into(),
-        body: body.into(),
-        font_size: 14,
-    }
+    messages_until_quiet(ws, Sender::Agent, |frame| match frame {
+        BuyerServerFrame::Messages { messages, .. } => Some(messages),
+        _ => None,
+    })
+    .await
 }
 
 /// The agent connects and (if not yet) goes 服务中; returns the `Hello`'s conversations.
@@ -318,49 +247,15 @@ async fn a_server_restart_loses_nothing_and_both_sides_get_exactly_what_they_mis
     };
     assert_eq!(conversation.conversation_id, cid);
 
-    send_json(&mut buyer, &buyer_says("b-1", "重启前一")).await;
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "b-1".into(),
-            seq: 1
-        }
-    );
-    let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else {
-        panic!("Messages")
-    };
-    assert_eq!(bodies(&messages), vec![(1, "buyer", "重启前一")]);
-    send_json(&mut agent, &agent_says(cid, "a-1", "您好")).await;
-    assert_eq!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Ack {
-            client_msg_id: "a-1".into(),
-            seq: 2
-        }
-    );
-    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else {
-        panic!("Messages")
-    };
-    assert_eq!(bodies(&messages), vec![(2, "agent", "您好")]);
+    buyer_said(&mut buyer, "b-1", "重启前一", 1).await;
+    agent_sees(&mut agent, &[(1, "buyer", "重启前一")]).await;
+    agent_said(&mut agent, cid, "a-1", "您好", 2).await;
+    buyer_sees(&mut buyer, &[(2, "agent", "您好")]).await;
 
     // The agent's page goes away (last seen: 2); the buyer keeps writing.
     drop(agent);
-    send_json(&mut buyer, &buyer_says("b-2", "重启前二")).await;
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "b-2".into(),
-            seq: 3
-        }
-    );
-    send_json(&mut buyer, &buyer_says("b-3", "重启前三")).await;
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "b-3".into(),
-            seq: 4
-        }
-    );
+    buyer_said(&mut buyer, "b-2", "重启前二", 3).await;
+    buyer_said(&mut buyer, "b-3", "重启前三", 4).await;
     // Killed right after the last Ack: acknowledged means committed.
     server.kill();
     assert_eq!(
@@ -378,14 +273,7 @@ async fn a_server_restart_loses_nothing_and_both_sides_get_exactly_what_they_mis
         vec![(cid, 4)],
         "the conversation is still the agent's, with all 4 messages"
     );
-    send_json(
-        &mut agent,
-        &AgentFrame::Open {
-            conversation_id: cid,
-            after_seq: 2,
-        },
-    )
-    .await;
+    send_json(&mut agent, &open(cid, 2)).await;
     let AgentServerFrame::Messages {
         conversation_id,
         messages,
@@ -404,33 +292,17 @@ async fn a_server_restart_loses_nothing_and_both_sides_get_exactly_what_they_mis
     );
 
     // The agent answers while the buyer is still away (buyer last seen: 4).
-    send_json(&mut agent, &agent_says(cid, "a-2", "重启后一")).await;
-    assert_eq!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Ack {
-            client_msg_id: "a-2".into(),
-            seq: 5
-        }
-    );
-    send_json(&mut agent, &agent_says(cid, "a-3", "重启后二")).await;
-    assert_eq!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Ack {
-            client_msg_id: "a-3".into(),
-            seq: 6
-        }
-    );
+    agent_said(&mut agent, cid, "a-2", "重启后一", 5).await;
+    agent_said(&mut agent, cid, "a-3", "重启后二", 6).await;
 
     let (mut buyer, again) = buyer_connects(&server, supplier_id, "RS-1").await;
     assert_eq!(again, cid, "the open conversation continues");
     send_json(&mut buyer, &BuyerFrame::Resume { after_seq: 4 }).await;
-    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else {
-        panic!("Messages")
-    };
-    assert_eq!(
-        bodies(&messages),
-        vec![(5, "agent", "重启后一"), (6, "agent", "重启后二")]
-    );
+    buyer_sees(
+        &mut buyer,
+        &[(5, "agent", "重启后一"), (6, "agent", "重启后二")],
+    )
+    .await;
     assert!(
         buyer_messages_until_quiet(&mut buyer).await.is_empty(),
         "each missed message once"
@@ -438,14 +310,7 @@ async fn a_server_restart_loses_nothing_and_both_sides_get_exactly_what_they_mis
 
     // A resend of a message acknowledged before the restart: same seq, nothing new stored or
     // shown to the agent.
-    send_json(&mut buyer, &buyer_says("b-3", "重启前三")).await;
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "b-3".into(),
-            seq: 4
-        }
-    );
+    buyer_said(&mut buyer, "b-3", "重启前三", 4).await;
     assert!(
         agent_messages_until_quiet(&mut agent).await.is_empty(),
         "the resend reaches nobody"
@@ -454,30 +319,21 @@ async fn a_server_restart_loses_nothing_and_both_sides_get_exactly_what_they_mis
 
     // The whole history after the restart, in order, every message once.
     send_json(&mut buyer, &BuyerFrame::Resume { after_seq: 0 }).await;
-    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else {
-        panic!("Messages")
-    };
-    assert_eq!(
-        bodies(&messages),
-        vec![
+    buyer_sees(
+        &mut buyer,
+        &[
             (1, "buyer", "重启前一"),
             (2, "agent", "您好"),
             (3, "buyer", "重启前二"),
             (4, "buyer", "重启前三"),
             (5, "agent", "重启后一"),
             (6, "agent", "重启后二"),
-        ]
-    );
+        ],
+    )
+    .await;
 
     // Live delivery works again both ways.
-    send_json(&mut buyer, &buyer_says("b-4", "重启后三")).await;
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "b-4".into(),
-            seq: 7
-        }
-    );
+    buyer_said(&mut buyer, "b-4", "重启后三", 7).await;
     let AgentServerFrame::Messages { messages, .. } =
         agent_recv_skipping_assigned(&mut agent).await
     else {
@@ -503,20 +359,10 @@ async fn a_message_whose_socket_dropped_before_the_ack_is_resent_and_stored_once
     // agent sees it), but the buyer cannot know, so it resends on its new socket.
     send_json(&mut buyer, &buyer_says("b-1", "掉线前发出")).await;
     drop(buyer);
-    let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else {
-        panic!("Messages")
-    };
-    assert_eq!(bodies(&messages), vec![(1, "buyer", "掉线前发出")]);
+    agent_sees(&mut agent, &[(1, "buyer", "掉线前发出")]).await;
     let (mut buyer, again) = buyer_connects(&server, supplier_id, "DR-1").await;
     assert_eq!(again, cid);
-    send_json(&mut buyer, &buyer_says("b-1", "掉线前发出")).await;
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "b-1".into(),
-            seq: 1
-        }
-    );
+    buyer_said(&mut buyer, "b-1", "掉线前发出", 1).await;
     assert!(
         agent_messages_until_quiet(&mut agent).await.is_empty(),
         "the agent saw it exactly once"
@@ -525,20 +371,10 @@ async fn a_message_whose_socket_dropped_before_the_ack_is_resent_and_stored_once
     // The same from the agent's side.
     send_json(&mut agent, &agent_says(cid, "a-1", "掉线前回复")).await;
     drop(agent);
-    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else {
-        panic!("Messages")
-    };
-    assert_eq!(bodies(&messages), vec![(2, "agent", "掉线前回复")]);
+    buyer_sees(&mut buyer, &[(2, "agent", "掉线前回复")]).await;
     let (mut agent, conversations) = agent_connects(&server, &fixture.agent_token, false).await;
     assert_eq!(conversations, vec![(cid, 2)]);
-    send_json(&mut agent, &agent_says(cid, "a-1", "掉线前回复")).await;
-    assert_eq!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Ack {
-            client_msg_id: "a-1".into(),
-            seq: 2
-        }
-    );
+    agent_said(&mut agent, cid, "a-1", "掉线前回复", 2).await;
     assert!(
         buyer_messages_until_quiet(&mut buyer).await.is_empty(),
         "the buyer saw it exactly once"

@@ -322,3 +322,49 @@ pub fn older(conversation_id: i64, before_seq: i32) -> AgentFrame {
         before_seq,
     }
 }
+
+/// The buyer says `body` as `client_msg_id` and it is acknowledged as `seq`.
+pub async fn buyer_said(buyer: &mut Ws, client_msg_id: &str, body: &str, seq: i32) {
+    send_json(buyer, &buyer_says(client_msg_id, body)).await;
+    assert_eq!(
+        buyer_recv(buyer).await,
+        BuyerServerFrame::Ack {
+            client_msg_id: client_msg_id.into(),
+            seq
+        }
+    );
+}
+
+/// The agent says `body` in the conversation as `client_msg_id`, acknowledged as `seq`.
+pub async fn agent_said(
+    agent: &mut Ws,
+    conversation_id: i64,
+    client_msg_id: &str,
+    body: &str,
+    seq: i32,
+) {
+    send_json(agent, &agent_says(conversation_id, client_msg_id, body)).await;
+    assert_eq!(
+        agent_recv(agent).await,
+        AgentServerFrame::Ack {
+            client_msg_id: client_msg_id.into(),
+            seq
+        }
+    );
+}
+
+/// The buyer's next frame brings exactly these messages, as (seq, sender, body).
+pub async fn buyer_sees(buyer: &mut Ws, expected: &[(i32, &str, &str)]) {
+    let BuyerServerFrame::Messages { messages, .. } = buyer_recv(buyer).await else {
+        panic!("Messages")
+    };
+    assert_eq!(bodies(&messages), expected);
+}
+
+/// The agent's next frame brings exactly these messages, as (seq, sender, body).
+pub async fn agent_sees(agent: &mut Ws, expected: &[(i32, &str, &str)]) {
+    let AgentServerFrame::Messages { messages, .. } = agent_recv(agent).await else {
+        panic!("Messages")
+    };
+    assert_eq!(bodies(&messages), expected);
+}
