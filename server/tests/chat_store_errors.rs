@@ -7,31 +7,23 @@
 //! the same client message id, and a conversation's next message goes once the one before is
 //! acknowledged (`app::chat::take_next`).
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
-use app::chat::protocol::{
-    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION, ChatMessage,
+use app::chat::protocol::{AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatMessage};
+use common::chat::{
+    ChatServer, Ws, agent_said, agent_says, buyer_said, buyer_says, buyer_token, chat_state, open,
+    recv_within, send_json,
 };
 use domain::DomainError;
-use domain::chat::{BuyerClaims, sign};
 use domain::entity::message;
-use domain::logins::{Auth, AuthConfig};
-use domain::password::PasswordHasher;
-use futures::{SinkExt, StreamExt};
 use sea_orm::{ColumnTrait, ConnectOptions, Database, EntityTrait, QueryFilter, QueryOrder};
-use server::chat::ChatState;
 use server::chat::writer::{FaultHook, FaultPoint, MessageWriter};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-const SECRET: &[u8] = b"store-errors-test-secret";
 /// The server's SQLite busy timeout here: a held lock shows in a fraction of a second.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(150);
 /// What a person sees when a message could not be stored.
@@ -39,151 +31,57 @@ const SERVER_ERROR: &str = "服务器内部错误，请稍后再试";
 /// A frame must come within this; only a safety net against a hang, never a synchronisation.
 const FRAME_WAIT: Duration = Duration::from_secs(60);
 
-struct Server {
-    addr: std::net::SocketAddr,
-    url: String,
-    auth: Auth,
-    _dir: tempfile::TempDir,
-}
+type Server = ChatServer;
 
 /// The chat routes on a free port over a fresh SQLite file with the demo data; `hook` goes
 /// into the message writer.
 async fn start(hook: Option<FaultHook>) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("kefu.db").display());
-    let mut options = ConnectOptions::new(url.clone());
+    let mut options = ConnectOptions::new(db_url(&dir));
     domain::db::configure_with_busy_timeout(&mut options, BUSY_TIMEOUT).expect("configure");
     let db = Database::connect(options).await.expect("connect");
-    domain::db::migrate(&db).await.expect("migrate");
-    let hasher = PasswordHasher::new(2);
-    domain::demo::seed(&db, &hasher).await.expect("seed");
-    let auth = Auth::new(db.clone(), hasher, AuthConfig::default());
-    let mut chat = ChatState::new(
-        auth.clone(),
-        Arc::new(domain::bus::InProcessBus::default()),
-        SECRET.into(),
-    );
+    let auth = common::demo_on(db.clone()).await;
+    let mut chat = chat_state(&auth);
     if let Some(hook) = hook {
         chat.writer = MessageWriter::spawn_with_fault_hook(db, hook);
     }
-    let router: axum::Router = server::chat::routes(chat);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    ChatServer::start(auth, dir, chat, false).await
+}
+
+fn db_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}?mode=rwc", dir.path().join("kefu.db").display())
+}
+
+/// kf101, 服务中, and a buyer of its supplier assigned to it: (agent, buyer, conversation).
+async fn talk(server: &Server, buyer_id: &str) -> (Ws, Ws, i64) {
+    let (mut agent, session) = server.serving_agent("kf101").await;
+    let (buyer, conversation_id) = server
+        .buyer_enters(&mut agent, session.supplier_id, buyer_id)
+        .await;
+    (agent, buyer, conversation_id)
+}
+
+/// The stored messages of a conversation, by seq, read on a separate connection.
+async fn stored(server: &Server, conversation_id: i64) -> Vec<message::Model> {
+    let db = domain::db::connect(&db_url(&server.dir))
         .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Server {
-        addr,
-        url,
-        auth,
-        _dir: dir,
-    }
-}
-
-impl Server {
-    /// kf101, 服务中, and a buyer of its supplier assigned to it: (agent, buyer, conversation).
-    async fn talk(&self, buyer_id: &str) -> (Ws, Ws, i64) {
-        let (token, session) = self
-            .auth
-            .login("kf101", domain::demo::AGENT_PASSWORD, "127.0.0.1", "test")
-            .await
-            .expect("agent logs in");
-        let mut req = format!("ws://{}/ws/agent", self.addr)
-            .into_client_request()
-            .expect("request");
-        req.headers_mut().insert(
-            "cookie",
-            format!("kefu_session={token}").parse().expect("header"),
-        );
-        let (mut agent, _) = tokio_tungstenite::connect_async(req)
-            .await
-            .expect("agent connects");
-        assert!(matches!(
-            agent_recv(&mut agent).await,
-            AgentServerFrame::Hello {
-                version: CHAT_PROTOCOL_VERSION,
-                ..
-            }
-        ));
-        send_json(&mut agent, &AgentFrame::SetServing { serving: true }).await;
-        assert_eq!(
-            agent_recv(&mut agent).await,
-            AgentServerFrame::Status { serving: true }
-        );
-
-        let claims = BuyerClaims {
-            v: 1,
-            supplier_id: session.supplier_id,
-            buyer_id: buyer_id.into(),
-            name: format!("采购人{buyer_id}"),
-            unit: "某县第一中学".into(),
-            exp: domain::db::now_ms() / 1000 + 3600,
-        };
-        let url = format!(
-            "ws://{}/ws/buyer?token={}",
-            self.addr,
-            sign(SECRET, &claims)
-        );
-        let (mut buyer, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("buyer connects");
-        let BuyerServerFrame::Hello {
-            conversation_id, ..
-        } = buyer_recv(&mut buyer).await
-        else {
-            panic!("Hello first");
-        };
-        assert!(matches!(
-            buyer_recv(&mut buyer).await,
-            BuyerServerFrame::Assigned { .. }
-        ));
-        let AgentServerFrame::Assigned { conversation } = agent_recv(&mut agent).await else {
-            panic!("Assigned")
-        };
-        assert_eq!(conversation.conversation_id, conversation_id);
-        (agent, buyer, conversation_id)
-    }
-
-    /// The stored messages of a conversation, by seq, read on a separate connection.
-    async fn stored(&self, conversation_id: i64) -> Vec<message::Model> {
-        let db = domain::db::connect(&self.url).await.expect("connect");
-        let rows = message::Entity::find()
-            .filter(message::Column::ConversationId.eq(conversation_id))
-            .order_by_asc(message::Column::Seq)
-            .all(&db)
-            .await
-            .expect("messages");
-        db.close().await.expect("close");
-        rows
-    }
-}
-
-async fn next_text(ws: &mut Ws) -> String {
-    loop {
-        let msg = tokio::time::timeout(FRAME_WAIT, ws.next())
-            .await
-            .expect("a frame in time");
-        match msg {
-            Some(Ok(Message::Text(t))) => return t.to_string(),
-            Some(Ok(Message::Close(_))) | Some(Err(_)) | None => panic!("the socket closed"),
-            Some(Ok(_)) => {}
-        }
-    }
+        .expect("connect");
+    let rows = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(conversation_id))
+        .order_by_asc(message::Column::Seq)
+        .all(&db)
+        .await
+        .expect("messages");
+    db.close().await.expect("close");
+    rows
 }
 
 async fn agent_recv(ws: &mut Ws) -> AgentServerFrame {
-    serde_json::from_str(&next_text(ws).await).expect("an agent frame")
+    recv_within(ws, FRAME_WAIT).await
 }
 
 async fn buyer_recv(ws: &mut Ws) -> BuyerServerFrame {
-    serde_json::from_str(&next_text(ws).await).expect("a buyer frame")
-}
-
-async fn send_json<T: serde::Serialize>(ws: &mut Ws, frame: &T) {
-    let text = serde_json::to_string(frame).expect("json");
-    ws.send(Message::Text(text.into())).await.expect("send");
+    recv_within(ws, FRAME_WAIT).await
 }
 
 /// What one side of the conversation went through.
@@ -198,108 +96,139 @@ struct Side {
 /// Resends allowed per message before the test gives up (a safety net, never reached).
 const MAX_RESENDS: u32 = 200;
 
-/// The buyer sends `bodies` one after another as the browser does, each waiting for its `Ack`;
-/// an `Error` for it is answered by sending the very same frame again (重发, same client id).
-/// `errored` hears of every such error.
-async fn buyer_sends(
+/// A server frame as a sending side sees it.
+#[derive(Debug)]
+enum Incoming {
+    Ack(String),
+    Failed {
+        client_msg_id: String,
+        message: String,
+    },
+    Messages(Vec<ChatMessage>),
+    Typing,
+    Other(String),
+}
+
+/// The server frames of one side.
+trait SideFrame: serde::de::DeserializeOwned {
+    fn incoming(self) -> Incoming;
+}
+
+impl SideFrame for BuyerServerFrame {
+    fn incoming(self) -> Incoming {
+        match self {
+            BuyerServerFrame::Ack { client_msg_id, .. } => Incoming::Ack(client_msg_id),
+            BuyerServerFrame::Error {
+                client_msg_id: Some(client_msg_id),
+                message,
+            } => Incoming::Failed {
+                client_msg_id,
+                message,
+            },
+            BuyerServerFrame::Messages { messages, .. } => Incoming::Messages(messages),
+            BuyerServerFrame::Typing => Incoming::Typing,
+            other => Incoming::Other(format!("{other:?}")),
+        }
+    }
+}
+
+impl SideFrame for AgentServerFrame {
+    fn incoming(self) -> Incoming {
+        match self {
+            AgentServerFrame::Ack { client_msg_id, .. } => Incoming::Ack(client_msg_id),
+            AgentServerFrame::Error {
+                client_msg_id: Some(client_msg_id),
+                message,
+            } => Incoming::Failed {
+                client_msg_id,
+                message,
+            },
+            AgentServerFrame::Messages { messages, .. } => Incoming::Messages(messages),
+            AgentServerFrame::Typing { .. } => Incoming::Typing,
+            other => Incoming::Other(format!("{other:?}")),
+        }
+    }
+}
+
+/// `who` sends `frames` (client id, frame) one after another as the browser does, each waiting
+/// for its `Ack`; an `Error` for it is answered by sending the very same frame again (重发, same
+/// client id). `errored` hears of every such error.
+async fn sends<F: SideFrame, T: serde::Serialize>(
     ws: &mut Ws,
-    bodies: &[String],
+    who: &'static str,
+    frames: Vec<(String, T)>,
     errored: mpsc::UnboundedSender<&'static str>,
 ) -> Side {
     let mut side = Side::default();
-    for (i, body) in bodies.iter().enumerate() {
-        let id = format!("b-{i}");
-        let frame = BuyerFrame::Send {
-            client_msg_id: id.clone(),
-            body: body.clone(),
-            font_size: 14,
-        };
+    for (id, frame) in frames {
         send_json(ws, &frame).await;
         let mut resends = 0;
         loop {
-            match buyer_recv(ws).await {
-                BuyerServerFrame::Ack { client_msg_id, .. } if client_msg_id == id => break,
-                BuyerServerFrame::Error {
-                    client_msg_id: Some(failed),
+            match recv_within::<F>(ws, FRAME_WAIT).await.incoming() {
+                Incoming::Ack(client_msg_id) if client_msg_id == id => break,
+                Incoming::Failed {
+                    client_msg_id,
                     message,
-                } if failed == id => {
+                } if client_msg_id == id => {
                     assert_eq!(
                         message, SERVER_ERROR,
                         "a store error reads as a server error, nothing internal"
                     );
                     side.errors += 1;
-                    let _ = errored.send("buyer");
+                    let _ = errored.send(who);
                     resends += 1;
                     assert!(resends <= MAX_RESENDS, "{id} never stored");
                     send_json(ws, &frame).await;
                 }
-                BuyerServerFrame::Messages { messages, .. } => side.received.extend(messages),
-                BuyerServerFrame::Typing => {}
-                other => panic!("buyer: unexpected {other:?}"),
+                Incoming::Messages(messages) => side.received.extend(messages),
+                Incoming::Typing => {}
+                Incoming::Other(frame) => panic!("{who}: unexpected {frame}"),
+                other => panic!("{who}: unexpected {other:?}"),
             }
         }
     }
     side
 }
 
-/// [`buyer_sends`] for the agent.
+/// The buyer sends `bodies` as b-0, b-1, … (see [`sends`]).
+async fn buyer_sends(
+    ws: &mut Ws,
+    bodies: &[String],
+    errored: mpsc::UnboundedSender<&'static str>,
+) -> Side {
+    let frames = (bodies.iter().enumerate())
+        .map(|(i, body)| {
+            let id = format!("b-{i}");
+            (id.clone(), buyer_says(&id, body))
+        })
+        .collect();
+    sends::<BuyerServerFrame, _>(ws, "buyer", frames, errored).await
+}
+
+/// The agent sends `bodies` as a-0, a-1, … (see [`sends`]).
 async fn agent_sends(
     ws: &mut Ws,
     conversation_id: i64,
     bodies: &[String],
     errored: mpsc::UnboundedSender<&'static str>,
 ) -> Side {
-    let mut side = Side::default();
-    for (i, body) in bodies.iter().enumerate() {
-        let id = format!("a-{i}");
-        let frame = AgentFrame::Send {
-            conversation_id,
-            client_msg_id: id.clone(),
-            body: body.clone(),
-            font_size: 14,
-        };
-        send_json(ws, &frame).await;
-        let mut resends = 0;
-        loop {
-            match agent_recv(ws).await {
-                AgentServerFrame::Ack { client_msg_id, .. } if client_msg_id == id => break,
-                AgentServerFrame::Error {
-                    client_msg_id: Some(failed),
-                    message,
-                } if failed == id => {
-                    assert_eq!(message, SERVER_ERROR);
-                    side.errors += 1;
-                    let _ = errored.send("agent");
-                    resends += 1;
-                    assert!(resends <= MAX_RESENDS, "{id} never stored");
-                    send_json(ws, &frame).await;
-                }
-                AgentServerFrame::Messages { messages, .. } => side.received.extend(messages),
-                AgentServerFrame::Typing { .. } => {}
-                other => panic!("agent: unexpected {other:?}"),
-            }
-        }
-    }
-    side
+    let frames = (bodies.iter().enumerate())
+        .map(|(i, body)| {
+            let id = format!("a-{i}");
+            (id.clone(), agent_says(conversation_id, &id, body))
+        })
+        .collect();
+    sends::<AgentServerFrame, _>(ws, "agent", frames, errored).await
 }
 
 /// Reads until the side has `n` messages of the other.
-async fn buyer_drain(ws: &mut Ws, side: &mut Side, n: usize) {
+async fn drain<F: SideFrame>(ws: &mut Ws, who: &str, side: &mut Side, n: usize) {
     while side.received.len() < n {
-        match buyer_recv(ws).await {
-            BuyerServerFrame::Messages { messages, .. } => side.received.extend(messages),
-            BuyerServerFrame::Typing => {}
-            other => panic!("buyer: unexpected {other:?}"),
-        }
-    }
-}
-
-async fn agent_drain(ws: &mut Ws, side: &mut Side, n: usize) {
-    while side.received.len() < n {
-        match agent_recv(ws).await {
-            AgentServerFrame::Messages { messages, .. } => side.received.extend(messages),
-            AgentServerFrame::Typing { .. } => {}
-            other => panic!("agent: unexpected {other:?}"),
+        match recv_within::<F>(ws, FRAME_WAIT).await.incoming() {
+            Incoming::Messages(messages) => side.received.extend(messages),
+            Incoming::Typing => {}
+            Incoming::Other(frame) => panic!("{who}: unexpected {frame}"),
+            other => panic!("{who}: unexpected {other:?}"),
         }
     }
 }
@@ -332,10 +261,10 @@ fn assert_stored_once(rows: &[message::Model], client_ids: &[String]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_write_lock_held_past_the_busy_timeout_loses_nothing() {
     let server = start(None).await;
-    let (mut agent, mut buyer, cid) = server.talk("LOCK-1").await;
+    let (mut agent, mut buyer, cid) = talk(&server, "LOCK-1").await;
 
     // Another connection takes SQLite's write lock and keeps it.
-    let locker = domain::db::connect(&server.url)
+    let locker = domain::db::connect(&db_url(&server.dir))
         .await
         .expect("second connection");
     let lock = domain::db::begin_write(&locker)
@@ -365,8 +294,8 @@ async fn a_write_lock_held_past_the_busy_timeout_loses_nothing() {
         buyer_side.errors >= 1 && agent_side.errors >= 1,
         "{buyer_side:?} {agent_side:?}"
     );
-    buyer_drain(&mut buyer, &mut buyer_side, N).await;
-    agent_drain(&mut agent, &mut agent_side, N).await;
+    drain::<BuyerServerFrame>(&mut buyer, "buyer", &mut buyer_side, N).await;
+    drain::<AgentServerFrame>(&mut agent, "agent", &mut agent_side, N).await;
 
     // Every message arrived once on the other side, in the order it was written.
     assert_eq!(
@@ -384,25 +313,10 @@ async fn a_write_lock_held_past_the_busy_timeout_loses_nothing() {
     let ids: Vec<String> = (0..N)
         .flat_map(|i| [format!("b-{i}"), format!("a-{i}")])
         .collect();
-    assert_stored_once(&server.stored(cid).await, &ids);
+    assert_stored_once(&stored(&server, cid).await, &ids);
 
     // And the next message is stored at once, without an error.
-    send_json(
-        &mut buyer,
-        &BuyerFrame::Send {
-            client_msg_id: "b-next".into(),
-            body: "还在吗".into(),
-            font_size: 14,
-        },
-    )
-    .await;
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "b-next".into(),
-            seq: 2 * N as i32 + 1
-        }
-    );
+    buyer_said(&mut buyer, "b-next", "还在吗", 2 * N as i32 + 1).await;
     let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else {
         panic!("delivered")
     };
@@ -431,7 +345,7 @@ async fn a_panicking_writer_fails_its_callers_and_keeps_writing() {
         Ok(())
     });
     let server = start(Some(hook)).await;
-    let (mut agent, mut buyer, cid) = server.talk("PANIC-1").await;
+    let (mut agent, mut buyer, cid) = talk(&server, "PANIC-1").await;
 
     let boom = BuyerFrame::Send {
         client_msg_id: "boom".into(),
@@ -449,27 +363,12 @@ async fn a_panicking_writer_fails_its_callers_and_keeps_writing() {
     );
     assert!(fired.load(Ordering::SeqCst));
     assert!(
-        server.stored(cid).await.is_empty(),
+        stored(&server, cid).await.is_empty(),
         "nothing of the failed group is stored"
     );
 
     // The writer is back: the next message is stored and delivered.
-    send_json(
-        &mut buyer,
-        &BuyerFrame::Send {
-            client_msg_id: "next".into(),
-            body: "第二条".into(),
-            font_size: 14,
-        },
-    )
-    .await;
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "next".into(),
-            seq: 1
-        }
-    );
+    buyer_said(&mut buyer, "next", "第二条", 1).await;
     // 重发 of the failed one, same client id: stored once, delivered once.
     send_json(&mut buyer, &boom).await;
     assert_eq!(
@@ -480,28 +379,12 @@ async fn a_panicking_writer_fails_its_callers_and_keeps_writing() {
         }
     );
     let mut agent_side = Side::default();
-    agent_drain(&mut agent, &mut agent_side, 2).await;
+    drain::<AgentServerFrame>(&mut agent, "agent", &mut agent_side, 2).await;
     assert_eq!(texts(&agent_side.received), ["第二条", "第一条"]);
     // The agent writes through the same writer too.
-    send_json(
-        &mut agent,
-        &AgentFrame::Send {
-            conversation_id: cid,
-            client_msg_id: "a".into(),
-            body: "收到".into(),
-            font_size: 14,
-        },
-    )
-    .await;
-    assert_eq!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Ack {
-            client_msg_id: "a".into(),
-            seq: 3
-        }
-    );
+    agent_said(&mut agent, cid, "a", "收到", 3).await;
     assert_stored_once(
-        &server.stored(cid).await,
+        &stored(&server, cid).await,
         &["next".into(), "boom".into(), "a".into()],
     );
 }
@@ -528,52 +411,14 @@ async fn transient_errors_are_retried_before_answering_and_a_lost_commit_answer_
         FaultPoint::AfterCommit => Ok(()),
     });
     let server = start(Some(hook)).await;
-    let (mut agent, mut buyer, cid) = server.talk("FLAKY-1").await;
+    let (mut agent, mut buyer, cid) = talk(&server, "FLAKY-1").await;
 
-    send_json(
-        &mut buyer,
-        &BuyerFrame::Send {
-            client_msg_id: "flaky".into(),
-            body: "一".into(),
-            font_size: 14,
-        },
-    )
-    .await;
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "flaky".into(),
-            seq: 1
-        }
-    );
+    buyer_said(&mut buyer, "flaky", "一", 1).await;
 
-    send_json(
-        &mut buyer,
-        &BuyerFrame::Send {
-            client_msg_id: "lost-answer".into(),
-            body: "二".into(),
-            font_size: 14,
-        },
-    )
-    .await;
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "lost-answer".into(),
-            seq: 2
-        }
-    );
+    buyer_said(&mut buyer, "lost-answer", "二", 2).await;
 
     // Transient every time: a bounded number of attempts, then an error naming the message.
-    send_json(
-        &mut buyer,
-        &BuyerFrame::Send {
-            client_msg_id: "doomed".into(),
-            body: "三".into(),
-            font_size: 14,
-        },
-    )
-    .await;
+    send_json(&mut buyer, &buyer_says("doomed", "三")).await;
     assert_eq!(
         buyer_recv(&mut buyer).await,
         BuyerServerFrame::Error {
@@ -587,31 +432,15 @@ async fn transient_errors_are_retried_before_answering_and_a_lost_commit_answer_
     );
 
     let mut agent_side = Side::default();
-    agent_drain(&mut agent, &mut agent_side, 2).await;
+    drain::<AgentServerFrame>(&mut agent, "agent", &mut agent_side, 2).await;
     assert_eq!(texts(&agent_side.received), ["一", "二"]);
     assert_stored_once(
-        &server.stored(cid).await,
+        &stored(&server, cid).await,
         &["flaky".into(), "lost-answer".into()],
     );
 
     // The agent's messages go through the same retries.
-    send_json(
-        &mut agent,
-        &AgentFrame::Send {
-            conversation_id: cid,
-            client_msg_id: "flaky-agent".into(),
-            body: "好的".into(),
-            font_size: 14,
-        },
-    )
-    .await;
-    assert_eq!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Ack {
-            client_msg_id: "flaky-agent".into(),
-            seq: 3
-        }
-    );
+    agent_said(&mut agent, cid, "flaky-agent", "好的", 3).await;
     let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else {
         panic!("delivered")
     };
@@ -622,7 +451,7 @@ async fn transient_errors_are_retried_before_answering_and_a_lost_commit_answer_
 async fn a_long_history_is_replayed_in_order_a_page_at_a_time() {
     const TOTAL: i32 = 1_234;
     let server = start(None).await;
-    let (mut agent, mut buyer, cid) = server.talk("LONG-1").await;
+    let (mut agent, mut buyer, cid) = talk(&server, "LONG-1").await;
     let ids: Vec<String> = (1..=TOTAL).map(|i| format!("m{i}")).collect();
     let bodies: Vec<String> = (1..=TOTAL).map(|i| format!("第{i}条")).collect();
     for chunk in (0..TOTAL as usize).collect::<Vec<_>>().chunks(250) {
@@ -654,14 +483,7 @@ async fn a_long_history_is_replayed_in_order_a_page_at_a_time() {
     assert_eq!(seqs, (1..=TOTAL).collect::<Vec<_>>());
 
     // The agent reopens after seq 34: the rest, in order, once.
-    send_json(
-        &mut agent,
-        &AgentFrame::Open {
-            conversation_id: cid,
-            after_seq: 34,
-        },
-    )
-    .await;
+    send_json(&mut agent, &open(cid, 34)).await;
     let mut seqs = Vec::new();
     while seqs.len() < (TOTAL - 34) as usize {
         let AgentServerFrame::Messages { messages, .. } = agent_recv(&mut agent).await else {
@@ -681,22 +503,7 @@ async fn a_long_history_is_replayed_in_order_a_page_at_a_time() {
             messages: Vec::new()
         }
     );
-    send_json(
-        &mut buyer,
-        &BuyerFrame::Send {
-            client_msg_id: "after".into(),
-            body: "好".into(),
-            font_size: 14,
-        },
-    )
-    .await;
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "after".into(),
-            seq: TOTAL + 1
-        }
-    );
+    buyer_said(&mut buyer, "after", "好", TOTAL + 1).await;
 }
 
 /// A buyer who arrives while another connection holds the write lock longer than the busy
@@ -706,29 +513,15 @@ async fn a_long_history_is_replayed_in_order_a_page_at_a_time() {
 #[tokio::test]
 async fn a_buyer_arriving_while_the_database_is_locked_gets_in_once_it_frees() {
     let server = start(None).await;
-    let locker = domain::db::connect(&server.url)
+    let locker = domain::db::connect(&db_url(&server.dir))
         .await
         .expect("second connection");
     let lock = domain::db::begin_write(&locker)
         .await
         .expect("BEGIN IMMEDIATE");
-    let claims = BuyerClaims {
-        v: 1,
-        supplier_id: 1,
-        buyer_id: "LOCKED-ENTRY".into(),
-        name: "采购人".into(),
-        unit: "某县第一中学".into(),
-        exp: domain::db::now_ms() / 1000 + 3600,
-    };
-    let url = format!(
-        "ws://{}/ws/buyer?token={}",
-        server.addr,
-        sign(SECRET, &claims)
-    );
+    let (addr, token) = (server.addr, buyer_token(1, "LOCKED-ENTRY"));
     let entering = tokio::spawn(async move {
-        let (mut buyer, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("buyer connects");
+        let mut buyer = common::chat::buyer_socket(addr, &token).await;
         buyer_recv(&mut buyer).await
     });
     tokio::time::sleep(BUSY_TIMEOUT * 2).await;
