@@ -302,15 +302,11 @@ async fn read_agent(mut ws: Ws, stats: Arc<Stats>) {
                 for m in messages.iter().filter(|m| m.sender == Sender::Buyer) {
                     if let Some(sent) = m.body.strip_prefix('t').and_then(|t| t.parse::<u64>().ok())
                     {
-                        stats
-                            .delivery_latency
-                            .record(Duration::from_micros(now.saturating_sub(sent)));
+                        stats.delivery_latency.record_since(sent, now);
                     }
                     Stats::bump(&stats.delivered);
                 }
-                stats
-                    .last_delivery_us
-                    .fetch_max(now, std::sync::atomic::Ordering::Relaxed);
+                Stats::mark(&stats.last_delivery_us, now);
             }
             Ok(AgentServerFrame::Assigned { .. }) => Stats::bump(&stats.assigned),
             Ok(AgentServerFrame::Error { message, .. }) => {
@@ -404,13 +400,9 @@ async fn buyer_sends(
                     client_msg_id: id, ..
                 }) if id == client_msg_id => {
                     let now = stats.now_us();
-                    stats
-                        .ack_latency
-                        .record(Duration::from_micros(now.saturating_sub(sent)));
+                    stats.ack_latency.record_since(sent, now);
                     Stats::bump(&stats.acked);
-                    stats
-                        .last_ack_us
-                        .fetch_max(now, std::sync::atomic::Ordering::Relaxed);
+                    Stats::mark(&stats.last_ack_us, now);
                     break;
                 }
                 Ok(BuyerServerFrame::Error {

@@ -2,15 +2,16 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Latencies in microseconds.
 #[derive(Default)]
 pub struct Samples(Mutex<Vec<u32>>);
 
 impl Samples {
-    pub fn record(&self, latency: Duration) {
-        let micros = u32::try_from(latency.as_micros()).unwrap_or(u32::MAX);
+    /// Records the time from `sent` to `now`, both micros since [`Stats::base`].
+    pub fn record_since(&self, sent: u64, now: u64) {
+        let micros = u32::try_from(now.saturating_sub(sent)).unwrap_or(u32::MAX);
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -74,5 +75,10 @@ impl Stats {
 
     pub fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Moves `last` (micros since `base`) up to `now`.
+    pub fn mark(last: &AtomicU64, now: u64) {
+        last.fetch_max(now, Ordering::Relaxed);
     }
 }

@@ -83,27 +83,8 @@ pub async fn session_of(auth: &Auth, headers: &HeaderMap) -> Result<Option<Sessi
     })
 }
 
-/// Any signed-in account (admin or agent); 401 otherwise.
-pub struct AccountCaller(pub Session);
-
 /// A signed-in admin (客服管理员); 401 without a login, 403 for an agent.
 pub struct AdminCaller(pub Session);
-
-impl<S> FromRequestParts<S> for AccountCaller
-where
-    Auth: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = HttpError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let auth = Auth::from_ref(state);
-        session_of(&auth, &parts.headers)
-            .await?
-            .map(AccountCaller)
-            .ok_or(HttpError::Unauthenticated)
-    }
-}
 
 impl<S> FromRequestParts<S> for AdminCaller
 where
@@ -113,7 +94,10 @@ where
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let AccountCaller(session) = AccountCaller::from_request_parts(parts, state).await?;
+        let auth = Auth::from_ref(state);
+        let session = session_of(&auth, &parts.headers)
+            .await?
+            .ok_or(HttpError::Unauthenticated)?;
         if session.role == Role::Admin {
             Ok(AdminCaller(session))
         } else {
