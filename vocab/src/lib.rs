@@ -5,6 +5,12 @@
 //!
 //! On the wire every enum is a snake_case string, and a [`MessageContent`] is an object tagged
 //! by `kind` (see its documentation for the exact JSON).
+//!
+//! The order detail ([`orders`]) and the report's totals ([`reports`]) are here too: rows the
+//! domain computes and the browser shows unchanged.
+
+pub mod orders;
+pub mod reports;
 
 use serde::{Deserialize, Serialize};
 

@@ -49,37 +49,8 @@ pub struct OrdersPage {
     pub has_more: bool,
 }
 
-/// One line of an order's detail.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderItemLine {
-    pub picture_url: Option<String>,
-    pub name: String,
-    pub spec: String,
-    pub unit_price_fen: i64,
-    pub quantity: i64,
-    pub subtotal_fen: i64,
-}
-
-/// An order's detail (订单详情); the consignee's phone is masked on the server.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderDetail {
-    pub order_id: i64,
-    pub order_no: String,
-    pub status: String,
-    pub created_at: i64,
-    pub paid_at: Option<i64>,
-    pub updated_at: i64,
-    pub goods_fen: i64,
-    pub freight_fen: i64,
-    pub total_fen: i64,
-    pub consignee_name: String,
-    /// e.g. `138****5678`.
-    pub consignee_phone_masked: String,
-    pub consignee_address: String,
-    pub logistics_company: Option<String>,
-    pub tracking_no: Option<String>,
-    pub items: Vec<OrderItemLine>,
-}
+/// An order's detail (订单详情) and its lines: the domain's own type, so both sides agree.
+pub use vocab::orders::{OrderDetail, OrderItemLine};
 
 /// Whether the supplier has an order-API key and since when (never the key itself).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,39 +164,6 @@ mod convert {
         }
     }
 
-    impl From<d::OrderDetailRow> for OrderDetail {
-        fn from(row: d::OrderDetailRow) -> Self {
-            OrderDetail {
-                order_id: row.id,
-                order_no: row.order_no,
-                status: row.status,
-                created_at: row.created_at,
-                paid_at: row.paid_at,
-                updated_at: row.updated_at,
-                goods_fen: row.goods_fen,
-                freight_fen: row.freight_fen,
-                total_fen: row.total_fen,
-                consignee_name: row.consignee_name,
-                consignee_phone_masked: row.consignee_phone_masked,
-                consignee_address: row.consignee_address,
-                logistics_company: row.logistics_company,
-                tracking_no: row.tracking_no,
-                items: row
-                    .items
-                    .into_iter()
-                    .map(|i| OrderItemLine {
-                        picture_url: i.picture_url,
-                        name: i.name,
-                        spec: i.spec,
-                        unit_price_fen: i.unit_price_fen,
-                        quantity: i.quantity,
-                        subtotal_fen: i.subtotal_fen,
-                    })
-                    .collect(),
-            }
-        }
-    }
-
     impl From<d::ImportReport> for ImportResponse {
         fn from(r: d::ImportReport) -> Self {
             ImportResponse::Imported {
@@ -303,7 +241,7 @@ pub async fn agent_order_detail(
 ) -> Result<OrderDetail, AppError> {
     let (state, supplier_id, buyer_id) = agent_scope(conversation_id).await?;
     let detail = domain::orders::detail(&state.auth.db, supplier_id, buyer_id, order_id);
-    Ok(detail.await?.into())
+    Ok(detail.await?)
 }
 
 /// 订单详情 for a buyer (the chat widget): the buyer token says who they are; only their own
@@ -313,7 +251,7 @@ pub async fn buyer_order_detail(token: String, order_id: i64) -> Result<OrderDet
     let state = crate::state::app_state()?;
     let (supplier_id, buyer_id) = buyer_scope(&state, &token).await?;
     let detail = domain::orders::detail(&state.auth.db, supplier_id, buyer_id, order_id);
-    Ok(detail.await?.into())
+    Ok(detail.await?)
 }
 
 /// The buyer a chat widget's token names (checked, and not valid for too long): `(supplier,

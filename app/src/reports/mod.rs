@@ -41,18 +41,8 @@ pub struct ReportRowView {
     pub end_reason: String,
 }
 
-/// The totals/averages line over every filtered row.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ReportTotalsView {
-    pub count: u64,
-    pub served: u64,
-    pub avg_wait_secs: Option<f64>,
-    pub avg_session_secs: Option<f64>,
-    pub avg_handling_secs: Option<f64>,
-    pub avg_first_response_secs: Option<f64>,
-    pub agent_msgs: u64,
-    pub buyer_msgs: u64,
-}
+/// The totals/averages line over every filtered row: the domain's own type.
+pub use vocab::reports::ReportTotals;
 
 /// A page of the report, with the filter actually applied (so the form can show it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -61,7 +51,7 @@ pub struct ReportData {
     pub rows: Vec<ReportRowView>,
     pub total: u64,
     pub page_size: u64,
-    pub totals: ReportTotalsView,
+    pub totals: ReportTotals,
 }
 
 /// 在线会话清单: one page of the report with totals over every filtered row.
@@ -81,7 +71,7 @@ use convert::report_data;
 
 #[cfg(feature = "ssr")]
 mod convert {
-    use domain::reports::{ReportRow, ReportTotals, format_shanghai};
+    use domain::reports::{ReportRow, format_shanghai};
 
     use super::*;
 
@@ -95,7 +85,7 @@ mod convert {
             rows: rows.into_iter().map(row_view).collect(),
             total,
             page_size: REPORT_PAGE_SIZE,
-            totals: totals_view(totals),
+            totals,
         }
     }
 
@@ -121,19 +111,6 @@ mod convert {
                 .end_reason
                 .map(|r| r.label().to_owned())
                 .unwrap_or_else(|| "进行中".into()),
-        }
-    }
-
-    fn totals_view(t: ReportTotals) -> ReportTotalsView {
-        ReportTotalsView {
-            count: t.count,
-            served: t.served,
-            avg_wait_secs: t.avg_wait_secs,
-            avg_session_secs: t.avg_session_secs,
-            avg_handling_secs: t.avg_handling_secs,
-            avg_first_response_secs: t.avg_first_response_secs,
-            agent_msgs: t.agent_msgs,
-            buyer_msgs: t.buyer_msgs,
         }
     }
 }

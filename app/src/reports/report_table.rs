@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::{ReportData, ReportTotalsView};
+use super::{ReportData, ReportTotals};
 use crate::components::{PageSpan, Pager, rows_or_note};
 
 fn secs(v: Option<i64>) -> String {
@@ -109,8 +109,8 @@ pub fn ReportTable(
 
 /// 合计 and 平均值 under the table, over every filtered session (not only this page).
 #[component]
-fn ReportTotalsRows(totals: ReportTotalsView) -> impl IntoView {
-    let ReportTotalsView {
+fn ReportTotalsRows(totals: ReportTotals) -> impl IntoView {
+    let ReportTotals {
         count,
         served,
         avg_wait_secs,

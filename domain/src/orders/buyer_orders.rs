@@ -36,38 +36,11 @@ pub struct OrdersPage {
     pub has_more: bool,
 }
 
-/// One line of an order's detail.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderItemRow {
-    pub picture_url: Option<String>,
-    pub name: String,
-    pub spec: String,
-    pub unit_price_fen: i64,
-    pub quantity: i64,
-    pub subtotal_fen: i64,
-}
+/// One line of an order's detail (the browser shows the same type).
+pub use vocab::orders::OrderItemLine as OrderItemRow;
 
-/// An order's detail as an agent or its buyer sees it: the phone is already masked.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderDetailRow {
-    pub id: i64,
-    pub order_no: String,
-    pub status: String,
-    pub created_at: i64,
-    pub paid_at: Option<i64>,
-    pub updated_at: i64,
-    /// Sum of the lines' subtotals.
-    pub goods_fen: i64,
-    pub freight_fen: i64,
-    pub total_fen: i64,
-    pub consignee_name: String,
-    /// e.g. `138****5678`; the full phone never leaves the domain.
-    pub consignee_phone_masked: String,
-    pub consignee_address: String,
-    pub logistics_company: Option<String>,
-    pub tracking_no: Option<String>,
-    pub items: Vec<OrderItemRow>,
-}
+/// An order's detail as an agent or its buyer sees it (the browser shows the same type).
+pub use vocab::orders::OrderDetail as OrderDetailRow;
 
 /// The phone as shown to agents and buyers: `13812345678` → `138****5678`; shorter numbers keep
 /// less (7–10 characters: first and last two; under 7: `****`).
@@ -227,7 +200,7 @@ pub async fn detail(
         .map(|i| i.subtotal_fen)
         .fold(0i64, i64::saturating_add);
     Ok(OrderDetailRow {
-        id: order.id,
+        order_id: order.id,
         order_no: order.order_no,
         status: order.status,
         created_at: order.created_at,

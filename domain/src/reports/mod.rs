@@ -226,26 +226,9 @@ fn message_count(stored: i32) -> i64 {
     i64::from(stored.max(0))
 }
 
-/// Summary of a set of report rows (all filtered rows, not one page).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ReportTotals {
-    /// Number of conversations.
-    pub count: u64,
-    /// Conversations an agent joined (客服进入时间 present).
-    pub served: u64,
-    /// Mean 客户等待时长 in seconds, over every row.
-    pub avg_wait_secs: Option<f64>,
-    /// Mean 会话时长 over the rows that have one (ended).
-    pub avg_session_secs: Option<f64>,
-    /// Mean 处理时长 over the rows that have one (served and ended).
-    pub avg_handling_secs: Option<f64>,
-    /// Mean 首次响应时长 over the rows that have one (the agent wrote).
-    pub avg_first_response_secs: Option<f64>,
-    /// Sum of 人工介入数.
-    pub agent_msgs: u64,
-    /// Sum of 客户消息数.
-    pub buyer_msgs: u64,
-}
+/// Summary of a set of report rows (all filtered rows, not one page); the browser shows the
+/// same type.
+pub use vocab::reports::ReportTotals;
 
 /// Builds [`ReportTotals`] one row at a time, so the export never holds every row.
 #[derive(Clone, Debug, Default)]
