@@ -6,7 +6,7 @@ use super::created_dialog::CreatedDialog;
 use super::edit_agent_dialog::EditAgentDialog;
 use super::toggle_agent_dialog::ToggleAgentDialog;
 use super::{AddAgent, AgentRow, EditAgent, NewAgent, SetAgentDisabled, list_agents};
-use crate::components::{DataTable, PageHead, Toast};
+use crate::components::{DataTable, PageHead, Toast, on_success};
 use crate::error::AppError;
 use crate::use_hydrated;
 
@@ -52,23 +52,15 @@ pub fn AccountsPage() -> impl IntoView {
     let created = RwSignal::new(None::<NewAgent>);
     let saved = RwSignal::new(None::<String>);
 
-    Effect::new(move |_| {
-        if let Some(Ok(agent)) = add.value().get() {
-            adding.set(false);
-            created.set(Some(agent));
-        }
+    on_success(add, move |agent| {
+        adding.set(false);
+        created.set(Some(agent));
     });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = edit.value().get() {
-            editing.set(None);
-            saved.set(Some("账号信息已保存".to_owned()));
-        }
+    on_success(edit, move |()| {
+        editing.set(None);
+        saved.set(Some("账号信息已保存".to_owned()));
     });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = toggle.value().get() {
-            toggling.set(None);
-        }
-    });
+    on_success(toggle, move |()| toggling.set(None));
     let on_edit = Callback::new(move |row: AgentRow| {
         edit.clear();
         saved.set(None);

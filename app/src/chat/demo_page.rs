@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::components::Brand;
 use crate::error::AppError;
 
 /// A sample buyer on `/demo`, with a freshly signed widget token.
@@ -48,13 +49,11 @@ pub fn DemoPage() -> impl IntoView {
     view! {
         <main class="demo-page">
             <div class="demo-card card">
-                <div class="login-brand">
-                    <span class="logo-mark">"832"</span>
-                    <div>
-                        <h1>"在线客服 · 演示入口"</h1>
-                        <p class="subtitle">"以示例采购人的身份体验买家咨询窗口"</p>
-                    </div>
-                </div>
+                <Brand
+                    title="在线客服 · 演示入口"
+                    subtitle="以示例采购人的身份体验买家咨询窗口"
+                    inline_mark=true
+                />
                 <Suspense fallback=|| view! { <p class="muted">"加载中…"</p> }>
                     {move || Suspend::new(async move {
                         match buyers.await {

@@ -95,33 +95,24 @@ mod tests {
             last_seq,
             pending,
         };
-        // First load and another conversation open at the newest message.
-        assert_eq!(
-            follow(Tail::default(), tail(1, 30, 0), 30, false),
-            Follow::Bottom
-        );
-        assert_eq!(
-            follow(tail(1, 30, 0), tail(2, 5, 0), 5, false),
-            Follow::Bottom
-        );
-        // New at the end: followed at the bottom, counted when scrolled up.
-        assert_eq!(
-            follow(tail(1, 30, 0), tail(1, 31, 0), 1, true),
-            Follow::Bottom
-        );
-        assert_eq!(
-            follow(tail(1, 30, 0), tail(1, 32, 0), 2, false),
-            Follow::Unseen(2)
-        );
-        // What this page sends always shows.
-        assert_eq!(
-            follow(tail(1, 30, 0), tail(1, 30, 1), 0, false),
-            Follow::Bottom
-        );
-        // Older messages loaded above: the view stays.
-        assert_eq!(
-            follow(tail(1, 30, 0), tail(1, 30, 0), 0, true),
-            Follow::Stay
-        );
+        let cases = [
+            // First load and another conversation open at the newest message.
+            (Tail::default(), tail(1, 30, 0), 30, false, Follow::Bottom),
+            (tail(1, 30, 0), tail(2, 5, 0), 5, false, Follow::Bottom),
+            // New at the end: followed at the bottom, counted when scrolled up.
+            (tail(1, 30, 0), tail(1, 31, 0), 1, true, Follow::Bottom),
+            (tail(1, 30, 0), tail(1, 32, 0), 2, false, Follow::Unseen(2)),
+            // What this page sends always shows.
+            (tail(1, 30, 0), tail(1, 30, 1), 0, false, Follow::Bottom),
+            // Older messages loaded above: the view stays.
+            (tail(1, 30, 0), tail(1, 30, 0), 0, true, Follow::Stay),
+        ];
+        for (before, after, from_others, at_bottom, expected) in cases {
+            assert_eq!(
+                follow(before, after, from_others, at_bottom),
+                expected,
+                "{before:?} -> {after:?}, {from_others} from others, at the bottom: {at_bottom}"
+            );
+        }
     }
 }

@@ -31,3 +31,16 @@ impl ActionStatus {
         }
     }
 }
+
+/// Runs `done` with the answer each time `action` succeeds: close the dialog, show the notice.
+pub fn on_success<S>(action: ServerAction<S>, done: impl Fn(S::Output) + 'static)
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Ok(answer)) = action.value().get() {
+            done(answer);
+        }
+    });
+}

@@ -1,7 +1,8 @@
-//! Domain-free building blocks: dialogs, tables, the pager, the error line, the toast, the
+//! Domain-free building blocks: the brand header, dialogs, tables, the pager, the error line, the toast, the
 //! date field and small browser helpers.
 
 mod action_status;
+mod brand;
 mod confirm_dialog;
 mod data_table;
 mod date_field;
@@ -20,7 +21,8 @@ mod secret_dialog;
 mod table_parts;
 mod toast;
 
-pub use action_status::ActionStatus;
+pub use action_status::{ActionStatus, on_success};
+pub use brand::Brand;
 pub use confirm_dialog::ConfirmDialog;
 pub use data_table::DataTable;
 pub use date_field::DateField;

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::ChangePassword;
-use crate::components::{ActionStatus, Field, FormDialog, input_value};
+use crate::components::{ActionStatus, Field, FormDialog, input_value, on_success};
 
 /// 修改密码: 原密码, 新密码, 确认新密码, 保存. Errors keep the dialog open.
 #[component]
@@ -11,11 +11,7 @@ pub fn ChangePasswordDialog(#[prop(into)] on_close: Callback<bool>) -> impl Into
     let confirm_password = NodeRef::<leptos::html::Input>::new();
     let action = ServerAction::<ChangePassword>::new();
 
-    Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
-            on_close.run(true);
-        }
-    });
+    on_success(action, move |()| on_close.run(true));
     let submit = move || {
         action.dispatch(ChangePassword {
             old_password: input_value(old_password),

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use super::kick_dialog::KickDialog;
 use super::login_line::LoginLine;
 use super::{KickLogin, LoginRow, search_logins};
-use crate::components::{DataTable, Toast, input_value};
+use crate::components::{DataTable, Toast, input_value, on_success};
 use crate::use_hydrated;
 
 /// 剔除登录's columns.
@@ -33,12 +33,10 @@ pub fn KickPage() -> impl IntoView {
     let kicking = RwSignal::new(None::<String>);
     let kicked_notice = RwSignal::new(None::<String>);
 
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = kick.value().get() {
-            confirming.set(None);
-            if let Some(label) = kicking.get_untracked() {
-                kicked_notice.set(Some(format!("已剔除 {label} 的登录")));
-            }
+    on_success(kick, move |_| {
+        confirming.set(None);
+        if let Some(label) = kicking.get_untracked() {
+            kicked_notice.set(Some(format!("已剔除 {label} 的登录")));
         }
     });
     let on_kick = Callback::new(move |row: LoginRow| {

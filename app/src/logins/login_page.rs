@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::Login;
-use crate::components::{ActionStatus, Field, FormError, go_to, input_value};
+use crate::components::{ActionStatus, Brand, Field, FormError, go_to, input_value, on_success};
 use crate::use_hydrated;
 
 /// The one login page for admins and agents (manual §一).
@@ -25,11 +25,7 @@ pub fn LoginPage() -> impl IntoView {
     let password_input = NodeRef::<leptos::html::Input>::new();
     let action = ServerAction::<Login>::new();
 
-    Effect::new(move |_| {
-        if let Some(Ok(target)) = action.value().get() {
-            go_to(&target);
-        }
-    });
+    on_success(action, move |target| go_to(&target));
     let busy = move || !hydrated.get() || action.pending().get();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -41,13 +37,7 @@ pub fn LoginPage() -> impl IntoView {
 
     view! {
         <main class="login-page">
-            <div class="login-brand">
-                <div class="logo-mark">"832"</div>
-                <div>
-                    <h1>"832 平台在线客服系统"</h1>
-                    <p class="subtitle">"供应商版 · 脱贫地区农副产品网络销售平台"</p>
-                </div>
-            </div>
+            <Brand title="832 平台在线客服系统" subtitle="供应商版 · 脱贫地区农副产品网络销售平台" />
             <form class="login-card" on:submit=on_submit novalidate>
                 <h2>"登录"</h2>
                 {move || notice().map(|n| view! { <p class="notice">{n}</p> })}

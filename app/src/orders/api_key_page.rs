@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 
 use super::{OPENAPI_PATH, RotateApiKey, api_key_info};
-use crate::components::{ActionStatus, ConfirmDialog, FormError, PageHead, SecretDialog};
+use crate::components::{
+    ActionStatus, ConfirmDialog, FormError, PageHead, SecretDialog, on_success,
+};
 use crate::use_hydrated;
 
 /// 接口密钥: whether the supplier has a key for the mall's order API and since when; 重置
@@ -15,11 +17,9 @@ pub fn ApiKeyPage() -> impl IntoView {
     let confirming = RwSignal::new(false);
     let new_key = RwSignal::new(None::<String>);
 
-    Effect::new(move |_| {
-        if let Some(Ok(key)) = rotate.value().get() {
-            confirming.set(false);
-            new_key.set(Some(key));
-        }
+    on_success(rotate, move |key| {
+        confirming.set(false);
+        new_key.set(Some(key));
     });
     let ask = move |_| {
         rotate.clear();
