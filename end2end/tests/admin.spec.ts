@@ -15,14 +15,13 @@ import {
   releaseUsedLogins,
   screenshot,
   submitLogin,
+  withNewPage,
 } from './helpers';
 
 // SPEC §5 / manual §三: 账号新增 (auto-assigned 工号, at most 2), 编辑, 剔除登录, 操作日志,
 // and tenants that never see each other.
 
-test.afterEach(() => {
-  releaseUsedLogins();
-});
+test.afterEach(releaseUsedLogins);
 
 /** Calls a server function as the page's login; returns status and parsed body. */
 /** A server function called as the app's own page does: from the app's origin (the server
@@ -68,14 +67,11 @@ test('账号新增: the second supplier adds its second agent, who logs in; a th
   await expect(table).toContainText('茶社客服二号');
 
   // The new agent logs in with what was shown.
-  const agent = await newPage(browser);
-  try {
+  await withNewPage(browser, async (agent) => {
     await loginAs(agent.page, { login, password }, '/agent');
     await expect(agent.page.locator('.account')).toContainText('茶社客服二号');
     await logout(agent.page);
-  } finally {
-    await agent.context.close();
-  }
+  });
 
   // A third agent is refused, with the reason.
   await page.getByRole('button', { name: '新增', exact: true }).click();
@@ -93,8 +89,7 @@ test('剔除登录: the kicked agent’s open workbench returns to the login pag
   page,
   browser,
 }) => {
-  const agent = await newPage(browser);
-  try {
+  await withNewPage(browser, async (agent) => {
     await loginAs(agent.page, AGENT_XIAOTONG, '/agent');
 
     await loginAs(page, ADMIN, '/admin');
@@ -134,18 +129,15 @@ test('剔除登录: the kicked agent’s open workbench returns to the login pag
     await expect(kick).toContainText('客服小童');
     await screenshot(page, 'admin-audit');
     await logout(page);
-  } finally {
-    await agent.context.close();
-  }
+  });
 });
 
 test('编辑: rename and new password end the agent’s login; weak password refused; old password stops working', async ({
   page,
   browser,
 }) => {
-  const agent = await newPage(browser);
-  const newPassword = 'Xiaoli#2026new';
-  try {
+  await withNewPage(browser, async (agent) => {
+    const newPassword = 'Xiaoli#2026new';
     await loginAs(agent.page, AGENT_XIAOLI, '/agent');
     await loginAs(page, ADMIN, '/admin');
 
@@ -183,17 +175,14 @@ test('编辑: rename and new password end the agent’s login; weak password ref
     await dialog.getByRole('button', { name: '确定' }).click();
     await expect(dialog).toBeHidden();
     await logout(page);
-  } finally {
-    await agent.context.close();
-  }
+  });
 });
 
 test('tenants: an admin cannot see or kick another supplier’s accounts; agents cannot use admin functions', async ({
   page,
   browser,
 }) => {
-  const agent = await newPage(browser);
-  try {
+  await withNewPage(browser, async (agent) => {
     await loginAs(agent.page, AGENT_XIAOTONG, '/agent');
     // An agent is refused by every admin function and sent away from the admin pages.
     const asAgent = await serverFn(agent.page, 'admin/agents', {});
@@ -234,9 +223,7 @@ test('tenants: an admin cannot see or kick another supplier’s accounts; agents
     await expect(agent.page.locator('.account')).toContainText('客服小童');
     await logout(page);
     await logout(agent.page);
-  } finally {
-    await agent.context.close();
-  }
+  });
 });
 
 /** Calls a server function as the page's login from this site's own origin (as the page itself
@@ -367,17 +354,14 @@ test('账号新增: 登录状态 follows an agent logging in and out while the p
     (window as unknown as { stayed?: boolean }).stayed = true;
   });
 
-  const agent = await newPage(browser);
-  try {
+  await withNewPage(browser, async (agent) => {
     await loginAs(agent.page, AGENT_XIAOTONG, '/agent');
     // One look every 5 s: the change shows within two.
     await expect(status).toHaveText('已登录', { timeout: 12_000 });
     await screenshot(page, 'admin-accounts-live');
     await logout(agent.page);
     await expect(status).toHaveText('未登录', { timeout: 12_000 });
-  } finally {
-    await agent.context.close();
-  }
+  });
   expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
   await logout(page);
 });

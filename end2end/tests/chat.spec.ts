@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { expect, test, type Page } from '@playwright/test';
 import {
   AGENT_XIAOLI,
@@ -15,7 +14,7 @@ import {
   releaseUsedLogins,
   screenshot,
   sendText,
-  serverBinary,
+  signBuyerToken,
   setStatus,
   settle,
 } from './helpers';
@@ -23,9 +22,7 @@ import {
 // SPEC §3–§4: an agent and a buyer talk in real time (two browser contexts), with emoji,
 // 字体 carried with the message, 结束对话; and the queue when nobody is serving.
 
-test.afterEach(async () => {
-  releaseUsedLogins();
-});
+test.afterEach(releaseUsedLogins);
 
 /** A real PNG drawn in the page's own canvas (a field of wheat-coloured stripes). */
 async function drawnPng(page: Page, width: number, height: number): Promise<Buffer> {
@@ -212,13 +209,7 @@ test('widget.js on a mall page: the 在线客服 button opens the chat in an ifr
   await setStatus(page, '服务中');
 
   // A buyer token signed with the development secret the test server runs with.
-  const signed = spawnSync(
-    serverBinary(),
-    ['sign-buyer-token', '--supplier-id', '1', '--buyer-id', 'CG2001', '--name', '周主任', '--unit', '某乡卫生院'],
-    { cwd: REPO_ROOT, env: process.env, encoding: 'utf8', timeout: 30_000 },
-  );
-  expect(signed.status, signed.stderr).toBe(0);
-  const token = signed.stdout.trim();
+  const token = signBuyerToken('CG2001', '周主任', '某乡卫生院');
 
   // The mall's own page, on the mall's origin, with the one-line snippet from the README.
   const { context, page: mall } = await newPage(browser);
@@ -279,13 +270,7 @@ test('a buyer name, unit and message full of HTML are shown as text on both side
   // The mall signs whatever its buyer typed as their name and unit.
   const name = '<img src=x onerror=alert(1)>';
   const unit = '<b>某县</b>中学';
-  const signed = spawnSync(
-    serverBinary(),
-    ['sign-buyer-token', '--supplier-id', '1', '--buyer-id', 'XSS-1', '--name', name, '--unit', unit],
-    { cwd: REPO_ROOT, env: process.env, encoding: 'utf8', timeout: 30_000 },
-  );
-  expect(signed.status, signed.stderr).toBe(0);
-  const token = signed.stdout.trim();
+  const token = signBuyerToken('XSS-1', name, unit);
 
   const { page: buyer } = await newPage(browser);
   buyer.on('dialog', (d) => {

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
 import {
   AGENT_XIAOLI,
@@ -16,7 +15,7 @@ import {
   releaseUsedLogins,
   screenshot,
   sendText,
-  serverBinary,
+  signBuyerToken,
   setStatus,
   settle,
 } from './helpers';
@@ -24,20 +23,25 @@ import {
 // Issue 11: what a day of real use meets in the workbench and the widget. Each test starts with
 // 客服小童 alone (客服小李's login ended) and a buyer of its own, so the tests stay apart.
 
-test.afterEach(async () => {
-  releaseUsedLogins();
-});
+test.afterEach(releaseUsedLogins);
+
+/** `button` opens `popup`; a click outside it (the chat's head) closes it, and so does Escape. */
+async function closesOnOutsideClickAndEscape(page: Page, button: Locator, popup: Locator): Promise<void> {
+  await button.click();
+  await expect(popup).toBeVisible();
+  await page.locator('.chat-head').click();
+  await expect(popup).toBeHidden();
+  await button.click();
+  await expect(popup).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(popup).toBeHidden();
+}
 
 /** A buyer of supplier 1 that no other test uses, in a fresh browser context. */
 async function ownBuyer(browser: Browser, name: string): Promise<Page> {
-  const signed = spawnSync(
-    serverBinary(),
-    ['sign-buyer-token', '--supplier-id', '1', '--buyer-id', `D-${Date.now()}`, '--name', name, '--unit', '某县粮食局'],
-    { cwd: REPO_ROOT, env: process.env, encoding: 'utf8', timeout: 30_000 },
-  );
-  expect(signed.status, signed.stderr).toBe(0);
+  const token = signBuyerToken(`D-${Date.now()}`, name, '某县粮食局');
   const { page } = await newPage(browser);
-  await page.goto(`${BASE_URL}/chat?token=${encodeURIComponent(signed.stdout.trim())}`);
+  await page.goto(`${BASE_URL}/chat?token=${encodeURIComponent(token)}`);
   await settle(page);
   return page;
 }
@@ -205,14 +209,7 @@ test('表情, 字体, the picture viewer and 订单详情 close on Escape and ou
   // 表情 palette: outside click, Escape, and sending close it.
   const emoji = page.getByRole('button', { name: '表情' });
   const palette = page.locator('.emoji-palette');
-  await emoji.click();
-  await expect(palette).toBeVisible();
-  await page.locator('.chat-head').click();
-  await expect(palette).toBeHidden();
-  await emoji.click();
-  await expect(palette).toBeVisible();
-  await page.keyboard.press('Escape');
-  await expect(palette).toBeHidden();
+  await closesOnOutsideClickAndEscape(page, emoji, palette);
   await emoji.click();
   await palette.getByRole('option').first().click();
   await page.getByLabel('输入消息').press('Enter');
@@ -221,14 +218,7 @@ test('表情, 字体, the picture viewer and 订单详情 close on Escape and ou
   // 字体 menu: outside click and Escape.
   const font = page.getByRole('button', { name: '字体' });
   const menu = page.locator('.font-menu');
-  await font.click();
-  await expect(menu).toBeVisible();
-  await page.locator('.chat-head').click();
-  await expect(menu).toBeHidden();
-  await font.click();
-  await expect(menu).toBeVisible();
-  await page.keyboard.press('Escape');
-  await expect(menu).toBeHidden();
+  await closesOnOutsideClickAndEscape(page, font, menu);
 
   // Links: http/https only, in a new tab without opener or referrer.
   await sendText(page, '详情见 https://example.com/p?id=1。其他 javascript:alert(1) 不是链接');

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import ExcelJS from 'exceljs';
 import { expect, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
 
 /** The repository root: `cargo leptos end-to-end` runs the server from here, so relative
@@ -166,6 +167,32 @@ export async function newPage(browser: Browser): Promise<{ context: BrowserConte
   return { context, page };
 }
 
+/** Runs `steps` with a page of its own browser context (another person's browser, e.g. the
+ * agent beside the admin) and closes that context afterwards, whether the steps pass or not. */
+export async function withNewPage<T>(
+  browser: Browser,
+  steps: (other: { context: BrowserContext; page: Page }) => Promise<T>,
+): Promise<T> {
+  const other = await newPage(browser);
+  try {
+    return await steps(other);
+  } finally {
+    await other.context.close();
+  }
+}
+
+/** A buyer token for supplier 1 as the mall makes it, signed by the server binary with the
+ * development secret the test server runs with. */
+export function signBuyerToken(buyerId: string, name: string, unit: string): string {
+  const signed = spawnSync(
+    serverBinary(),
+    ['sign-buyer-token', '--supplier-id', '1', '--buyer-id', buyerId, '--name', name, '--unit', unit],
+    { cwd: REPO_ROOT, env: process.env, encoding: 'utf8', timeout: 30_000 },
+  );
+  expect(signed.status, signed.stderr).toBe(0);
+  return signed.stdout.trim();
+}
+
 /** The agent's workbench switched to a status (示忙 / 服务中), once its socket is connected. */
 export async function setStatus(page: Page, status: '示忙' | '服务中'): Promise<void> {
   const button = page.getByRole('button', { name: status, exact: true });
@@ -209,4 +236,41 @@ export async function endConversation(page: Page): Promise<void> {
   await page.getByRole('button', { name: '结束对话' }).click();
   await page.getByRole('dialog', { name: '结束对话' }).getByRole('button', { name: '确定' }).click();
   await expect(page.locator('.chat-head .tag', { hasText: '已结束' })).toBeVisible();
+}
+
+/** The import template as the admin downloads it (下载导入模板 on a page showing that link),
+ * kept in end2end/test-results/`fileName` and opened: `badOrderAt` writes a copy of the
+ * example order (row 2) with another order number and a status that does not exist into a row,
+ * and `saveAs` writes the edited workbook next to the template. */
+export async function downloadImportTemplate(page: Page, fileName: string) {
+  const download = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: '下载导入模板' }).click(),
+  ]).then(([d]) => d);
+  const dir = path.join(REPO_ROOT, 'end2end', 'test-results');
+  fs.mkdirSync(dir, { recursive: true });
+  const templatePath = path.join(dir, fileName);
+  await download.saveAs(templatePath);
+
+  const book = new ExcelJS.Workbook();
+  await book.xlsx.readFile(templatePath);
+  const sheet = book.worksheets[0];
+  // ExcelJS rows are 1-based sparse arrays: fill the holes before searching.
+  const header = Array.from(sheet.getRow(1).values as unknown[], (v) => String(v ?? ''));
+  const col = (name: string) => header.findIndex((h) => h.startsWith(name));
+  const badOrderAt = (rowNumber: number, orderNo: string) => {
+    const row = sheet.getRow(rowNumber);
+    sheet.getRow(2).eachCell({ includeEmpty: true }, (cell, n) => {
+      row.getCell(n).value = cell.value;
+    });
+    row.getCell(col('订单编号')).value = orderNo;
+    row.getCell(col('订单状态')).value = '不存在的状态';
+    row.commit();
+  };
+  const saveAs = async (editedName: string): Promise<string> => {
+    const editedPath = path.join(dir, editedName);
+    await book.xlsx.writeFile(editedPath);
+    return editedPath;
+  };
+  return { templatePath, badOrderAt, saveAs };
 }

@@ -1,6 +1,4 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import ExcelJS from 'exceljs';
 import { expect, test, type Page } from '@playwright/test';
 import {
   ADMIN,
@@ -10,6 +8,7 @@ import {
   REPO_ROOT,
   agentServing,
   buyerChat,
+  downloadImportTemplate,
   endConversation,
   kickLogin,
   loginAs,
@@ -23,9 +22,7 @@ import {
 // 加载更多, sends an order card; the buyer opens its detail (phone masked). Orders come in by
 // the API (with the key the admin issues) and by .xlsx import.
 
-test.afterEach(async () => {
-  releaseUsedLogins();
-});
+test.afterEach(releaseUsedLogins);
 
 test('采购人订单: panel pages to the end, 发送 puts a card in the chat, the detail masks the phone', async ({
   page,
@@ -173,30 +170,9 @@ test('接口密钥 and the order API; 订单导入 reports bad rows and imports 
   // 订单导入: the template, with one bad row, is refused as a whole with the row number.
   await page.getByRole('link', { name: '订单导入' }).click();
   await settle(page);
-  const download = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('link', { name: '下载导入模板' }).click(),
-  ]).then(([d]) => d);
-  const templatePath = path.join(REPO_ROOT, 'end2end', 'test-results', 'orders-template.xlsx');
-  fs.mkdirSync(path.dirname(templatePath), { recursive: true });
-  await download.saveAs(templatePath);
-
-  const book = new ExcelJS.Workbook();
-  await book.xlsx.readFile(templatePath);
-  const sheet = book.worksheets[0];
-  // ExcelJS rows are 1-based sparse arrays: fill the holes before searching.
-  const header = Array.from(sheet.getRow(1).values as unknown[], (v) => String(v ?? ''));
-  const col = (name: string) => header.findIndex((h) => h.startsWith(name));
-  const exampleRow = sheet.getRow(2);
-  const broken = sheet.getRow(3);
-  exampleRow.eachCell({ includeEmpty: true }, (cell, n) => {
-    broken.getCell(n).value = cell.value;
-  });
-  broken.getCell(col('订单编号')).value = `E2E-BAD-${Date.now()}`;
-  broken.getCell(col('订单状态')).value = '不存在的状态';
-  broken.commit();
-  const badPath = path.join(REPO_ROOT, 'end2end', 'test-results', 'orders-bad.xlsx');
-  await book.xlsx.writeFile(badPath);
+  const { templatePath, badOrderAt, saveAs } = await downloadImportTemplate(page, 'orders-template.xlsx');
+  badOrderAt(3, `E2E-BAD-${Date.now()}`);
+  const badPath = await saveAs('orders-bad.xlsx');
 
   await page.locator('#import-file').setInputFiles(badPath);
   await page.getByRole('button', { name: '导入', exact: true }).click();

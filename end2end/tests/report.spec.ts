@@ -8,9 +8,7 @@ const SHOTS = path.join(REPO_ROOT, 'end2end', 'screenshots');
 
 // SPEC §5–§6 / manual §3.5: 在线会话清单, filtered by 客户编号, and 导出 of exactly the filtered rows.
 
-test.afterEach(() => {
-  releaseUsedLogins();
-});
+test.afterEach(releaseUsedLogins);
 
 /** Runs `action` (a preset, 搜索, a page button) and waits for the report it asks for: the server
  * function's own answer, then the table marked with exactly the filter and page of that answer
