@@ -400,23 +400,15 @@ impl Visit {
     /// The conversation served by `agent_id`: buyer lines before the first answer are written
     /// while waiting, the rest of the exchange spreads over the session.
     fn served(self, end_reason: &'static str, script: &[(bool, &'static str)]) -> DemoChat {
-        let Visit {
-            supplier_id,
-            buyer_id,
-            agent_id,
-            entered_at,
-            wait_ms,
-            reply_ms,
-            session_ms,
-        } = self;
-        let joined_at = entered_at + wait_ms;
-        let ended_at = entered_at + session_ms;
+        let entered_at = self.entered_at;
+        let joined_at = entered_at + self.wait_ms;
+        let ended_at = entered_at + self.session_ms;
         let mut messages = Vec::new();
         let first_agent = script.iter().position(|(by_agent, _)| *by_agent);
         // Buyer lines before the first answer are written while waiting; the first answer
         // comes `reply_ms` after the agent joins; the rest share what is left of the session.
         let later = script.len() - first_agent.map_or(script.len(), |i| i + 1);
-        let first_reply_at = joined_at + reply_ms;
+        let first_reply_at = joined_at + self.reply_ms;
         let step = (ended_at - 5 * SECOND_MS - first_reply_at) / (later as i64 + 1);
         let mut k = 0;
         for (i, (by_agent, text)) in script.iter().enumerate() {
@@ -435,9 +427,9 @@ impl Visit {
             messages.push((*by_agent, *text, at));
         }
         DemoChat {
-            supplier_id,
-            buyer_id,
-            agent_id: Some(agent_id),
+            supplier_id: self.supplier_id,
+            buyer_id: self.buyer_id,
+            agent_id: Some(self.agent_id),
             entered_at,
             joined_at: Some(joined_at),
             ended_at,

@@ -129,25 +129,10 @@ async fn migrations_create_the_schema_with_its_constraints() {
         let dup = new_buyer().insert(&db).await.expect_err("duplicate buyer");
         assert!(domain::error::is_unique_violation(&dup), "{dup:?}");
 
-        let conv = conversation::ActiveModel {
-            supplier_id: Set(s),
-            buyer_id: Set(b.id),
-            agent_id: Set(None),
-            status: Set(conversation::STATUS_QUEUED.into()),
-            entered_at: Set(1),
-            agent_joined_at: Set(None),
-            first_agent_reply_at: Set(None),
-            ended_at: Set(None),
-            end_reason: Set(None),
-            agent_msg_count: Set(0),
-            buyer_msg_count: Set(0),
-            last_seq: Set(0),
-            last_message_at: Set(1),
-            ..Default::default()
-        }
-        .insert(&db)
-        .await
-        .expect("conversation");
+        let conv = domain::chat::routing::queued_conversation(s, b.id, 1)
+            .insert(&db)
+            .await
+            .expect("conversation");
         let msg = |seq: i32, client: &str| message::ActiveModel {
             conversation_id: Set(conv.id),
             seq: Set(seq),

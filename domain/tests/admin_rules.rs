@@ -5,23 +5,16 @@
 mod common;
 
 use common::{
-    ADMIN_PASSWORD, auth, each_db, hasher, login, supplier, supplier_a, supplier_with_agent,
+    ADMIN_PASSWORD, auth, each_db, hasher, login, login_rows, supplier, supplier_a,
+    supplier_with_agent,
 };
 use domain::DomainError;
 use domain::accounts::{create_agent, edit_agent, switch_agent_disabled};
 use domain::audit::{AuditFilter, OPERATOR_NAME};
 use domain::bus::{AccountEvent, LoginEndReason};
-use domain::entity::{audit_log, login_session};
+use domain::entity::audit_log;
 use domain::logins::{EndedLogin, MAX_SEARCH_LEN, SELF_KICK_MESSAGE};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
-
-async fn login_rows(db: &DatabaseConnection, account_id: i64) -> u64 {
-    login_session::Entity::find()
-        .filter(login_session::Column::AccountId.eq(account_id))
-        .count(db)
-        .await
-        .expect("count logins")
-}
 
 async fn kicks_logged(db: &DatabaseConnection) -> u64 {
     audit_log::Entity::find()

@@ -6,7 +6,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use common::{
-    ADMIN_PASSWORD, admin_a_login, auth, auth_limited, each_db, login, supplier, supplier_a,
+    ADMIN_PASSWORD, admin_a_login, auth, auth_limited, each_db, login, login_rows, supplier,
+    supplier_a,
 };
 use domain::DomainError;
 use domain::accounts::create_agent;
@@ -16,14 +17,6 @@ use domain::password::{BUSY_MESSAGE, PasswordHasher, check_strength};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use tokio::task::JoinSet;
-
-async fn login_rows(db: &DatabaseConnection, account_id: i64) -> u64 {
-    login_session::Entity::find()
-        .filter(login_session::Column::AccountId.eq(account_id))
-        .count(db)
-        .await
-        .expect("count logins")
-}
 
 async fn password_hash(db: &DatabaseConnection, account_id: i64) -> String {
     account::Entity::find_by_id(account_id)

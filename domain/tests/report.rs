@@ -1086,18 +1086,21 @@ async fn export_walks_every_batch_in_report_order() {
 
 #[test]
 fn export_file_names() {
-    assert_eq!(
-        export_file_name("示例农产品供应商", day(2026, 11, 1), day(2026, 11, 26)),
-        "在线会话清单_示例农产品供应商_20261101-20261125.xlsx"
-    );
-    assert_eq!(
-        export_file_name(
-            "茶叶/合作社:2026?",
-            day(2026, 11, 25),
-            day(2026, 11, 25) + HOUR
+    let cases = [
+        (
+            "示例农产品供应商",
+            [day(2026, 11, 1), day(2026, 11, 26)],
+            "在线会话清单_示例农产品供应商_20261101-20261125.xlsx",
         ),
-        "在线会话清单_茶叶合作社2026_20261125-20261125.xlsx"
-    );
+        (
+            "茶叶/合作社:2026?",
+            [day(2026, 11, 25), day(2026, 11, 25) + HOUR],
+            "在线会话清单_茶叶合作社2026_20261125-20261125.xlsx",
+        ),
+    ];
+    for (supplier, [from, to], expected) in cases {
+        assert_eq!(export_file_name(supplier, from, to), expected);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -187,24 +187,9 @@ pub async fn open_conversation_limited(
                     return Err(DomainError::Conflict(TOO_MANY_NEW_CONVERSATIONS.to_owned()));
                 }
             }
-            conversation::ActiveModel {
-                supplier_id: Set(supplier_id),
-                buyer_id: Set(buyer_id),
-                agent_id: Set(None),
-                status: Set(conversation::STATUS_QUEUED.to_owned()),
-                entered_at: Set(now),
-                agent_joined_at: Set(None),
-                first_agent_reply_at: Set(None),
-                ended_at: Set(None),
-                end_reason: Set(None),
-                agent_msg_count: Set(0),
-                buyer_msg_count: Set(0),
-                last_seq: Set(0),
-                last_message_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?
+            queued_conversation(supplier_id, buyer_id, now)
+                .insert(&txn)
+                .await?
         }
     };
     if conversation.status == conversation::STATUS_QUEUED {
@@ -224,6 +209,26 @@ async fn reload<C: ConnectionTrait>(
         .one(txn)
         .await?
         .ok_or(DomainError::NotFound)
+}
+
+/// The row of a buyer who has just entered: queued, no agent yet, no messages.
+pub fn queued_conversation(supplier_id: i64, buyer_id: i64, now: i64) -> conversation::ActiveModel {
+    conversation::ActiveModel {
+        supplier_id: Set(supplier_id),
+        buyer_id: Set(buyer_id),
+        agent_id: Set(None),
+        status: Set(conversation::STATUS_QUEUED.to_owned()),
+        entered_at: Set(now),
+        agent_joined_at: Set(None),
+        first_agent_reply_at: Set(None),
+        ended_at: Set(None),
+        end_reason: Set(None),
+        agent_msg_count: Set(0),
+        buyer_msg_count: Set(0),
+        last_seq: Set(0),
+        last_message_at: Set(now),
+        ..Default::default()
+    }
 }
 
 /// Gives a queued conversation of the supplier to the best serving agent. Returns the agent, or

@@ -223,3 +223,14 @@ pub fn auth_limited(db: &DatabaseConnection, per_account: u32, per_addr: Option<
         },
     )
 }
+
+/// How many login rows the account has (live or ended).
+pub async fn login_rows(db: &DatabaseConnection, account_id: i64) -> u64 {
+    use domain::entity::login_session;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    login_session::Entity::find()
+        .filter(login_session::Column::AccountId.eq(account_id))
+        .count(db)
+        .await
+        .expect("count logins")
+}
