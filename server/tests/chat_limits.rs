@@ -3,21 +3,23 @@
 //! new conversations per minute, silent (half-open) sockets, picture uploads (rate, decode
 //! slots, re-encoded size, unsent ones swept), and one answer for "not yours" and "not there".
 
+mod common;
+
 use std::io::Cursor;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use app::chat::protocol::{
     AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, UploadedPicture,
 };
 use axum::body::{Body, Bytes};
-use axum::http::{Request, StatusCode, header};
-use domain::chat::{BuyerClaims, sign};
+use axum::http::{Request, StatusCode};
+use common::chat::{
+    ChatServer, FRAME_WAIT, Next, Reply, Who, Ws, buyer_said, buyer_token as token, chat_state,
+    next_within, older, open, png, recv, send_json, send_picture,
+};
 use domain::entity::{buyer, conversation, upload};
-use domain::logins::{Auth, AuthConfig};
-use domain::password::PasswordHasher;
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use image::{ImageFormat, RgbImage};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use server::chat::ChatState;
@@ -28,24 +30,21 @@ use server::chat::limits::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tower::ServiceExt;
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-const SECRET: &[u8] = b"test-secret-shared-with-the-mall";
-
+/// The chat server, and the admin connection and schema of a PostgreSQL run (dropped by
+/// [`Server::finish`]).
 struct Server {
-    addr: SocketAddr,
-    auth: Auth,
-    chat: ChatState,
-    router: axum::Router,
-    upload_dir: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-    /// The admin connection and schema of a PostgreSQL run (dropped by [`Server::finish`]).
+    chat_server: ChatServer,
     pg: Option<(sea_orm::DatabaseConnection, String)>,
+}
+
+impl std::ops::Deref for Server {
+    type Target = ChatServer;
+    fn deref(&self) -> &ChatServer {
+        &self.chat_server
+    }
 }
 
 /// The chat routes with these limits, served with the peer address (as `server serve` does),
@@ -96,6 +95,20 @@ async fn start_postgres(limits: ChatLimits) -> Option<Server> {
     )
 }
 
+async fn serve(
+    db: sea_orm::DatabaseConnection,
+    dir: tempfile::TempDir,
+    limits: ChatLimits,
+    pg: Option<(sea_orm::DatabaseConnection, String)>,
+) -> Server {
+    let auth = common::demo_on(db).await;
+    let chat = chat_state(&auth)
+        .with_upload_dir(common::chat::upload_dir(&dir))
+        .with_limits(limits);
+    let chat_server = ChatServer::start(auth, dir, chat, true).await;
+    Server { chat_server, pg }
+}
+
 impl Server {
     /// Drops the PostgreSQL test schema, if any.
     async fn finish(self) {
@@ -107,162 +120,14 @@ impl Server {
                 .expect("drop test schema");
         }
     }
-}
-
-async fn serve(
-    db: sea_orm::DatabaseConnection,
-    dir: tempfile::TempDir,
-    limits: ChatLimits,
-    pg: Option<(sea_orm::DatabaseConnection, String)>,
-) -> Server {
-    domain::db::migrate(&db).await.expect("migrate");
-    let hasher = PasswordHasher::new(2);
-    domain::demo::seed(&db, &hasher).await.expect("seed");
-    let auth = Auth::new(db, hasher, AuthConfig::default());
-    let upload_dir = dir.path().join("uploads");
-    let chat = ChatState::new(
-        auth.clone(),
-        Arc::new(domain::bus::InProcessBus::default()),
-        SECRET.into(),
-    )
-    .with_upload_dir(&upload_dir)
-    .with_limits(limits);
-    let router: axum::Router = server::chat::routes(chat.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let serving = router.clone();
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            serving.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
-    });
-    Server {
-        addr,
-        auth,
-        chat,
-        router,
-        upload_dir,
-        _dir: dir,
-        pg,
-    }
-}
-
-fn token(supplier_id: i64, buyer_id: &str) -> String {
-    sign(
-        SECRET,
-        &BuyerClaims {
-            v: 1,
-            supplier_id,
-            buyer_id: buyer_id.into(),
-            name: format!("采购人{buyer_id}"),
-            unit: "某县第一中学".into(),
-            exp: domain::db::now_ms() / 1000 + 3600,
-        },
-    )
-}
-
-struct Reply {
-    status: StatusCode,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn error(&self) -> String {
-        let v: serde_json::Value = serde_json::from_slice(&self.body).expect("a JSON error");
-        v["error"].as_str().expect("error text").to_owned()
-    }
-}
-
-enum Who {
-    Buyer(String),
-    Cookie(String),
-}
-
-impl Server {
-    async fn login(&self, login: &str) -> String {
-        let password = if login.starts_with("kf") {
-            domain::demo::AGENT_PASSWORD
-        } else {
-            domain::demo::ADMIN_PASSWORD
-        };
-        self.auth
-            .login(login, password, "127.0.0.1", "test")
-            .await
-            .expect("logs in")
-            .0
-    }
-
-    async fn buyer(&self, supplier_id: i64, buyer_id: &str) -> Ws {
-        let url = format!(
-            "ws://{}/ws/buyer?token={}",
-            self.addr,
-            token(supplier_id, buyer_id)
-        );
-        tokio_tungstenite::connect_async(url)
-            .await
-            .expect("buyer connects")
-            .0
-    }
-
-    async fn agent(&self, cookie: &str) -> Ws {
-        let mut req = format!("ws://{}/ws/agent", self.addr)
-            .into_client_request()
-            .expect("request");
-        req.headers_mut().insert(
-            "cookie",
-            format!("kefu_session={cookie}").parse().expect("header"),
-        );
-        tokio_tungstenite::connect_async(req)
-            .await
-            .expect("agent connects")
-            .0
-    }
-
-    async fn call(&self, req: Request<Body>) -> Reply {
-        let res = self
-            .router
-            .clone()
-            .oneshot(req)
-            .await
-            .expect("router answers");
-        let status = res.status();
-        let body = axum::body::to_bytes(res.into_body(), 64 * 1024 * 1024)
-            .await
-            .expect("body")
-            .to_vec();
-        Reply { status, body }
-    }
 
     fn upload_request(&self, conversation_id: i64, who: &Who, body: Body) -> Request<Body> {
-        match who {
-            Who::Buyer(t) => Request::post(format!(
-                "/api/chat/pictures?conversation_id={conversation_id}&token={t}"
-            )),
-            Who::Cookie(c) => Request::post(format!(
-                "/api/chat/pictures?conversation_id={conversation_id}"
-            ))
-            .header(header::COOKIE, format!("kefu_session={c}")),
-        }
-        .header(header::CONTENT_TYPE, "application/octet-stream")
-        .body(body)
-        .expect("request")
+        common::chat::picture_request(conversation_id, who, "application/octet-stream", body)
     }
 
     async fn upload(&self, conversation_id: i64, who: &Who, bytes: Vec<u8>) -> Reply {
         self.call(self.upload_request(conversation_id, who, Body::from(bytes)))
             .await
-    }
-
-    async fn fetch(&self, url: &str, who: &Who) -> Reply {
-        let req = match who {
-            Who::Buyer(t) => Request::get(format!("{url}?token={t}")),
-            Who::Cookie(c) => Request::get(url).header(header::COOKIE, format!("kefu_session={c}")),
-        };
-        self.call(req.body(Body::empty()).expect("request")).await
     }
 
     async fn conversations_of(&self, supplier_id: i64, external_id: &str) -> u64 {
@@ -310,34 +175,12 @@ impl Server {
     }
 }
 
-/// The next text frame, or `None` when the socket closed; the close frame, if any, is returned.
-async fn next_text(ws: &mut Ws) -> Result<String, Option<(CloseCode, String)>> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .expect("a frame within 5 s");
-        match msg {
-            Some(Ok(Message::Text(t))) => return Ok(t.to_string()),
-            Some(Ok(Message::Close(frame))) => {
-                return Err(frame.map(|f| (f.code, f.reason.to_string())));
-            }
-            Some(Err(_)) | None => return Err(None),
-            Some(Ok(_)) => {}
-        }
-    }
-}
-
-async fn recv<T: serde::de::DeserializeOwned>(ws: &mut Ws) -> T {
-    let text = next_text(ws).await.expect("socket open");
-    serde_json::from_str(&text).expect("a frame")
-}
-
-async fn send_json<T: serde::Serialize>(ws: &mut Ws, frame: &T) {
-    ws.send(Message::Text(
-        serde_json::to_string(frame).expect("json").into(),
-    ))
-    .await
-    .expect("send");
+/// The socket closes with a policy close frame giving `reason`.
+async fn assert_closed_for(ws: &mut Ws, reason: &str) {
+    assert_eq!(
+        next_within(ws, FRAME_WAIT).await,
+        Next::Closed(Some((CloseCode::Policy, reason.to_owned())))
+    );
 }
 
 /// A buyer socket that must be refused with `reason`: an Error frame, then a Close (policy)
@@ -351,10 +194,7 @@ async fn assert_refused(ws: &mut Ws, reason: &str) {
             client_msg_id: None
         }
     );
-    assert_eq!(
-        next_text(ws).await,
-        Err(Some((CloseCode::Policy, reason.to_owned())))
-    );
+    assert_closed_for(ws, reason).await;
 }
 
 /// The next buyer frame that is not a queue position (those may come at any moment while
@@ -378,13 +218,6 @@ async fn entered(ws: &mut Ws) -> i64 {
     conversation_id
 }
 
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let img = RgbImage::new(width, height);
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, ImageFormat::Png).expect("encode");
-    out.into_inner()
-}
-
 /// A photo-like JPEG (re-encodes to a few tens of KiB).
 fn photo(width: u32, height: u32) -> Vec<u8> {
     let img = RgbImage::from_fn(width, height, |x, y| {
@@ -397,31 +230,6 @@ fn photo(width: u32, height: u32) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, ImageFormat::Jpeg).expect("encode");
     out.into_inner()
-}
-
-/// kf101 serves and `buyer_id` enters; returns the agent's socket and cookie, the buyer's
-/// socket and token, and the conversation.
-async fn conversation(server: &Server, buyer_id: &str) -> (Ws, String, Ws, String, i64) {
-    let cookie = server.login("kf101").await;
-    let mut agent = server.agent(&cookie).await;
-    let _hello: AgentServerFrame = recv(&mut agent).await;
-    send_json(&mut agent, &AgentFrame::SetServing { serving: true }).await;
-    assert_eq!(
-        recv::<AgentServerFrame>(&mut agent).await,
-        AgentServerFrame::Status { serving: true }
-    );
-    let buyer_token = token(1, buyer_id);
-    let mut buyer = server.buyer(1, buyer_id).await;
-    let cid = entered(&mut buyer).await;
-    assert!(matches!(
-        recv(&mut buyer).await,
-        BuyerServerFrame::Assigned { .. }
-    ));
-    assert!(matches!(
-        recv(&mut agent).await,
-        AgentServerFrame::Assigned { .. }
-    ));
-    (agent, cookie, buyer, buyer_token, cid)
 }
 
 #[tokio::test]
@@ -489,8 +297,8 @@ async fn one_address_has_a_generous_cap_and_an_agent_a_few_workbenches() {
     server
         .until_sockets(|chat| chat.address_sockets("127.0.0.1") == 3)
         .await;
-    let cookie = server.login("kf101").await;
-    let mut first = server.agent(&cookie).await;
+    let cookie = server.log_in("kf101").await;
+    let mut first = server.agent_socket(&cookie).await;
     assert!(matches!(
         recv(&mut first).await,
         AgentServerFrame::Hello { .. }
@@ -499,7 +307,7 @@ async fn one_address_has_a_generous_cap_and_an_agent_a_few_workbenches() {
     server
         .until_sockets(|chat| chat.address_sockets("127.0.0.1") == 3)
         .await;
-    let mut second = server.agent(&cookie).await;
+    let mut second = server.agent_socket(&cookie).await;
     assert_eq!(
         recv::<AgentServerFrame>(&mut second).await,
         AgentServerFrame::Error {
@@ -507,10 +315,7 @@ async fn one_address_has_a_generous_cap_and_an_agent_a_few_workbenches() {
             client_msg_id: None
         }
     );
-    assert_eq!(
-        next_text(&mut second).await,
-        Err(Some((CloseCode::Policy, TOO_MANY_AGENT_SOCKETS.to_owned())))
-    );
+    assert_closed_for(&mut second, TOO_MANY_AGENT_SOCKETS).await;
     send_json(&mut first, &AgentFrame::SetServing { serving: true }).await;
     assert_eq!(
         recv::<AgentServerFrame>(&mut first).await,
@@ -665,28 +470,13 @@ async fn a_silent_connection_is_closed_and_frees_its_slot_while_an_answering_one
         }
     }
     assert_refused(&mut server.buyer(1, "S-1").await, TOO_MANY_BUYER_SOCKETS).await;
-    send_json(
-        &mut alive,
-        &BuyerFrame::Send {
-            client_msg_id: "s-1".into(),
-            body: "在".into(),
-            font_size: 14,
-        },
-    )
-    .await;
-    assert_eq!(
-        recv::<BuyerServerFrame>(&mut alive).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "s-1".into(),
-            seq: 1
-        }
-    );
+    buyer_said(&mut alive, "s-1", "在", 1).await;
 
     // The agent workbench too.
-    let cookie = server.login("kf101").await;
+    let cookie = server.log_in("kf101").await;
     let mut silent = silent_socket(server.addr, "/ws/agent", Some(&cookie)).await;
     closed_by_server(&mut silent).await;
-    let mut workbench = server.agent(&cookie).await;
+    let mut workbench = server.agent_socket(&cookie).await;
     assert!(
         matches!(recv(&mut workbench).await, AgentServerFrame::Hello { .. }),
         "the agent's one slot is free again"
@@ -700,7 +490,7 @@ async fn picture_uploads_are_rate_limited_per_uploader() {
         ..ChatLimits::default()
     };
     let server = start(limits).await;
-    let (_agent, cookie, _buyer, buyer_token, cid) = conversation(&server, "U-1").await;
+    let (_agent, cookie, _buyer, buyer_token, cid) = server.conversation("U-1").await;
     let buyer = Who::Buyer(buyer_token);
     for _ in 0..3 {
         assert_eq!(
@@ -747,7 +537,7 @@ async fn picture_bodies_wait_for_a_decode_slot_before_they_are_read() {
         ..ChatLimits::default()
     };
     let server = start(limits).await;
-    let (_agent, _cookie, _buyer, buyer_token, cid) = conversation(&server, "D-1").await;
+    let (_agent, _cookie, _buyer, buyer_token, cid) = server.conversation("D-1").await;
     let who = Who::Buyer(buyer_token);
     let mut load = server.chat.picture_load();
     let mut bodies = Vec::new();
@@ -803,7 +593,7 @@ async fn a_slow_body_gives_its_slot_back_and_a_big_re_encoding_is_refused() {
         ..ChatLimits::default()
     };
     let server = start(limits).await;
-    let (_agent, _cookie, _buyer, buyer_token, cid) = conversation(&server, "E-1").await;
+    let (_agent, _cookie, _buyer, buyer_token, cid) = server.conversation("E-1").await;
     let who = Who::Buyer(buyer_token);
 
     let (_never, body) = held_body();
@@ -821,13 +611,7 @@ async fn a_slow_body_gives_its_slot_back_and_a_big_re_encoding_is_refused() {
     assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(big.error().contains("图片处理后超过"), "{}", big.error());
     assert_eq!(server.uploads().await, 0);
-    assert!(
-        !server.upload_dir.exists()
-            || std::fs::read_dir(&server.upload_dir)
-                .expect("dir")
-                .next()
-                .is_none()
-    );
+    assert!(server.no_pictures_on_disk());
 
     assert_eq!(
         server.upload(cid, &who, png(4, 4)).await.status,
@@ -849,7 +633,7 @@ async fn unsent_uploads_are_deleted_after_a_day_but_sent_and_fresh_ones_stay() {
 }
 
 async fn sweep_keeps_sent_and_fresh(server: &Server) {
-    let (_agent, _cookie, mut buyer, buyer_token, cid) = conversation(server, "G-1").await;
+    let (_agent, _cookie, mut buyer, buyer_token, cid) = server.conversation("G-1").await;
     let who = Who::Buyer(buyer_token);
     let mut uploaded = Vec::new();
     for _ in 0..3 {
@@ -859,14 +643,7 @@ async fn sweep_keeps_sent_and_fresh(server: &Server) {
             .push(serde_json::from_slice::<UploadedPicture>(&reply.body).expect("UploadedPicture"));
     }
     let (unsent_old, sent_old, unsent_fresh) = (&uploaded[0], &uploaded[1], &uploaded[2]);
-    send_json(
-        &mut buyer,
-        &BuyerFrame::SendImage {
-            client_msg_id: "g-1".into(),
-            upload_id: sent_old.upload_id,
-        },
-    )
-    .await;
+    send_json(&mut buyer, &send_picture("g-1", sent_old.upload_id)).await;
     assert!(matches!(
         recv(&mut buyer).await,
         BuyerServerFrame::Ack { .. }
@@ -890,7 +667,7 @@ async fn sweep_keeps_sent_and_fresh(server: &Server) {
     );
     let file = |u: &UploadedPicture| {
         server
-            .upload_dir
+            .upload_dir()
             .join(u.image.url.trim_start_matches("/media/"))
     };
     assert!(
@@ -921,20 +698,13 @@ async fn sweep_keeps_sent_and_fresh(server: &Server) {
 #[tokio::test]
 async fn someone_elses_conversation_and_a_missing_one_get_the_same_answer() {
     let server = start(ChatLimits::default()).await;
-    let (_agent, _cookie, mut buyer, buyer_token, cid) = conversation(&server, "N-1").await;
+    let (_agent, _cookie, mut buyer, buyer_token, cid) = server.conversation("N-1").await;
     let missing = cid + 10_000;
     let reply = server
         .upload(cid, &Who::Buyer(buyer_token.clone()), png(5, 5))
         .await;
     let picture: UploadedPicture = serde_json::from_slice(&reply.body).expect("UploadedPicture");
-    send_json(
-        &mut buyer,
-        &BuyerFrame::SendImage {
-            client_msg_id: "n-1".into(),
-            upload_id: picture.upload_id,
-        },
-    )
-    .await;
+    send_json(&mut buyer, &send_picture("n-1", picture.upload_id)).await;
     assert!(matches!(
         recv(&mut buyer).await,
         BuyerServerFrame::Ack { .. }
@@ -943,11 +713,11 @@ async fn someone_elses_conversation_and_a_missing_one_get_the_same_answer() {
     // Picture upload: another buyer, the other agent of the supplier, another supplier's agent
     // and admin; each gets for the real conversation what it gets for one that does not exist.
     let stranger = Who::Buyer(token(1, "N-2"));
-    let colleague_cookie = server.login("kf102").await;
+    let colleague_cookie = server.log_in("kf102").await;
     let colleague = Who::Cookie(colleague_cookie.clone());
-    let other_supplier_agent = server.login("kf201").await;
+    let other_supplier_agent = server.log_in("kf201").await;
     let foreign = Who::Cookie(other_supplier_agent.clone());
-    let admin = Who::Cookie(server.login(domain::demo::ADMIN_LOGIN).await);
+    let admin = Who::Cookie(server.log_in(domain::demo::ADMIN_LOGIN).await);
     for who in [&stranger, &colleague, &foreign, &admin] {
         let theirs = server.upload(cid, who, png(4, 4)).await;
         let nothing = server.upload(missing, who, png(4, 4)).await;
@@ -971,21 +741,15 @@ async fn someone_elses_conversation_and_a_missing_one_get_the_same_answer() {
 
     // Frames: another supplier's agent and a colleague, Open / Send / End.
     for cookie in [other_supplier_agent, colleague_cookie] {
-        let mut ws = server.agent(&cookie).await;
+        let mut ws = server.agent_socket(&cookie).await;
         assert!(matches!(
             recv(&mut ws).await,
             AgentServerFrame::Hello { .. }
         ));
         for conversation_id in [cid, missing] {
             let frames = [
-                AgentFrame::Open {
-                    conversation_id,
-                    after_seq: 0,
-                },
-                AgentFrame::Older {
-                    conversation_id,
-                    before_seq: 10,
-                },
+                open(conversation_id, 0),
+                older(conversation_id, 10),
                 AgentFrame::Send {
                     conversation_id,
                     client_msg_id: "x".into(),

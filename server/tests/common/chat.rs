@@ -9,6 +9,8 @@ use std::time::Duration;
 use app::chat::protocol::{
     AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION, ChatMessage,
 };
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
 use domain::chat::{BuyerClaims, sign};
 use domain::logins::{Auth, Session};
 use futures::{SinkExt, StreamExt};
@@ -18,6 +20,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tower::ServiceExt;
 
 /// A client's WebSocket.
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -76,6 +79,71 @@ impl ChatServer {
         ChatServer::start(auth, dir, chat, peer).await
     }
 
+    /// Where uploaded pictures go when the chat state was given [`ChatServer::upload_dir`].
+    pub fn upload_dir(&self) -> std::path::PathBuf {
+        upload_dir(&self.dir)
+    }
+
+    /// No picture was written to the upload folder.
+    pub fn no_pictures_on_disk(&self) -> bool {
+        let dir = self.upload_dir();
+        !dir.exists() || std::fs::read_dir(&dir).expect("dir").next().is_none()
+    }
+
+    /// A demo account logs in (agents with the agents' password, admins with the admins'): its
+    /// session cookie.
+    pub async fn log_in(&self, login: &str) -> String {
+        let password = if login.starts_with("kf") {
+            domain::demo::AGENT_PASSWORD
+        } else {
+            domain::demo::ADMIN_PASSWORD
+        };
+        super::log_in(&self.auth, login, password).await
+    }
+
+    /// kf101 serves and `buyer_id` of the first demo supplier enters: the agent's socket and
+    /// cookie, the buyer's socket and token, and the conversation.
+    pub async fn conversation(&self, buyer_id: &str) -> (Ws, String, Ws, String, i64) {
+        let cookie = self.log_in("kf101").await;
+        let mut agent = self.agent_socket(&cookie).await;
+        start_serving(&mut agent).await;
+        let token = buyer_token(1, buyer_id);
+        let mut buyer = self.buyer_socket(&token).await;
+        let conversation_id = enters_assigned(&mut buyer, &mut agent, buyer_id).await;
+        (agent, cookie, buyer, token, conversation_id)
+    }
+
+    /// One request to the chat routes, without a socket.
+    pub async fn call(&self, req: Request<Body>) -> Reply {
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router answers");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = axum::body::to_bytes(res.into_body(), 64 * 1024 * 1024)
+            .await
+            .expect("body")
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// GET of a picture (`/media/…`) as `who`.
+    pub async fn fetch(&self, url: &str, who: &Who) -> Reply {
+        let req = match who {
+            Who::Buyer(t) => Request::get(format!("{url}?token={t}")),
+            Who::Cookie(c) => Request::get(url).header(header::COOKIE, format!("kefu_session={c}")),
+            Who::Nobody => Request::get(url),
+        };
+        self.call(req.body(Body::empty()).expect("request")).await
+    }
+
     /// A socket of the account logged in with `cookie`.
     pub async fn agent_socket(&self, cookie: &str) -> Ws {
         agent_socket(self.addr, cookie).await
@@ -118,6 +186,68 @@ impl ChatServer {
         let mut buyer = self.buyer(supplier_id, buyer_id).await;
         let conversation_id = enters_assigned(&mut buyer, agent, buyer_id).await;
         (buyer, conversation_id)
+    }
+}
+
+/// The upload folder of a chat server whose files live in `dir`.
+pub fn upload_dir(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    dir.path().join("uploads")
+}
+
+/// Who makes a request: a buyer (its token), an account (its session cookie), or nobody.
+pub enum Who {
+    Buyer(String),
+    Cookie(String),
+    Nobody,
+}
+
+/// An answer of the chat routes.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The `error` of a JSON error body.
+    pub fn error(&self) -> String {
+        let v: serde_json::Value = serde_json::from_slice(&self.body).expect("a JSON error");
+        v["error"].as_str().expect("error text").to_owned()
+    }
+}
+
+/// A picture upload to the conversation as `who`, claiming `content_type`.
+pub fn picture_request(
+    conversation_id: i64,
+    who: &Who,
+    content_type: &str,
+    body: Body,
+) -> Request<Body> {
+    let uri = format!("/api/chat/pictures?conversation_id={conversation_id}");
+    match who {
+        Who::Buyer(t) => Request::post(format!("{uri}&token={t}")),
+        Who::Cookie(c) => Request::post(uri).header(header::COOKIE, format!("kefu_session={c}")),
+        Who::Nobody => Request::post(uri),
+    }
+    .header(header::CONTENT_TYPE, content_type)
+    .body(body)
+    .expect("request")
+}
+
+/// A plain PNG of this size.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::new(width, height);
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode");
+    out.into_inner()
+}
+
+/// The buyer sends an uploaded picture.
+pub fn send_picture(client_msg_id: &str, upload_id: i64) -> BuyerFrame {
+    BuyerFrame::SendImage {
+        client_msg_id: client_msg_id.into(),
+        upload_id,
     }
 }
 
