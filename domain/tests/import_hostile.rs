@@ -19,7 +19,7 @@ use domain::entity::audit_log;
 use domain::orders::import::{
     ImportGate, MAX_ENTRY_BYTES, MAX_IMPORT_BYTES, MAX_ZIP_ENTRIES, parse_orders_xlsx,
 };
-use domain::orders::{ImportError, import_orders_xlsx, orders_template_xlsx};
+use domain::orders::{ImportError, orders_template_xlsx};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
@@ -211,7 +211,9 @@ async fn refused_then_template_imports(
     let admin = admin_of(db, supplier_id).await;
     let orders_before = order_count(db).await;
     let started = Instant::now();
-    let result = import_orders_xlsx(db, supplier_id, admin, file, NOW).await;
+    let result = ImportGate::new()
+        .import_orders_xlsx(db, supplier_id, admin, file, NOW)
+        .await;
     let took = started.elapsed();
     println!("hostile file refused in {took:?}: {result:?}");
     assert!(took < Duration::from_secs(10), "took {took:?}");
@@ -227,15 +229,16 @@ async fn refused_then_template_imports(
         "{message}"
     );
     assert_eq!(order_count(db).await, orders_before, "nothing stored");
-    let report = import_orders_xlsx(
-        db,
-        supplier_id,
-        admin,
-        &orders_template_xlsx().expect("template"),
-        NOW,
-    )
-    .await
-    .expect("the template still imports");
+    let report = ImportGate::new()
+        .import_orders_xlsx(
+            db,
+            supplier_id,
+            admin,
+            &orders_template_xlsx().expect("template"),
+            NOW,
+        )
+        .await
+        .expect("the template still imports");
     assert_eq!(report.items, 2);
     err
 }
@@ -311,7 +314,8 @@ async fn a_declared_dimension_of_the_whole_sheet_is_ignored() {
         async move {
             let s = supplier(&db, "供应商甲", "admin_a").await;
             let admin = admin_of(&db, s).await;
-            let report = import_orders_xlsx(&db, s, admin, &file, NOW)
+            let report = ImportGate::new()
+                .import_orders_xlsx(&db, s, admin, &file, NOW)
                 .await
                 .expect("imports");
             assert_eq!((report.orders_created, report.items), (3, 3));

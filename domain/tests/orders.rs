@@ -11,9 +11,9 @@ use domain::DomainError;
 use domain::entity::{audit_log, buyer, order_item, purchase_order};
 use domain::orders::import::{MAX_IMPORT_BYTES, ORDERS_SHEET};
 use domain::orders::{
-    ImportError, ORDERS_PAGE_SIZE, OrderInput, OrderItemInput, api_key_status, detail,
-    import_orders_xlsx, list_for_buyer, orders_template_xlsx, rotate_api_key, summaries_by_ids,
-    supplier_for_api_key, upsert_order, validate_order,
+    ImportError, ImportGate, ORDERS_PAGE_SIZE, OrderInput, OrderItemInput, api_key_status, detail,
+    list_for_buyer, orders_template_xlsx, rotate_api_key, summaries_by_ids, supplier_for_api_key,
+    upsert_order, validate_order,
 };
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use sea_orm::{
@@ -194,7 +194,7 @@ async fn scoped_by_supplier_and_buyer_with_the_phone_masked() {
 
         let listed = list_for_buyer(&db, a, cg1_a, 0).await.expect("list");
         assert_eq!(
-            listed.orders.iter().map(|o| o.id).collect::<Vec<_>>(),
+            listed.orders.iter().map(|o| o.order_id).collect::<Vec<_>>(),
             vec![mine.order_id]
         );
         // Supplier A asking with supplier B's buyer id sees nothing.
@@ -586,7 +586,8 @@ async fn xlsx_import_good_file() {
             vec![Blank; 18],                        // blank rows are skipped
             line("IMP-1", "茶叶", N(88.0), N(1.0)), // same order, not contiguous
         ]);
-        let report = import_orders_xlsx(&db, s, admin, &file, NOW)
+        let report = ImportGate::new()
+            .import_orders_xlsx(&db, s, admin, &file, NOW)
             .await
             .expect("import");
         assert_eq!(
@@ -597,7 +598,7 @@ async fn xlsx_import_good_file() {
         let cg1 = buyer_id(&db, s, "CG1").await;
         let page = list_for_buyer(&db, s, cg1, 0).await.expect("list");
         assert_eq!(page.orders.len(), 1);
-        let shown = detail(&db, s, cg1, page.orders[0].id)
+        let shown = detail(&db, s, cg1, page.orders[0].order_id)
             .await
             .expect("detail");
         let prices: Vec<i64> = shown.items.iter().map(|i| i.unit_price_fen).collect();
@@ -660,7 +661,9 @@ async fn xlsx_import_bad_rows_import_nothing() {
             other_buyer,                                // row 8: 客户编号 differs
             first_row("BAD-5", "CG5", N(1.0), N(0.0)),  // row 9: quantity 0
         ]);
-        let Err(ImportError::BadRows(errors)) = import_orders_xlsx(&db, s, admin, &file, NOW).await
+        let Err(ImportError::BadRows(errors)) = ImportGate::new()
+            .import_orders_xlsx(&db, s, admin, &file, NOW)
+            .await
         else {
             panic!("bad rows expected");
         };
@@ -703,7 +706,11 @@ async fn xlsx_import_refuses_wrong_empty_and_huge_files() {
         let admin = admin_of(&db, s).await;
         let import = |bytes: Vec<u8>| {
             let db = db.clone();
-            async move { import_orders_xlsx(&db, s, admin, &bytes, NOW).await }
+            async move {
+                ImportGate::new()
+                    .import_orders_xlsx(&db, s, admin, &bytes, NOW)
+                    .await
+            }
         };
         assert!(matches!(
             import(Vec::new()).await,
@@ -775,7 +782,8 @@ async fn template_round_trips_through_the_importer() {
             .collect();
         assert_eq!(header, HEADERS);
 
-        let report = import_orders_xlsx(&db, s, admin, &template, NOW)
+        let report = ImportGate::new()
+            .import_orders_xlsx(&db, s, admin, &template, NOW)
             .await
             .expect("import");
         assert_eq!((report.orders_created, report.items), (1, 2));

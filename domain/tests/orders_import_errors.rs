@@ -10,7 +10,7 @@ use common::sheet::{HEADERS, good_row};
 use common::{each_db, supplier};
 use domain::entity::{buyer, purchase_order};
 use domain::orders::import::{MAX_IMPORT_ROWS, MAX_LISTED_BAD_ROWS, ORDERS_SHEET, RowError};
-use domain::orders::{ImportError, import_orders_xlsx};
+use domain::orders::{ImportError, ImportGate};
 use rust_xlsxwriter::Workbook;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
@@ -69,7 +69,10 @@ fn sheet(rows: &[Vec<String>]) -> Vec<u8> {
 async fn refused_rows(db: &DatabaseConnection, file: &[u8]) -> Vec<RowError> {
     let s = supplier(db, "供应商甲", "admin_a").await;
     let admin = admin_of(db, s).await;
-    let errors = match import_orders_xlsx(db, s, admin, file, NOW).await {
+    let errors = match ImportGate::new()
+        .import_orders_xlsx(db, s, admin, file, NOW)
+        .await
+    {
         Err(ImportError::BadRows(errors)) => errors,
         other => panic!("bad rows expected, got {other:?}"),
     };
@@ -262,7 +265,10 @@ async fn a_hundred_thousand_bad_rows_are_refused_for_their_number() {
         async move {
             let s = supplier(&db, "供应商甲", "admin_a").await;
             let admin = admin_of(&db, s).await;
-            match import_orders_xlsx(&db, s, admin, &file, NOW).await {
+            match ImportGate::new()
+                .import_orders_xlsx(&db, s, admin, &file, NOW)
+                .await
+            {
                 Err(err @ ImportError::TooManyRows { .. }) => {
                     assert!(err.user_message().contains("5000"))
                 }

@@ -24,7 +24,7 @@ pub use buyer_orders::{
     OrderDetailRow, OrderItemRow, OrderSummaryRow, OrdersPage, buyer_id_by_external, detail,
     list_for_buyer, mask_phone, summaries_by_ids,
 };
-pub use import::{ImportError, ImportReport, RowError, import_orders_xlsx, orders_template_xlsx};
+pub use import::{ImportError, ImportGate, ImportReport, RowError, orders_template_xlsx};
 pub(crate) use upsert::upsert_in;
 pub use upsert::{UpsertOutcome, upsert_order};
 pub use validate::{

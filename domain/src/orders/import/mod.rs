@@ -259,7 +259,7 @@ impl Errors {
     }
 }
 
-/// Parses an .xlsx the way [`import_orders_xlsx`] does, without a database: the number of data
+/// Parses an .xlsx the way [`ImportGate::import_orders_xlsx`] does, without a database: the number of data
 /// rows read, or why the file is refused (bad rows included). For tests that throw arbitrary
 /// bytes at the parser.
 #[doc(hidden)]
@@ -319,9 +319,11 @@ impl ImportGate {
         }
     }
 
-    /// [`import_orders_xlsx`] in the supplier's turn: refused with [`ImportError::Busy`] while
-    /// another import of theirs runs. The turn lasts until the sheet is read and the orders are
-    /// written, even when the caller gives up waiting (the reading goes on in its thread).
+    /// Imports the orders of an .xlsx file for a supplier, all or nothing, in the supplier's
+    /// turn: refused with [`ImportError::Busy`] while another import of theirs runs. Records
+    /// 导入订单 in the audit log with the counts. The turn lasts until the sheet is read and the
+    /// orders are written, even when the caller gives up waiting (the reading goes on in its
+    /// thread).
     pub async fn import_orders_xlsx(
         &self,
         db: &DatabaseConnection,
@@ -331,87 +333,63 @@ impl ImportGate {
         now: i64,
     ) -> Result<ImportReport, ImportError> {
         let permit = Arc::new(self.try_begin(supplier_id)?);
-        import_in_turn(Some(permit), db, supplier_id, actor_account_id, bytes, now).await
-    }
-}
-
-/// Imports the orders of an .xlsx file for a supplier: all or nothing. Records 导入订单 in the
-/// audit log with the counts. A server goes through [`ImportGate::import_orders_xlsx`] so a
-/// supplier runs one import at a time.
-pub async fn import_orders_xlsx(
-    db: &DatabaseConnection,
-    supplier_id: i64,
-    actor_account_id: i64,
-    bytes: &[u8],
-    now: i64,
-) -> Result<ImportReport, ImportError> {
-    import_in_turn(None, db, supplier_id, actor_account_id, bytes, now).await
-}
-
-async fn import_in_turn(
-    permit: Option<Arc<ImportPermit>>,
-    db: &DatabaseConnection,
-    supplier_id: i64,
-    actor_account_id: i64,
-    bytes: &[u8],
-    now: i64,
-) -> Result<ImportReport, ImportError> {
-    // Refuse an oversize file before copying it anywhere.
-    if bytes.len() > MAX_IMPORT_BYTES {
-        return Err(ImportError::TooLarge {
-            max_bytes: MAX_IMPORT_BYTES,
-        });
-    }
-    // Unzipping and reading a sheet of thousands of rows is CPU work: keep it off the async
-    // workers so other requests are not held up.
-    let owned = bytes.to_vec();
-    let reading_permit = permit.clone();
-    let (orders, errors) = tokio::task::spawn_blocking(move || {
-        // The turn is held by the reading thread too: it runs on if the request is dropped.
-        let _turn = reading_permit;
-        read_rows(&owned).map(|(rows, mut errors)| {
-            let orders = orders_of(&rows, &mut errors);
-            (orders, errors)
-        })
-    })
-    .await
-    .map_err(|err| DomainError::Internal(format!("import worker: {err}")))??;
-    if !errors.is_empty() {
-        return Err(ImportError::BadRows(errors.into_report()));
-    }
-
-    let txn = begin_write(db).await?;
-    supplier::Entity::find_by_id(supplier_id)
-        .one(&txn)
-        .await
-        .map_err(DomainError::from)?
-        .ok_or(DomainError::NotFound)?;
-    let mut report = ImportReport {
-        orders_created: 0,
-        orders_updated: 0,
-        items: 0,
-    };
-    for order in &orders {
-        let outcome = upsert_in(&txn, supplier_id, order, now).await?;
-        if outcome.created {
-            report.orders_created += 1;
-        } else {
-            report.orders_updated += 1;
+        // Refuse an oversize file before copying it anywhere.
+        if bytes.len() > MAX_IMPORT_BYTES {
+            return Err(ImportError::TooLarge {
+                max_bytes: MAX_IMPORT_BYTES,
+            });
         }
-        report.items += order.items.len() as u32;
+        // Unzipping and reading a sheet of thousands of rows is CPU work: keep it off the async
+        // workers so other requests are not held up.
+        let owned = bytes.to_vec();
+        let reading_permit = Arc::clone(&permit);
+        let (orders, errors) = tokio::task::spawn_blocking(move || {
+            // The turn is held by the reading thread too: it runs on if the request is dropped.
+            let _turn = reading_permit;
+            read_rows(&owned).map(|(rows, mut errors)| {
+                let orders = orders_of(&rows, &mut errors);
+                (orders, errors)
+            })
+        })
+        .await
+        .map_err(|err| DomainError::Internal(format!("import worker: {err}")))??;
+        if !errors.is_empty() {
+            return Err(ImportError::BadRows(errors.into_report()));
+        }
+
+        let txn = begin_write(db).await?;
+        supplier::Entity::find_by_id(supplier_id)
+            .one(&txn)
+            .await
+            .map_err(DomainError::from)?
+            .ok_or(DomainError::NotFound)?;
+        let mut report = ImportReport {
+            orders_created: 0,
+            orders_updated: 0,
+            items: 0,
+        };
+        for order in &orders {
+            let outcome = upsert_in(&txn, supplier_id, order, now).await?;
+            if outcome.created {
+                report.orders_created += 1;
+            } else {
+                report.orders_updated += 1;
+            }
+            report.items += order.items.len() as u32;
+        }
+        audit::record(
+            &txn,
+            supplier_id,
+            Some(actor_account_id),
+            audit_log::ACTION_ORDERS_IMPORTED,
+            &format!(
+                "导入订单：新增 {} 个，更新 {} 个，共 {} 行商品",
+                report.orders_created, report.orders_updated, report.items
+            ),
+        )
+        .await?;
+        txn.commit().await.map_err(DomainError::from)?;
+        drop(permit);
+        Ok(report)
     }
-    audit::record(
-        &txn,
-        supplier_id,
-        Some(actor_account_id),
-        audit_log::ACTION_ORDERS_IMPORTED,
-        &format!(
-            "导入订单：新增 {} 个，更新 {} 个，共 {} 行商品",
-            report.orders_created, report.orders_updated, report.items
-        ),
-    )
-    .await?;
-    txn.commit().await.map_err(DomainError::from)?;
-    drop(permit);
-    Ok(report)
 }
