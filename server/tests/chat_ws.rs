@@ -10,10 +10,11 @@ use app::chat::protocol::{
     EndReason, MessageKind,
 };
 use common::chat::{
-    ChatServer, SECRET, agent_recv, agent_says, bodies, buyer_recv, buyer_says, claims, next_text,
-    older, open, quiet, send_json, start_serving,
+    ChatServer, SECRET, Ws, agent_acked, agent_recv, agent_says, bodies, buyer_acked, buyer_recv,
+    buyer_said, buyer_says, claims, next_text, older, open, quiet, send_json, start_serving,
 };
 use domain::chat::sign;
+use domain::logins::Session;
 use futures::SinkExt;
 use server::chat::{TOO_FAST, TOO_LONG, UNKNOWN_FRAME};
 use tokio_tungstenite::tungstenite::Message;
@@ -24,6 +25,45 @@ type Server = ChatServer;
 
 async fn start() -> Server {
     ChatServer::demo(|chat| chat.with_presence_grace(PRESENCE_GRACE), false).await
+}
+
+/// kf101 serves and `buyer_id` of its supplier enters: the server, the agent's socket and
+/// session, the buyer's socket and the conversation.
+async fn talk(buyer_id: &str) -> (Server, Ws, Session, Ws, i64) {
+    let server = start().await;
+    let (mut agent, session) = server.serving_agent("kf101").await;
+    let (buyer, cid) = server
+        .buyer_enters(&mut agent, session.supplier_id, buyer_id)
+        .await;
+    (server, agent, session, buyer, cid)
+}
+
+/// `buyer_id` of the first demo supplier enters while nobody serves and waits at `position`.
+async fn queued(server: &Server, buyer_id: &str, position: u64) -> Ws {
+    let mut buyer = server.buyer(1, buyer_id).await;
+    assert!(matches!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Hello { .. }
+    ));
+    assert_eq!(
+        buyer_recv(&mut buyer).await,
+        BuyerServerFrame::Queued { position }
+    );
+    buyer
+}
+
+/// The agent's next frame is a page of history: its conversation, messages and whether there is
+/// more before it.
+async fn page(agent: &mut Ws) -> (i64, Vec<ChatMessage>, bool) {
+    let AgentServerFrame::Older {
+        conversation_id,
+        messages,
+        has_more,
+    } = agent_recv(agent).await
+    else {
+        panic!("a page of history")
+    };
+    (conversation_id, messages, has_more)
 }
 
 async fn stored_messages(server: &Server, conversation_id: i64) -> Vec<i32> {
@@ -37,10 +77,7 @@ async fn stored_messages(server: &Server, conversation_id: i64) -> Vec<i32> {
 
 #[tokio::test]
 async fn agent_and_buyer_talk_and_the_agent_ends() {
-    let server = start().await;
-    let (mut agent, session) = server.serving_agent("kf101").await;
-    let supplier_id = session.supplier_id;
-    let (mut buyer, cid) = server.buyer_enters(&mut agent, supplier_id, "T-1").await;
+    let (server, mut agent, _, mut buyer, cid) = talk("T-1").await;
 
     let send = BuyerFrame::Send {
         client_msg_id: "b-1".into(),
@@ -48,13 +85,7 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
         font_size: 14,
     };
     send_json(&mut buyer, &send).await;
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "b-1".into(),
-            seq: 1
-        }
-    );
+    buyer_acked(&mut buyer, "b-1", 1).await;
     let AgentServerFrame::Messages {
         conversation_id,
         messages,
@@ -67,14 +98,8 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
     assert_eq!(messages[0].sender_name, "采购人T-1");
 
     send_json(&mut agent, &open(cid, 0)).await;
-    let AgentServerFrame::Older {
-        messages,
-        has_more: false,
-        ..
-    } = agent_recv(&mut agent).await
-    else {
-        panic!()
-    };
+    let (_, messages, has_more) = page(&mut agent).await;
+    assert!(!has_more);
     assert_eq!(messages.len(), 1);
 
     send_json(
@@ -87,13 +112,7 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
         },
     )
     .await;
-    assert_eq!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Ack {
-            client_msg_id: "a-1".into(),
-            seq: 2
-        }
-    );
+    agent_acked(&mut agent, "a-1", 2).await;
     let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else {
         panic!()
     };
@@ -105,13 +124,7 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
 
     // A resend (lost Ack) is acknowledged with the stored seq and stored once.
     send_json(&mut buyer, &send).await;
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "b-1".into(),
-            seq: 1
-        }
-    );
+    buyer_acked(&mut buyer, "b-1", 1).await;
     quiet(&mut agent).await;
     assert_eq!(stored_messages(&server, cid).await, vec![1, 2]);
 
@@ -179,10 +192,8 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
 
 #[tokio::test]
 async fn a_reconnecting_buyer_gets_exactly_what_it_missed_and_the_buyer_ends() {
-    let server = start().await;
-    let (mut agent, session) = server.serving_agent("kf101").await;
+    let (server, mut agent, session, mut buyer, cid) = talk("T-2").await;
     let supplier_id = session.supplier_id;
-    let (mut buyer, cid) = server.buyer_enters(&mut agent, supplier_id, "T-2").await;
     send_json(&mut buyer, &buyer_says("b-1", "一")).await;
     assert!(matches!(
         buyer_recv(&mut buyer).await,
@@ -267,24 +278,9 @@ async fn waiting_buyers_are_queued_then_assigned_when_an_agent_serves() {
         BuyerServerFrame::Queued { position: 1 }
     );
     // Messages are kept while waiting.
-    send_json(&mut first, &buyer_says("q-1", "有人吗")).await;
-    assert_eq!(
-        buyer_recv(&mut first).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "q-1".into(),
-            seq: 1
-        }
-    );
+    buyer_said(&mut first, "q-1", "有人吗", 1).await;
 
-    let mut second = server.buyer(1, "Q-2").await;
-    assert!(matches!(
-        buyer_recv(&mut second).await,
-        BuyerServerFrame::Hello { .. }
-    ));
-    assert_eq!(
-        buyer_recv(&mut second).await,
-        BuyerServerFrame::Queued { position: 2 }
-    );
+    let mut second = queued(&server, "Q-2", 2).await;
 
     let (mut agent, session) = server.serving_agent("kf101").await;
     let supplier_id = session.supplier_id;
@@ -318,24 +314,14 @@ async fn waiting_buyers_are_queued_then_assigned_when_an_agent_serves() {
     );
 
     send_json(&mut agent, &open(first_cid, 0)).await;
-    let AgentServerFrame::Older {
-        messages,
-        has_more: false,
-        ..
-    } = agent_recv(&mut agent).await
-    else {
-        panic!()
-    };
+    let (_, messages, has_more) = page(&mut agent).await;
+    assert!(!has_more);
     assert_eq!(bodies(&messages), vec![(1, "buyer", "有人吗")]);
 }
 
 #[tokio::test]
 async fn a_long_history_opens_at_its_newest_page_and_pages_back_to_the_start() {
-    let server = start().await;
-    let (mut agent, session) = server.serving_agent("kf101").await;
-    let (_buyer, cid) = server
-        .buyer_enters(&mut agent, session.supplier_id, "H-1")
-        .await;
+    let (server, mut agent, _, _buyer, cid) = talk("H-1").await;
     let now = domain::db::now_ms();
     for i in 1..=70 {
         let (id, body) = (format!("h-{i}"), format!("第 {i} 条"));
@@ -347,37 +333,18 @@ async fn a_long_history_opens_at_its_newest_page_and_pages_back_to_the_start() {
     let seqs = |messages: &[ChatMessage]| messages.iter().map(|m| m.seq).collect::<Vec<_>>();
 
     send_json(&mut agent, &open(cid, 0)).await;
-    let AgentServerFrame::Older {
-        conversation_id,
-        messages,
-        has_more,
-    } = agent_recv(&mut agent).await
-    else {
-        panic!("the newest page")
-    };
+    let (conversation_id, messages, has_more) = page(&mut agent).await;
     assert_eq!((conversation_id, has_more), (cid, true));
     assert_eq!(seqs(&messages), (41..=70).collect::<Vec<_>>());
     assert_eq!(messages[29].body, "第 70 条");
 
     send_json(&mut agent, &older(cid, 41)).await;
-    let AgentServerFrame::Older {
-        messages,
-        has_more: true,
-        ..
-    } = agent_recv(&mut agent).await
-    else {
-        panic!()
-    };
+    let (_, messages, has_more) = page(&mut agent).await;
+    assert!(has_more);
     assert_eq!(seqs(&messages), (11..=40).collect::<Vec<_>>());
     send_json(&mut agent, &older(cid, 11)).await;
-    let AgentServerFrame::Older {
-        messages,
-        has_more: false,
-        ..
-    } = agent_recv(&mut agent).await
-    else {
-        panic!()
-    };
+    let (_, messages, has_more) = page(&mut agent).await;
+    assert!(!has_more);
     assert_eq!(seqs(&messages), (1..=10).collect::<Vec<_>>());
 
     // A reconnect that already has seq 70 gets nothing more; one that has 65 gets 66..70.
@@ -400,24 +367,8 @@ async fn a_long_history_opens_at_its_newest_page_and_pages_back_to_the_start() {
 #[tokio::test]
 async fn a_queued_buyer_moves_up_when_the_one_ahead_leaves() {
     let server = start().await;
-    let mut first = server.buyer(1, "Q-1").await;
-    assert!(matches!(
-        buyer_recv(&mut first).await,
-        BuyerServerFrame::Hello { .. }
-    ));
-    assert_eq!(
-        buyer_recv(&mut first).await,
-        BuyerServerFrame::Queued { position: 1 }
-    );
-    let mut second = server.buyer(1, "Q-2").await;
-    assert!(matches!(
-        buyer_recv(&mut second).await,
-        BuyerServerFrame::Hello { .. }
-    ));
-    assert_eq!(
-        buyer_recv(&mut second).await,
-        BuyerServerFrame::Queued { position: 2 }
-    );
+    let mut first = queued(&server, "Q-1", 1).await;
+    let mut second = queued(&server, "Q-2", 2).await;
     send_json(&mut first, &BuyerFrame::End).await;
     assert!(matches!(
         buyer_recv(&mut first).await,
@@ -480,10 +431,8 @@ async fn forged_tampered_and_expired_tokens_are_refused() {
 
 #[tokio::test]
 async fn an_agent_of_another_supplier_cannot_touch_the_conversation() {
-    let server = start().await;
-    let (mut agent, session) = server.serving_agent("kf101").await;
+    let (server, mut agent, session, _buyer, cid) = talk("T-3").await;
     let supplier_id = session.supplier_id;
-    let (_buyer, cid) = server.buyer_enters(&mut agent, supplier_id, "T-3").await;
 
     let (mut intruder, other) = server.agent("kf201").await;
     let other_supplier = other.supplier_id;
@@ -646,11 +595,7 @@ async fn a_non_agent_or_anonymous_socket_is_refused() {
 
 #[tokio::test]
 async fn a_kicked_agents_buyers_go_to_another_serving_agent() {
-    let server = start().await;
-    let (mut agent, session) = server.serving_agent("kf101").await;
-    let (mut buyer, cid) = server
-        .buyer_enters(&mut agent, session.supplier_id, "K-1")
-        .await;
+    let (server, mut agent, session, mut buyer, cid) = talk("K-1").await;
     let (mut other, _) = server.serving_agent("kf102").await;
 
     // What the admin's 剔除登录 does: end the login and publish it on the bus.
@@ -681,11 +626,7 @@ async fn a_kicked_agents_buyers_go_to_another_serving_agent() {
 
 #[tokio::test]
 async fn idle_conversations_end_for_both_sides() {
-    let server = start().await;
-    let (mut agent, session) = server.serving_agent("kf101").await;
-    let (mut buyer, cid) = server
-        .buyer_enters(&mut agent, session.supplier_id, "I-1")
-        .await;
+    let (server, mut agent, _, mut buyer, cid) = talk("I-1").await;
     tokio::time::sleep(Duration::from_millis(20)).await;
     let ended =
         server::chat::end_idle_conversations(&server.chat.notifier, Duration::from_millis(1))
@@ -710,12 +651,7 @@ async fn idle_conversations_end_for_both_sides() {
 
 #[tokio::test]
 async fn typing_reaches_only_the_other_side_of_the_conversation() {
-    let server = start().await;
-    let (mut agent, session) = server.serving_agent("kf101").await;
-    let supplier_id = session.supplier_id;
-    let (mut buyer, cid) = server
-        .buyer_enters(&mut agent, supplier_id, "T-typing")
-        .await;
+    let (server, mut agent, _, mut buyer, cid) = talk("T-typing").await;
 
     send_json(&mut buyer, &BuyerFrame::Typing).await;
     assert_eq!(
@@ -826,11 +762,7 @@ async fn orders_of(server: &Server, external_id: &str) -> Vec<i64> {
 
 #[tokio::test]
 async fn an_order_card_of_the_buyer_reaches_both_sides_and_no_other_order_can_be_sent() {
-    let server = start().await;
-    let (mut agent, session) = server.serving_agent("kf101").await;
-    let (mut buyer, cid) = server
-        .buyer_enters(&mut agent, session.supplier_id, "CG1001")
-        .await;
+    let (server, mut agent, _, mut buyer, cid) = talk("CG1001").await;
     let mine = orders_of(&server, "CG1001").await;
     let theirs = orders_of(&server, "CG1002").await;
     assert!(
@@ -844,13 +776,7 @@ async fn an_order_card_of_the_buyer_reaches_both_sides_and_no_other_order_can_be
         order_id: mine[0],
     };
     send_json(&mut agent, &card).await;
-    assert_eq!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Ack {
-            client_msg_id: "o-1".into(),
-            seq: 1
-        }
-    );
+    agent_acked(&mut agent, "o-1", 1).await;
     let BuyerServerFrame::Messages { messages, .. } = buyer_recv(&mut buyer).await else {
         panic!("Messages")
     };

@@ -456,9 +456,25 @@ pub fn older(conversation_id: i64, before_seq: i32) -> AgentFrame {
 /// The buyer says `body` as `client_msg_id` and it is acknowledged as `seq`.
 pub async fn buyer_said(buyer: &mut Ws, client_msg_id: &str, body: &str, seq: i32) {
     send_json(buyer, &buyer_says(client_msg_id, body)).await;
+    buyer_acked(buyer, client_msg_id, seq).await;
+}
+
+/// The buyer's next frame acknowledges `client_msg_id` as `seq`.
+pub async fn buyer_acked(buyer: &mut Ws, client_msg_id: &str, seq: i32) {
     assert_eq!(
         buyer_recv(buyer).await,
         BuyerServerFrame::Ack {
+            client_msg_id: client_msg_id.into(),
+            seq
+        }
+    );
+}
+
+/// The agent's next frame acknowledges `client_msg_id` as `seq`.
+pub async fn agent_acked(agent: &mut Ws, client_msg_id: &str, seq: i32) {
+    assert_eq!(
+        agent_recv(agent).await,
+        AgentServerFrame::Ack {
             client_msg_id: client_msg_id.into(),
             seq
         }
@@ -474,13 +490,7 @@ pub async fn agent_said(
     seq: i32,
 ) {
     send_json(agent, &agent_says(conversation_id, client_msg_id, body)).await;
-    assert_eq!(
-        agent_recv(agent).await,
-        AgentServerFrame::Ack {
-            client_msg_id: client_msg_id.into(),
-            seq
-        }
-    );
+    agent_acked(agent, client_msg_id, seq).await;
 }
 
 /// The buyer's next frame brings exactly these messages, as (seq, sender, body).
