@@ -114,41 +114,31 @@ trait SideFrame: serde::de::DeserializeOwned {
     fn incoming(self) -> Incoming;
 }
 
-impl SideFrame for BuyerServerFrame {
-    fn incoming(self) -> Incoming {
-        match self {
-            BuyerServerFrame::Ack { client_msg_id, .. } => Incoming::Ack(client_msg_id),
-            BuyerServerFrame::Error {
-                client_msg_id: Some(client_msg_id),
-                message,
-            } => Incoming::Failed {
-                client_msg_id,
-                message,
-            },
-            BuyerServerFrame::Messages { messages, .. } => Incoming::Messages(messages),
-            BuyerServerFrame::Typing => Incoming::Typing,
-            other => Incoming::Other(format!("{other:?}")),
+/// Both sides' server frames name their variants alike; only `Typing` differs.
+macro_rules! side_frame {
+    ($frame:ident, $typing:pat) => {
+        impl SideFrame for $frame {
+            fn incoming(self) -> Incoming {
+                match self {
+                    $frame::Ack { client_msg_id, .. } => Incoming::Ack(client_msg_id),
+                    $frame::Error {
+                        client_msg_id: Some(client_msg_id),
+                        message,
+                    } => Incoming::Failed {
+                        client_msg_id,
+                        message,
+                    },
+                    $frame::Messages { messages, .. } => Incoming::Messages(messages),
+                    $typing => Incoming::Typing,
+                    other => Incoming::Other(format!("{other:?}")),
+                }
+            }
         }
-    }
+    };
 }
 
-impl SideFrame for AgentServerFrame {
-    fn incoming(self) -> Incoming {
-        match self {
-            AgentServerFrame::Ack { client_msg_id, .. } => Incoming::Ack(client_msg_id),
-            AgentServerFrame::Error {
-                client_msg_id: Some(client_msg_id),
-                message,
-            } => Incoming::Failed {
-                client_msg_id,
-                message,
-            },
-            AgentServerFrame::Messages { messages, .. } => Incoming::Messages(messages),
-            AgentServerFrame::Typing { .. } => Incoming::Typing,
-            other => Incoming::Other(format!("{other:?}")),
-        }
-    }
-}
+side_frame!(BuyerServerFrame, BuyerServerFrame::Typing);
+side_frame!(AgentServerFrame, AgentServerFrame::Typing { .. });
 
 /// `who` sends `frames` (client id, frame) one after another as the browser does, each waiting
 /// for its `Ack`; an `Error` for it is answered by sending the very same frame again (重发, same
@@ -190,35 +180,22 @@ async fn sends<F: SideFrame, T: serde::Serialize>(
     side
 }
 
-/// The buyer sends `bodies` as b-0, b-1, … (see [`sends`]).
-async fn buyer_sends(
+/// `who` sends `bodies` as b-0, b-1, … (a-0, … for the agent), see [`sends`].
+async fn sends_bodies<F: SideFrame, T: serde::Serialize>(
     ws: &mut Ws,
+    who: &'static str,
     bodies: &[String],
+    frame_of: impl Fn(&str, &str) -> T,
     errored: mpsc::UnboundedSender<&'static str>,
 ) -> Side {
     let frames = (bodies.iter().enumerate())
         .map(|(i, body)| {
-            let id = format!("b-{i}");
-            (id.clone(), buyer_says(&id, body))
+            let id = format!("{}-{i}", &who[..1]);
+            let frame = frame_of(&id, body);
+            (id, frame)
         })
         .collect();
-    sends::<BuyerServerFrame, _>(ws, "buyer", frames, errored).await
-}
-
-/// The agent sends `bodies` as a-0, a-1, … (see [`sends`]).
-async fn agent_sends(
-    ws: &mut Ws,
-    conversation_id: i64,
-    bodies: &[String],
-    errored: mpsc::UnboundedSender<&'static str>,
-) -> Side {
-    let frames = (bodies.iter().enumerate())
-        .map(|(i, body)| {
-            let id = format!("a-{i}");
-            (id.clone(), agent_says(conversation_id, &id, body))
-        })
-        .collect();
-    sends::<AgentServerFrame, _>(ws, "agent", frames, errored).await
+    sends::<F, T>(ws, who, frames, errored).await
 }
 
 /// Reads until the side has `n` messages of the other.
@@ -275,8 +252,20 @@ async fn a_write_lock_held_past_the_busy_timeout_loses_nothing() {
     let buyer_bodies: Vec<String> = (0..N).map(|i| format!("采购人第{i}条")).collect();
     let agent_bodies: Vec<String> = (0..N).map(|i| format!("客服第{i}条")).collect();
     let (errored, mut errors) = mpsc::unbounded_channel();
-    let buyer_side = buyer_sends(&mut buyer, &buyer_bodies, errored.clone());
-    let agent_side = agent_sends(&mut agent, cid, &agent_bodies, errored);
+    let buyer_side = sends_bodies::<BuyerServerFrame, _>(
+        &mut buyer,
+        "buyer",
+        &buyer_bodies,
+        buyer_says,
+        errored.clone(),
+    );
+    let agent_side = sends_bodies::<AgentServerFrame, _>(
+        &mut agent,
+        "agent",
+        &agent_bodies,
+        |id, body| agent_says(cid, id, body),
+        errored,
+    );
     // The lock goes once the first attempts of both sides have failed: the store error was
     // real and reached both clients (after the server's own retries).
     let release = async {

@@ -141,43 +141,30 @@ fn message() -> impl Strategy<Value = ChatMessage> {
         )
 }
 
-fn summary() -> impl Strategy<Value = ConversationSummary> {
-    (
-        any::<i64>(),
-        small_text(),
-        small_text(),
-        small_text(),
-        any::<i64>(),
-        proptest::option::of(small_text()),
-        any::<i32>(),
-        any::<u32>(),
-        proptest::option::of(any::<i64>()),
-    )
-        .prop_map(
-            |(
-                conversation_id,
-                buyer_external_id,
-                buyer_name,
-                buyer_unit,
-                entered_at,
-                last_message,
-                last_seq,
-                unread,
-                waiting_since,
-            )| {
-                ConversationSummary {
-                    conversation_id,
-                    buyer_external_id,
-                    buyer_name,
-                    buyer_unit,
-                    entered_at,
-                    last_message,
-                    last_seq,
-                    unread,
-                    waiting_since,
-                }
-            },
-        )
+prop_compose! {
+    fn summary()(
+        conversation_id in any::<i64>(),
+        buyer_external_id in small_text(),
+        buyer_name in small_text(),
+        buyer_unit in small_text(),
+        entered_at in any::<i64>(),
+        last_message in proptest::option::of(small_text()),
+        last_seq in any::<i32>(),
+        unread in any::<u32>(),
+        waiting_since in proptest::option::of(any::<i64>()),
+    ) -> ConversationSummary {
+        ConversationSummary {
+            conversation_id,
+            buyer_external_id,
+            buyer_name,
+            buyer_unit,
+            entered_at,
+            last_message,
+            last_seq,
+            unread,
+            waiting_since,
+        }
+    }
 }
 
 fn agent_frame() -> impl Strategy<Value = AgentFrame> {
