@@ -36,49 +36,21 @@ async fn migrations_create_the_schema_with_its_constraints() {
             .expect("second run is a no-op");
 
         // Every table is there and empty.
-        assert_eq!(
-            supplier_entity::Entity::find()
-                .count(&db)
-                .await
-                .expect("supplier"),
-            0
-        );
-        assert_eq!(
-            account::Entity::find().count(&db).await.expect("account"),
-            0
-        );
-        assert_eq!(
-            login_session::Entity::find()
-                .count(&db)
-                .await
-                .expect("login"),
-            0
-        );
-        assert_eq!(buyer::Entity::find().count(&db).await.expect("buyer"), 0);
-        assert_eq!(
-            conversation::Entity::find().count(&db).await.expect("conv"),
-            0
-        );
-        assert_eq!(
-            message::Entity::find().count(&db).await.expect("message"),
-            0
-        );
-        assert_eq!(upload::Entity::find().count(&db).await.expect("upload"), 0);
-        assert_eq!(
-            purchase_order::Entity::find()
-                .count(&db)
-                .await
-                .expect("order"),
-            0
-        );
-        assert_eq!(
-            order_item::Entity::find().count(&db).await.expect("item"),
-            0
-        );
-        assert_eq!(
-            audit_log::Entity::find().count(&db).await.expect("audit"),
-            0
-        );
+        let counts = [
+            ("supplier", supplier_entity::Entity::find().count(&db).await),
+            ("account", account::Entity::find().count(&db).await),
+            ("login", login_session::Entity::find().count(&db).await),
+            ("buyer", buyer::Entity::find().count(&db).await),
+            ("conv", conversation::Entity::find().count(&db).await),
+            ("message", message::Entity::find().count(&db).await),
+            ("upload", upload::Entity::find().count(&db).await),
+            ("order", purchase_order::Entity::find().count(&db).await),
+            ("item", order_item::Entity::find().count(&db).await),
+            ("audit", audit_log::Entity::find().count(&db).await),
+        ];
+        for (table, count) in counts {
+            assert_eq!(count.expect(table), 0, "{table}");
+        }
 
         if db.get_database_backend() == DbBackend::Sqlite {
             for (pragma, expected) in [

@@ -185,21 +185,10 @@ async fn conversation_of(db: &DatabaseConnection, supplier_id: i64, external_id:
     .insert(db)
     .await
     .expect("buyer");
-    conversation::ActiveModel {
-        supplier_id: Set(supplier_id),
-        buyer_id: Set(buyer.id),
-        agent_id: Set(None),
-        status: Set(conversation::STATUS_QUEUED.to_owned()),
-        entered_at: Set(at),
-        agent_msg_count: Set(0),
-        buyer_msg_count: Set(0),
-        last_seq: Set(0),
-        last_message_at: Set(at),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("conversation");
+    domain::chat::routing::queued_conversation(supplier_id, buyer.id, at)
+        .insert(db)
+        .await
+        .expect("conversation");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
