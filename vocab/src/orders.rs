@@ -1,7 +1,36 @@
-//! An order's detail (订单详情) as the domain reads it and the browser shows it: one type for
-//! both sides, so a column added to the detail is added once.
+//! Orders as the domain reads them and the browser shows them: the card (in the 采购人订单 panel
+//! and in the chat), a page of cards, and an order's detail (订单详情). One type each for both
+//! sides, so a column is added once.
 
 use serde::{Deserialize, Serialize};
+
+/// An order as a card: in the 采购人订单 panel and as the order card sent into the chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    /// The order's id.
+    pub order_id: i64,
+    /// 订单编号.
+    pub order_no: String,
+    /// 待付款, 待发货, 已发货, 待验收, 已完成, 已取消 or 售后中.
+    pub status: String,
+    /// 下单时间, unix ms.
+    pub created_at: i64,
+    /// The order's total, fen.
+    pub total_fen: i64,
+    /// 件数: the sum of the quantities of every line (what the buyer counts as pieces).
+    pub item_count: i64,
+    /// The first line's picture: an http(s) URL or a site path, already checked.
+    pub picture_url: Option<String>,
+}
+
+/// A page of a buyer's orders, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrdersPage {
+    /// The cards of this page.
+    pub orders: Vec<OrderSummary>,
+    /// More orders follow (加载更多); false on the last page (没有更多了).
+    pub has_more: bool,
+}
 
 /// One line of an order's detail.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,32 +25,9 @@ pub const IMPORT_PATH: &str = "/admin/orders/import";
 /// The order API's OpenAPI document.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
-/// An order as a card: in the 采购人订单 panel and as the order card sent into the chat.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderSummary {
-    pub order_id: i64,
-    pub order_no: String,
-    /// 待付款, 待发货, 已发货, 待验收, 已完成, 已取消 or 售后中.
-    pub status: String,
-    /// 下单时间, unix ms.
-    pub created_at: i64,
-    pub total_fen: i64,
-    /// 件数: the sum of the lines' quantities.
-    pub item_count: i64,
-    /// The first line's picture: an http(s) URL or a site path, already checked.
-    pub picture_url: Option<String>,
-}
-
-/// A page of a buyer's orders, newest first.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrdersPage {
-    pub orders: Vec<OrderSummary>,
-    /// More orders follow (加载更多); false on the last page (没有更多了).
-    pub has_more: bool,
-}
-
-/// An order's detail (订单详情) and its lines: the domain's own type, so both sides agree.
-pub use vocab::orders::{OrderDetail, OrderItemLine};
+/// An order's card, a page of cards, an order's detail (订单详情) and its lines: the domain's
+/// own types, so both sides agree.
+pub use vocab::orders::{OrderDetail, OrderItemLine, OrderSummary, OrdersPage};
 
 /// Whether the supplier has an order-API key and since when (never the key itself).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,29 +118,6 @@ mod convert {
     use super::*;
     use domain::orders as d;
 
-    impl From<d::OrderSummaryRow> for OrderSummary {
-        fn from(row: d::OrderSummaryRow) -> Self {
-            OrderSummary {
-                order_id: row.id,
-                order_no: row.order_no,
-                status: row.status,
-                created_at: row.created_at,
-                total_fen: row.total_fen,
-                item_count: row.item_count,
-                picture_url: row.picture_url,
-            }
-        }
-    }
-
-    impl From<d::OrdersPage> for OrdersPage {
-        fn from(page: d::OrdersPage) -> Self {
-            OrdersPage {
-                orders: page.orders.into_iter().map(Into::into).collect(),
-                has_more: page.has_more,
-            }
-        }
-    }
-
     impl From<d::ImportReport> for ImportResponse {
         fn from(r: d::ImportReport) -> Self {
             ImportResponse::Imported {
@@ -230,7 +184,7 @@ async fn agent_scope(conversation_id: i64) -> Result<(crate::state::AppState, i6
 pub async fn agent_buyer_orders(conversation_id: i64, page: u64) -> Result<OrdersPage, AppError> {
     let (state, supplier_id, buyer_id) = agent_scope(conversation_id).await?;
     let found = domain::orders::list_for_buyer(&state.auth.db, supplier_id, buyer_id, page);
-    Ok(found.await?.into())
+    Ok(found.await?)
 }
 
 /// 订单详情 for an agent: only an order of the buyer of a conversation they hold.

@@ -20,29 +20,22 @@ use crate::error::AppError;
 /// Rows per page of the report table.
 pub const REPORT_PAGE_SIZE: u64 = 20;
 
-/// One row of the table, formatted for display; durations in whole seconds.
+/// One row of the table: the domain's row, with its times as Beijing time text (the browser
+/// has no time zone database).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportRowView {
-    pub id: i64,
-    pub buyer_external_id: String,
-    pub buyer_name: String,
-    pub buyer_unit: String,
-    pub agent_name: String,
-    pub agent_login: String,
+    /// Every column as the domain computed it.
+    pub row: ReportRow,
+    /// 客户进入时间, `yyyy-mm-dd hh:mm:ss`.
     pub entered_at: String,
+    /// 客服进入时间; empty when no agent joined.
     pub agent_joined_at: String,
+    /// 会话结束时间; empty while the conversation goes on.
     pub ended_at: String,
-    pub wait_secs: i64,
-    pub session_secs: Option<i64>,
-    pub handling_secs: Option<i64>,
-    pub first_response_secs: Option<i64>,
-    pub agent_msgs: i64,
-    pub buyer_msgs: i64,
-    pub end_reason: String,
 }
 
-/// The totals/averages line over every filtered row: the domain's own type.
-pub use vocab::reports::ReportTotals;
+/// A report row and the totals/averages line over every filtered row: the domain's own types.
+pub use vocab::reports::{ReportRow, ReportTotals};
 
 /// A page of the report, with the filter actually applied (so the form can show it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -71,7 +64,7 @@ use convert::report_data;
 
 #[cfg(feature = "ssr")]
 mod convert {
-    use domain::reports::{ReportRow, format_shanghai};
+    use domain::reports::format_shanghai;
 
     use super::*;
 
@@ -92,25 +85,10 @@ mod convert {
     fn row_view(row: ReportRow) -> ReportRowView {
         let time = |ms: Option<i64>| ms.map(format_shanghai).unwrap_or_default();
         ReportRowView {
-            id: row.conversation_id,
-            buyer_external_id: row.buyer_external_id,
-            buyer_name: row.buyer_name,
-            buyer_unit: row.buyer_unit,
-            agent_name: row.agent_name.unwrap_or_default(),
-            agent_login: row.agent_login.unwrap_or_default(),
             entered_at: format_shanghai(row.entered_at),
             agent_joined_at: time(row.agent_joined_at),
             ended_at: time(row.ended_at),
-            wait_secs: row.wait_secs,
-            session_secs: row.session_secs,
-            handling_secs: row.handling_secs,
-            first_response_secs: row.first_response_secs,
-            agent_msgs: row.agent_msgs,
-            buyer_msgs: row.buyer_msgs,
-            end_reason: row
-                .end_reason
-                .map(|r| r.label().to_owned())
-                .unwrap_or_else(|| "进行中".into()),
+            row,
         }
     }
 }

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::{ReportData, ReportTotals};
+use super::{ReportData, ReportRowView, ReportTotals};
 use crate::components::{PageSpan, Pager, rows_or_note};
 
 fn secs(v: Option<i64>) -> String {
@@ -79,25 +79,7 @@ pub fn ReportTable(
                     </tr>
                 </thead>
                 <tbody>
-                    {rows_or_note(data.rows, 15, "该条件下没有会话记录", |r| view! {
-                        <tr>
-                            <td class="mono">{r.buyer_external_id}</td>
-                            <td>{r.buyer_name}</td>
-                            <td>{r.buyer_unit}</td>
-                            <td>{r.agent_name}</td>
-                            <td class="mono">{r.agent_login}</td>
-                            <td>{date_time(r.entered_at)}</td>
-                            <td>{date_time(r.agent_joined_at)}</td>
-                            <td>{date_time(r.ended_at)}</td>
-                            <td class="num">{r.wait_secs}</td>
-                            <td class="num">{secs(r.session_secs)}</td>
-                            <td class="num">{secs(r.handling_secs)}</td>
-                            <td class="num">{secs(r.first_response_secs)}</td>
-                            <td class="num">{r.agent_msgs}</td>
-                            <td class="num">{r.buyer_msgs}</td>
-                            <td>{r.end_reason}</td>
-                        </tr>
-                    })}
+                    {rows_or_note(data.rows, 15, "该条件下没有会话记录", report_line)}
                 </tbody>
                 <ReportTotalsRows totals=data.totals />
             </table>
@@ -142,6 +124,37 @@ fn ReportTotalsRows(totals: ReportTotals) -> impl IntoView {
                 <td></td>
             </tr>
         </tfoot>
+    }
+}
+
+/// One session of the table; an agent never reached shows empty cells, a session still going
+/// 进行中.
+fn report_line(line: ReportRowView) -> impl IntoView {
+    let ReportRowView {
+        row,
+        entered_at,
+        agent_joined_at,
+        ended_at,
+    } = line;
+    let end_reason = row.end_reason.map_or("进行中", |reason| reason.label());
+    view! {
+        <tr>
+            <td class="mono">{row.buyer_external_id}</td>
+            <td>{row.buyer_name}</td>
+            <td>{row.buyer_unit}</td>
+            <td>{row.agent_name.unwrap_or_default()}</td>
+            <td class="mono">{row.agent_login.unwrap_or_default()}</td>
+            <td>{date_time(entered_at)}</td>
+            <td>{date_time(agent_joined_at)}</td>
+            <td>{date_time(ended_at)}</td>
+            <td class="num">{row.wait_secs}</td>
+            <td class="num">{secs(row.session_secs)}</td>
+            <td class="num">{secs(row.handling_secs)}</td>
+            <td class="num">{secs(row.first_response_secs)}</td>
+            <td class="num">{row.agent_msgs}</td>
+            <td class="num">{row.buyer_msgs}</td>
+            <td>{end_reason}</td>
+        </tr>
     }
 }
 

@@ -7,34 +7,17 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use serde::{Deserialize, Serialize};
 
 use super::{MAX_PAGE, MAX_SUMMARY_IDS, ORDERS_PAGE_SIZE, safe_picture_url};
 use crate::DomainError;
 use crate::entity::{buyer, order_item, purchase_order};
 
-/// One order as a card: in the 采购人订单 panel and as the order card in the chat.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderSummaryRow {
-    pub id: i64,
-    pub order_no: String,
-    pub status: String,
-    /// 下单时间, unix ms.
-    pub created_at: i64,
-    pub total_fen: i64,
-    /// 件数: the sum of the quantities of every line (what the buyer counts as pieces).
-    pub item_count: i64,
-    /// The first line's picture, when it passes [`safe_picture_url`].
-    pub picture_url: Option<String>,
-}
+/// One order as a card: in the 采购人订单 panel and as the order card in the chat (the browser
+/// shows the same type).
+pub use vocab::orders::OrderSummary as OrderSummaryRow;
 
-/// A page of a buyer's orders, newest first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrdersPage {
-    pub orders: Vec<OrderSummaryRow>,
-    /// True when [`list_for_buyer`] with the next page returns more orders (加载更多).
-    pub has_more: bool,
-}
+/// A page of a buyer's orders, newest first; more follow when `has_more` (加载更多).
+pub use vocab::orders::OrdersPage;
 
 /// One line of an order's detail (the browser shows the same type).
 pub use vocab::orders::OrderItemLine as OrderItemRow;
@@ -102,7 +85,7 @@ async fn summaries<C: ConnectionTrait>(
         .map(|o| OrderSummaryRow {
             item_count: counts.get(&o.id).copied().unwrap_or(0),
             picture_url: pictures.remove(&o.id).flatten(),
-            id: o.id,
+            order_id: o.id,
             order_no: o.order_no,
             status: o.status,
             created_at: o.created_at,
@@ -163,7 +146,7 @@ pub async fn summaries_by_ids(
     Ok(summaries(db, orders)
         .await?
         .into_iter()
-        .map(|row| (row.id, row))
+        .map(|row| (row.order_id, row))
         .collect())
 }
 

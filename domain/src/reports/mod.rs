@@ -102,45 +102,9 @@ impl ReportFilter {
 /// ([`EndReason::label`]): the one enum the chat and the report share.
 pub use vocab::EndReason;
 
-/// One line of the 在线会话清单: every column of SPEC §6, computed by [`compute_row`].
-///
-/// Times are unix ms (UTC); durations are whole seconds, never negative.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReportRow {
-    /// The conversation this line is about (not a report column; a stable key for tables).
-    pub conversation_id: i64,
-    /// 客户编号.
-    pub buyer_external_id: String,
-    /// 客户名称.
-    pub buyer_name: String,
-    /// 单位.
-    pub buyer_unit: String,
-    /// 客服姓名: the agent who served the conversation (or, not joined yet, it is assigned to);
-    /// `None` if it never reached one.
-    pub agent_name: Option<String>,
-    /// 客服工号 (the agent's login).
-    pub agent_login: Option<String>,
-    /// 客户进入时间 (t0).
-    pub entered_at: i64,
-    /// 客服进入时间 (t1).
-    pub agent_joined_at: Option<i64>,
-    /// 会话结束时间 (t2).
-    pub ended_at: Option<i64>,
-    /// 客户等待时长: t1 − t0; t2 − t0 if never served; now − t0 while still waiting.
-    pub wait_secs: i64,
-    /// 会话时长: t2 − t0 (needs t2).
-    pub session_secs: Option<i64>,
-    /// 处理时长: t2 − t1 (needs both).
-    pub handling_secs: Option<i64>,
-    /// 首次响应时长: r1 − t1 (needs both).
-    pub first_response_secs: Option<i64>,
-    /// 人工介入数: messages sent by the agent.
-    pub agent_msgs: i64,
-    /// 客户消息数: messages sent by the buyer.
-    pub buyer_msgs: i64,
-    /// 结束方式; `None` while the conversation is still going.
-    pub end_reason: Option<EndReason>,
-}
+/// One line of the 在线会话清单: every column of SPEC §6, computed by [`compute_row`] (the
+/// browser shows the same type).
+pub use vocab::reports::ReportRow;
 
 /// A unix-ms time truncated to the whole second it is shown as.
 fn shown_secs(ms: i64) -> i64 {

@@ -273,11 +273,7 @@ pub async fn chat_messages(
         };
         let content = domain::chat::content_of(&row).map(
             |upload| upload.and_then(|id| images.get(&id).cloned()),
-            |order| {
-                order
-                    .and_then(|id| orders.get(&id).cloned())
-                    .map(Into::into)
-            },
+            |order| order.and_then(|id| orders.get(&id).cloned()),
         );
         out.push(ChatMessage {
             conversation_id: row.conversation_id,
