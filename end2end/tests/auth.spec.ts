@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Browser } from '@playwright/test';
 import {
   ADMIN,
   ADMIN2,
@@ -20,6 +20,7 @@ import {
   screenshot,
   sessionCookie,
   submitLogin,
+  withNewPage,
 } from './helpers';
 
 // SPEC §2: one login page, landing areas, account menu, 修改密码, 退出系统, single login,
@@ -27,6 +28,19 @@ import {
 
 const WRONG_CREDENTIALS = '账号或密码错误';
 const EXPIRED = '登录已失效，请重新登录';
+
+type SessionCookie = NonNullable<Awaited<ReturnType<typeof sessionCookie>>>;
+
+/** A session cookie replayed from another browser is a dead login: /admin sends it to the
+ * login page with the expired notice. */
+async function expectDeadWhenReplayed(browser: Browser, cookie: SessionCookie): Promise<void> {
+  await withNewPage(browser, async (replay) => {
+    await replay.context.addCookies([cookie]);
+    await gotoSettled(replay.page, '/admin');
+    await expect(replay.page).toHaveURL(pathIs('/login'));
+    await expect(replay.page.getByText(EXPIRED)).toBeVisible();
+  });
+}
 
 test.afterEach(() => {
   // Single login: whatever a test left logged in (because it failed midway) must not block
@@ -272,15 +286,7 @@ test('after 退出系统 the old session cookie no longer opens /admin', async (
   await expect(page).toHaveURL(pathIs('/login'));
 
   // Replaying the saved value from another browser must not bring the login back.
-  const replay = await newPage(browser);
-  try {
-    await replay.context.addCookies([saved!]);
-    await gotoSettled(replay.page, '/admin');
-    await expect(replay.page).toHaveURL(pathIs('/login'));
-    await expect(replay.page.getByText(EXPIRED)).toBeVisible();
-  } finally {
-    await replay.context.close();
-  }
+  await expectDeadWhenReplayed(browser, saved!);
 });
 
 test('修改密码 gives this browser a new session cookie; a copy of the old one stops working', async ({
@@ -314,15 +320,7 @@ test('修改密码 gives this browser a new session cookie; a copy of the old on
     await expect(page.locator('.account')).toContainText('(demo_admin2)');
 
     // The old cookie, replayed from another browser, is a dead login.
-    const replay = await newPage(browser);
-    try {
-      await replay.context.addCookies([before!]);
-      await gotoSettled(replay.page, '/admin');
-      await expect(replay.page).toHaveURL(pathIs('/login'));
-      await expect(replay.page.getByText(EXPIRED)).toBeVisible();
-    } finally {
-      await replay.context.close();
-    }
+    await expectDeadWhenReplayed(browser, before!);
 
     // Put the demo password back, from the same page.
     dialog = await openChangePassword(page);
