@@ -637,10 +637,7 @@ async fn sweep_keeps_sent_and_fresh(server: &Server) {
     let who = Who::Buyer(buyer_token);
     let mut uploaded = Vec::new();
     for _ in 0..3 {
-        let reply = server.upload(cid, &who, png(5, 5)).await;
-        assert_eq!(reply.status, StatusCode::OK);
-        uploaded
-            .push(serde_json::from_slice::<UploadedPicture>(&reply.body).expect("UploadedPicture"));
+        uploaded.push(server.upload(cid, &who, png(5, 5)).await.picture());
     }
     let (unsent_old, sent_old, unsent_fresh) = (&uploaded[0], &uploaded[1], &uploaded[2]);
     send_json(&mut buyer, &send_picture("g-1", sent_old.upload_id)).await;
@@ -700,10 +697,10 @@ async fn someone_elses_conversation_and_a_missing_one_get_the_same_answer() {
     let server = start(ChatLimits::default()).await;
     let (_agent, _cookie, mut buyer, buyer_token, cid) = server.conversation("N-1").await;
     let missing = cid + 10_000;
-    let reply = server
+    let picture = server
         .upload(cid, &Who::Buyer(buyer_token.clone()), png(5, 5))
-        .await;
-    let picture: UploadedPicture = serde_json::from_slice(&reply.body).expect("UploadedPicture");
+        .await
+        .picture();
     send_json(&mut buyer, &send_picture("n-1", picture.upload_id)).await;
     assert!(matches!(
         recv(&mut buyer).await,

@@ -5,9 +5,7 @@ mod common;
 
 use std::io::Cursor;
 
-use app::chat::protocol::{
-    AgentServerFrame, BuyerServerFrame, ChatContent, MessageKind, UploadedPicture,
-};
+use app::chat::protocol::{AgentServerFrame, BuyerServerFrame, ChatContent, MessageKind};
 use axum::body::Body;
 use axum::http::{StatusCode, header};
 use common::chat::{
@@ -71,21 +69,15 @@ async fn a_picture_travels_without_its_metadata_to_those_who_may_see_it() {
     assert!(contains(&original, SECRET_NOTE));
 
     // The buyer uploads (with a lying file type: only the bytes count) and sends it.
-    let reply = upload(
+    let uploaded = upload(
         &server,
         cid,
         &Who::Buyer(buyer_token.clone()),
         "application/octet-stream",
         original,
     )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::OK,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    let uploaded: UploadedPicture = serde_json::from_slice(&reply.body).expect("UploadedPicture");
+    .await
+    .picture();
     assert_eq!((uploaded.image.width, uploaded.image.height), (640, 480));
     assert!(uploaded.image.url.starts_with("/media/") && uploaded.image.url.ends_with(".jpg"));
 
@@ -247,31 +239,29 @@ async fn bad_pictures_are_refused_with_a_reason_and_nothing_is_kept() {
         };
         ((), b2, (), token2, conversation_id)
     };
-    let reply = upload(
+    let foreign = upload(
         &server,
         other_cid,
         &Who::Buyer(other_token),
         "image/png",
         png(8, 8),
     )
-    .await;
-    assert_eq!(reply.status, StatusCode::OK);
-    let foreign: UploadedPicture = serde_json::from_slice(&reply.body).expect("UploadedPicture");
+    .await
+    .picture();
     send_json(&mut buyer, &send_picture("img-x", foreign.upload_id)).await;
     let BuyerServerFrame::Error { client_msg_id, .. } = recv(&mut buyer).await else {
         panic!("refused")
     };
     assert_eq!(client_msg_id.as_deref(), Some("img-x"));
     // A PNG stays a PNG-encoded picture; the agent may upload too.
-    let reply = upload(
+    let mine = upload(
         &server,
         cid,
         &Who::Cookie(agent_cookie),
         "image/gif",
         png(3, 2),
     )
-    .await;
-    assert_eq!(reply.status, StatusCode::OK);
-    let mine: UploadedPicture = serde_json::from_slice(&reply.body).expect("UploadedPicture");
+    .await
+    .picture();
     assert!(mine.image.url.ends_with(".png"));
 }

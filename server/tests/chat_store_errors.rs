@@ -76,6 +76,19 @@ async fn stored(server: &Server, conversation_id: i64) -> Vec<message::Model> {
     rows
 }
 
+/// Another connection takes SQLite's write lock and keeps it until the transaction ends.
+async fn hold_write_lock(
+    server: &Server,
+) -> (sea_orm::DatabaseConnection, sea_orm::DatabaseTransaction) {
+    let locker = domain::db::connect(&db_url(&server.dir))
+        .await
+        .expect("second connection");
+    let lock = domain::db::begin_write(&locker)
+        .await
+        .expect("BEGIN IMMEDIATE");
+    (locker, lock)
+}
+
 async fn agent_recv(ws: &mut Ws) -> AgentServerFrame {
     recv_within(ws, FRAME_WAIT).await
 }
@@ -240,13 +253,7 @@ async fn a_write_lock_held_past_the_busy_timeout_loses_nothing() {
     let server = start(None).await;
     let (mut agent, mut buyer, cid) = talk(&server, "LOCK-1").await;
 
-    // Another connection takes SQLite's write lock and keeps it.
-    let locker = domain::db::connect(&db_url(&server.dir))
-        .await
-        .expect("second connection");
-    let lock = domain::db::begin_write(&locker)
-        .await
-        .expect("BEGIN IMMEDIATE");
+    let (locker, lock) = hold_write_lock(&server).await;
 
     const N: usize = 5;
     let buyer_bodies: Vec<String> = (0..N).map(|i| format!("采购人第{i}条")).collect();
@@ -502,12 +509,7 @@ async fn a_long_history_is_replayed_in_order_a_page_at_a_time() {
 #[tokio::test]
 async fn a_buyer_arriving_while_the_database_is_locked_gets_in_once_it_frees() {
     let server = start(None).await;
-    let locker = domain::db::connect(&db_url(&server.dir))
-        .await
-        .expect("second connection");
-    let lock = domain::db::begin_write(&locker)
-        .await
-        .expect("BEGIN IMMEDIATE");
+    let (_locker, lock) = hold_write_lock(&server).await;
     let (addr, token) = (server.addr, buyer_token(1, "LOCKED-ENTRY"));
     let entering = tokio::spawn(async move {
         let mut buyer = common::chat::buyer_socket(addr, &token).await;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use app::chat::protocol::{
     AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION, ChatMessage,
+    UploadedPicture,
 };
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
@@ -213,6 +214,17 @@ impl Reply {
     pub fn error(&self) -> String {
         let v: serde_json::Value = serde_json::from_slice(&self.body).expect("a JSON error");
         v["error"].as_str().expect("error text").to_owned()
+    }
+
+    /// The picture of an upload that succeeded.
+    pub fn picture(&self) -> UploadedPicture {
+        assert_eq!(
+            self.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        serde_json::from_slice(&self.body).expect("UploadedPicture")
     }
 }
 
