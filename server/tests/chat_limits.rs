@@ -95,6 +95,18 @@ async fn start_postgres(limits: ChatLimits) -> Option<Server> {
     )
 }
 
+/// Runs `check` against a server on SQLite, then on PostgreSQL when `TEST_DATABASE_URL` is set.
+async fn on_sqlite_and_postgres(check: impl AsyncFn(&Server)) {
+    check(&start(ChatLimits::default()).await).await;
+    match start_postgres(ChatLimits::default()).await {
+        Some(pg) => {
+            check(&pg).await;
+            pg.finish().await;
+        }
+        None => eprintln!("TEST_DATABASE_URL not set: SQLite only"),
+    }
+}
+
 async fn serve(
     db: sea_orm::DatabaseConnection,
     dir: tempfile::TempDir,
@@ -325,15 +337,7 @@ async fn one_address_has_a_generous_cap_and_an_agent_a_few_workbenches() {
 
 #[tokio::test]
 async fn a_buyer_cannot_start_more_than_five_conversations_a_minute() {
-    let server = start(ChatLimits::default()).await;
-    churn_is_refused(&server).await;
-    match start_postgres(ChatLimits::default()).await {
-        Some(pg) => {
-            churn_is_refused(&pg).await;
-            pg.finish().await;
-        }
-        None => eprintln!("TEST_DATABASE_URL not set: SQLite only"),
-    }
+    on_sqlite_and_postgres(churn_is_refused).await;
 }
 
 async fn churn_is_refused(server: &Server) {
@@ -621,15 +625,7 @@ async fn a_slow_body_gives_its_slot_back_and_a_big_re_encoding_is_refused() {
 
 #[tokio::test]
 async fn unsent_uploads_are_deleted_after_a_day_but_sent_and_fresh_ones_stay() {
-    let server = start(ChatLimits::default()).await;
-    sweep_keeps_sent_and_fresh(&server).await;
-    match start_postgres(ChatLimits::default()).await {
-        Some(pg) => {
-            sweep_keeps_sent_and_fresh(&pg).await;
-            pg.finish().await;
-        }
-        None => eprintln!("TEST_DATABASE_URL not set: SQLite only"),
-    }
+    on_sqlite_and_postgres(sweep_keeps_sent_and_fresh).await;
 }
 
 async fn sweep_keeps_sent_and_fresh(server: &Server) {

@@ -475,49 +475,25 @@ async fn cross_site_requests_are_refused_and_change_nothing() {
 async fn websockets_refuse_foreign_origins() {
     let server = start(&[]).await;
     let token = server.login().await;
-    assert_eq!(
-        server
-            .ws_status("/ws/account", Some(EVIL), Some(&token))
-            .await,
-        403
-    );
-    assert_eq!(
-        server
-            .ws_status("/ws/account", Some(MALL), Some(&token))
-            .await,
-        403
-    );
-    assert_eq!(
-        server
-            .ws_status("/ws/account", Some(PUBLIC), Some(&token))
-            .await,
-        101
-    );
-    assert_eq!(
-        server
-            .ws_status("/ws/agent", Some(EVIL), Some(&token))
-            .await,
-        403
-    );
-    // The buyer's socket: the mall and the app itself, nobody else.
-    assert_eq!(
-        server
-            .ws_status("/ws/buyer?token=x", Some(EVIL), None)
-            .await,
-        403
-    );
-    assert_ne!(
-        server
-            .ws_status("/ws/buyer?token=x", Some(MALL), None)
-            .await,
-        403
-    );
-    assert_ne!(
-        server
-            .ws_status("/ws/buyer?token=x", Some(PUBLIC), None)
-            .await,
-        403
-    );
+    let cookie = Some(token.as_str());
+    // (path, origin, cookie, the status that must come, or the one that must not)
+    for (path, origin, cookie, status, must) in [
+        ("/ws/account", EVIL, cookie, 403, true),
+        ("/ws/account", MALL, cookie, 403, true),
+        ("/ws/account", PUBLIC, cookie, 101, true),
+        ("/ws/agent", EVIL, cookie, 403, true),
+        // The buyer's socket: the mall and the app itself, nobody else.
+        ("/ws/buyer?token=x", EVIL, None, 403, true),
+        ("/ws/buyer?token=x", MALL, None, 403, false),
+        ("/ws/buyer?token=x", PUBLIC, None, 403, false),
+    ] {
+        let got = server.ws_status(path, Some(origin), cookie).await;
+        if must {
+            assert_eq!(got, status, "{path} from {origin}");
+        } else {
+            assert_ne!(got, status, "{path} from {origin}");
+        }
+    }
 
     // Behind a proxy the Host the server sees (127.0.0.1:port here) is not the public one: an
     // agent's workbench from the public origin still opens, and gets its Hello.
