@@ -12,7 +12,7 @@ use domain::chat::{
     BuyerClaims, NewMessage, Sender, assign_waiting_buyers, mark_agent_joined, open_conversation,
     release_agent_conversations, set_serving, store_message, upsert_buyer,
 };
-use domain::entity::{audit_log, buyer, conversation};
+use domain::entity::{audit_log, buyer};
 use domain::reports::export::{DATA_SHEET, write_report_xlsx};
 use domain::reports::{ReportFilter, ReportRow, report_page};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};

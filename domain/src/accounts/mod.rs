@@ -251,6 +251,11 @@ pub async fn list_agents(
         .await?)
 }
 
+/// How an account is named in the audit log and the report: `显示名（登录名）`.
+pub fn account_label(account: &account::Model) -> String {
+    format!("{}（{}）", account.display_name, account.login)
+}
+
 /// One account of the supplier (`NotFound` for another supplier's account).
 pub async fn find_account(
     db: &DatabaseConnection,
@@ -344,10 +349,7 @@ pub async fn update_agent(
             supplier_id,
             actor_account_id,
             audit_log::ACTION_ACCOUNT_EDITED,
-            &format!(
-                "修改客服姓名：{}（{}）→ {name}",
-                current.display_name, current.login
-            ),
+            &format!("修改客服姓名：{}→ {name}", account_label(&current)),
         )
         .await?;
     }
@@ -361,7 +363,7 @@ pub async fn update_agent(
             supplier_id,
             actor_account_id,
             audit_log::ACTION_PASSWORD_RESET,
-            &format!("重置密码：{}（{}）", current.display_name, current.login),
+            &format!("重置密码：{}", account_label(&current)),
         )
         .await?;
     }
@@ -445,7 +447,7 @@ pub async fn set_agent_disabled(
         supplier_id,
         actor_account_id,
         action,
-        &format!("{verb}：{}（{}）", current.display_name, current.login),
+        &format!("{verb}：{}", account_label(&current)),
     )
     .await?;
     txn.commit().await?;

@@ -4,6 +4,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{Auth, EndedLogin, LoginStatus, MAX_SEARCH_LEN, SELF_KICK_MESSAGE, Session};
 use crate::DomainError;
+use crate::accounts::account_label;
 use crate::audit;
 use crate::bus::LoginEndReason;
 use crate::db::now_ms;
@@ -63,7 +64,7 @@ impl Auth {
         self.end_login(
             &account,
             Some(actor),
-            format!("剔除登录：{}（{}）", account.display_name, account.login),
+            format!("剔除登录：{}", account_label(&account)),
         )
         .await
     }
@@ -81,10 +82,7 @@ impl Auth {
         self.end_login(
             &account,
             None,
-            format!(
-                "平台运营剔除登录：{}（{}）",
-                account.display_name, account.login
-            ),
+            format!("平台运营剔除登录：{}", account_label(&account)),
         )
         .await
     }

@@ -9,6 +9,7 @@ use super::{
     truncate_chars,
 };
 use crate::DomainError;
+use crate::accounts::account_label;
 use crate::audit;
 use crate::bus::LoginEndReason;
 use crate::db::now_ms;
@@ -142,8 +143,8 @@ impl Auth {
             Some(account.id),
             audit_log::ACTION_LOGIN_FAILED,
             &format!(
-                "登录失败（{why}）：{}（{}），地址 {client_addr}",
-                account.display_name, account.login
+                "登录失败（{why}）：{}，地址 {client_addr}",
+                account_label(account)
             ),
         )
         .await
@@ -210,10 +211,7 @@ impl Auth {
             account.supplier_id,
             Some(account.id),
             audit_log::ACTION_LOGIN,
-            &format!(
-                "登录：{}（{}），地址 {}",
-                account.display_name, account.login, row.client_addr
-            ),
+            &format!("登录：{}，地址 {}", account_label(account), row.client_addr),
         )
         .await?;
         if *role == Role::Agent

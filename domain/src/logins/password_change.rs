@@ -5,6 +5,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{AddrRule, Auth, Session, new_token, token_hash};
 use crate::DomainError;
+use crate::accounts::account_label;
 use crate::audit;
 use crate::db::{begin_write, now_ms};
 use crate::entity::{account, audit_log, login_session};
@@ -119,7 +120,7 @@ impl Auth {
             account.supplier_id,
             Some(account.id),
             audit_log::ACTION_PASSWORD_CHANGED,
-            &format!("修改密码：{}（{}）", account.display_name, account.login),
+            &format!("修改密码：{}", account_label(account)),
         )
         .await?;
         txn.commit().await?;

@@ -18,6 +18,7 @@ use rust_xlsxwriter::{
 use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::DomainError;
+use crate::accounts::account_label;
 use crate::entity::supplier;
 use crate::reports::{
     self, COLUMN_COUNT, ReportFilter, ReportRow, ReportTotals, SHANGHAI_OFFSET_SECS,
@@ -291,7 +292,7 @@ fn write_notes(
     let agent = filter
         .agent
         .as_ref()
-        .map(|a| format!("{}（{}）", a.display_name, a.login))
+        .map(account_label)
         .unwrap_or_else(|| "全部".to_owned());
     let lines: [(&str, String); 5] = [
         ("供应商", supplier_name.to_owned()),
