@@ -1,6 +1,6 @@
 //! Orders as the domain reads them and the browser shows them: the card (in the 采购人订单 panel
 //! and in the chat), a page of cards, and an order's detail (订单详情). One type each for both
-//! sides, so a column is added once.
+//! sides, so a column is added once; and [`format_fen`], how an amount reads on both.
 
 use serde::{Deserialize, Serialize};
 
@@ -82,4 +82,33 @@ pub struct OrderDetail {
     pub tracking_no: Option<String>,
     /// The lines, in the order they were imported.
     pub items: Vec<OrderItemLine>,
+}
+
+/// Fen as yuan with thousands separators, integer maths only: `123450` → `¥1,234.50`.
+pub fn format_fen(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let abs = fen.unsigned_abs();
+    let yuan = (abs / 100).to_string();
+    let mut grouped = String::with_capacity(yuan.len() + yuan.len() / 3);
+    for (i, c) in yuan.chars().enumerate() {
+        if i > 0 && (yuan.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}¥{grouped}.{:02}", abs % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fen_formats_with_integer_maths() {
+        assert_eq!(format_fen(0), "¥0.00");
+        assert_eq!(format_fen(5), "¥0.05");
+        assert_eq!(format_fen(123_450), "¥1,234.50");
+        assert_eq!(format_fen(99_999_999), "¥999,999.99");
+        assert_eq!(format_fen(-150), "-¥1.50");
+    }
 }

@@ -63,20 +63,8 @@ pub enum ImportResponse {
     },
 }
 
-/// Fen as yuan with thousands separators, integer maths only: `123450` → `¥1,234.50`.
-pub fn format_fen(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let abs = fen.unsigned_abs();
-    let yuan = (abs / 100).to_string();
-    let mut grouped = String::with_capacity(yuan.len() + yuan.len() / 3);
-    for (i, c) in yuan.chars().enumerate() {
-        if i > 0 && (yuan.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}¥{grouped}.{:02}", abs % 100)
-}
+/// Fen as yuan with thousands separators: the same text on the server and in the browser.
+pub use vocab::orders::format_fen;
 
 /// Unix ms as Beijing time `2026-11-20 10:30`, the same on the server and in the browser
 /// (integer civil-calendar maths, no time-zone database needed: China has no DST).
@@ -250,15 +238,6 @@ pub async fn rotate_api_key() -> Result<String, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fen_formats_with_integer_maths() {
-        assert_eq!(format_fen(0), "¥0.00");
-        assert_eq!(format_fen(5), "¥0.05");
-        assert_eq!(format_fen(123_450), "¥1,234.50");
-        assert_eq!(format_fen(99_999_999), "¥999,999.99");
-        assert_eq!(format_fen(-150), "-¥1.50");
-    }
 
     #[test]
     fn times_are_beijing() {

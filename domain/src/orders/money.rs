@@ -75,20 +75,8 @@ pub fn yuan_number_to_fen(value: f64) -> Result<i64, String> {
     yuan_text_to_fen(&format!("{int_part}.{cents}"))
 }
 
-/// Fen as yuan with thousands separators: `123450` → `¥1,234.50`.
-pub fn format_fen(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let abs = fen.unsigned_abs();
-    let yuan = (abs / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in yuan.chars().enumerate() {
-        if i > 0 && (yuan.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}¥{grouped}.{:02}", abs % 100)
-}
+/// Fen as yuan with thousands separators: `123450` → `¥1,234.50` (the browser's text too).
+pub use vocab::orders::format_fen;
 
 #[cfg(test)]
 mod tests {
