@@ -154,6 +154,19 @@ impl Reply {
     }
 }
 
+/// A form body's content type.
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
+/// The session token in a `Set-Cookie`.
+fn session_token(cookie: &str) -> String {
+    cookie
+        .split(';')
+        .next()
+        .and_then(|c| c.strip_prefix("kefu_session="))
+        .expect("kefu_session")
+        .to_owned()
+}
+
 impl ServerProcess {
     async fn request(
         &self,
@@ -179,36 +192,25 @@ impl ServerProcess {
         }
     }
 
-    /// Logs in as `sec_admin` from the app's own origin; the session token.
-    async fn login(&self) -> String {
-        let body = format!(
-            "login=sec_admin&password={}",
-            urlencode(&self.admin_password)
-        );
+    /// Logs `login` in through the login form from the app's own origin; the `Set-Cookie`.
+    async fn form_login(&self, login: &str, password: &str) -> String {
+        let body = format!("login={login}&password={}", urlencode(password));
         let reply = self
-            .request(
-                "POST",
-                "/api/login",
-                &[
-                    ("Origin", PUBLIC),
-                    ("Content-Type", "application/x-www-form-urlencoded"),
-                ],
-                &body,
-            )
+            .request("POST", "/api/login", &[("Origin", PUBLIC), FORM], &body)
             .await;
         assert_eq!(reply.status, 200, "login: {}", reply.body);
-        let cookie = reply.header("set-cookie").expect("session cookie");
+        reply.header("set-cookie").expect("session cookie")
+    }
+
+    /// Logs in as `sec_admin` from the app's own origin; the session token.
+    async fn login(&self) -> String {
+        let cookie = self.form_login("sec_admin", &self.admin_password).await;
         assert!(
             cookie.contains("Secure"),
             "https public URL → Secure cookie: {cookie}"
         );
         assert!(cookie.contains("HttpOnly"), "{cookie}");
-        cookie
-            .split(';')
-            .next()
-            .and_then(|c| c.strip_prefix("kefu_session="))
-            .expect("kefu_session")
-            .to_owned()
+        session_token(&cookie)
     }
 
     /// Whether the session is alive: `/admin` renders instead of redirecting to the login page.
@@ -390,7 +392,7 @@ async fn cross_site_requests_are_refused_and_change_nothing() {
     let server = start(&[]).await;
     let token = server.login().await;
     let cookie = format!("kefu_session={token}");
-    let form = ("Content-Type", "application/x-www-form-urlencoded");
+    let form = FORM;
 
     // A page of another site posting with the admin's cookie: logout, password change.
     for (origin_header, value) in [
@@ -497,20 +499,10 @@ async fn websockets_refuse_foreign_origins() {
 
     // Behind a proxy the Host the server sees (127.0.0.1:port here) is not the public one: an
     // agent's workbench from the public origin still opens, and gets its Hello.
-    let body = format!(
-        "login=kf201&password={}",
-        urlencode(domain::demo::AGENT_PASSWORD)
-    );
-    let form = ("Content-Type", "application/x-www-form-urlencoded");
-    let login = server
-        .request("POST", "/api/login", &[("Origin", PUBLIC), form], &body)
+    let cookie = server
+        .form_login("kf201", domain::demo::AGENT_PASSWORD)
         .await;
-    let cookie = login.header("set-cookie").expect("agent cookie");
-    let agent_token = cookie
-        .split(';')
-        .next()
-        .and_then(|c| c.strip_prefix("kefu_session="))
-        .expect("token");
+    let agent_token = session_token(&cookie);
     let mut req = format!("ws://{}/ws/agent", server.addr)
         .into_client_request()
         .expect("request");
@@ -525,14 +517,7 @@ async fn websockets_refuse_foreign_origins() {
     let (mut ws, _) = tokio_tungstenite::connect_async(req)
         .await
         .expect("the workbench socket opens");
-    use futures::StreamExt;
-    let first = tokio::time::timeout(Duration::from_secs(10), ws.next())
-        .await
-        .expect("a first frame")
-        .expect("open")
-        .expect("a frame");
-    let first: app::chat::protocol::AgentServerFrame =
-        serde_json::from_str(first.to_text().expect("text")).expect("an agent frame");
+    let first: app::chat::protocol::AgentServerFrame = common::chat::recv(&mut ws).await;
     assert!(
         matches!(first, app::chat::protocol::AgentServerFrame::Hello { .. }),
         "{first:?}"
@@ -605,7 +590,7 @@ async fn slow_clients_are_cut_off_and_a_flood_gets_busy_at_once() {
 #[tokio::test]
 async fn sql_metacharacters_and_extra_fields_change_nothing() {
     let server = start(&[]).await;
-    let form = ("Content-Type", "application/x-www-form-urlencoded");
+    let form = FORM;
 
     // Classic injections as the login and the password: the ordinary refusal, no session.
     for (login, password) in [
@@ -692,18 +677,8 @@ async fn someone_elses_conversation_and_a_missing_one_look_the_same_to_the_order
         exp: domain::db::now_ms() / 1000 + 3600,
     };
     let token = domain::chat::sign(SECRET.as_bytes(), &claims);
-    let (mut buyer, _) =
-        tokio_tungstenite::connect_async(format!("ws://{}/ws/buyer?token={token}", server.addr))
-            .await
-            .expect("buyer connects");
-    use futures::StreamExt;
-    let hello = tokio::time::timeout(Duration::from_secs(10), buyer.next())
-        .await
-        .expect("a first frame")
-        .expect("the buyer's socket answers")
-        .expect("a frame");
-    let hello: app::chat::protocol::BuyerServerFrame =
-        serde_json::from_str(hello.to_text().expect("text")).expect("a buyer frame");
+    let mut buyer = common::chat::buyer_socket(server.addr, &token).await;
+    let hello = common::chat::buyer_recv(&mut buyer).await;
     let app::chat::protocol::BuyerServerFrame::Hello {
         conversation_id, ..
     } = hello
@@ -712,17 +687,11 @@ async fn someone_elses_conversation_and_a_missing_one_look_the_same_to_the_order
     };
 
     // Agent kf201 of that supplier does not hold it.
-    let body = format!(
-        "login=kf201&password={}",
-        urlencode(domain::demo::AGENT_PASSWORD)
-    );
-    let form = ("Content-Type", "application/x-www-form-urlencoded");
-    let login = server
-        .request("POST", "/api/login", &[("Origin", PUBLIC), form], &body)
+    let cookie = server
+        .form_login("kf201", domain::demo::AGENT_PASSWORD)
         .await;
-    assert_eq!(login.status, 200, "{}", login.body);
-    let cookie = login.header("set-cookie").expect("cookie");
     let cookie = cookie.split(';').next().expect("pair").to_owned();
+    let form = FORM;
     let ask = |id: i64| {
         let cookie = cookie.clone();
         let server = &server;
