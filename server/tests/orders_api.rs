@@ -36,6 +36,16 @@ struct Reply {
 }
 
 impl Reply {
+    /// Asserts the status, showing the body when it is another.
+    fn assert_status(&self, status: u16) {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+    }
+
     fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|_| panic!("JSON body, got {}", String::from_utf8_lossy(&self.body)))
@@ -102,6 +112,23 @@ impl Server {
         .await
     }
 
+    /// GET of the import template with a session cookie.
+    async fn template(&self, cookie: &str) -> Reply {
+        self.request(
+            "GET",
+            "/admin/orders/template.xlsx",
+            &[("Cookie", cookie)],
+            b"",
+        )
+        .await
+    }
+
+    /// `login` (a demo admin) logs in: its cookie and session.
+    async fn admin_cookie(&self, login: &str) -> (String, Session) {
+        let (token, session) = self.admin(login).await;
+        (format!("kefu_session={token}"), session)
+    }
+
     async fn admin(&self, login: &str) -> (String, Session) {
         self.auth
             .login(login, domain::demo::ADMIN_PASSWORD, "127.0.0.1", "test")
@@ -166,12 +193,7 @@ async fn create_then_update_is_idempotent_by_order_number() {
     let (key, supplier) = server.key_of(domain::demo::ADMIN_LOGIN).await;
 
     let created = server.put_order(&key, &order_json("API-0001", 2)).await;
-    assert_eq!(
-        created.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&created.body)
-    );
+    created.assert_status(201);
     let body = created.json();
     assert_eq!(body["created"], true);
     let order_id = body["order_id"].as_i64().expect("order id");
@@ -471,28 +493,15 @@ async fn openapi_is_served_and_names_every_field() {
 #[tokio::test]
 async fn admin_downloads_the_template_and_imports_it() {
     let server = start().await;
-    let (token, session) = server.admin(domain::demo::ADMIN_LOGIN).await;
-    let cookie = format!("kefu_session={token}");
+    let (cookie, session) = server.admin_cookie(domain::demo::ADMIN_LOGIN).await;
 
-    let template = server
-        .request(
-            "GET",
-            "/admin/orders/template.xlsx",
-            &[("Cookie", &cookie)],
-            b"",
-        )
-        .await;
+    let template = server.template(&cookie).await;
     assert_eq!(template.status, 200);
     assert!(template.headers.contains("spreadsheetml"));
     assert!(template.body.starts_with(b"PK\x03\x04"));
 
     let imported = server.import(&cookie, &template.body).await;
-    assert_eq!(
-        imported.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&imported.body)
-    );
+    imported.assert_status(200);
     assert_eq!(
         imported.json(),
         json!({ "result": "imported", "orders_created": 1, "orders_updated": 0, "items": 2 })
@@ -532,24 +541,15 @@ async fn admin_downloads_the_template_and_imports_it() {
     let agent_cookie = format!("kefu_session={agent_token}");
     let agent = server.import(&agent_cookie, &template.body).await;
     assert_eq!(agent.status, 403);
-    let agent_template = server
-        .request(
-            "GET",
-            "/admin/orders/template.xlsx",
-            &[("Cookie", &agent_cookie)],
-            b"",
-        )
-        .await;
+    let agent_template = server.template(&agent_cookie).await;
     assert_eq!(agent_template.status, 403);
 }
 
 #[tokio::test]
 async fn a_second_import_of_one_supplier_is_refused_while_one_runs() {
     let server = start().await;
-    let (token, session) = server.admin(domain::demo::ADMIN_LOGIN).await;
-    let cookie = format!("kefu_session={token}");
-    let (token2, session2) = server.admin(domain::demo::ADMIN2_LOGIN).await;
-    let cookie2 = format!("kefu_session={token2}");
+    let (cookie, session) = server.admin_cookie(domain::demo::ADMIN_LOGIN).await;
+    let (cookie2, session2) = server.admin_cookie(domain::demo::ADMIN2_LOGIN).await;
     assert_ne!(session.supplier_id, session2.supplier_id);
     let template = domain::orders::orders_template_xlsx().expect("template");
     let imports = |supplier_id: i64| {
@@ -576,12 +576,7 @@ async fn a_second_import_of_one_supplier_is_refused_while_one_runs() {
         .try_begin(session.supplier_id)
         .expect("the running import's turn");
     let refused = server.import(&cookie, &template).await;
-    assert_eq!(
-        refused.status,
-        429,
-        "{}",
-        String::from_utf8_lossy(&refused.body)
-    );
+    refused.assert_status(429);
     let json = refused.json();
     assert_eq!(json["result"], "rejected");
     assert_eq!(
@@ -592,22 +587,12 @@ async fn a_second_import_of_one_supplier_is_refused_while_one_runs() {
 
     // Another supplier is not held up.
     let other = server.import(&cookie2, &template).await;
-    assert_eq!(
-        other.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&other.body)
-    );
+    other.assert_status(200);
     assert_eq!(imports(session2.supplier_id).await, 1);
 
     // When the running import ends, the supplier imports again.
     drop(running);
     let again = server.import(&cookie, &template).await;
-    assert_eq!(
-        again.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&again.body)
-    );
+    again.assert_status(200);
     assert_eq!(imports(session.supplier_id).await, 1);
 }
