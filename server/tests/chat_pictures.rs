@@ -239,29 +239,17 @@ async fn bad_pictures_are_refused_with_a_reason_and_nothing_is_kept() {
         };
         ((), b2, (), token2, conversation_id)
     };
-    let foreign = upload(
-        &server,
-        other_cid,
-        &Who::Buyer(other_token),
-        "image/png",
-        png(8, 8),
-    )
-    .await
-    .picture();
+    let other = Who::Buyer(other_token);
+    let foreign = upload(&server, other_cid, &other, "image/png", png(8, 8)).await;
+    let foreign = foreign.picture();
     send_json(&mut buyer, &send_picture("img-x", foreign.upload_id)).await;
     let BuyerServerFrame::Error { client_msg_id, .. } = recv(&mut buyer).await else {
         panic!("refused")
     };
     assert_eq!(client_msg_id.as_deref(), Some("img-x"));
     // A PNG stays a PNG-encoded picture; the agent may upload too.
-    let mine = upload(
-        &server,
-        cid,
-        &Who::Cookie(agent_cookie),
-        "image/gif",
-        png(3, 2),
-    )
-    .await
-    .picture();
+    let agent = Who::Cookie(agent_cookie);
+    let mine = upload(&server, cid, &agent, "image/gif", png(3, 2)).await;
+    let mine = mine.picture();
     assert!(mine.image.url.ends_with(".png"));
 }

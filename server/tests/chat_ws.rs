@@ -67,12 +67,8 @@ async fn page(agent: &mut Ws) -> (i64, Vec<ChatMessage>, bool) {
 }
 
 async fn stored_messages(server: &Server, conversation_id: i64) -> Vec<i32> {
-    domain::chat::messages_since(&server.auth.db, conversation_id, 0, 500)
-        .await
-        .expect("messages")
-        .into_iter()
-        .map(|m| m.seq)
-        .collect()
+    let stored = domain::chat::messages_since(&server.auth.db, conversation_id, 0, 500).await;
+    stored.expect("messages").iter().map(|m| m.seq).collect()
 }
 
 #[tokio::test]

@@ -46,6 +46,11 @@ impl Reply {
         );
     }
 
+    /// A text field of the JSON body.
+    fn text(&self, key: &str) -> String {
+        self.json()[key].as_str().expect(key).to_owned()
+    }
+
     fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|_| panic!("JSON body, got {}", String::from_utf8_lossy(&self.body)))
@@ -414,12 +419,7 @@ async fn invalid_payloads_name_the_field() {
         )
         .await;
     assert_eq!(broken.status, 400);
-    assert!(
-        broken.json()["error"]
-            .as_str()
-            .expect("error")
-            .contains("JSON")
-    );
+    assert!(broken.text("error").contains("JSON"));
     let text = server
         .request(
             "POST",
@@ -521,12 +521,7 @@ async fn admin_downloads_the_template_and_imports_it() {
     let huge = vec![b'P'; domain::orders::import::MAX_IMPORT_BYTES + 10];
     let too_big = server.import(&cookie, &huge).await;
     assert_eq!(too_big.status, 413);
-    assert!(
-        too_big.json()["message"]
-            .as_str()
-            .expect("message")
-            .contains("5 MB")
-    );
+    assert!(too_big.text("message").contains("5 MB"));
 
     // No login, or an agent's login: refused.
     let anonymous = server

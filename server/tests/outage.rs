@@ -6,8 +6,6 @@ mod common;
 
 use std::sync::Arc;
 
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
 async fn request(
     addr: std::net::SocketAddr,
     method: &str,
@@ -58,13 +56,7 @@ async fn a_database_outage_is_a_500_never_a_silent_401() {
         assert_eq!(status, 500, "{method} {path}: {text}");
         assert!(text.contains("服务器内部错误"), "{method} {path}: {text}");
     }
-    let mut req = format!("ws://{addr}/ws/agent")
-        .into_client_request()
-        .expect("request");
-    req.headers_mut().insert(
-        "cookie",
-        format!("kefu_session={agent}").parse().expect("cookie"),
-    );
+    let req = common::chat::agent_request(addr, &agent);
     match tokio_tungstenite::connect_async(req).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status().as_u16(), 500)

@@ -328,8 +328,11 @@ pub fn buyer_token(supplier_id: i64, buyer_id: &str) -> String {
     )
 }
 
-/// An agent socket with the session cookie.
-pub async fn agent_socket(addr: SocketAddr, cookie: &str) -> Ws {
+/// The opening request of an agent socket with the session cookie.
+pub fn agent_request(
+    addr: SocketAddr,
+    cookie: &str,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     let mut req = format!("ws://{addr}/ws/agent")
         .into_client_request()
         .expect("request");
@@ -337,7 +340,12 @@ pub async fn agent_socket(addr: SocketAddr, cookie: &str) -> Ws {
         "cookie",
         format!("kefu_session={cookie}").parse().expect("header"),
     );
-    tokio_tungstenite::connect_async(req)
+    req
+}
+
+/// An agent socket with the session cookie.
+pub async fn agent_socket(addr: SocketAddr, cookie: &str) -> Ws {
+    tokio_tungstenite::connect_async(agent_request(addr, cookie))
         .await
         .expect("agent connects")
         .0
