@@ -66,6 +66,15 @@ async fn page(agent: &mut Ws) -> (i64, Vec<ChatMessage>, bool) {
     (conversation_id, messages, has_more)
 }
 
+/// The agent's frame is refused with an `Error`.
+async fn refused(agent: &mut Ws, frame: &AgentFrame) {
+    send_json(agent, frame).await;
+    assert!(matches!(
+        agent_recv(agent).await,
+        AgentServerFrame::Error { .. }
+    ));
+}
+
 async fn stored_messages(server: &Server, conversation_id: i64) -> Vec<i32> {
     let stored = domain::chat::messages_since(&server.auth.db, conversation_id, 0, 500).await;
     stored.expect("messages").iter().map(|m| m.seq).collect()
@@ -353,11 +362,7 @@ async fn a_long_history_opens_at_its_newest_page_and_pages_back_to_the_start() {
     // Another agent cannot page through it.
     let (mut other, _) = server.agent("kf102").await;
     let _hello = agent_recv(&mut other).await;
-    send_json(&mut other, &older(cid, 41)).await;
-    assert!(matches!(
-        agent_recv(&mut other).await,
-        AgentServerFrame::Error { .. }
-    ));
+    refused(&mut other, &older(cid, 41)).await;
 }
 
 #[tokio::test]
@@ -450,17 +455,8 @@ async fn an_agent_of_another_supplier_cannot_touch_the_conversation() {
         panic!()
     };
     assert_eq!(client_msg_id.as_deref(), Some("x-1"));
-    send_json(
-        &mut intruder,
-        &AgentFrame::End {
-            conversation_id: cid,
-        },
-    )
-    .await;
-    assert!(matches!(
-        agent_recv(&mut intruder).await,
-        AgentServerFrame::Error { .. }
-    ));
+    let conversation_id = cid;
+    refused(&mut intruder, &AgentFrame::End { conversation_id }).await;
     assert!(
         stored_messages(&server, cid).await.is_empty(),
         "nothing stored"
@@ -674,17 +670,8 @@ async fn typing_reaches_only_the_other_side_of_the_conversation() {
         agent_recv(&mut intruder).await,
         AgentServerFrame::Hello { .. }
     ));
-    send_json(
-        &mut intruder,
-        &AgentFrame::Typing {
-            conversation_id: cid,
-        },
-    )
-    .await;
-    assert!(matches!(
-        agent_recv(&mut intruder).await,
-        AgentServerFrame::Error { .. }
-    ));
+    let conversation_id = cid;
+    refused(&mut intruder, &AgentFrame::Typing { conversation_id }).await;
     quiet(&mut buyer).await;
     assert!(stored_messages(&server, cid).await.is_empty());
 }

@@ -263,20 +263,10 @@ async fn missing_or_wrong_key_is_401_json() {
     }
     // A rotated key stops working at once.
     let (new_key, _) = server.key_of(domain::demo::ADMIN_LOGIN).await;
-    assert_eq!(
-        server
-            .put_order(&key, &order_json("API-0002", 1))
-            .await
-            .status,
-        401
-    );
-    assert_eq!(
-        server
-            .put_order(&new_key, &order_json("API-0002", 1))
-            .await
-            .status,
-        201
-    );
+    for (key, status) in [(&key, 401), (&new_key, 201)] {
+        let order = order_json("API-0002", 1);
+        server.put_order(key, &order).await.assert_status(status);
+    }
 }
 
 #[tokio::test]
