@@ -75,6 +75,24 @@ async fn refused(agent: &mut Ws, frame: &AgentFrame) {
     ));
 }
 
+/// Both sides learn that the conversation ended, and why.
+async fn both_ended(agent: &mut Ws, buyer: &mut Ws, conversation_id: i64, reason: EndReason) {
+    assert_eq!(
+        agent_recv(agent).await,
+        AgentServerFrame::Ended {
+            conversation_id,
+            reason
+        }
+    );
+    assert_eq!(
+        buyer_recv(buyer).await,
+        BuyerServerFrame::Ended {
+            conversation_id,
+            reason
+        }
+    );
+}
+
 async fn stored_messages(server: &Server, conversation_id: i64) -> Vec<i32> {
     let stored = domain::chat::messages_since(&server.auth.db, conversation_id, 0, 500).await;
     stored.expect("messages").iter().map(|m| m.seq).collect()
@@ -143,27 +161,9 @@ async fn agent_and_buyer_talk_and_the_agent_ends() {
         }
     );
 
-    send_json(
-        &mut agent,
-        &AgentFrame::End {
-            conversation_id: cid,
-        },
-    )
-    .await;
-    assert_eq!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Ended {
-            conversation_id: cid,
-            reason: EndReason::Agent
-        }
-    );
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ended {
-            conversation_id: cid,
-            reason: EndReason::Agent
-        }
-    );
+    let conversation_id = cid;
+    send_json(&mut agent, &AgentFrame::End { conversation_id }).await;
+    both_ended(&mut agent, &mut buyer, cid, EndReason::Agent).await;
     // Nothing more can be said in it.
     send_json(&mut buyer, &buyer_says("b-3", "还在吗")).await;
     assert!(matches!(
@@ -625,20 +625,7 @@ async fn idle_conversations_end_for_both_sides() {
             .await
             .expect("sweep");
     assert!(ended >= 1);
-    assert_eq!(
-        buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ended {
-            conversation_id: cid,
-            reason: EndReason::Timeout
-        }
-    );
-    assert_eq!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Ended {
-            conversation_id: cid,
-            reason: EndReason::Timeout
-        }
-    );
+    both_ended(&mut agent, &mut buyer, cid, EndReason::Timeout).await;
 }
 
 #[tokio::test]
