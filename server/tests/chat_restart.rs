@@ -214,6 +214,14 @@ async fn agent_connects(server: &ServerProcess, token: &str, serve: bool) -> (Ws
     )
 }
 
+/// A fresh database, the server started on it, and kf101 connected and 服务中.
+async fn first_life() -> (Fixture, ServerProcess, Ws, Vec<(i64, i32)>) {
+    let fixture = Fixture::new().await;
+    let server = ServerProcess::start(fixture.dir.path()).await;
+    let (agent, conversations) = agent_connects(&server, &fixture.agent_token, true).await;
+    (fixture, server, agent, conversations)
+}
+
 /// The buyer connects to its open conversation, already assigned to 客服小童.
 async fn buyer_connects(server: &ServerProcess, supplier_id: i64, buyer_id: &str) -> (Ws, i64) {
     let mut buyer = server.buyer(supplier_id, buyer_id).await;
@@ -234,12 +242,9 @@ async fn buyer_connects(server: &ServerProcess, supplier_id: i64, buyer_id: &str
 
 #[tokio::test]
 async fn a_server_restart_loses_nothing_and_both_sides_get_exactly_what_they_missed() {
-    let fixture = Fixture::new().await;
-    let supplier_id = fixture.supplier_id;
-
     // First life of the server.
-    let server = ServerProcess::start(fixture.dir.path()).await;
-    let (mut agent, conversations) = agent_connects(&server, &fixture.agent_token, true).await;
+    let (fixture, server, mut agent, conversations) = first_life().await;
+    let supplier_id = fixture.supplier_id;
     assert!(conversations.is_empty());
     let (mut buyer, cid) = buyer_connects(&server, supplier_id, "RS-1").await;
     let AgentServerFrame::Assigned { conversation } = agent_recv(&mut agent).await else {
@@ -345,10 +350,8 @@ async fn a_server_restart_loses_nothing_and_both_sides_get_exactly_what_they_mis
 
 #[tokio::test]
 async fn a_message_whose_socket_dropped_before_the_ack_is_resent_and_stored_once() {
-    let fixture = Fixture::new().await;
+    let (fixture, server, mut agent, _) = first_life().await;
     let supplier_id = fixture.supplier_id;
-    let server = ServerProcess::start(fixture.dir.path()).await;
-    let (mut agent, _) = agent_connects(&server, &fixture.agent_token, true).await;
     let (mut buyer, cid) = buyer_connects(&server, supplier_id, "DR-1").await;
     assert!(matches!(
         agent_recv(&mut agent).await,

@@ -489,32 +489,28 @@ async fn bad_frames_get_an_error_and_the_socket_stays_open() {
         agent_recv(&mut agent).await,
         AgentServerFrame::Hello { .. }
     ));
-    for bad in [
-        r#"{"type":"fly"}"#,
-        r#"{"type":"set_serving","serving":true,"extra":1}"#,
-        "not json",
+    let big = format!(
+        r#"{{"type":"send","conversation_id":1,"client_msg_id":"x","body":"{}","font_size":14}}"#,
+        "a".repeat(14 * 1024)
+    );
+    for (bad, refusal) in [
+        (r#"{"type":"fly"}"#.to_owned(), UNKNOWN_FRAME),
+        (
+            r#"{"type":"set_serving","serving":true,"extra":1}"#.to_owned(),
+            UNKNOWN_FRAME,
+        ),
+        ("not json".to_owned(), UNKNOWN_FRAME),
+        (big, TOO_LONG),
     ] {
         agent.send(Message::Text(bad.into())).await.expect("send");
         assert_eq!(
             agent_recv(&mut agent).await,
             AgentServerFrame::Error {
-                message: UNKNOWN_FRAME.into(),
+                message: refusal.into(),
                 client_msg_id: None
             }
         );
     }
-    let big = format!(
-        r#"{{"type":"send","conversation_id":1,"client_msg_id":"x","body":"{}","font_size":14}}"#,
-        "a".repeat(14 * 1024)
-    );
-    agent.send(Message::Text(big.into())).await.expect("send");
-    assert_eq!(
-        agent_recv(&mut agent).await,
-        AgentServerFrame::Error {
-            message: TOO_LONG.into(),
-            client_msg_id: None
-        }
-    );
     send_json(&mut agent, &AgentFrame::SetServing { serving: true }).await;
     assert_eq!(
         agent_recv(&mut agent).await,

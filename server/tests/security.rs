@@ -192,6 +192,11 @@ impl ServerProcess {
         }
     }
 
+    /// A plain GET.
+    async fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, &[], "").await
+    }
+
     /// Logs `login` in through the login form from the app's own origin; the `Set-Cookie`.
     async fn form_login(&self, login: &str, password: &str) -> String {
         let body = format!("login={login}&password={}", urlencode(password));
@@ -307,7 +312,7 @@ fn a_production_start_without_safe_settings_is_refused_naming_the_setting() {
 #[tokio::test]
 async fn pages_carry_csp_and_framing_rules() {
     let server = start(&[]).await;
-    let login = server.request("GET", "/login", &[], "").await;
+    let login = server.get("/login").await;
     assert_eq!(login.status, 200);
     let csp = login
         .header("content-security-policy")
@@ -343,7 +348,7 @@ async fn pages_carry_csp_and_framing_rules() {
         "the inline script has the CSP's nonce"
     );
 
-    let chat = server.request("GET", "/chat?token=x", &[], "").await;
+    let chat = server.get("/chat?token=x").await;
     let csp = chat
         .header("content-security-policy")
         .expect("CSP on /chat");
@@ -357,7 +362,7 @@ async fn pages_carry_csp_and_framing_rules() {
     );
 
     // Each page gets its own nonce.
-    let again = server.request("GET", "/login", &[], "").await;
+    let again = server.get("/login").await;
     assert_ne!(
         again.header("content-security-policy"),
         login.header("content-security-policy")
@@ -368,7 +373,7 @@ async fn pages_carry_csp_and_framing_rules() {
 async fn the_demo_entry_exists_only_with_demo_data_on() {
     let server = start(&[]).await;
     // demo_admin and the demo buyers exist (seed-demo ran), but KEFU_DEMO_DATA is off.
-    let page = server.request("GET", "/demo", &[], "").await;
+    let page = server.get("/demo").await;
     assert_eq!(page.status, 404);
     let sign = server
         .request("POST", "/api/demo_buyers", &[("Origin", PUBLIC)], "")
@@ -561,7 +566,7 @@ async fn slow_clients_are_cut_off_and_a_flood_gets_busy_at_once() {
         .expect("write");
     let mut busy = None;
     for _ in 0..50 {
-        let reply = server.request("GET", "/login", &[], "").await;
+        let reply = server.get("/login").await;
         if reply.status == 503 {
             busy = Some(reply);
             break;
@@ -580,7 +585,7 @@ async fn slow_clients_are_cut_off_and_a_flood_gets_busy_at_once() {
     );
     let mut ok = false;
     for _ in 0..100 {
-        if server.request("GET", "/login", &[], "").await.status == 200 {
+        if server.get("/login").await.status == 200 {
             ok = true;
             break;
         }
@@ -720,7 +725,7 @@ async fn someone_elses_conversation_and_a_missing_one_look_the_same_to_the_order
 #[tokio::test]
 async fn static_files_never_leave_the_site_root() {
     let server = start(&[]).await;
-    let ok = server.request("GET", "/pkg/kefu.js", &[], "").await;
+    let ok = server.get("/pkg/kefu.js").await;
     assert_eq!(ok.status, 200, "the static file itself is served");
     assert!(ok.body.contains("the app's script"));
     // The database sits one level above the site root.
@@ -735,7 +740,7 @@ async fn static_files_never_leave_the_site_root() {
         "//etc/passwd",
         "/pkg/%00kefu.js",
     ] {
-        let reply = server.request("GET", path, &[], "").await;
+        let reply = server.get(path).await;
         assert!(
             !reply.body.contains("SQLite format 3"),
             "{path} served the database"
