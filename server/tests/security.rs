@@ -197,6 +197,13 @@ impl ServerProcess {
         self.request("GET", path, &[], "").await
     }
 
+    /// A plain GET that must be answered with `status`.
+    async fn get_answered(&self, path: &str, status: u16) -> Reply {
+        let reply = self.get(path).await;
+        assert_eq!(reply.status, status, "GET {path}: {}", reply.body);
+        reply
+    }
+
     /// Logs `login` in through the login form from the app's own origin; the `Set-Cookie`.
     async fn form_login(&self, login: &str, password: &str) -> String {
         let body = format!("login={login}&password={}", urlencode(password));
@@ -312,8 +319,7 @@ fn a_production_start_without_safe_settings_is_refused_naming_the_setting() {
 #[tokio::test]
 async fn pages_carry_csp_and_framing_rules() {
     let server = start(&[]).await;
-    let login = server.get("/login").await;
-    assert_eq!(login.status, 200);
+    let login = server.get_answered("/login", 200).await;
     let csp = login
         .header("content-security-policy")
         .expect("CSP on pages");
@@ -373,8 +379,7 @@ async fn pages_carry_csp_and_framing_rules() {
 async fn the_demo_entry_exists_only_with_demo_data_on() {
     let server = start(&[]).await;
     // demo_admin and the demo buyers exist (seed-demo ran), but KEFU_DEMO_DATA is off.
-    let page = server.get("/demo").await;
-    assert_eq!(page.status, 404);
+    server.get_answered("/demo", 404).await;
     let sign = server
         .request("POST", "/api/demo_buyers", &[("Origin", PUBLIC)], "")
         .await;
