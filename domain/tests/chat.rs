@@ -149,6 +149,13 @@ async fn buyer(db: &DatabaseConnection, supplier_id: i64, external: &str) -> i64
         .id
 }
 
+/// [`shop`] with 客服甲 serving since `T0`.
+async fn serving_shop(db: &DatabaseConnection, name: &str, admin: &str) -> (i64, [i64; 2]) {
+    let (s, [a, b]) = shop(db, name, admin).await;
+    set_serving(db, s, a, true, T0).await.expect("a on");
+    (s, [a, b])
+}
+
 /// A buyer of the supplier (by 客户编号) entering the chat: their conversation, routed.
 async fn enter(
     db: &DatabaseConnection,
@@ -317,8 +324,7 @@ async fn nobody_serving_queues_and_switching_on_takes_the_queue_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_busy_agent_gets_nothing_new_but_keeps_their_buyers() {
     each_db(|db| async move {
-        let (s, [a, b]) = shop(&db, "供应商甲", "admin_a").await;
-        set_serving(&db, s, a, true, T0).await.expect("a on");
+        let (s, [a, b]) = serving_shop(&db, "供应商甲", "admin_a").await;
         let c1 = enter(&db, s, "C1", T0 + 1).await;
         assert_eq!(c1.agent_id, Some(a));
 
@@ -383,8 +389,7 @@ async fn two_agents_switching_on_at_once_never_share_a_buyer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn messages_are_numbered_idempotent_and_limited() {
     each_db(|db| async move {
-        let (s, [a, _]) = shop(&db, "供应商甲", "admin_a").await;
-        set_serving(&db, s, a, true, T0).await.expect("a on");
+        let (s, [a, _]) = serving_shop(&db, "供应商甲", "admin_a").await;
         let c = enter(&db, s, "C1", T0).await.id;
 
         for i in 1..=5 {
@@ -501,8 +506,7 @@ async fn messages_are_numbered_idempotent_and_limited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn counters_times_and_the_end_of_a_conversation() {
     each_db(|db| async move {
-        let (s, [a, _]) = shop(&db, "供应商甲", "admin_a").await;
-        set_serving(&db, s, a, true, T0).await.expect("a on");
+        let (s, [a, _]) = serving_shop(&db, "供应商甲", "admin_a").await;
         let c = enter(&db, s, "C1", T0 + 1_000).await.id;
 
         say(&db, c, Sender::Buyer, "1", "你好", T0 + 2_000).await;
@@ -576,8 +580,7 @@ async fn counters_times_and_the_end_of_a_conversation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kicking_an_agent_reroutes_their_buyers() {
     each_db(|db| async move {
-        let (s, [a, b]) = shop(&db, "供应商甲", "admin_a").await;
-        set_serving(&db, s, a, true, T0).await.expect("a on");
+        let (s, [a, b]) = serving_shop(&db, "供应商甲", "admin_a").await;
         let mut mine = Vec::new();
         for i in 0..2 {
             let c = enter(&db, s, &format!("C{i}"), T0 + i).await;
@@ -707,8 +710,7 @@ async fn suppliers_never_see_each_others_conversations() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_group_of_messages_of_several_conversations_commits_once_with_one_outcome_each() {
     each_db(|db| async move {
-        let (s, [a, _]) = shop(&db, "供应商组", "admin_g").await;
-        set_serving(&db, s, a, true, T0).await.expect("a on");
+        let (s, [a, _]) = serving_shop(&db, "供应商组", "admin_g").await;
         let c1 = enter(&db, s, "G1", T0).await.id;
         let c2 = enter(&db, s, "G2", T0).await.id;
         let c3 = enter(&db, s, "G3", T0).await.id;
@@ -799,8 +801,7 @@ async fn replay_comes_in_bounded_pages_that_concatenate_to_everything() {
     const TOTAL: i32 = 1_234;
     const PAGE: u64 = 200;
     each_db(|db| async move {
-        let (s, [a, _]) = shop(&db, "供应商长", "admin_long").await;
-        set_serving(&db, s, a, true, T0).await.expect("a on");
+        let (s, _) = serving_shop(&db, "供应商长", "admin_long").await;
         let c = enter(&db, s, "L1", T0).await.id;
         let ids: Vec<String> = (1..=TOTAL).map(|i| format!("m{i}")).collect();
         let bodies: Vec<String> = (1..=TOTAL).map(|i| format!("第{i}条")).collect();
@@ -867,8 +868,7 @@ async fn a_locked_sqlite_database_is_a_transient_error_and_the_resend_is_stored_
         .expect("configure");
     let db = Database::connect(options).await.expect("connect");
     domain::db::migrate(&db).await.expect("migrate");
-    let (s, [a, _]) = shop(&db, "供应商锁", "admin_lock").await;
-    set_serving(&db, s, a, true, T0).await.expect("a on");
+    let (s, _) = serving_shop(&db, "供应商锁", "admin_lock").await;
     let c = enter(&db, s, "K1", T0).await.id;
 
     let locker = domain::db::connect(&url).await.expect("second connection");

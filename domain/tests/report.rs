@@ -183,6 +183,7 @@ fn expect_row(
 /// Nine conversations of `s` on 2026-11-20 covering every case of the column maths, with
 /// their expected rows, newest entry first (the report's order).
 async fn known_conversations(db: &DatabaseConnection, s: &Tenant) -> Vec<ReportRow> {
+    use conversation::{END_AGENT, END_BUYER, END_KICKED, END_TIMEOUT};
     let [b1, b2, b3] = s.buyers.clone();
     let [a1, a2] = s.agents.clone();
     let t = t();
@@ -254,111 +255,48 @@ async fn known_conversations(db: &DatabaseConnection, s: &Tenant) -> Vec<ReportR
         None,
     )
     .await;
-    // E: ended by the buyer.
-    let e0 = t + 3 * HOUR;
-    add(
-        Conv {
-            buyer: Some(b2.clone()),
-            agent: Some(a1.clone()),
-            t0: e0,
-            t1: Some(e0 + 5 * SECOND),
-            r1: Some(e0 + 9 * SECOND),
-            t2: Some(e0 + 1200 * SECOND),
-            reason: Some(conversation::END_BUYER),
-            agent_msgs: 3,
-            buyer_msgs: 3,
-        },
-        5,
-        Some(1200),
-        Some(1195),
-        Some(4),
-        Some(EndReason::Buyer),
-    )
-    .await;
-    // F: served, then timed out.
-    let f0 = t + 3 * HOUR + 30 * MINUTE;
-    add(
-        Conv {
-            buyer: Some(b3.clone()),
-            agent: Some(a2.clone()),
-            t0: f0,
-            t1: Some(f0 + 120 * SECOND),
-            r1: Some(f0 + 128 * SECOND),
-            t2: Some(f0 + 1800 * SECOND),
-            reason: Some(conversation::END_TIMEOUT),
-            agent_msgs: 2,
-            buyer_msgs: 1,
-        },
-        120,
-        Some(1800),
-        Some(1680),
-        Some(8),
-        Some(EndReason::Timeout),
-    )
-    .await;
-    // G: the agent's login was kicked.
-    let g0 = t + 4 * HOUR;
-    add(
-        Conv {
-            buyer: Some(b1.clone()),
-            agent: Some(a1.clone()),
-            t0: g0,
-            t1: Some(g0 + 10 * SECOND),
-            r1: Some(g0 + 15 * SECOND),
-            t2: Some(g0 + 300 * SECOND),
-            reason: Some(conversation::END_KICKED),
-            agent_msgs: 1,
-            buyer_msgs: 2,
-        },
-        10,
-        Some(300),
-        Some(290),
-        Some(5),
-        Some(EndReason::Kicked),
-    )
-    .await;
-    // H: the agent joined but never wrote: no first response.
-    let h0 = t + 4 * HOUR + 10 * MINUTE;
-    add(
-        Conv {
-            buyer: Some(b2.clone()),
-            agent: Some(a2.clone()),
-            t0: h0,
-            t1: Some(h0 + 20 * SECOND),
-            r1: None,
-            t2: Some(h0 + 90 * SECOND),
-            reason: Some(conversation::END_BUYER),
-            agent_msgs: 0,
-            buyer_msgs: 2,
-        },
-        20,
-        Some(90),
-        Some(70),
-        None,
-        Some(EndReason::Buyer),
-    )
-    .await;
-    // I: a clock that stepped back (t1 before t0): the wait is 0, never negative.
-    let i0 = t + 4 * HOUR + 20 * MINUTE;
-    add(
-        Conv {
-            buyer: Some(b3.clone()),
-            agent: Some(a1.clone()),
-            t0: i0,
-            t1: Some(i0 - 3 * SECOND),
-            r1: Some(i0 + 2 * SECOND),
-            t2: Some(i0 + 60 * SECOND),
-            reason: Some(conversation::END_AGENT),
-            agent_msgs: 1,
-            buyer_msgs: 1,
-        },
-        0,
-        Some(60),
-        Some(63),
-        Some(5),
-        Some(EndReason::Agent),
-    )
-    .await;
+    // E to I, served by an agent: entered at, [joined, first answer, ended] in seconds after
+    // entering, buyer, agent, how it ended, [agent, buyer] messages.
+    #[rustfmt::skip]
+    let served = [
+        // E: ended by the buyer.
+        (t + 3 * HOUR,               [Some(5), Some(9), Some(1200)],     &b2, &a1, END_BUYER,   [3, 3]),
+        // F: served, then timed out.
+        (t + 3 * HOUR + 30 * MINUTE, [Some(120), Some(128), Some(1800)], &b3, &a2, END_TIMEOUT, [2, 1]),
+        // G: the agent's login was kicked.
+        (t + 4 * HOUR,               [Some(10), Some(15), Some(300)],    &b1, &a1, END_KICKED,  [1, 2]),
+        // H: the agent joined but never wrote: no first response.
+        (t + 4 * HOUR + 10 * MINUTE, [Some(20), None, Some(90)],         &b2, &a2, END_BUYER,   [0, 2]),
+        // I: a clock that stepped back (t1 before t0): the wait is 0, never negative.
+        (t + 4 * HOUR + 20 * MINUTE, [Some(-3), Some(2), Some(60)],      &b3, &a1, END_AGENT,   [1, 1]),
+    ];
+    // Their columns: wait, session, handling, first response, end reason.
+    #[rustfmt::skip]
+    let columns = [
+        (5,   Some(1200), Some(1195), Some(4), Some(EndReason::Buyer)),
+        (120, Some(1800), Some(1680), Some(8), Some(EndReason::Timeout)),
+        (10,  Some(300),  Some(290),  Some(5), Some(EndReason::Kicked)),
+        (20,  Some(90),   Some(70),   None,    Some(EndReason::Buyer)),
+        (0,   Some(60),   Some(63),   Some(5), Some(EndReason::Agent)),
+    ];
+    for ((t0, [t1, r1, t2], buyer, agent, reason, [agent_msgs, buyer_msgs]), want) in
+        served.into_iter().zip(columns)
+    {
+        let after = |secs: Option<i64>| secs.map(|secs| t0 + secs * SECOND);
+        let c = Conv {
+            buyer: Some(buyer.clone()),
+            agent: Some(agent.clone()),
+            t0,
+            t1: after(t1),
+            r1: after(r1),
+            t2: after(t2),
+            reason: Some(reason),
+            agent_msgs,
+            buyer_msgs,
+        };
+        let (wait, session, handling, first, end) = want;
+        add(c, wait, session, handling, first, end).await;
+    }
     // C: still waiting, 95 s before "now".
     add(
         Conv {
