@@ -167,6 +167,11 @@ prop_compose! {
     }
 }
 
+/// A text message's client id, body and font size.
+fn text_fields() -> impl Strategy<Value = (String, String, i16)> {
+    (small_text(), any::<String>(), any::<i16>())
+}
+
 fn agent_frame() -> impl Strategy<Value = AgentFrame> {
     prop_oneof![
         any::<bool>().prop_map(|serving| AgentFrame::SetServing { serving }),
@@ -178,30 +183,27 @@ fn agent_frame() -> impl Strategy<Value = AgentFrame> {
             conversation_id,
             before_seq
         }),
-        (any::<i64>(), small_text(), any::<String>(), any::<i16>()).prop_map(
-            |(conversation_id, client_msg_id, body, font_size)| AgentFrame::Send {
+        (any::<i64>(), text_fields()).prop_map(
+            |(conversation_id, (client_msg_id, body, font_size))| AgentFrame::Send {
                 conversation_id,
                 client_msg_id,
                 body,
                 font_size
             }
         ),
-        (any::<i64>(), small_text(), any::<i64>()).prop_map(
-            |(conversation_id, client_msg_id, upload_id)| {
-                AgentFrame::SendImage {
+        // A picture or an order card: the same fields but the id's name.
+        (any::<i64>(), small_text(), any::<i64>(), any::<bool>()).prop_map(
+            |(conversation_id, client_msg_id, id, picture)| match picture {
+                true => AgentFrame::SendImage {
                     conversation_id,
                     client_msg_id,
-                    upload_id,
-                }
-            }
-        ),
-        (any::<i64>(), small_text(), any::<i64>()).prop_map(
-            |(conversation_id, client_msg_id, order_id)| {
-                AgentFrame::SendOrder {
+                    upload_id: id,
+                },
+                false => AgentFrame::SendOrder {
                     conversation_id,
                     client_msg_id,
-                    order_id,
-                }
+                    order_id: id,
+                },
             }
         ),
         any::<i64>().prop_map(|conversation_id| AgentFrame::End { conversation_id }),
@@ -212,13 +214,11 @@ fn agent_frame() -> impl Strategy<Value = AgentFrame> {
 fn buyer_frame() -> impl Strategy<Value = BuyerFrame> {
     prop_oneof![
         any::<i32>().prop_map(|after_seq| BuyerFrame::Resume { after_seq }),
-        (small_text(), any::<String>(), any::<i16>()).prop_map(
-            |(client_msg_id, body, font_size)| BuyerFrame::Send {
-                client_msg_id,
-                body,
-                font_size
-            }
-        ),
+        text_fields().prop_map(|(client_msg_id, body, font_size)| BuyerFrame::Send {
+            client_msg_id,
+            body,
+            font_size
+        }),
         (small_text(), any::<i64>()).prop_map(|(client_msg_id, upload_id)| BuyerFrame::SendImage {
             client_msg_id,
             upload_id
@@ -227,6 +227,34 @@ fn buyer_frame() -> impl Strategy<Value = BuyerFrame> {
         Just(BuyerFrame::Restart),
         Just(BuyerFrame::Typing),
     ]
+}
+
+/// The frames both sides' servers send alike: `Messages`, `Ack`, `Ended` and `Error`.
+macro_rules! shared_server_frames {
+    ($frame:ident) => {
+        prop_oneof![
+            (any::<i64>(), prop::collection::vec(message(), 0..4)).prop_map(
+                |(conversation_id, messages)| $frame::Messages {
+                    conversation_id,
+                    messages,
+                }
+            ),
+            (small_text(), any::<i32>())
+                .prop_map(|(client_msg_id, seq)| $frame::Ack { client_msg_id, seq }),
+            (any::<i64>(), end_reason()).prop_map(|(conversation_id, reason)| {
+                $frame::Ended {
+                    conversation_id,
+                    reason,
+                }
+            }),
+            (small_text(), proptest::option::of(small_text())).prop_map(
+                |(message, client_msg_id)| $frame::Error {
+                    message,
+                    client_msg_id,
+                }
+            ),
+        ]
+    };
 }
 
 fn agent_server_frame() -> impl Strategy<Value = AgentServerFrame> {
@@ -246,12 +274,6 @@ fn agent_server_frame() -> impl Strategy<Value = AgentServerFrame> {
             ),
         any::<bool>().prop_map(|serving| AgentServerFrame::Status { serving }),
         summary().prop_map(|conversation| AgentServerFrame::Assigned { conversation }),
-        (any::<i64>(), messages()).prop_map(|(conversation_id, messages)| {
-            AgentServerFrame::Messages {
-                conversation_id,
-                messages,
-            }
-        }),
         (any::<i64>(), messages(), any::<bool>()).prop_map(
             |(conversation_id, messages, has_more)| {
                 AgentServerFrame::Older {
@@ -261,21 +283,8 @@ fn agent_server_frame() -> impl Strategy<Value = AgentServerFrame> {
                 }
             }
         ),
-        (small_text(), any::<i32>())
-            .prop_map(|(client_msg_id, seq)| AgentServerFrame::Ack { client_msg_id, seq }),
-        (any::<i64>(), end_reason()).prop_map(|(conversation_id, reason)| {
-            AgentServerFrame::Ended {
-                conversation_id,
-                reason,
-            }
-        }),
         any::<i64>().prop_map(|conversation_id| AgentServerFrame::Typing { conversation_id }),
-        (small_text(), proptest::option::of(small_text())).prop_map(|(message, client_msg_id)| {
-            AgentServerFrame::Error {
-                message,
-                client_msg_id,
-            }
-        }),
+        shared_server_frames!(AgentServerFrame),
     ]
 }
 
@@ -291,27 +300,8 @@ fn buyer_server_frame() -> impl Strategy<Value = BuyerServerFrame> {
         ),
         any::<u64>().prop_map(|position| BuyerServerFrame::Queued { position }),
         small_text().prop_map(|agent_name| BuyerServerFrame::Assigned { agent_name }),
-        (any::<i64>(), prop::collection::vec(message(), 0..4)).prop_map(
-            |(conversation_id, messages)| BuyerServerFrame::Messages {
-                conversation_id,
-                messages
-            }
-        ),
-        (small_text(), any::<i32>())
-            .prop_map(|(client_msg_id, seq)| BuyerServerFrame::Ack { client_msg_id, seq }),
-        (any::<i64>(), end_reason()).prop_map(|(conversation_id, reason)| {
-            BuyerServerFrame::Ended {
-                conversation_id,
-                reason,
-            }
-        }),
         Just(BuyerServerFrame::Typing),
-        (small_text(), proptest::option::of(small_text())).prop_map(|(message, client_msg_id)| {
-            BuyerServerFrame::Error {
-                message,
-                client_msg_id,
-            }
-        }),
+        shared_server_frames!(BuyerServerFrame),
     ]
 }
 
