@@ -5,11 +5,11 @@
 mod common;
 
 use common::orders::{admin_of, order_count};
-use common::sheet::HEADERS;
+use common::sheet::{HEADERS, orders_workbook};
 use common::{each_db, supplier};
 use domain::DomainError;
 use domain::entity::{audit_log, buyer, order_item, purchase_order};
-use domain::orders::import::{MAX_IMPORT_BYTES, ORDERS_SHEET};
+use domain::orders::import::MAX_IMPORT_BYTES;
 use domain::orders::{
     ImportError, ImportGate, ORDERS_PAGE_SIZE, OrderInput, OrderItemInput, api_key_status, detail,
     list_for_buyer, orders_template_xlsx, rotate_api_key, summaries_by_ids, supplier_for_api_key,
@@ -502,38 +502,33 @@ enum Cell {
 use Cell::{Blank, Date, N, S};
 
 fn sheet(rows: &[Vec<Cell>]) -> Vec<u8> {
-    let mut workbook = Workbook::new();
-    let sheet = workbook.add_worksheet();
-    sheet.set_name(ORDERS_SHEET).expect("name");
-    for (c, h) in HEADERS.iter().enumerate() {
-        sheet.write_string(0, c as u16, *h).expect("header");
-    }
-    let date = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
-    for (r, row) in rows.iter().enumerate() {
-        let r = r as u32 + 1;
-        for (c, cell) in row.iter().enumerate() {
-            let c = c as u16;
-            match cell {
-                S(s) => {
-                    sheet.write_string(r, c, *s).expect("s");
+    orders_workbook(|sheet| {
+        let date = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+        for (r, row) in rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    S(s) => {
+                        sheet.write_string(r, c, *s).expect("s");
+                    }
+                    N(n) => {
+                        sheet.write_number(r, c, *n).expect("n");
+                    }
+                    Date(y, mo, d, h, mi) => {
+                        let dt = ExcelDateTime::from_ymd(*y, *mo, *d)
+                            .expect("ymd")
+                            .and_hms(*h, *mi, 0)
+                            .expect("hms");
+                        sheet
+                            .write_datetime_with_format(r, c, &dt, &date)
+                            .expect("dt");
+                    }
+                    Blank => {}
                 }
-                N(n) => {
-                    sheet.write_number(r, c, *n).expect("n");
-                }
-                Date(y, mo, d, h, mi) => {
-                    let dt = ExcelDateTime::from_ymd(*y, *mo, *d)
-                        .expect("ymd")
-                        .and_hms(*h, *mi, 0)
-                        .expect("hms");
-                    sheet
-                        .write_datetime_with_format(r, c, &dt, &date)
-                        .expect("dt");
-                }
-                Blank => {}
             }
         }
-    }
-    workbook.save_to_buffer().expect("xlsx")
+    })
 }
 
 /// A full first row of an order.

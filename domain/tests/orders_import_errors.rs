@@ -6,12 +6,11 @@
 mod common;
 
 use common::orders::admin_of;
-use common::sheet::{HEADERS, good_row};
+use common::sheet::{HEADERS, good_row, orders_workbook};
 use common::{each_db, supplier};
 use domain::entity::{buyer, purchase_order};
-use domain::orders::import::{MAX_IMPORT_ROWS, MAX_LISTED_BAD_ROWS, ORDERS_SHEET, RowError};
+use domain::orders::import::{MAX_IMPORT_ROWS, MAX_LISTED_BAD_ROWS, RowError};
 use domain::orders::{ImportError, ImportGate};
-use rust_xlsxwriter::Workbook;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 /// 2026-11-21 Beijing time.
@@ -47,22 +46,17 @@ fn with(mut row: Vec<String>, header: &str, value: &str) -> Vec<String> {
 
 /// An .xlsx of the header and these rows (row 2 on), every cell as text.
 fn sheet(rows: &[Vec<String>]) -> Vec<u8> {
-    let mut workbook = Workbook::new();
-    let sheet = workbook.add_worksheet();
-    sheet.set_name(ORDERS_SHEET).expect("name");
-    for (c, h) in HEADERS.iter().enumerate() {
-        sheet.write_string(0, c as u16, *h).expect("header");
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, value) in row.iter().enumerate() {
-            if !value.is_empty() {
-                sheet
-                    .write_string(r as u32 + 1, c as u16, value)
-                    .expect("cell");
+    orders_workbook(|sheet| {
+        for (r, row) in rows.iter().enumerate() {
+            for (c, value) in row.iter().enumerate() {
+                if !value.is_empty() {
+                    sheet
+                        .write_string(r as u32 + 1, c as u16, value)
+                        .expect("cell");
+                }
             }
         }
-    }
-    workbook.save_to_buffer().expect("xlsx")
+    })
 }
 
 /// Imports the file, which must be refused for bad rows; checks that nothing was stored.

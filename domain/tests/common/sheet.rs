@@ -3,6 +3,8 @@
 
 use std::io::{Cursor, Read, Write};
 
+use domain::orders::import::ORDERS_SHEET;
+use rust_xlsxwriter::{Workbook, Worksheet};
 use zip::write::SimpleFileOptions;
 use zip::{ZipArchive, ZipWriter};
 
@@ -27,6 +29,18 @@ pub const HEADERS: [&str; 18] = [
     "单价(元)",
     "数量",
 ];
+
+/// An .xlsx whose 订单 sheet holds the headers in row 1 and what `write_rows` writes below.
+pub fn orders_workbook(write_rows: impl FnOnce(&mut Worksheet)) -> Vec<u8> {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(ORDERS_SHEET).expect("name");
+    for (c, h) in HEADERS.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).expect("header");
+    }
+    write_rows(sheet);
+    workbook.save_to_buffer().expect("xlsx")
+}
 
 /// A good first line of order `order_no`: every order column filled, one item.
 pub fn good_row(order_no: &str) -> [String; 18] {
