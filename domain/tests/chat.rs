@@ -5,32 +5,22 @@ mod common;
 
 use std::collections::HashSet;
 
+use common::chat::{claims, reload};
 use common::{each_db, hasher, supplier};
 use domain::DomainError;
 use domain::accounts::create_agent;
 use domain::chat::{
-    self, BuyerClaims, Content, EndReason, GroupedMessage, NewMessage, Sender,
-    assign_waiting_buyers, conversation_for_agent, conversation_for_buyer, end_conversation,
-    end_idle_conversations, history_before, mark_agent_joined, messages_since, open_conversation,
-    queue_position, release_agent_conversations, reset_status_on_login, route, set_serving,
-    store_message, store_messages_batch, store_messages_grouped, upsert_buyer,
+    self, Content, EndReason, GroupedMessage, NewMessage, Sender, assign_waiting_buyers,
+    conversation_for_agent, conversation_for_buyer, end_conversation, end_idle_conversations,
+    history_before, mark_agent_joined, messages_since, open_conversation, queue_position,
+    release_agent_conversations, reset_status_on_login, route, set_serving, store_message,
+    store_messages_batch, store_messages_grouped, upsert_buyer,
 };
 use domain::entity::{conversation, message};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
 const SECRET: &[u8] = b"mall-shared-secret";
 const T0: i64 = 1_780_000_000_000;
-
-fn claims(supplier_id: i64, buyer_id: &str) -> BuyerClaims {
-    BuyerClaims {
-        v: 1,
-        supplier_id,
-        buyer_id: buyer_id.to_owned(),
-        name: "张三".to_owned(),
-        unit: "某市财政局".to_owned(),
-        exp: 2_000_000_000,
-    }
-}
 
 fn reason(err: DomainError) -> String {
     match err {
@@ -197,14 +187,6 @@ async fn stored_count(db: &DatabaseConnection, conversation_id: i64) -> u64 {
         .expect("count")
 }
 
-async fn conv(db: &DatabaseConnection, id: i64) -> conversation::Model {
-    conversation::Entity::find_by_id(id)
-        .one(db)
-        .await
-        .expect("query")
-        .expect("conversation")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn upsert_buyer_updates_name_and_unit() {
     each_db(|db| async move {
@@ -306,7 +288,7 @@ async fn nobody_serving_queues_and_switching_on_takes_the_queue_in_order() {
         assert_eq!(assigned, ids.iter().map(|id| (*id, a)).collect::<Vec<_>>());
         for id in &ids {
             assert_eq!(queue_position(&db, s, *id).await.expect("pos"), None);
-            let c = conv(&db, *id).await;
+            let c = reload(&db, *id).await;
             assert_eq!((c.status.as_str(), c.agent_id), ("open", Some(a)));
         }
         // Nothing left to assign.
@@ -375,7 +357,7 @@ async fn two_agents_switching_on_at_once_never_share_a_buyer() {
         let ids: HashSet<i64> = all.iter().map(|(c, _)| *c).collect();
         assert_eq!(ids, queued);
         for (c, agent) in &all {
-            let row = conv(&db, *c).await;
+            let row = reload(&db, *c).await;
             assert_eq!(row.agent_id, Some(*agent));
             assert_eq!(row.status, conversation::STATUS_OPEN);
         }
@@ -405,7 +387,7 @@ async fn messages_are_numbered_idempotent_and_limited() {
         assert!(!created);
         assert_eq!((again.seq, again.created_at), (3, T0 + 3));
         assert_eq!(stored_count(&db, c).await, 5);
-        assert_eq!(conv(&db, c).await.last_seq, 5);
+        assert_eq!(reload(&db, c).await.last_seq, 5);
 
         // Reconnect after seq 2: exactly 3, 4, 5, in order; paging.
         let missed = messages_since(&db, c, 2, 100).await.expect("since");
@@ -481,7 +463,7 @@ async fn messages_are_numbered_idempotent_and_limited() {
             Err(DomainError::NotFound)
         ));
         // Nothing refused was stored.
-        assert_eq!(conv(&db, c).await.last_seq, 8);
+        assert_eq!(reload(&db, c).await.last_seq, 8);
 
         // Ended: new messages refused, a resend still answered.
         end_conversation(&db, s, c, EndReason::Buyer, T0 + 60)
@@ -521,7 +503,7 @@ async fn counters_times_and_the_end_of_a_conversation() {
         say(&db, c, Sender::Agent(a), "2", "您好", T0 + 4_000).await;
         say(&db, c, Sender::Agent(a), "3", "请讲", T0 + 5_000).await;
         say(&db, c, Sender::Buyer, "4", "好", T0 + 6_000).await;
-        let row = conv(&db, c).await;
+        let row = reload(&db, c).await;
         assert_eq!(row.entered_at, T0 + 1_000);
         assert_eq!(row.agent_joined_at, Some(T0 + 3_000));
         assert_eq!(row.first_agent_reply_at, Some(T0 + 4_000));
@@ -544,7 +526,7 @@ async fn counters_times_and_the_end_of_a_conversation() {
         // t1 set by the first agent message when the agent never "opened" it.
         let c2 = enter(&db, s, "C2", T0 + 10_000).await.id;
         say(&db, c2, Sender::Agent(a), "1", "在", T0 + 11_000).await;
-        let row = conv(&db, c2).await;
+        let row = reload(&db, c2).await;
         assert_eq!(row.agent_joined_at, Some(T0 + 11_000));
         assert_eq!(row.first_agent_reply_at, Some(T0 + 11_000));
 
@@ -559,10 +541,10 @@ async fn counters_times_and_the_end_of_a_conversation() {
             .await
             .expect("sweep");
         assert_eq!(ended, [c2]);
-        let row = conv(&db, c2).await;
+        let row = reload(&db, c2).await;
         assert_eq!(row.end_reason.as_deref(), Some(conversation::END_TIMEOUT));
         assert_eq!(row.ended_at, Some(T0 + 40_000));
-        assert_eq!(conv(&db, c3.id).await.status, conversation::STATUS_QUEUED);
+        assert_eq!(reload(&db, c3.id).await.status, conversation::STATUS_QUEUED);
         let ended = end_idle_conversations(&db, 25_000, T0 + 46_000)
             .await
             .expect("sweep 2");
@@ -599,7 +581,7 @@ async fn kicking_an_agent_reroutes_their_buyers() {
         );
         assert_eq!(queue_position(&db, s, mine[0]).await.expect("pos"), Some(1));
         assert_eq!(queue_position(&db, s, mine[1]).await.expect("pos"), Some(2));
-        let row = conv(&db, mine[0]).await;
+        let row = reload(&db, mine[0]).await;
         assert_eq!((row.agent_id, row.last_seq), (None, 1), "messages are kept");
         // The kicked agent is 示忙: a new buyer is not given to them.
         let c9 = enter(&db, s, "C9", T0 + 11).await;
@@ -618,7 +600,7 @@ async fn kicking_an_agent_reroutes_their_buyers() {
             .await
             .expect("kick");
         assert_eq!(released, [(c10.id, Some(b))]);
-        assert_eq!(conv(&db, c10.id).await.agent_id, Some(b));
+        assert_eq!(reload(&db, c10.id).await.agent_id, Some(b));
         assert!(matches!(
             conversation_for_agent(&db, s, a, c10.id).await,
             Err(DomainError::Forbidden)
@@ -679,7 +661,7 @@ async fn suppliers_never_see_each_others_conversations() {
             end_conversation(&db, sb, c.id, EndReason::Agent, T0).await,
             Err(DomainError::NotFound)
         ));
-        assert_eq!(conv(&db, c.id).await.status, conversation::STATUS_OPEN);
+        assert_eq!(reload(&db, c.id).await.status, conversation::STATUS_OPEN);
         assert!(matches!(
             queue_position(&db, sb, c.id).await,
             Err(DomainError::NotFound)
@@ -782,12 +764,12 @@ async fn a_group_of_messages_of_several_conversations_commits_once_with_one_outc
         assert!(seqs(c3).await.is_empty());
         assert_eq!(
             (
-                conv(&db, c1).await.last_seq,
-                conv(&db, c1).await.buyer_msg_count
+                reload(&db, c1).await.last_seq,
+                reload(&db, c1).await.buyer_msg_count
             ),
             (3, 3)
         );
-        assert_eq!(conv(&db, c2).await.agent_msg_count, 1);
+        assert_eq!(reload(&db, c2).await.agent_msg_count, 1);
     })
     .await;
 }
@@ -900,6 +882,6 @@ async fn a_locked_sqlite_database_is_a_transient_error_and_the_resend_is_stored_
     assert!(!created);
     assert_eq!(again.id, stored.id);
     assert_eq!(stored_count(&db, c).await, 1);
-    assert_eq!(conv(&db, c).await.last_seq, 1);
+    assert_eq!(reload(&db, c).await.last_seq, 1);
     locker.close().await.expect("close");
 }

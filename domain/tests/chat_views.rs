@@ -4,25 +4,18 @@
 
 mod common;
 
+use common::chat::{claims, reload};
 use common::{each_db, hasher, supplier};
 use domain::accounts::create_agent;
 use domain::chat::views::{Unanswered, unanswered};
 use domain::chat::{
-    BuyerClaims, NewMessage, Sender, assign_waiting_buyers, open_conversation, set_serving,
-    store_message, upsert_buyer,
+    NewMessage, Sender, assign_waiting_buyers, open_conversation, set_serving, store_message,
+    upsert_buyer,
 };
 use domain::entity::conversation;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 
 const T0: i64 = 1_780_000_000_000;
-
-async fn reload(db: &DatabaseConnection, id: i64) -> conversation::Model {
-    conversation::Entity::find_by_id(id)
-        .one(db)
-        .await
-        .expect("query")
-        .expect("conversation")
-}
 
 async fn say(db: &DatabaseConnection, conversation_id: i64, sender: Sender, id: &str, at: i64) {
     store_message(
@@ -42,19 +35,9 @@ async fn unanswered_counts_the_queue_and_stops_the_clock_when_the_agent_answers(
         let (agent, _) = create_agent(&db, &hasher(), supplier_id, "客服甲", None)
             .await
             .expect("agent");
-        let buyer = upsert_buyer(
-            &db,
-            &BuyerClaims {
-                v: 1,
-                supplier_id,
-                buyer_id: "U-1".into(),
-                name: "张三".into(),
-                unit: "某市财政局".into(),
-                exp: 2_000_000_000,
-            },
-        )
-        .await
-        .expect("buyer");
+        let buyer = upsert_buyer(&db, &claims(supplier_id, "U-1"))
+            .await
+            .expect("buyer");
 
         // Nobody serving: queued. Entered and silent, the buyer waits since entering.
         let c = open_conversation(&db, supplier_id, buyer.id, T0)

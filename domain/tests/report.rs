@@ -8,6 +8,7 @@ use std::path::Path;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use chrono::{NaiveDate, TimeZone, Timelike};
+use common::chat::new_buyer;
 use common::{each_db, hasher, supplier};
 use domain::DomainError;
 use domain::accounts::create_agent;
@@ -78,26 +79,6 @@ async fn tenant(db: &DatabaseConnection, name: &str, admin: &str) -> Tenant {
         agents: agents.try_into().expect("two agents"),
         buyers: buyers.try_into().expect("three buyers"),
     }
-}
-
-async fn new_buyer(
-    db: &DatabaseConnection,
-    supplier_id: i64,
-    external_id: &str,
-    name: &str,
-    unit: &str,
-) -> buyer::Model {
-    buyer::ActiveModel {
-        supplier_id: Set(supplier_id),
-        external_id: Set(external_id.to_owned()),
-        name: Set(name.to_owned()),
-        unit: Set(unit.to_owned()),
-        created_at: Set(0),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("buyer")
 }
 
 /// A hand-built conversation.

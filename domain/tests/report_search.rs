@@ -5,6 +5,7 @@
 mod common;
 
 use calamine::{Reader, Xlsx, open_workbook};
+use common::chat::new_buyer;
 use common::{each_db, hasher, supplier};
 use domain::accounts::create_agent;
 use domain::audit::{self, AuditFilter};
@@ -12,7 +13,7 @@ use domain::chat::{
     BuyerClaims, NewMessage, Sender, assign_waiting_buyers, mark_agent_joined, open_conversation,
     release_agent_conversations, set_serving, store_message, upsert_buyer,
 };
-use domain::entity::{audit_log, buyer};
+use domain::entity::audit_log;
 use domain::reports::export::{DATA_SHEET, write_report_xlsx};
 use domain::reports::{ReportFilter, ReportRow, report_page};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
@@ -174,17 +175,7 @@ async fn the_agent_who_served_stays_on_the_report_after_their_login_ends() {
 }
 
 async fn conversation_of(db: &DatabaseConnection, supplier_id: i64, external_id: &str, at: i64) {
-    let buyer = buyer::ActiveModel {
-        supplier_id: Set(supplier_id),
-        external_id: Set(external_id.to_owned()),
-        name: Set("王采购".to_owned()),
-        unit: Set("某县第一中学".to_owned()),
-        created_at: Set(0),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("buyer");
+    let buyer = new_buyer(db, supplier_id, external_id, "王采购", "某县第一中学").await;
     domain::chat::routing::queued_conversation(supplier_id, buyer.id, at)
         .insert(db)
         .await

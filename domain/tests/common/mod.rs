@@ -6,6 +6,7 @@
 //! rows. With `CI=true` a missing `TEST_DATABASE_URL` is a failure, not a skip.
 #![allow(dead_code)]
 
+pub mod chat;
 pub mod orders;
 pub mod sheet;
 
