@@ -175,15 +175,49 @@ fn text(
     Ok(value.to_owned())
 }
 
-fn optional_text(
-    value: Option<&str>,
-    field: &str,
-    label: &str,
+/// The rule of a text field of the order: its name on the wire, its label in the reasons, and
+/// how many characters it takes (a `min` of 0: it may be left empty).
+struct TextRule {
+    field: &'static str,
+    label: &'static str,
+    min: usize,
     max: usize,
-) -> Result<Option<String>, FieldError> {
-    let value = text(value.unwrap_or_default(), field, label, 0, max)?;
-    Ok((!value.is_empty()).then_some(value))
 }
+
+impl TextRule {
+    const fn new(field: &'static str, label: &'static str, min: usize, max: usize) -> Self {
+        TextRule {
+            field,
+            label,
+            min,
+            max,
+        }
+    }
+
+    /// The trimmed value, or the reason it breaks the rule.
+    fn check(&self, value: &str) -> Result<String, FieldError> {
+        text(value, self.field, self.label, self.min, self.max)
+    }
+
+    /// The trimmed value, `None` when absent or empty.
+    fn check_optional(&self, value: Option<&str>) -> Result<Option<String>, FieldError> {
+        let value = self.check(value.unwrap_or_default())?;
+        Ok((!value.is_empty()).then_some(value))
+    }
+}
+
+const ORDER_NO: TextRule = TextRule::new("order_no", "订单编号", 1, MAX_ORDER_NO_CHARS);
+const BUYER_ID: TextRule = TextRule::new("buyer_id", "客户编号", 1, MAX_BUYER_ID_CHARS);
+const BUYER_NAME: TextRule = TextRule::new("buyer_name", "客户名称", 1, MAX_BUYER_NAME_CHARS);
+const BUYER_UNIT: TextRule = TextRule::new("buyer_unit", "单位名称", 0, MAX_BUYER_UNIT_CHARS);
+const CONSIGNEE_NAME: TextRule =
+    TextRule::new("consignee_name", "收货人", 1, MAX_CONSIGNEE_NAME_CHARS);
+const CONSIGNEE_PHONE: TextRule = TextRule::new("consignee_phone", "收货电话", 1, MAX_PHONE_CHARS);
+const CONSIGNEE_ADDRESS: TextRule =
+    TextRule::new("consignee_address", "收货地址", 1, MAX_ADDRESS_CHARS);
+const LOGISTICS_COMPANY: TextRule =
+    TextRule::new("logistics_company", "物流公司", 0, MAX_LOGISTICS_CHARS);
+const TRACKING_NO: TextRule = TextRule::new("tracking_no", "物流单号", 0, MAX_LOGISTICS_CHARS);
 
 fn amount(value: i64, field: &str, label: &str) -> Result<i64, FieldError> {
     if value < 0 {
@@ -218,18 +252,8 @@ pub fn validate_order(input: &OrderInput) -> Result<ValidOrder, FieldError> {
         .transpose()?;
     let freight_fen = amount(input.freight_fen, "freight_fen", "运费")?;
     let (consignee_name, consignee_phone, consignee_address) = consignee(input)?;
-    let logistics_company = optional_text(
-        input.logistics_company.as_deref(),
-        "logistics_company",
-        "物流公司",
-        MAX_LOGISTICS_CHARS,
-    )?;
-    let tracking_no = optional_text(
-        input.tracking_no.as_deref(),
-        "tracking_no",
-        "物流单号",
-        MAX_LOGISTICS_CHARS,
-    )?;
+    let logistics_company = LOGISTICS_COMPANY.check_optional(input.logistics_company.as_deref())?;
+    let tracking_no = TRACKING_NO.check_optional(input.tracking_no.as_deref())?;
     let (items, total_fen) = items(&input.items, freight_fen)?;
     Ok(ValidOrder {
         order_no,
@@ -252,7 +276,7 @@ pub fn validate_order(input: &OrderInput) -> Result<ValidOrder, FieldError> {
 
 /// 订单编号: 1–64 characters, no spaces.
 fn order_no(value: &str) -> Result<String, FieldError> {
-    let order_no = text(value, "order_no", "订单编号", 1, MAX_ORDER_NO_CHARS)?;
+    let order_no = ORDER_NO.check(value)?;
     if order_no.chars().any(char::is_whitespace) {
         return Err(FieldError::new("order_no", "订单编号不能包含空格"));
     }
@@ -261,27 +285,9 @@ fn order_no(value: &str) -> Result<String, FieldError> {
 
 /// 客户编号, 客户名称 and 单位名称.
 fn buyer(input: &OrderInput) -> Result<(String, String, String), FieldError> {
-    let external_id = text(
-        &input.buyer_id,
-        "buyer_id",
-        "客户编号",
-        1,
-        MAX_BUYER_ID_CHARS,
-    )?;
-    let name = text(
-        &input.buyer_name,
-        "buyer_name",
-        "客户名称",
-        1,
-        MAX_BUYER_NAME_CHARS,
-    )?;
-    let unit = text(
-        &input.buyer_unit,
-        "buyer_unit",
-        "单位名称",
-        0,
-        MAX_BUYER_UNIT_CHARS,
-    )?;
+    let external_id = BUYER_ID.check(&input.buyer_id)?;
+    let name = BUYER_NAME.check(&input.buyer_name)?;
+    let unit = BUYER_UNIT.check(&input.buyer_unit)?;
     Ok((external_id, name, unit))
 }
 
@@ -302,20 +308,8 @@ fn status(value: &str) -> Result<String, FieldError> {
 
 /// 收货人, 收货电话 (digits and `+-() `) and 收货地址.
 fn consignee(input: &OrderInput) -> Result<(String, String, String), FieldError> {
-    let name = text(
-        &input.consignee_name,
-        "consignee_name",
-        "收货人",
-        1,
-        MAX_CONSIGNEE_NAME_CHARS,
-    )?;
-    let phone = text(
-        &input.consignee_phone,
-        "consignee_phone",
-        "收货电话",
-        1,
-        MAX_PHONE_CHARS,
-    )?;
+    let name = CONSIGNEE_NAME.check(&input.consignee_name)?;
+    let phone = CONSIGNEE_PHONE.check(&input.consignee_phone)?;
     if !phone
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'))
@@ -325,13 +319,7 @@ fn consignee(input: &OrderInput) -> Result<(String, String, String), FieldError>
             "收货电话只能包含数字、+、-、括号和空格",
         ));
     }
-    let address = text(
-        &input.consignee_address,
-        "consignee_address",
-        "收货地址",
-        1,
-        MAX_ADDRESS_CHARS,
-    )?;
+    let address = CONSIGNEE_ADDRESS.check(&input.consignee_address)?;
     Ok((name, phone, address))
 }
 
@@ -367,20 +355,17 @@ fn items(input: &[OrderItemInput], freight_fen: i64) -> Result<(Vec<ValidItem>, 
 fn line(i: usize, item: &OrderItemInput) -> Result<ValidItem, FieldError> {
     let n = i + 1;
     let field = |name: &str| format!("items[{i}].{name}");
-    let name = text(
-        &item.name,
-        &field("name"),
-        &format!("第 {n} 个商品的商品名称"),
-        1,
-        MAX_ITEM_NAME_CHARS,
-    )?;
-    let spec = text(
-        &item.spec,
-        &field("spec"),
-        &format!("第 {n} 个商品的规格"),
-        0,
-        MAX_ITEM_SPEC_CHARS,
-    )?;
+    let item_text = |value: &str, key: &str, what: &str, min: usize, max: usize| {
+        text(
+            value,
+            &field(key),
+            &format!("第 {n} 个商品的{what}"),
+            min,
+            max,
+        )
+    };
+    let name = item_text(&item.name, "name", "商品名称", 1, MAX_ITEM_NAME_CHARS)?;
+    let spec = item_text(&item.spec, "spec", "规格", 0, MAX_ITEM_SPEC_CHARS)?;
     let picture_url = match item.picture_url.as_deref().map(str::trim) {
         None | Some("") => String::new(),
         Some(url) => safe_picture_url(url).ok_or_else(|| {
