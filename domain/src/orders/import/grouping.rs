@@ -156,93 +156,47 @@ fn valid_order() -> OrderInput {
 /// The errors of the order's own fields (not its lines), each checked alone.
 fn order_field_errors(input: &OrderInput) -> Vec<FieldError> {
     let valid = valid_order();
-    let order_checks = [
-        OrderInput {
-            order_no: input.order_no.clone(),
-            ..valid.clone()
-        },
-        OrderInput {
-            buyer_id: input.buyer_id.clone(),
-            ..valid.clone()
-        },
-        OrderInput {
-            buyer_name: input.buyer_name.clone(),
-            ..valid.clone()
-        },
-        OrderInput {
-            buyer_unit: input.buyer_unit.clone(),
-            ..valid.clone()
-        },
-        OrderInput {
-            status: input.status.clone(),
-            ..valid.clone()
-        },
-        OrderInput {
-            created_at: input.created_at,
-            ..valid.clone()
-        },
-        OrderInput {
-            paid_at: input.paid_at,
-            ..valid.clone()
-        },
-        OrderInput {
-            freight_fen: input.freight_fen,
-            ..valid.clone()
-        },
-        OrderInput {
-            consignee_name: input.consignee_name.clone(),
-            ..valid.clone()
-        },
-        OrderInput {
-            consignee_phone: input.consignee_phone.clone(),
-            ..valid.clone()
-        },
-        OrderInput {
-            consignee_address: input.consignee_address.clone(),
-            ..valid.clone()
-        },
-        OrderInput {
-            logistics_company: input.logistics_company.clone(),
-            ..valid.clone()
-        },
-        OrderInput {
-            tracking_no: input.tracking_no.clone(),
-            ..valid.clone()
-        },
+    // Each check copies one field of the input into a valid order.
+    let order_checks: [fn(&mut OrderInput, &OrderInput); 13] = [
+        |order, input| order.order_no.clone_from(&input.order_no),
+        |order, input| order.buyer_id.clone_from(&input.buyer_id),
+        |order, input| order.buyer_name.clone_from(&input.buyer_name),
+        |order, input| order.buyer_unit.clone_from(&input.buyer_unit),
+        |order, input| order.status.clone_from(&input.status),
+        |order, input| order.created_at = input.created_at,
+        |order, input| order.paid_at = input.paid_at,
+        |order, input| order.freight_fen = input.freight_fen,
+        |order, input| order.consignee_name.clone_from(&input.consignee_name),
+        |order, input| order.consignee_phone.clone_from(&input.consignee_phone),
+        |order, input| order.consignee_address.clone_from(&input.consignee_address),
+        |order, input| order.logistics_company.clone_from(&input.logistics_company),
+        |order, input| order.tracking_no.clone_from(&input.tracking_no),
     ];
     order_checks
         .iter()
-        .filter_map(|order| validate_order(order).err())
+        .filter_map(|copy_field| {
+            let mut order = valid.clone();
+            copy_field(&mut order, input);
+            validate_order(&order).err()
+        })
         .collect()
 }
 
 /// The errors of one line's fields, each checked alone as the only line of a valid order.
 fn line_errors(item: &OrderItemInput) -> Vec<FieldError> {
     let valid_item = valid_item();
-    let item_checks = [
-        OrderItemInput {
-            name: item.name.clone(),
-            ..valid_item.clone()
-        },
-        OrderItemInput {
-            spec: item.spec.clone(),
-            ..valid_item.clone()
-        },
-        OrderItemInput {
-            picture_url: item.picture_url.clone(),
-            ..valid_item.clone()
-        },
-        OrderItemInput {
-            unit_price_fen: item.unit_price_fen,
-            ..valid_item.clone()
-        },
-        OrderItemInput {
-            quantity: item.quantity,
-            ..valid_item.clone()
-        },
+    // Each check copies one field of the line into a valid line.
+    let item_checks: [fn(&mut OrderItemInput, &OrderItemInput); 5] = [
+        |line, item| line.name.clone_from(&item.name),
+        |line, item| line.spec.clone_from(&item.spec),
+        |line, item| line.picture_url.clone_from(&item.picture_url),
+        |line, item| line.unit_price_fen = item.unit_price_fen,
+        |line, item| line.quantity = item.quantity,
     ];
     let mut found = Vec::new();
-    for alone in item_checks {
+    for copy_field in item_checks {
+        let mut alone = valid_item.clone();
+        copy_field(&mut alone, item);
         let order = OrderInput {
             items: vec![alone],
             ..valid_order()
