@@ -266,8 +266,7 @@ fn write_notes(
     sheet.write_string_with_format(0, 0, "在线会话清单 说明", &formats.title)?;
 
     let mut r: RowNum = 2;
-    sheet.write_string_with_format(r, 0, "列名", &formats.header)?;
-    sheet.write_string_with_format(r, 1, "说明", &formats.header)?;
+    header_row(sheet, r, ["列名", "说明"], formats)?;
     for (header, definition) in reports::columns() {
         r += 1;
         sheet.write_string(r, 0, *header)?;
@@ -282,8 +281,7 @@ fn write_notes(
     )?;
 
     r += 2;
-    sheet.write_string_with_format(r, 0, "筛选条件", &formats.header)?;
-    sheet.write_string_with_format(r, 1, "", &formats.header)?;
+    header_row(sheet, r, ["筛选条件", ""], formats)?;
     let range = format!(
         "{} 至 {}（含开始时间，不含结束时间）",
         format_shanghai(filter.from_ms),
@@ -315,8 +313,7 @@ fn write_notes(
     }
 
     r += 2;
-    sheet.write_string_with_format(r, 0, "合计", &formats.header)?;
-    sheet.write_string_with_format(r, 1, "", &formats.header)?;
+    header_row(sheet, r, ["合计", ""], formats)?;
     let counts: [(&str, u64); 4] = [
         ("会话数", rows),
         ("已接待会话数", totals.served),
@@ -330,8 +327,7 @@ fn write_notes(
     }
     // Averages are not totals: their own section, so nobody reads them as sums.
     r += 2;
-    sheet.write_string_with_format(r, 0, "平均值", &formats.header)?;
-    sheet.write_string_with_format(r, 1, "", &formats.header)?;
+    header_row(sheet, r, ["平均值", ""], formats)?;
     let averages: [(&str, Option<f64>); 4] = [
         ("平均客户等待时长(秒)", totals.avg_wait_secs),
         ("平均会话时长(秒)", totals.avg_session_secs),
@@ -344,6 +340,19 @@ fn write_notes(
         if let Some(value) = value {
             sheet.write_number_with_format(r, 1, value, &formats.average)?;
         }
+    }
+    Ok(())
+}
+
+/// A section's header row on the 说明 sheet: two cells in the header format.
+fn header_row(
+    sheet: &mut Worksheet,
+    r: RowNum,
+    cells: [&str; 2],
+    formats: &Formats,
+) -> Result<(), XlsxError> {
+    for (c, text) in (0..).zip(cells) {
+        sheet.write_string_with_format(r, c, text, &formats.header)?;
     }
     Ok(())
 }
