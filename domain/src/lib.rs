@@ -16,5 +16,6 @@ pub mod logins;
 pub mod orders;
 pub mod password;
 pub mod reports;
+mod scoped;
 
 pub use error::DomainError;

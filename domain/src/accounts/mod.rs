@@ -15,6 +15,7 @@ use crate::entity::{account, audit_log, login_session, supplier};
 use crate::error::is_unique_violation;
 use crate::logins::{EndedLogin, Session};
 use crate::password::{self, PasswordHasher};
+use crate::scoped::find_of_supplier;
 
 /// A supplier may have at most this many agent accounts (§3.3).
 pub const MAX_AGENTS_PER_SUPPLIER: u64 = 2;
@@ -262,11 +263,7 @@ pub async fn find_account(
     supplier_id: i64,
     account_id: i64,
 ) -> Result<account::Model, DomainError> {
-    account::Entity::find_by_id(account_id)
-        .filter(account::Column::SupplierId.eq(supplier_id))
-        .one(db)
-        .await?
-        .ok_or(DomainError::NotFound)
+    find_of_supplier::<account::Entity, _>(db, supplier_id, account_id).await
 }
 
 /// 编辑 by the supplier's admin, from its session: renames the agent to `display_name` and,

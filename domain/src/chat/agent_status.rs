@@ -10,6 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Set};
 
 use crate::DomainError;
 use crate::entity::account;
+use crate::scoped::{of_supplier, one_or_not_found};
 
 /// One agent's status.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -66,12 +67,9 @@ pub(crate) async fn agent_of_supplier<C: ConnectionTrait>(
     supplier_id: i64,
     account_id: i64,
 ) -> Result<account::Model, DomainError> {
-    account::Entity::find_by_id(account_id)
-        .filter(account::Column::SupplierId.eq(supplier_id))
-        .filter(account::Column::Role.eq(account::ROLE_AGENT))
-        .one(db)
-        .await?
-        .ok_or(DomainError::NotFound)
+    let agent = of_supplier::<account::Entity>(supplier_id, account_id)
+        .filter(account::Column::Role.eq(account::ROLE_AGENT));
+    one_or_not_found(db, agent).await
 }
 
 /// Writes the agent's status row (created on first use).
@@ -149,8 +147,7 @@ pub async fn status_of(
     supplier_id: i64,
     account_id: i64,
 ) -> Result<Option<Model>, DomainError> {
-    Ok(Entity::find_by_id(account_id)
-        .filter(Column::SupplierId.eq(supplier_id))
+    Ok(of_supplier::<Entity>(supplier_id, account_id)
         .one(db)
         .await?)
 }

@@ -2,14 +2,12 @@
 //! time out; and the checks that a caller may see a conversation at all.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    UpdateMany,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, UpdateMany};
 
 use crate::DomainError;
 use crate::db::begin_write;
 use crate::entity::conversation;
+use crate::scoped::find_of_supplier;
 
 /// How a conversation ended (the report's 结束方式), stored as [`EndReason::as_str`].
 pub use vocab::EndReason;
@@ -23,18 +21,6 @@ pub fn end_reason_of(conversation: &conversation::Model) -> Option<EndReason> {
         .and_then(EndReason::parse)
 }
 
-async fn find_of_supplier<C: ConnectionTrait>(
-    db: &C,
-    supplier_id: i64,
-    conversation_id: i64,
-) -> Result<conversation::Model, DomainError> {
-    conversation::Entity::find_by_id(conversation_id)
-        .filter(conversation::Column::SupplierId.eq(supplier_id))
-        .one(db)
-        .await?
-        .ok_or(DomainError::NotFound)
-}
-
 /// The conversation if it is the agent's (assigned to them); `NotFound` when it does not exist
 /// or is another supplier's, `Forbidden` when it is another agent's or still queued.
 pub async fn conversation_for_agent(
@@ -43,7 +29,8 @@ pub async fn conversation_for_agent(
     agent_id: i64,
     conversation_id: i64,
 ) -> Result<conversation::Model, DomainError> {
-    let conversation = find_of_supplier(db, supplier_id, conversation_id).await?;
+    let conversation =
+        find_of_supplier::<conversation::Entity, _>(db, supplier_id, conversation_id).await?;
     if conversation.agent_id != Some(agent_id) {
         return Err(DomainError::Forbidden);
     }
@@ -58,7 +45,8 @@ pub async fn conversation_for_buyer(
     buyer_id: i64,
     conversation_id: i64,
 ) -> Result<conversation::Model, DomainError> {
-    let conversation = find_of_supplier(db, supplier_id, conversation_id).await?;
+    let conversation =
+        find_of_supplier::<conversation::Entity, _>(db, supplier_id, conversation_id).await?;
     if conversation.buyer_id != buyer_id {
         return Err(DomainError::Forbidden);
     }
@@ -118,7 +106,8 @@ pub async fn end_conversation(
         .filter(conversation::Column::Status.ne(conversation::STATUS_ENDED))
         .exec(db)
         .await?;
-    let conversation = find_of_supplier(db, supplier_id, conversation_id).await?;
+    let conversation =
+        find_of_supplier::<conversation::Entity, _>(db, supplier_id, conversation_id).await?;
     Ok((conversation, ended.rows_affected == 1))
 }
 

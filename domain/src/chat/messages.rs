@@ -10,6 +10,7 @@ use sea_orm::{
 use crate::DomainError;
 use crate::db::{begin_write, retry_transient};
 use crate::entity::{conversation, message, purchase_order, upload};
+use crate::scoped::{of_supplier, one_or_not_found};
 
 /// Longest text message, in characters (after trimming).
 pub const MAX_TEXT_CHARS: usize = 2000;
@@ -162,10 +163,8 @@ async fn store_in(
     if let Some(existing) = find_by_client_id(txn, conversation_id, msg.client_msg_id).await? {
         return Ok((existing, false));
     }
-    let conversation = conversation::Entity::find_by_id(conversation_id)
-        .one(txn)
-        .await?
-        .ok_or(DomainError::NotFound)?;
+    let conversation =
+        one_or_not_found(txn, conversation::Entity::find_by_id(conversation_id)).await?;
     check_content_belongs(txn, &conversation, &msg.content).await?;
     lock_open_conversation(txn, conversation_id).await?;
     // A resend may have committed while this one waited for the lock.
@@ -207,20 +206,14 @@ async fn check_content_belongs(
     match *content {
         Content::Text { .. } => {}
         Content::Image { picture } => {
-            upload::Entity::find_by_id(picture)
-                .filter(upload::Column::SupplierId.eq(conversation.supplier_id))
-                .filter(upload::Column::ConversationId.eq(conversation.id))
-                .one(txn)
-                .await?
-                .ok_or(DomainError::NotFound)?;
+            let of_conversation = of_supplier::<upload::Entity>(conversation.supplier_id, picture)
+                .filter(upload::Column::ConversationId.eq(conversation.id));
+            one_or_not_found(txn, of_conversation).await?;
         }
         Content::Order { order } => {
-            purchase_order::Entity::find_by_id(order)
-                .filter(purchase_order::Column::SupplierId.eq(conversation.supplier_id))
-                .filter(purchase_order::Column::BuyerId.eq(conversation.buyer_id))
-                .one(txn)
-                .await?
-                .ok_or(DomainError::NotFound)?;
+            let of_buyer = of_supplier::<purchase_order::Entity>(conversation.supplier_id, order)
+                .filter(purchase_order::Column::BuyerId.eq(conversation.buyer_id));
+            one_or_not_found(txn, of_buyer).await?;
         }
     }
     Ok(())

@@ -18,6 +18,7 @@ use sea_orm::{
 use crate::DomainError;
 use crate::db::begin_write;
 use crate::entity::{message, upload};
+use crate::scoped::one_or_not_found;
 
 /// Largest picture accepted, in bytes (5 MiB).
 pub const MAX_PICTURE_BYTES: usize = 5 * 1024 * 1024;
@@ -201,11 +202,8 @@ pub async fn upload_by_name(
     if !is_stored_name(stored_name) {
         return Err(DomainError::NotFound);
     }
-    upload::Entity::find()
-        .filter(upload::Column::StoredName.eq(stored_name))
-        .one(db)
-        .await?
-        .ok_or(DomainError::NotFound)
+    let by_name = upload::Entity::find().filter(upload::Column::StoredName.eq(stored_name));
+    one_or_not_found(db, by_name).await
 }
 
 /// Uploads by id (for rendering messages).

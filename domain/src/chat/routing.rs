@@ -23,6 +23,7 @@ use super::agent_status;
 use crate::DomainError;
 use crate::db::begin_write;
 use crate::entity::{buyer, conversation, supplier};
+use crate::scoped::find_of_supplier;
 
 /// Takes the per-supplier routing lock inside `txn`; `NotFound` for an unknown supplier.
 async fn lock_supplier<C: ConnectionTrait>(txn: &C, supplier_id: i64) -> Result<(), DomainError> {
@@ -157,11 +158,7 @@ pub async fn open_conversation_limited(
 ) -> Result<conversation::Model, DomainError> {
     let txn = begin_write(db).await?;
     lock_supplier(&txn, supplier_id).await?;
-    buyer::Entity::find_by_id(buyer_id)
-        .filter(buyer::Column::SupplierId.eq(supplier_id))
-        .one(&txn)
-        .await?
-        .ok_or(DomainError::NotFound)?;
+    find_of_supplier::<buyer::Entity, _>(&txn, supplier_id, buyer_id).await?;
     // Under the supplier lock no other transaction can insert for this buyer in between.
     let existing = conversation::Entity::find()
         .filter(conversation::Column::SupplierId.eq(supplier_id))

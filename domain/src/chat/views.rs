@@ -6,6 +6,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use super::agent_status;
 use crate::DomainError;
 use crate::entity::{account, buyer, conversation, message, supplier};
+use crate::scoped::{find_of_supplier, one_or_not_found};
 
 /// A conversation as the agent's list shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,11 +22,9 @@ pub async fn conversation_view(
     db: &DatabaseConnection,
     conversation: conversation::Model,
 ) -> Result<ConversationView, DomainError> {
-    let buyer = buyer::Entity::find_by_id(conversation.buyer_id)
-        .filter(buyer::Column::SupplierId.eq(conversation.supplier_id))
-        .one(db)
-        .await?
-        .ok_or(DomainError::NotFound)?;
+    let buyer =
+        find_of_supplier::<buyer::Entity, _>(db, conversation.supplier_id, conversation.buyer_id)
+            .await?;
     let last_message = if conversation.last_seq > 0 {
         message::Entity::find()
             .filter(message::Column::ConversationId.eq(conversation.id))
@@ -132,11 +131,11 @@ pub async fn supplier_name(
     db: &DatabaseConnection,
     supplier_id: i64,
 ) -> Result<String, DomainError> {
-    Ok(supplier::Entity::find_by_id(supplier_id)
-        .one(db)
-        .await?
-        .ok_or(DomainError::NotFound)?
-        .name)
+    Ok(
+        one_or_not_found(db, supplier::Entity::find_by_id(supplier_id))
+            .await?
+            .name,
+    )
 }
 
 /// The display name of an agent of the supplier.

@@ -9,6 +9,7 @@ use crate::audit;
 use crate::bus::LoginEndReason;
 use crate::db::now_ms;
 use crate::entity::{account, audit_log, login_session};
+use crate::scoped::find_of_supplier;
 
 /// `LIKE '%text%'` with `%`, `_` and `\` in `text` taken literally: a search for `kf_0` finds
 /// that text, not every login with a character between `kf` and `0`.
@@ -56,11 +57,8 @@ impl Auth {
         if account_id == actor {
             return Err(DomainError::Conflict(SELF_KICK_MESSAGE.to_owned()));
         }
-        let account = account::Entity::find_by_id(account_id)
-            .filter(account::Column::SupplierId.eq(supplier_id))
-            .one(&self.db)
-            .await?
-            .ok_or(DomainError::NotFound)?;
+        let account =
+            find_of_supplier::<account::Entity, _>(&self.db, supplier_id, account_id).await?;
         self.end_login(
             &account,
             Some(actor),

@@ -10,6 +10,7 @@ use crate::audit;
 use crate::db::{begin_write, now_ms};
 use crate::entity::{account, audit_log, login_session};
 use crate::password;
+use crate::scoped::find_of_supplier;
 
 impl Auth {
     /// 修改密码. Every error is a `Validation` naming its field, and nothing changes on any
@@ -39,11 +40,12 @@ impl Auth {
             ));
         }
         let wrong_old = || DomainError::validation("old_password", "原密码不正确");
-        let account = account::Entity::find_by_id(session.account_id)
-            .filter(account::Column::SupplierId.eq(session.supplier_id))
-            .one(&self.db)
-            .await?
-            .ok_or(DomainError::NotFound)?;
+        let account = find_of_supplier::<account::Entity, _>(
+            &self.db,
+            session.supplier_id,
+            session.account_id,
+        )
+        .await?;
         let reservation = match self
             .limiter
             .reserve(&account.login, "", AddrRule::Ignore, now_ms())
