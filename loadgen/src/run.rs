@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::chat::protocol::{AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, Sender};
+use app::chat::protocol::{
+    AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, MessageAck, Sender,
+};
 use app::state::SESSION_COOKIE;
 use domain::chat::{BuyerClaims, sign};
 use futures_util::{SinkExt, StreamExt, stream};
@@ -396,9 +398,9 @@ async fn buyer_sends(
         }
         loop {
             match next_frame::<BuyerServerFrame>(&mut ws).await {
-                Ok(BuyerServerFrame::Ack {
+                Ok(BuyerServerFrame::Ack(MessageAck {
                     client_msg_id: id, ..
-                }) if id == client_msg_id => {
+                })) if id == client_msg_id => {
                     let now = stats.now_us();
                     stats.ack_latency.record_since(sent, now);
                     Stats::bump(&stats.acked);

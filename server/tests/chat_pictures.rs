@@ -9,7 +9,8 @@ use app::chat::protocol::{AgentServerFrame, BuyerServerFrame, ChatContent, Messa
 use axum::body::Body;
 use axum::http::{StatusCode, header};
 use common::chat::{
-    ChatServer, Reply, Who, buyer_token as token, chat_state, png, recv, send_json, send_picture,
+    ChatServer, Reply, Who, ack, buyer_token as token, chat_state, png, recv, send_json,
+    send_picture,
 };
 use image::{ImageFormat, RgbImage};
 
@@ -84,10 +85,7 @@ async fn a_picture_travels_without_its_metadata_to_those_who_may_see_it() {
     send_json(&mut buyer, &send_picture("img-1", uploaded.upload_id)).await;
     assert_eq!(
         recv::<BuyerServerFrame>(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "img-1".into(),
-            seq: 1
-        }
+        BuyerServerFrame::Ack(ack("img-1", 1))
     );
     let AgentServerFrame::Messages { messages, .. } = recv(&mut agent).await else {
         panic!("Messages")

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use app::chat::protocol::{AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatMessage};
 use common::chat::{
-    ChatServer, Ws, agent_said, agent_says, buyer_said, buyer_says, buyer_token, chat_state, open,
-    recv_within, send_json,
+    ChatServer, Ws, ack, agent_said, agent_says, buyer_said, buyer_says, buyer_token, chat_state,
+    open, recv_within, send_json,
 };
 use domain::DomainError;
 use domain::entity::message;
@@ -133,7 +133,7 @@ macro_rules! side_frame {
         impl SideFrame for $frame {
             fn incoming(self) -> Incoming {
                 match self {
-                    $frame::Ack { client_msg_id, .. } => Incoming::Ack(client_msg_id),
+                    $frame::Ack(acked) => Incoming::Ack(acked.client_msg_id),
                     $frame::Error {
                         client_msg_id: Some(client_msg_id),
                         message,
@@ -369,10 +369,7 @@ async fn a_panicking_writer_fails_its_callers_and_keeps_writing() {
     send_json(&mut buyer, &boom).await;
     assert_eq!(
         buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: "boom".into(),
-            seq: 2
-        }
+        BuyerServerFrame::Ack(ack("boom", 2))
     );
     let mut agent_side = Side::default();
     drain::<AgentServerFrame>(&mut agent, "agent", &mut agent_side, 2).await;

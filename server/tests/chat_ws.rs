@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use app::chat::protocol::{
     AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatContent, ChatMessage,
-    EndReason, MessageKind,
+    EndReason, MessageAck, MessageKind,
 };
 use common::chat::{
     ChatServer, SECRET, Ws, agent_acked, agent_recv, agent_says, bodies, buyer_acked, buyer_recv,
-    buyer_said, buyer_says, claims, next_text, older, open, quiet, send_json, start_serving,
+    buyer_said, buyer_says, claims, ended, next_text, older, open, quiet, send_json, start_serving,
 };
 use domain::chat::sign;
 use domain::logins::Session;
@@ -77,20 +77,12 @@ async fn refused(agent: &mut Ws, frame: &AgentFrame) {
 
 /// Both sides learn that the conversation ended, and why.
 async fn both_ended(agent: &mut Ws, buyer: &mut Ws, conversation_id: i64, reason: EndReason) {
+    let ended = ended(conversation_id, reason);
     assert_eq!(
         agent_recv(agent).await,
-        AgentServerFrame::Ended {
-            conversation_id,
-            reason
-        }
+        AgentServerFrame::Ended(ended.clone())
     );
-    assert_eq!(
-        buyer_recv(buyer).await,
-        BuyerServerFrame::Ended {
-            conversation_id,
-            reason
-        }
-    );
+    assert_eq!(buyer_recv(buyer).await, BuyerServerFrame::Ended(ended));
 }
 
 async fn stored_messages(server: &Server, conversation_id: i64) -> Vec<i32> {
@@ -202,7 +194,7 @@ async fn a_reconnecting_buyer_gets_exactly_what_it_missed_and_the_buyer_ends() {
     send_json(&mut buyer, &buyer_says("b-1", "一")).await;
     assert!(matches!(
         buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ack { seq: 1, .. }
+        BuyerServerFrame::Ack(MessageAck { seq: 1, .. })
     ));
     assert!(matches!(
         agent_recv(&mut agent).await,
@@ -242,23 +234,15 @@ async fn a_reconnecting_buyer_gets_exactly_what_it_missed_and_the_buyer_ends() {
     send_json(&mut buyer, &BuyerFrame::End).await;
     assert_eq!(
         buyer_recv(&mut buyer).await,
-        BuyerServerFrame::Ended {
-            conversation_id: cid,
-            reason: EndReason::Buyer
-        }
+        BuyerServerFrame::Ended(ended(cid, EndReason::Buyer))
     );
     loop {
         // The agent may first get the buyer's re-entry (Assigned again).
         match agent_recv(&mut agent).await {
             AgentServerFrame::Assigned { .. } => continue,
             frame => {
-                assert_eq!(
-                    frame,
-                    AgentServerFrame::Ended {
-                        conversation_id: cid,
-                        reason: EndReason::Buyer
-                    }
-                );
+                let by_buyer = ended(cid, EndReason::Buyer);
+                assert_eq!(frame, AgentServerFrame::Ended(by_buyer));
                 break;
             }
         }
@@ -542,7 +526,7 @@ async fn too_many_frames_per_second_are_refused() {
     let mut refused = std::collections::BTreeSet::new();
     for _ in 0..12 {
         match buyer_recv(&mut buyer).await {
-            BuyerServerFrame::Ack { client_msg_id, .. } => {
+            BuyerServerFrame::Ack(MessageAck { client_msg_id, .. }) => {
                 acked.insert(client_msg_id);
             }
             // The refusal names the refused message, so the page offers 重发 for exactly it.

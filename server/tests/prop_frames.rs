@@ -6,7 +6,7 @@
 
 use app::chat::protocol::{
     AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, ChatContent, ChatImage,
-    ChatMessage, ConversationSummary, EndReason, Sender,
+    ChatMessage, ConversationEnded, ConversationSummary, EndReason, MessageAck, Sender,
 };
 use app::orders::OrderSummary;
 use app::realtime::{ClientFrame, LoginEndReason, ServerFrame};
@@ -240,12 +240,12 @@ macro_rules! shared_server_frames {
                 }
             ),
             (small_text(), any::<i32>())
-                .prop_map(|(client_msg_id, seq)| $frame::Ack { client_msg_id, seq }),
+                .prop_map(|(client_msg_id, seq)| $frame::Ack(MessageAck { client_msg_id, seq })),
             (any::<i64>(), end_reason()).prop_map(|(conversation_id, reason)| {
-                $frame::Ended {
+                $frame::Ended(ConversationEnded {
                     conversation_id,
                     reason,
-                }
+                })
             }),
             (small_text(), proptest::option::of(small_text())).prop_map(
                 |(message, client_msg_id)| $frame::Error {

@@ -2,7 +2,10 @@
 //! messages, what the buyer has not had stored yet, and how every server frame and click
 //! changes them. The page renders it and performs the [`Effect`]s it returns.
 
-use super::protocol::{BuyerFrame, BuyerServerFrame, ChatMessage, Sender, UploadedPicture};
+use super::protocol::{
+    BuyerFrame, BuyerServerFrame, ChatMessage, ConversationEnded, MessageAck, Sender,
+    UploadedPicture,
+};
 use super::{ChatState, Effect, Outbox, Pending, TypingNotice, from_agent, merge_messages};
 
 /// What the widget asks the page to do.
@@ -276,7 +279,7 @@ impl ChatState for BuyerChat {
                 conversation_id,
                 messages,
             } => self.messages(conversation_id, messages),
-            BuyerServerFrame::Ack { client_msg_id, seq } => {
+            BuyerServerFrame::Ack(MessageAck { client_msg_id, seq }) => {
                 if let Some(p) = self.outbox.ack(&client_msg_id)
                     && !self.messages.iter().any(|m| m.seq == seq)
                 {
@@ -284,9 +287,9 @@ impl ChatState for BuyerChat {
                 }
                 self.pump()
             }
-            BuyerServerFrame::Ended {
+            BuyerServerFrame::Ended(ConversationEnded {
                 conversation_id, ..
-            } => {
+            }) => {
                 if conversation_id >= self.conversation_id {
                     self.ended = true;
                     self.reception = Reception::Ended;

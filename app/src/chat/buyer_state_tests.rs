@@ -50,10 +50,10 @@ fn hello(conversation_id: i64) -> BuyerServerFrame {
 
 /// The conversation ended (the reason does not matter to the widget).
 fn ended(conversation_id: i64) -> BuyerServerFrame {
-    BuyerServerFrame::Ended {
+    BuyerServerFrame::Ended(ConversationEnded {
         conversation_id,
         reason: EndReason::Agent,
-    }
+    })
 }
 
 fn messages(conversation_id: i64, messages: Vec<ChatMessage>) -> BuyerServerFrame {
@@ -141,10 +141,10 @@ fn messages_go_one_at_a_time_and_an_ack_shows_them_as_mine() {
     chat.apply(hello(5));
     assert_eq!(sent(&write(&mut chat, "c1")).len(), 1);
     assert!(write(&mut chat, "c2").is_empty(), "c1 is on its way");
-    let effects = chat.apply(BuyerServerFrame::Ack {
+    let effects = chat.apply(BuyerServerFrame::Ack(MessageAck {
         client_msg_id: "c1".into(),
         seq: 1,
-    });
+    }));
     assert_eq!(
         sent(&effects),
         vec![BuyerFrame::Send {

@@ -89,6 +89,24 @@ pub struct ConversationSummary {
     pub waiting_since: Option<i64>,
 }
 
+/// The message with this client id is stored as `seq`: both sides' `Ack` frame
+/// (`{"type":"ack","client_msg_id":…,"seq":…}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageAck {
+    pub client_msg_id: String,
+    pub seq: i32,
+}
+
+/// The conversation ended, this way: both sides' `Ended` frame
+/// (`{"type":"ended","conversation_id":…,"reason":…}`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationEnded {
+    pub conversation_id: i64,
+    pub reason: EndReason,
+}
+
 /// Agent → server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -159,14 +177,8 @@ pub enum AgentServerFrame {
         has_more: bool,
     },
     /// The message with this client id is stored (sent after the commit).
-    Ack {
-        client_msg_id: String,
-        seq: i32,
-    },
-    Ended {
-        conversation_id: i64,
-        reason: EndReason,
-    },
+    Ack(MessageAck),
+    Ended(ConversationEnded),
     /// The buyer of this conversation is typing.
     Typing {
         conversation_id: i64,
@@ -224,14 +236,9 @@ pub enum BuyerServerFrame {
         conversation_id: i64,
         messages: Vec<ChatMessage>,
     },
-    Ack {
-        client_msg_id: String,
-        seq: i32,
-    },
-    Ended {
-        conversation_id: i64,
-        reason: EndReason,
-    },
+    /// The message with this client id is stored (sent after the commit).
+    Ack(MessageAck),
+    Ended(ConversationEnded),
     /// The agent is typing.
     Typing,
     Error {
@@ -305,23 +312,55 @@ mod tests {
         assert!(serde_json::from_str::<ChatMessage>(&extra).is_err());
     }
 
+    fn ended(reason: EndReason) -> ConversationEnded {
+        ConversationEnded {
+            conversation_id: 7,
+            reason,
+        }
+    }
+
+    fn ack() -> MessageAck {
+        MessageAck {
+            client_msg_id: "c1".into(),
+            seq: 4,
+        }
+    }
+
     #[test]
     fn ended_names_how_the_conversation_ended() {
         round_trip(
-            &BuyerServerFrame::Ended {
-                conversation_id: 7,
-                reason: EndReason::Timeout,
-            },
+            &BuyerServerFrame::Ended(ended(EndReason::Timeout)),
             r#"{"type":"ended","conversation_id":7,"reason":"timeout"}"#,
         );
         round_trip(
-            &AgentServerFrame::Ended {
-                conversation_id: 7,
-                reason: EndReason::Kicked,
-            },
+            &AgentServerFrame::Ended(ended(EndReason::Kicked)),
             r#"{"type":"ended","conversation_id":7,"reason":"kicked"}"#,
         );
         let unknown = r#"{"type":"ended","conversation_id":7,"reason":"bored"}"#;
         assert!(serde_json::from_str::<AgentServerFrame>(unknown).is_err());
+        assert!(serde_json::from_str::<BuyerServerFrame>(unknown).is_err());
+    }
+
+    #[test]
+    fn both_sides_ack_and_ended_are_flat_and_refuse_unknown_fields() {
+        let ack_json = r#"{"type":"ack","client_msg_id":"c1","seq":4}"#;
+        round_trip(&AgentServerFrame::Ack(ack()), ack_json);
+        round_trip(&BuyerServerFrame::Ack(ack()), ack_json);
+        let ended_json = r#"{"type":"ended","conversation_id":7,"reason":"agent"}"#;
+        round_trip(
+            &AgentServerFrame::Ended(ended(EndReason::Agent)),
+            ended_json,
+        );
+        round_trip(
+            &BuyerServerFrame::Ended(ended(EndReason::Agent)),
+            ended_json,
+        );
+        for extra in [
+            ack_json.replace(r#""seq":4"#, r#""seq":4,"x":1"#),
+            ended_json.replace(r#""reason":"agent""#, r#""reason":"agent","x":1"#),
+        ] {
+            assert!(serde_json::from_str::<AgentServerFrame>(&extra).is_err());
+            assert!(serde_json::from_str::<BuyerServerFrame>(&extra).is_err());
+        }
     }
 }

@@ -3,7 +3,8 @@
 //! component renders it and performs the [`Effect`]s it returns.
 
 use crate::chat::protocol::{
-    AgentFrame, AgentServerFrame, ChatMessage, ConversationSummary, Sender,
+    AgentFrame, AgentServerFrame, ChatMessage, ConversationEnded, ConversationSummary, MessageAck,
+    Sender,
 };
 use crate::chat::{
     ChatState, Effect, Outbox, Pending, TypingNotice, from_agent, from_buyer, merge_messages,
@@ -359,10 +360,12 @@ impl ChatState for Workbench {
                 }
                 Vec::new()
             }
-            AgentServerFrame::Ack { client_msg_id, seq } => self.ack(&client_msg_id, seq),
-            AgentServerFrame::Ended {
+            AgentServerFrame::Ack(MessageAck { client_msg_id, seq }) => {
+                self.ack(&client_msg_id, seq)
+            }
+            AgentServerFrame::Ended(ConversationEnded {
                 conversation_id, ..
-            } => {
+            }) => {
                 if let Some(c) = self.conversation_mut(conversation_id) {
                     c.ended = true;
                 }

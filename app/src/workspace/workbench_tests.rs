@@ -36,10 +36,10 @@ fn buyer_says(conversation_id: i64, seq: i32, body: &str, created_at: i64) -> Ch
 
 /// The conversation ended (the reason does not matter to the workbench).
 fn ended(conversation_id: i64) -> AgentServerFrame {
-    AgentServerFrame::Ended {
+    AgentServerFrame::Ended(ConversationEnded {
         conversation_id,
         reason: EndReason::Agent,
-    }
+    })
 }
 
 fn messages(conversation_id: i64, messages: Vec<ChatMessage>) -> AgentServerFrame {
@@ -193,10 +193,10 @@ fn replies_go_one_at_a_time_and_an_ack_shows_them_stored() {
     assert_eq!(sent(&first).len(), 1);
     assert!(type_text(&mut bench, "c2").is_empty(), "c1 is on its way");
     assert_eq!(bench.current_pending().len(), 2);
-    let effects = bench.apply(AgentServerFrame::Ack {
+    let effects = bench.apply(AgentServerFrame::Ack(MessageAck {
         client_msg_id: "c1".into(),
         seq: 4,
-    });
+    }));
     assert_eq!(
         sent(&effects),
         vec![AgentFrame::Send {

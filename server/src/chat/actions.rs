@@ -26,14 +26,14 @@ macro_rules! answers_with {
     ($side:ty, $frame:ident) => {
         impl $crate::chat::actions::Answers for $side {
             fn ack(client_msg_id: String, seq: i32) -> $frame {
-                $frame::Ack { client_msg_id, seq }
+                $frame::Ack(app::chat::protocol::MessageAck { client_msg_id, seq })
             }
 
             fn ended(conversation_id: i64, reason: domain::chat::EndReason) -> $frame {
-                $frame::Ended {
+                $frame::Ended(app::chat::protocol::ConversationEnded {
                     conversation_id,
                     reason,
-                }
+                })
             }
         }
     };

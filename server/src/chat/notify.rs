@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::chat::protocol::{
-    AgentServerFrame, BuyerServerFrame, ChatImage, ChatMessage, ConversationSummary, EndReason,
-    Sender,
+    AgentServerFrame, BuyerServerFrame, ChatImage, ChatMessage, ConversationEnded,
+    ConversationSummary, EndReason, Sender,
 };
 use axum::extract::ws::Message;
 use domain::DomainError;
@@ -135,22 +135,20 @@ impl ChatNotifier {
 
     /// The conversation ended: both sides, every socket.
     pub fn ended(&self, conversation: &conversation::Model, reason: EndReason) {
+        let ended = ConversationEnded {
+            conversation_id: conversation.id,
+            reason,
+        };
         self.hub.to_buyer(
             conversation.supplier_id,
             conversation.buyer_id,
-            Delivery::all(BuyerServerFrame::Ended {
-                conversation_id: conversation.id,
-                reason,
-            }),
+            Delivery::all(BuyerServerFrame::Ended(ended.clone())),
         );
         if let Some(agent_id) = conversation.agent_id {
             self.hub.to_agent(
                 conversation.supplier_id,
                 agent_id,
-                Delivery::all(AgentServerFrame::Ended {
-                    conversation_id: conversation.id,
-                    reason,
-                }),
+                Delivery::all(AgentServerFrame::Ended(ended)),
             );
         }
     }

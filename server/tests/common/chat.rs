@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use app::chat::protocol::{
     AgentFrame, AgentServerFrame, BuyerFrame, BuyerServerFrame, CHAT_PROTOCOL_VERSION, ChatMessage,
-    UploadedPicture,
+    ConversationEnded, EndReason, MessageAck, UploadedPicture,
 };
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
@@ -479,26 +479,32 @@ pub async fn buyer_said(buyer: &mut Ws, client_msg_id: &str, body: &str, seq: i3
     buyer_acked(buyer, client_msg_id, seq).await;
 }
 
+/// The `Ack` either side gets when `client_msg_id` is stored as `seq`.
+pub fn ack(client_msg_id: &str, seq: i32) -> MessageAck {
+    MessageAck {
+        client_msg_id: client_msg_id.into(),
+        seq,
+    }
+}
+
+/// The `Ended` either side gets when the conversation ended, this way.
+pub fn ended(conversation_id: i64, reason: EndReason) -> ConversationEnded {
+    ConversationEnded {
+        conversation_id,
+        reason,
+    }
+}
+
 /// The buyer's next frame acknowledges `client_msg_id` as `seq`.
 pub async fn buyer_acked(buyer: &mut Ws, client_msg_id: &str, seq: i32) {
-    assert_eq!(
-        buyer_recv(buyer).await,
-        BuyerServerFrame::Ack {
-            client_msg_id: client_msg_id.into(),
-            seq
-        }
-    );
+    let acked = BuyerServerFrame::Ack(ack(client_msg_id, seq));
+    assert_eq!(buyer_recv(buyer).await, acked);
 }
 
 /// The agent's next frame acknowledges `client_msg_id` as `seq`.
 pub async fn agent_acked(agent: &mut Ws, client_msg_id: &str, seq: i32) {
-    assert_eq!(
-        agent_recv(agent).await,
-        AgentServerFrame::Ack {
-            client_msg_id: client_msg_id.into(),
-            seq
-        }
-    );
+    let acked = AgentServerFrame::Ack(ack(client_msg_id, seq));
+    assert_eq!(agent_recv(agent).await, acked);
 }
 
 /// The agent says `body` in the conversation as `client_msg_id`, acknowledged as `seq`.
