@@ -2,21 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import {
-  AGENT_XIAOLI,
-  AGENT_XIAOTONG,
-  BASE_URL,
-  REPO_ROOT,
-  bubble,
-  buyerChat,
-  kickLogin,
-  loginAs,
-  newPage,
-  releaseUsedLogins,
-  screenshot,
-  sendText,
-  signBuyerToken,
-  setStatus,
-  settle,
+  AGENT_XIAOLI, AGENT_XIAOTONG, BASE_URL, REPO_ROOT,
+  kickLogin, loginAs, releaseUsedLogins, setStatus,
+  bubble, buyerChat, newPage, screenshot, sendText, settle, signBuyerToken,
 } from './helpers';
 
 // SPEC §3–§4: an agent and a buyer talk in real time (two browser contexts), with emoji,

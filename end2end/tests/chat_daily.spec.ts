@@ -1,23 +1,8 @@
 import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
 import {
-  AGENT_XIAOLI,
-  AGENT_XIAOTONG,
-  BASE_URL,
-  REPO_ROOT,
-  agentServing,
-  bubble,
-  buyerChat,
-  endConversation,
-  kickLogin,
-  loginAs,
-  logout,
-  newPage,
-  releaseUsedLogins,
-  screenshot,
-  sendText,
-  signBuyerToken,
-  setStatus,
-  settle,
+  AGENT_XIAOLI, AGENT_XIAOTONG, BASE_URL, REPO_ROOT,
+  agentServing, endConversation, kickLogin, loginAs, logout, releaseUsedLogins, setStatus,
+  bubble, buyerChat, newPage, screenshot, sendText, settle, signBuyerToken,
 } from './helpers';
 
 // Issue 11: what a day of real use meets in the workbench and the widget. Each test starts with
