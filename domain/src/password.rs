@@ -273,12 +273,23 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_full_queue_answers_busy_at_once() {
-        let hasher = PasswordHasher::with_queue(1, 1);
+    /// Pauses the hasher and puts one verification in its queue, still waiting.
+    async fn one_waiting(
+        hasher: &PasswordHasher,
+    ) -> (
+        HasherPause,
+        std::pin::Pin<Box<impl std::future::Future<Output = Result<bool, DomainError>> + '_>>,
+    ) {
         let pause = hasher.pause().await.expect("pause");
         let mut waiting = Box::pin(hasher.verify("x", DUMMY_PHC));
         assert!(pending_after_one_poll(waiting.as_mut()).await);
+        (pause, waiting)
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_busy_at_once() {
+        let hasher = PasswordHasher::with_queue(1, 1);
+        let (pause, waiting) = one_waiting(&hasher).await;
         assert_eq!(hasher.waiting(), 1);
         match hasher.verify("x", DUMMY_PHC).await {
             Err(DomainError::Conflict(message)) => assert_eq!(message, BUSY_MESSAGE),
@@ -294,9 +305,7 @@ mod tests {
     #[tokio::test]
     async fn a_cancelled_waiter_gives_its_place_back() {
         let hasher = PasswordHasher::with_queue(1, 1);
-        let pause = hasher.pause().await.expect("pause");
-        let mut waiting = Box::pin(hasher.verify("x", DUMMY_PHC));
-        assert!(pending_after_one_poll(waiting.as_mut()).await);
+        let (pause, waiting) = one_waiting(&hasher).await;
         drop(waiting);
         assert_eq!(hasher.waiting(), 0);
         drop(pause);

@@ -340,29 +340,24 @@ pub async fn update_agent(
     if update.exec(&txn).await?.rows_affected == 0 {
         return Err(DomainError::NotFound);
     }
+    // One audit row per change, the rename first.
+    let mut entries = Vec::new();
     if let Some(name) = &name {
-        audit::record(
-            &txn,
-            supplier_id,
-            actor_account_id,
-            audit_log::ACTION_ACCOUNT_EDITED,
-            &format!("修改客服姓名：{}→ {name}", account_label(&current)),
-        )
-        .await?;
+        let detail = format!("修改客服姓名：{}→ {name}", account_label(&current));
+        entries.push((audit_log::ACTION_ACCOUNT_EDITED, detail));
     }
     if hash.is_some() {
         login_session::Entity::delete_many()
             .filter(login_session::Column::AccountId.eq(account_id))
             .exec(&txn)
             .await?;
-        audit::record(
-            &txn,
-            supplier_id,
-            actor_account_id,
+        entries.push((
             audit_log::ACTION_PASSWORD_RESET,
-            &format!("重置密码：{}", account_label(&current)),
-        )
-        .await?;
+            format!("重置密码：{}", account_label(&current)),
+        ));
+    }
+    for (action, detail) in entries {
+        audit::record(&txn, supplier_id, actor_account_id, action, &detail).await?;
     }
     txn.commit().await?;
     find_account(db, supplier_id, account_id).await

@@ -153,59 +153,67 @@ fn valid_order() -> OrderInput {
     }
 }
 
+/// How each of the order's own fields (not its lines) is checked alone: a copy of that field of
+/// the input into a valid order.
+const ORDER_FIELDS: [fn(&mut OrderInput, &OrderInput); 13] = [
+    |order, input| order.order_no.clone_from(&input.order_no),
+    |order, input| order.buyer_id.clone_from(&input.buyer_id),
+    |order, input| order.buyer_name.clone_from(&input.buyer_name),
+    |order, input| order.buyer_unit.clone_from(&input.buyer_unit),
+    |order, input| order.status.clone_from(&input.status),
+    |order, input| order.created_at = input.created_at,
+    |order, input| order.paid_at = input.paid_at,
+    |order, input| order.freight_fen = input.freight_fen,
+    |order, input| order.consignee_name.clone_from(&input.consignee_name),
+    |order, input| order.consignee_phone.clone_from(&input.consignee_phone),
+    |order, input| order.consignee_address.clone_from(&input.consignee_address),
+    |order, input| order.logistics_company.clone_from(&input.logistics_company),
+    |order, input| order.tracking_no.clone_from(&input.tracking_no),
+];
+
+/// The same for a line's fields, into a valid line.
+const LINE_FIELDS: [fn(&mut OrderItemInput, &OrderItemInput); 5] = [
+    |line, item| line.name.clone_from(&item.name),
+    |line, item| line.spec.clone_from(&item.spec),
+    |line, item| line.picture_url.clone_from(&item.picture_url),
+    |line, item| line.unit_price_fen = item.unit_price_fen,
+    |line, item| line.quantity = item.quantity,
+];
+
+/// `valid` with one field of `input` copied in, once per copy in `copies`, in their order.
+fn each_field_alone<'a, T: Clone>(
+    valid: &'a T,
+    input: &'a T,
+    copies: &'a [fn(&mut T, &T)],
+) -> impl Iterator<Item = T> + 'a {
+    copies.iter().map(move |copy_field| {
+        let mut alone = valid.clone();
+        copy_field(&mut alone, input);
+        alone
+    })
+}
+
 /// The errors of the order's own fields (not its lines), each checked alone.
 fn order_field_errors(input: &OrderInput) -> Vec<FieldError> {
-    let valid = valid_order();
-    // Each check copies one field of the input into a valid order.
-    let order_checks: [fn(&mut OrderInput, &OrderInput); 13] = [
-        |order, input| order.order_no.clone_from(&input.order_no),
-        |order, input| order.buyer_id.clone_from(&input.buyer_id),
-        |order, input| order.buyer_name.clone_from(&input.buyer_name),
-        |order, input| order.buyer_unit.clone_from(&input.buyer_unit),
-        |order, input| order.status.clone_from(&input.status),
-        |order, input| order.created_at = input.created_at,
-        |order, input| order.paid_at = input.paid_at,
-        |order, input| order.freight_fen = input.freight_fen,
-        |order, input| order.consignee_name.clone_from(&input.consignee_name),
-        |order, input| order.consignee_phone.clone_from(&input.consignee_phone),
-        |order, input| order.consignee_address.clone_from(&input.consignee_address),
-        |order, input| order.logistics_company.clone_from(&input.logistics_company),
-        |order, input| order.tracking_no.clone_from(&input.tracking_no),
-    ];
-    order_checks
-        .iter()
-        .filter_map(|copy_field| {
-            let mut order = valid.clone();
-            copy_field(&mut order, input);
-            validate_order(&order).err()
-        })
+    each_field_alone(&valid_order(), input, &ORDER_FIELDS)
+        .filter_map(|order| validate_order(&order).err())
         .collect()
 }
 
 /// The errors of one line's fields, each checked alone as the only line of a valid order.
 fn line_errors(item: &OrderItemInput) -> Vec<FieldError> {
-    let valid_item = valid_item();
-    // Each check copies one field of the line into a valid line.
-    let item_checks: [fn(&mut OrderItemInput, &OrderItemInput); 5] = [
-        |line, item| line.name.clone_from(&item.name),
-        |line, item| line.spec.clone_from(&item.spec),
-        |line, item| line.picture_url.clone_from(&item.picture_url),
-        |line, item| line.unit_price_fen = item.unit_price_fen,
-        |line, item| line.quantity = item.quantity,
-    ];
-    let mut found = Vec::new();
-    for copy_field in item_checks {
-        let mut alone = valid_item.clone();
-        copy_field(&mut alone, item);
-        let order = OrderInput {
-            items: vec![alone],
-            ..valid_order()
-        };
-        if let Err(mut field) = validate_order(&order) {
+    each_field_alone(&valid_item(), item, &LINE_FIELDS)
+        .filter_map(|alone| {
+            let order = OrderInput {
+                items: vec![alone],
+                ..valid_order()
+            };
+            validate_order(&order).err()
+        })
+        .map(|mut field| {
             // Checked as the only line, it is "the 1st line"; the row says which it is.
             field.reason = field.reason.replacen("第 1 个商品的", "", 1);
-            found.push(field);
-        }
-    }
-    found
+            field
+        })
+        .collect()
 }
