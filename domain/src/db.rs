@@ -8,8 +8,8 @@ use std::time::Duration;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ColumnTrait, ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::DomainError;
@@ -26,6 +26,24 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub const TRANSIENT_ATTEMPTS: u32 = 4;
 /// Pause before the first retry; doubled before each next one (50, 100, 200 ms).
 const RETRY_BACKOFF: Duration = Duration::from_millis(50);
+
+/// The rows of `E` whose `id_column` is one of `ids`, in the order of that column (and no query
+/// at all for no ids). Not scoped by supplier: for callers that span suppliers or check each
+/// row's supplier themselves.
+pub(crate) async fn rows_by_ids<E: EntityTrait>(
+    db: &DatabaseConnection,
+    id_column: E::Column,
+    ids: &[i64],
+) -> Result<Vec<E::Model>, DomainError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(E::find()
+        .filter(id_column.is_in(ids.iter().copied()))
+        .order_by_asc(id_column)
+        .all(db)
+        .await?)
+}
 
 /// Opens a connection pool for `url` (`sqlite://path/to/file.db`, `sqlite::memory:` or
 /// `postgres://…`).

@@ -17,29 +17,23 @@ pub(crate) trait SupplierScoped:
     const SUPPLIER_ID: Self::Column;
 }
 
-impl SupplierScoped for account::Entity {
-    const SUPPLIER_ID: account::Column = account::Column::SupplierId;
+/// Each named entity module's `Entity` is scoped by its `SupplierId` column.
+macro_rules! supplier_scoped {
+    ($($table:ident),+) => {$(
+        impl SupplierScoped for $table::Entity {
+            const SUPPLIER_ID: $table::Column = $table::Column::SupplierId;
+        }
+    )+};
 }
 
-impl SupplierScoped for buyer::Entity {
-    const SUPPLIER_ID: buyer::Column = buyer::Column::SupplierId;
-}
-
-impl SupplierScoped for conversation::Entity {
-    const SUPPLIER_ID: conversation::Column = conversation::Column::SupplierId;
-}
-
-impl SupplierScoped for purchase_order::Entity {
-    const SUPPLIER_ID: purchase_order::Column = purchase_order::Column::SupplierId;
-}
-
-impl SupplierScoped for upload::Entity {
-    const SUPPLIER_ID: upload::Column = upload::Column::SupplierId;
-}
-
-impl SupplierScoped for agent_status::Entity {
-    const SUPPLIER_ID: agent_status::Column = agent_status::Column::SupplierId;
-}
+supplier_scoped!(
+    account,
+    agent_status,
+    buyer,
+    conversation,
+    purchase_order,
+    upload
+);
 
 /// The query for row `id` of `E` among the supplier's rows only (narrow it further with
 /// `.filter`, then [`one_or_not_found`]).

@@ -16,7 +16,7 @@ use sea_orm::{
 };
 
 use crate::DomainError;
-use crate::db::begin_write;
+use crate::db::{begin_write, rows_by_ids};
 use crate::entity::{message, upload};
 use crate::scoped::one_or_not_found;
 
@@ -211,13 +211,7 @@ pub async fn uploads_by_ids(
     db: &DatabaseConnection,
     ids: &[i64],
 ) -> Result<Vec<upload::Model>, DomainError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(upload::Entity::find()
-        .filter(upload::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?)
+    rows_by_ids::<upload::Entity>(db, upload::Column::Id, ids).await
 }
 
 /// Uploads looked at per pass of [`delete_unreferenced_uploads`].

@@ -5,6 +5,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 
 use super::agent_status;
 use crate::DomainError;
+use crate::db::rows_by_ids;
 use crate::entity::{account, buyer, conversation, message, supplier};
 use crate::scoped::{find_of_supplier, one_or_not_found};
 
@@ -116,14 +117,7 @@ pub async fn conversations_by_ids(
     db: &DatabaseConnection,
     ids: &[i64],
 ) -> Result<Vec<conversation::Model>, DomainError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(conversation::Entity::find()
-        .filter(conversation::Column::Id.is_in(ids.iter().copied()))
-        .order_by_asc(conversation::Column::Id)
-        .all(db)
-        .await?)
+    rows_by_ids::<conversation::Entity>(db, conversation::Column::Id, ids).await
 }
 
 /// The supplier's name (shown in the buyer's widget).
@@ -131,11 +125,8 @@ pub async fn supplier_name(
     db: &DatabaseConnection,
     supplier_id: i64,
 ) -> Result<String, DomainError> {
-    Ok(
-        one_or_not_found(db, supplier::Entity::find_by_id(supplier_id))
-            .await?
-            .name,
-    )
+    let supplier = one_or_not_found(db, supplier::Entity::find_by_id(supplier_id)).await?;
+    Ok(supplier.name)
 }
 
 /// The display name of an agent of the supplier.
@@ -144,9 +135,8 @@ pub async fn agent_name(
     supplier_id: i64,
     agent_id: i64,
 ) -> Result<String, DomainError> {
-    Ok(agent_status::agent_of_supplier(db, supplier_id, agent_id)
-        .await?
-        .display_name)
+    let agent = agent_status::agent_of_supplier(db, supplier_id, agent_id).await?;
+    Ok(agent.display_name)
 }
 
 /// Whether any agent of the supplier is 服务中.
