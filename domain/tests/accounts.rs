@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{auth, each_db, hasher, login, supplier, supplier_a};
+use common::{auth, each_db, hasher, login, row_count, supplier, supplier_a, suppliers_a_and_b};
 use domain::DomainError;
 use domain::accounts::{
     MAX_AGENTS_PER_SUPPLIER, agent_login, create_agent, create_supplier, list_agents,
@@ -130,13 +130,7 @@ async fn migrations_create_the_schema_with_its_constraints() {
         Migrator::down(&db, None).await.expect("down");
         assert!(supplier_entity::Entity::find().count(&db).await.is_err());
         domain::db::migrate(&db).await.expect("up again");
-        assert_eq!(
-            supplier_entity::Entity::find()
-                .count(&db)
-                .await
-                .expect("supplier"),
-            0
-        );
+        assert_eq!(row_count::<supplier_entity::Entity>(&db).await, 0);
     })
     .await;
 }
@@ -180,13 +174,7 @@ async fn create_supplier_validates_and_refuses_duplicates() {
             .expect_err("same login");
         assert!(matches!(dup, DomainError::Conflict(_)), "{dup:?}");
         // Nothing half-created by the failed attempt.
-        assert_eq!(
-            supplier_entity::Entity::find()
-                .count(&db)
-                .await
-                .expect("count"),
-            1
-        );
+        assert_eq!(row_count::<supplier_entity::Entity>(&db).await, 1);
 
         for (login, field) in [
             ("kf101", "login"),
@@ -217,8 +205,7 @@ async fn agent_rows(db: &DatabaseConnection, supplier_id: i64) -> Vec<account::M
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_supplier_has_at_most_two_agents() {
     each_db(|db| async move {
-        let s1 = supplier_a(&db).await;
-        let s2 = supplier(&db, "乙供应商", "admin_b").await;
+        let (s1, s2) = suppliers_a_and_b(&db).await;
         let h = hasher();
 
         let (a1, pw1) = create_agent(&db, &h, s1, "  小王  ", Some(1))
@@ -403,8 +390,7 @@ async fn agent_creation_waits_for_one_in_flight_and_then_counts_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn editing_an_agent_is_scoped_and_a_new_password_ends_its_login() {
     each_db(|db| async move {
-        let s1 = supplier_a(&db).await;
-        let s2 = supplier(&db, "乙供应商", "admin_b").await;
+        let (s1, s2) = suppliers_a_and_b(&db).await;
         let h = hasher();
         let auth = auth(&db);
         let (agent, pw) = create_agent(&db, &h, s1, "小王", None)
@@ -583,8 +569,7 @@ async fn demo_seed_is_idempotent_and_its_logins_work() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn disabling_an_agent_ends_its_login_and_refuses_it_until_enabled() {
     each_db(|db| async move {
-        let s1 = supplier_a(&db).await;
-        let s2 = supplier(&db, "乙供应商", "admin_b").await;
+        let (s1, s2) = suppliers_a_and_b(&db).await;
         let auth = auth(&db);
         let (agent, pw) = create_agent(&db, &hasher(), s1, "小王", None)
             .await

@@ -6,7 +6,7 @@ mod common;
 
 use common::{
     ADMIN_PASSWORD, auth, each_db, hasher, login, login_rows, supplier, supplier_a,
-    supplier_with_agent,
+    supplier_with_agent, suppliers_a_and_b,
 };
 use domain::DomainError;
 use domain::accounts::{create_agent, edit_agent, switch_agent_disabled};
@@ -105,8 +105,7 @@ async fn a_search_longer_than_the_limit_is_refused_not_cut_short() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_agent_list_holds_the_suppliers_agents_only_with_their_logins() {
     each_db(|db| async move {
-        let s1 = supplier_a(&db).await;
-        let s2 = supplier(&db, "乙供应商", "admin_b").await;
+        let (s1, s2) = suppliers_a_and_b(&db).await;
         let h = hasher();
         let (first, pw) = create_agent(&db, &h, s1, "小王", None)
             .await
@@ -139,8 +138,7 @@ async fn the_agent_list_holds_the_suppliers_agents_only_with_their_logins() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_audit_page_names_each_actor_and_counts_every_match() {
     each_db(|db| async move {
-        let s1 = supplier_a(&db).await;
-        let s2 = supplier(&db, "乙供应商", "admin_b").await;
+        let (s1, s2) = suppliers_a_and_b(&db).await;
         let auth = auth(&db);
         let (_, admin) = login(&auth, "admin_a", ADMIN_PASSWORD)
             .await

@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use common::{
-    ADMIN_PASSWORD, admin_a_login, auth, auth_limited, each_db, login, login_rows, supplier,
-    supplier_a,
+    ADMIN_PASSWORD, admin_a_login, auth, auth_limited, each_db, login, login_rows, row_count,
+    supplier, supplier_a, suppliers_a_and_b,
 };
 use domain::DomainError;
 use domain::accounts::create_agent;
@@ -275,13 +275,7 @@ async fn racing_logins_exactly_one_wins() {
             }
         }
         assert_eq!((won, refused), (1, 7));
-        assert_eq!(
-            login_session::Entity::find()
-                .count(&db)
-                .await
-                .expect("count"),
-            1
-        );
+        assert_eq!(row_count::<login_session::Entity>(&db).await, 1);
     })
     .await;
 }
@@ -539,8 +533,7 @@ fn password_strength_rules() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kick_login_is_scoped_by_supplier() {
     each_db(|db| async move {
-        let s1 = supplier_a(&db).await;
-        let s2 = supplier(&db, "乙供应商", "admin_b").await;
+        let (s1, s2) = suppliers_a_and_b(&db).await;
         let (agent, pw) = create_agent(&db, &common::hasher(), s1, "小王", None)
             .await
             .expect("agent");
@@ -696,13 +689,7 @@ async fn concurrent_wrong_passwords_reach_the_hash_at_most_the_limit() {
             .expect_err("locked");
         assert!(matches!(err, DomainError::RateLimited { .. }), "{err:?}");
         assert_eq!(auth.hasher.verifications() - before, 5);
-        assert_eq!(
-            login_session::Entity::find()
-                .count(&db)
-                .await
-                .expect("count"),
-            0
-        );
+        assert_eq!(row_count::<login_session::Entity>(&db).await, 0);
 
         // Other accounts are untouched.
         supplier(&db, "乙供应商", "admin_b").await;

@@ -206,6 +206,21 @@ pub async fn supplier_a(db: &DatabaseConnection) -> i64 {
     supplier(db, "甲供应商", "admin_a").await
 }
 
+/// 甲供应商 and 乙供应商 (admins `admin_a` and `admin_b`, both with [`ADMIN_PASSWORD`]): their ids.
+pub async fn suppliers_a_and_b(db: &DatabaseConnection) -> (i64, i64) {
+    (
+        supplier_a(db).await,
+        supplier(db, "乙供应商", "admin_b").await,
+    )
+}
+
+/// How many rows the table of `E` holds.
+pub async fn row_count<E: sea_orm::EntityTrait<Model: Sync>>(db: &DatabaseConnection) -> u64 {
+    sea_orm::PaginatorTrait::count(E::find(), db)
+        .await
+        .expect("count rows")
+}
+
 /// Logs `admin_a` in with [`ADMIN_PASSWORD`]: the login's token and session.
 pub async fn admin_a_login(auth: &Auth) -> (String, domain::logins::Session) {
     login(auth, "admin_a", ADMIN_PASSWORD).await.expect("login")
