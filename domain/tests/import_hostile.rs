@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::orders::{admin_of, order_count};
 use common::sheet::{HEADERS, good_row, rebuild_zip};
-use common::{each_db, supplier};
+use common::{each_db, supplier, suppliers_a_and_b};
 use domain::entity::audit_log;
 use domain::orders::import::{
     ImportGate, MAX_ENTRY_BYTES, MAX_IMPORT_BYTES, MAX_ZIP_ENTRIES, parse_orders_xlsx,
@@ -535,8 +535,7 @@ async fn more_than_5000_rows_are_refused_and_5000_import() {
 async fn one_import_per_supplier_at_a_time() {
     let _serial = SERIAL.lock().await;
     each_db(|db| async move {
-        let s1 = supplier(&db, "供应商甲", "admin_a").await;
-        let s2 = supplier(&db, "供应商乙", "admin_b").await;
+        let (s1, s2) = suppliers_a_and_b(&db).await;
         let (a1, a2) = (admin_of(&db, s1).await, admin_of(&db, s2).await);
         let template = orders_template_xlsx().expect("template");
         let gate = ImportGate::new();

@@ -6,7 +6,7 @@ mod common;
 
 use common::orders::{admin_of, order_count};
 use common::sheet::{HEADERS, orders_workbook};
-use common::{each_db, supplier};
+use common::{each_db, supplier, suppliers_a_and_b};
 use domain::DomainError;
 use domain::entity::{audit_log, buyer, order_item, purchase_order};
 use domain::orders::import::MAX_IMPORT_BYTES;
@@ -174,8 +174,7 @@ async fn paging_newest_first_with_exact_boundaries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scoped_by_supplier_and_buyer_with_the_phone_masked() {
     each_db(|db| async move {
-        let a = supplier(&db, "供应商甲", "admin_a").await;
-        let b = supplier(&db, "供应商乙", "admin_b").await;
+        let (a, b) = suppliers_a_and_b(&db).await;
         let mine = upsert_order(&db, a, &order("A-1", "CG1", T0), NOW)
             .await
             .expect("a1");
@@ -418,8 +417,7 @@ async fn invalid_order_writes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_key_is_shown_once_and_rotates() {
     each_db(|db| async move {
-        let a = supplier(&db, "供应商甲", "admin_a").await;
-        let b = supplier(&db, "供应商乙", "admin_b").await;
+        let (a, b) = suppliers_a_and_b(&db).await;
         let admin = admin_of(&db, a).await;
         assert!(!api_key_status(&db, a).await.expect("status").issued);
         assert!(matches!(

@@ -81,6 +81,13 @@ async fn tenant(db: &DatabaseConnection, name: &str, admin: &str) -> Tenant {
     }
 }
 
+/// 示例农产品供应商 (admin `admin_a`) and the other tenant 山区茶叶合作社 (admin `admin_b`), each with
+/// its two agents and three buyers.
+async fn two_tenants(db: &DatabaseConnection) -> (Tenant, Tenant) {
+    let a = tenant(db, "示例农产品供应商", "admin_a").await;
+    (a, tenant(db, "山区茶叶合作社", "admin_b").await)
+}
+
 /// A hand-built conversation.
 #[derive(Clone, Default)]
 struct Conv {
@@ -361,8 +368,7 @@ async fn columns_are_computed_exactly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn filters_by_entry_time_buyer_and_agent() {
     each_db(|db| async move {
-        let a = tenant(&db, "示例农产品供应商", "admin_a").await;
-        let b = tenant(&db, "山区茶叶合作社", "admin_b").await;
+        let (a, b) = two_tenants(&db).await;
         let from = day(2026, 11, 1);
         let to = day(2026, 11, 26);
         let mut ids = HashMap::new();
@@ -495,8 +501,7 @@ async fn filters_by_entry_time_buyer_and_agent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn pages_split_the_rows_and_totals_cover_all_pages() {
     each_db(|db| async move {
-        let a = tenant(&db, "示例农产品供应商", "admin_a").await;
-        let b = tenant(&db, "山区茶叶合作社", "admin_b").await;
+        let (a, b) = two_tenants(&db).await;
         let base = day(2026, 11, 10);
         let mut all = Vec::new();
         for i in 0..25_i64 {
@@ -668,8 +673,7 @@ fn assert_send<T: Send>(_: &T) {}
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn export_writes_exactly_the_filtered_rows_as_typed_cells() {
     each_db(|db| async move {
-        let a = tenant(&db, "示例农产品供应商", "admin_a").await;
-        let b = tenant(&db, "山区茶叶合作社", "admin_b").await;
+        let (a, b) = two_tenants(&db).await;
         let expected = known_conversations(&db, &a).await;
         // Noise the export must leave out: the other supplier, and the day before.
         known_conversations(&db, &b).await;

@@ -6,7 +6,7 @@ mod common;
 
 use calamine::{Reader, Xlsx, open_workbook};
 use common::chat::new_buyer;
-use common::{each_db, hasher, supplier};
+use common::{each_db, hasher, supplier, suppliers_a_and_b};
 use domain::accounts::create_agent;
 use domain::audit::{self, AuditFilter};
 use domain::chat::{
@@ -185,8 +185,7 @@ async fn conversation_of(db: &DatabaseConnection, supplier_id: i64, external_id:
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn buyer_search_is_a_case_blind_literal_prefix_of_the_suppliers_own_buyers() {
     each_db(|db| async move {
-        let a = supplier(&db, "供应商甲", "admin_a").await;
-        let b = supplier(&db, "供应商乙", "admin_b").await;
+        let (a, b) = suppliers_a_and_b(&db).await;
         let ids = [
             "CG1001", "cg1002", "CG_1", "CGX1", "C%5", "CA5", "C\\9", "CB9", "XCG10",
         ];
@@ -258,8 +257,7 @@ async fn audit_entry(db: &DatabaseConnection, supplier_id: i64, action: &str, at
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn audit_log_filters_by_action_and_date_within_the_supplier() {
     each_db(|db| async move {
-        let a = supplier(&db, "供应商甲", "admin_a").await;
-        let b = supplier(&db, "供应商乙", "admin_b").await;
+        let (a, b) = suppliers_a_and_b(&db).await;
         for (action, at) in [
             (audit_log::ACTION_LOGIN_KICKED, T0),
             (audit_log::ACTION_LOGIN_KICKED, T0 + 2 * DAY),
