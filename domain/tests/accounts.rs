@@ -4,7 +4,9 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{auth, each_db, hasher, login, row_count, supplier, supplier_a, suppliers_a_and_b};
+use common::{
+    auth, each_db, hasher, invalid_field, login, row_count, supplier, supplier_a, suppliers_a_and_b,
+};
 use domain::DomainError;
 use domain::accounts::{
     MAX_AGENTS_PER_SUPPLIER, agent_login, create_agent, create_supplier, list_agents,
@@ -261,23 +263,11 @@ async fn a_supplier_has_at_most_two_agents() {
         let empty = create_agent(&db, &h, s2, "   ", None)
             .await
             .expect_err("empty");
-        assert!(matches!(
-            empty,
-            DomainError::Validation {
-                field: "display_name",
-                ..
-            }
-        ));
+        assert_eq!(invalid_field(&empty), Some("display_name"), "{empty:?}");
         let long = create_agent(&db, &h, s2, &"名".repeat(33), None)
             .await
             .expect_err("long");
-        assert!(matches!(
-            long,
-            DomainError::Validation {
-                field: "display_name",
-                ..
-            }
-        ));
+        assert_eq!(invalid_field(&long), Some("display_name"), "{long:?}");
         let missing = create_agent(&db, &h, 9_999, "某人", None)
             .await
             .expect_err("no supplier");

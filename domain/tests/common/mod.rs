@@ -214,6 +214,14 @@ pub async fn suppliers_a_and_b(db: &DatabaseConnection) -> (i64, i64) {
     )
 }
 
+/// The field a [`domain::DomainError::Validation`] names (`None` for any other error).
+pub fn invalid_field(err: &domain::DomainError) -> Option<&'static str> {
+    match err {
+        domain::DomainError::Validation { field, .. } => Some(field),
+        _ => None,
+    }
+}
+
 /// How many rows the table of `E` holds.
 pub async fn row_count<E: sea_orm::EntityTrait<Model: Sync>>(db: &DatabaseConnection) -> u64 {
     sea_orm::PaginatorTrait::count(E::find(), db)
