@@ -312,36 +312,59 @@ fn write_notes(
         sheet.write_string(r, 1, value)?;
     }
 
-    r += 2;
-    header_row(sheet, r, ["合计", ""], formats)?;
-    let counts: [(&str, u64); 4] = [
+    let counts = [
         ("会话数", rows),
         ("已接待会话数", totals.served),
         ("人工介入数合计", totals.agent_msgs),
         ("客户消息数合计", totals.buyer_msgs),
-    ];
-    for (label, value) in counts {
-        r += 1;
-        sheet.write_string(r, 0, label)?;
-        sheet.write_number(r, 1, value as f64)?;
-    }
+    ]
+    .map(|(label, value)| (label, Some(value as f64)));
+    r = number_section(sheet, r, "合计", counts, None, formats)?;
     // Averages are not totals: their own section, so nobody reads them as sums.
-    r += 2;
-    header_row(sheet, r, ["平均值", ""], formats)?;
-    let averages: [(&str, Option<f64>); 4] = [
+    let averages = [
         ("平均客户等待时长(秒)", totals.avg_wait_secs),
         ("平均会话时长(秒)", totals.avg_session_secs),
         ("平均处理时长(秒)", totals.avg_handling_secs),
         ("平均首次响应时长(秒)", totals.avg_first_response_secs),
     ];
-    for (label, value) in averages {
+    number_section(
+        sheet,
+        r,
+        "平均值",
+        averages,
+        Some(&formats.average),
+        formats,
+    )?;
+    Ok(())
+}
+
+/// A section of the 说明 sheet two rows below row `r`: its header row `title`, then a row per
+/// label with its number (in `format`, or plain; left empty when there is none). Returns the
+/// section's last row.
+fn number_section<const N: usize>(
+    sheet: &mut Worksheet,
+    mut r: RowNum,
+    title: &str,
+    rows: [(&str, Option<f64>); N],
+    format: Option<&Format>,
+    formats: &Formats,
+) -> Result<RowNum, XlsxError> {
+    r += 2;
+    header_row(sheet, r, [title, ""], formats)?;
+    for (label, value) in rows {
         r += 1;
         sheet.write_string(r, 0, label)?;
-        if let Some(value) = value {
-            sheet.write_number_with_format(r, 1, value, &formats.average)?;
+        match (value, format) {
+            (Some(value), Some(format)) => {
+                sheet.write_number_with_format(r, 1, value, format)?;
+            }
+            (Some(value), None) => {
+                sheet.write_number(r, 1, value)?;
+            }
+            (None, _) => {}
         }
     }
-    Ok(())
+    Ok(r)
 }
 
 /// A section's header row on the 说明 sheet: two cells in the header format.
