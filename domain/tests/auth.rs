@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{
     ADMIN_PASSWORD, admin_a_login, auth, auth_limited, each_db, invalid_field, login, login_rows,
-    row_count, supplier, supplier_a, suppliers_a_and_b,
+    row_count, supplier, supplier_a, supplier_a_and_auth, suppliers_a_and_b,
 };
 use domain::DomainError;
 use domain::accounts::create_agent;
@@ -99,8 +99,7 @@ async fn login_returns_session_with_role_and_supplier() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn wrong_password_and_unknown_account_get_the_same_answer() {
     each_db(|db| async move {
-        supplier_a(&db).await;
-        let auth = auth(&db);
+        let auth = supplier_a_and_auth(&db).await;
         let wrong = login(&auth, "admin_a", "Wrong#2026pw")
             .await
             .expect_err("wrong pw");
@@ -142,8 +141,7 @@ async fn wrong_password_and_unknown_account_get_the_same_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn second_login_is_refused_and_logout_frees_the_account() {
     each_db(|db| async move {
-        supplier_a(&db).await;
-        let auth = auth(&db);
+        let auth = supplier_a_and_auth(&db).await;
         let (first, session) = login(&auth, "admin_a", ADMIN_PASSWORD)
             .await
             .expect("first");
@@ -174,8 +172,7 @@ async fn second_login_is_refused_and_logout_frees_the_account() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn idle_login_is_released() {
     each_db(|db| async move {
-        supplier_a(&db).await;
-        let auth = auth(&db);
+        let auth = supplier_a_and_auth(&db).await;
         let idle = auth.config.login_idle_timeout;
 
         // A login silent for a little less than the timeout still blocks.
@@ -213,8 +210,7 @@ async fn idle_login_is_released() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn heartbeat_refreshes_last_seen() {
     each_db(|db| async move {
-        supplier_a(&db).await;
-        let auth = auth(&db);
+        let auth = supplier_a_and_auth(&db).await;
         let (token, session) = admin_a_login(&auth).await;
         let login_id = session.login_id;
         let seen = |db: DatabaseConnection| async move {
@@ -347,8 +343,7 @@ async fn failed_logins_are_rate_limited_per_address() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn tampered_or_unknown_tokens_have_no_session() {
     each_db(|db| async move {
-        supplier_a(&db).await;
-        let auth = auth(&db);
+        let auth = supplier_a_and_auth(&db).await;
         let (token, _) = admin_a_login(&auth).await;
 
         let mut tampered: Vec<char> = token.chars().collect();
@@ -384,8 +379,7 @@ async fn tampered_or_unknown_tokens_have_no_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn change_password_errors_change_nothing_and_success_switches_passwords() {
     each_db(|db| async move {
-        supplier_a(&db).await;
-        let auth = auth(&db);
+        let auth = supplier_a_and_auth(&db).await;
         let (token, session) = admin_a_login(&auth).await;
         let original = password_hash(&db, session.account_id).await;
         let new = "Fresh#2026pass";
