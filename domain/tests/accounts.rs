@@ -5,7 +5,8 @@ mod common;
 use std::collections::HashSet;
 
 use common::{
-    auth, each_db, hasher, invalid_field, login, row_count, supplier, supplier_a, suppliers_a_and_b,
+    audit_actions, auth, each_db, hasher, invalid_field, login, row_count, supplier, supplier_a,
+    suppliers_a_and_b,
 };
 use domain::DomainError;
 use domain::accounts::{
@@ -422,14 +423,7 @@ async fn editing_an_agent_is_scoped_and_a_new_password_ends_its_login() {
             .await
             .expect("new password");
 
-        let actions: Vec<String> = audit_log::Entity::find()
-            .filter(audit_log::Column::SupplierId.eq(s1))
-            .all(&db)
-            .await
-            .expect("audit")
-            .into_iter()
-            .map(|a| a.action)
-            .collect();
+        let actions = audit_actions(&db, s1).await;
         assert!(
             actions
                 .iter()

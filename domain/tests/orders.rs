@@ -6,7 +6,7 @@ mod common;
 
 use common::orders::{admin_of, order_count};
 use common::sheet::{HEADERS, orders_workbook};
-use common::{each_db, supplier, suppliers_a_and_b};
+use common::{audit_actions, each_db, supplier, suppliers_a_and_b};
 use domain::DomainError;
 use domain::entity::{audit_log, buyer, order_item, purchase_order};
 use domain::orders::import::MAX_IMPORT_BYTES;
@@ -475,15 +475,8 @@ async fn api_key_is_shown_once_and_rotates() {
         assert_eq!(audit[1].0, "重置接口密钥", "{audit:?}");
         assert!(audit[1].1.contains("旧密钥已失效"), "{audit:?}");
         // Supplier b's first key is a 生成 too.
-        let b_actions: Vec<String> = audit_log::Entity::find()
-            .filter(audit_log::Column::SupplierId.eq(b))
-            .filter(audit_log::Column::Action.starts_with("api_key"))
-            .all(&db)
-            .await
-            .expect("audit b")
-            .into_iter()
-            .map(|e| e.action)
-            .collect();
+        let mut b_actions = audit_actions(&db, b).await;
+        b_actions.retain(|action| action.starts_with("api_key"));
         assert_eq!(b_actions, vec![audit_log::ACTION_API_KEY_ISSUED.to_owned()]);
     })
     .await;

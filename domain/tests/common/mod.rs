@@ -228,6 +228,21 @@ pub fn invalid_field(err: &domain::DomainError) -> Option<&'static str> {
     }
 }
 
+/// The actions of the supplier's audit rows, oldest first.
+pub async fn audit_actions(db: &DatabaseConnection, supplier_id: i64) -> Vec<String> {
+    use domain::entity::audit_log;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    audit_log::Entity::find()
+        .filter(audit_log::Column::SupplierId.eq(supplier_id))
+        .order_by_asc(audit_log::Column::Id)
+        .all(db)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|row| row.action)
+        .collect()
+}
+
 /// How many rows the table of `E` holds.
 pub async fn row_count<E: sea_orm::EntityTrait<Model: Sync>>(db: &DatabaseConnection) -> u64 {
     sea_orm::PaginatorTrait::count(E::find(), db)
