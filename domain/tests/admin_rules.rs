@@ -6,7 +6,7 @@ mod common;
 
 use common::{
     ADMIN_PASSWORD, auth, each_db, hasher, login, login_rows, supplier, supplier_a,
-    supplier_with_agent, suppliers_a_and_b,
+    supplier_a_and_auth, supplier_with_agent, suppliers_a_and_b,
 };
 use domain::DomainError;
 use domain::accounts::{create_agent, edit_agent, switch_agent_disabled};
@@ -71,8 +71,7 @@ async fn an_admin_cannot_kick_their_own_login_and_a_kick_returns_the_event() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_search_longer_than_the_limit_is_refused_not_cut_short() {
     each_db(|db| async move {
-        let s = supplier_a(&db).await;
-        let auth = auth(&db);
+        let (s, auth) = supplier_a_and_auth(&db).await;
         // Its first 32 characters would find admin_a: cut short, it used to match.
         let long = format!(
             "admin_a{}",

@@ -99,7 +99,7 @@ async fn login_returns_session_with_role_and_supplier() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn wrong_password_and_unknown_account_get_the_same_answer() {
     each_db(|db| async move {
-        let auth = supplier_a_and_auth(&db).await;
+        let (_, auth) = supplier_a_and_auth(&db).await;
         let wrong = login(&auth, "admin_a", "Wrong#2026pw")
             .await
             .expect_err("wrong pw");
@@ -141,7 +141,7 @@ async fn wrong_password_and_unknown_account_get_the_same_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn second_login_is_refused_and_logout_frees_the_account() {
     each_db(|db| async move {
-        let auth = supplier_a_and_auth(&db).await;
+        let (_, auth) = supplier_a_and_auth(&db).await;
         let (first, session) = login(&auth, "admin_a", ADMIN_PASSWORD)
             .await
             .expect("first");
@@ -172,7 +172,7 @@ async fn second_login_is_refused_and_logout_frees_the_account() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn idle_login_is_released() {
     each_db(|db| async move {
-        let auth = supplier_a_and_auth(&db).await;
+        let (_, auth) = supplier_a_and_auth(&db).await;
         let idle = auth.config.login_idle_timeout;
 
         // A login silent for a little less than the timeout still blocks.
@@ -210,7 +210,7 @@ async fn idle_login_is_released() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn heartbeat_refreshes_last_seen() {
     each_db(|db| async move {
-        let auth = supplier_a_and_auth(&db).await;
+        let (_, auth) = supplier_a_and_auth(&db).await;
         let (token, session) = admin_a_login(&auth).await;
         let login_id = session.login_id;
         let seen = |db: DatabaseConnection| async move {
@@ -343,7 +343,7 @@ async fn failed_logins_are_rate_limited_per_address() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn tampered_or_unknown_tokens_have_no_session() {
     each_db(|db| async move {
-        let auth = supplier_a_and_auth(&db).await;
+        let (_, auth) = supplier_a_and_auth(&db).await;
         let (token, _) = admin_a_login(&auth).await;
 
         let mut tampered: Vec<char> = token.chars().collect();
@@ -379,7 +379,7 @@ async fn tampered_or_unknown_tokens_have_no_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn change_password_errors_change_nothing_and_success_switches_passwords() {
     each_db(|db| async move {
-        let auth = supplier_a_and_auth(&db).await;
+        let (_, auth) = supplier_a_and_auth(&db).await;
         let (token, session) = admin_a_login(&auth).await;
         let original = password_hash(&db, session.account_id).await;
         let new = "Fresh#2026pass";
@@ -958,8 +958,7 @@ async fn a_login_ends_after_its_lifetime_however_active() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn logins_failed_logins_and_own_password_changes_are_audited() {
     each_db(|db| async move {
-        let s1 = supplier_a(&db).await;
-        let auth = auth(&db);
+        let (s1, auth) = supplier_a_and_auth(&db).await;
         assert!(matches!(
             auth.login("admin_a", "Wrong#2026pw", "192.0.2.5", "b")
                 .await,

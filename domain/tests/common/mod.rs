@@ -206,10 +206,9 @@ pub async fn supplier_a(db: &DatabaseConnection) -> i64 {
     supplier(db, "甲供应商", "admin_a").await
 }
 
-/// 甲供应商 (see [`supplier_a`]) and the login service over `db`.
-pub async fn supplier_a_and_auth(db: &DatabaseConnection) -> Auth {
-    supplier_a(db).await;
-    auth(db)
+/// 甲供应商 (see [`supplier_a`]) and the login service over `db`: the supplier id and the service.
+pub async fn supplier_a_and_auth(db: &DatabaseConnection) -> (i64, Auth) {
+    (supplier_a(db).await, auth(db))
 }
 
 /// 甲供应商 and 乙供应商 (admins `admin_a` and `admin_b`, both with [`ADMIN_PASSWORD`]): their ids.
