@@ -705,6 +705,7 @@ async fn a_group_of_messages_of_several_conversations_commits_once_with_one_outc
             conversation_id,
             msg,
             now,
+            member: None,
         };
         let outcomes = store_messages_grouped(
             &db,
@@ -722,7 +723,7 @@ async fn a_group_of_messages_of_several_conversations_commits_once_with_one_outc
         let summary: Vec<Result<(i64, i32, bool), String>> = outcomes
             .into_iter()
             .map(|o| {
-                o.map(|(m, created)| (m.conversation_id, m.seq, created))
+                o.map(|s| (s.message.conversation_id, s.message.seq, s.created))
                     .map_err(|e| e.to_string())
             })
             .collect();
@@ -770,6 +771,112 @@ async fn a_group_of_messages_of_several_conversations_commits_once_with_one_outc
             (3, 3)
         );
         assert_eq!(reload(&db, c2).await.agent_msg_count, 1);
+    })
+    .await;
+}
+
+/// The group checks each message's sender on the locked conversation row: another supplier's
+/// conversation is NotFound, another buyer's or agent's Forbidden, and those refusals store
+/// nothing while the rest of the group is stored. A client id sent twice in one group is stored
+/// once (the second is a resend of the first). Each outcome carries the conversation as the
+/// group left it, and an agent's first message sets r1, t1 and the agent who served it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_group_checks_each_sender_and_stores_a_repeated_client_id_once() {
+    use domain::chat::Member;
+    each_db(|db| async move {
+        let (s, [a, b]) = serving_shop(&db, "供应商查", "admin_chk").await;
+        let (other, _) = serving_shop(&db, "供应商他", "admin_oth").await;
+        let mine = enter(&db, s, "M1", T0).await;
+        let theirs = enter(&db, s, "M2", T0).await;
+        assert_eq!(mine.agent_id, Some(a), "routed to the serving agent");
+        let buyer = Member::Buyer {
+            supplier_id: s,
+            buyer_id: mine.buyer_id,
+        };
+        let agent = |agent_id| Member::Agent {
+            supplier_id: s,
+            agent_id,
+        };
+        let item = |member, msg, now| GroupedMessage {
+            conversation_id: mine.id,
+            msg,
+            now,
+            member: Some(member),
+        };
+        let foreign_supplier = Member::Buyer {
+            supplier_id: other,
+            buyer_id: mine.buyer_id,
+        };
+        let other_buyer = Member::Buyer {
+            supplier_id: s,
+            buyer_id: theirs.buyer_id,
+        };
+        let outcomes = store_messages_grouped(
+            &db,
+            &[
+                item(buyer, NewMessage::text(Sender::Buyer, "x1", "在吗"), T0 + 5),
+                item(
+                    foreign_supplier,
+                    NewMessage::text(Sender::Buyer, "x2", "越权"),
+                    T0 + 5,
+                ),
+                item(
+                    other_buyer,
+                    NewMessage::text(Sender::Buyer, "x3", "越权"),
+                    T0 + 5,
+                ),
+                item(
+                    agent(b),
+                    NewMessage::text(Sender::Agent(b), "x4", "越权"),
+                    T0 + 5,
+                ),
+                item(buyer, NewMessage::text(Sender::Buyer, "x1", "在吗"), T0 + 6),
+                item(
+                    agent(a),
+                    NewMessage::text(Sender::Agent(a), "x5", "您好"),
+                    T0 + 7,
+                ),
+            ],
+        )
+        .await
+        .expect("the group commits");
+        let err = |i: usize| outcomes[i].as_ref().err().map(ToString::to_string);
+        assert_eq!(err(1), Some(DomainError::NotFound.to_string()));
+        assert_eq!(err(2), Some(DomainError::Forbidden.to_string()));
+        assert_eq!(err(3), Some(DomainError::Forbidden.to_string()));
+        let ok = |i: usize| outcomes[i].as_ref().expect("stored");
+        assert_eq!((ok(0).message.seq, ok(0).created), (1, true));
+        assert_eq!(
+            (ok(4).message.id, ok(4).created),
+            (ok(0).message.id, false),
+            "the repeated client id is the first message"
+        );
+        assert_eq!((ok(5).message.seq, ok(5).created), (2, true));
+        let left = &ok(5).conversation;
+        assert_eq!((left.last_seq, left.agent_id), (2, Some(a)));
+
+        let stored = reload(&db, mine.id).await;
+        assert_eq!(
+            &stored, left,
+            "the outcome's conversation is the stored row"
+        );
+        assert_eq!((stored.buyer_msg_count, stored.agent_msg_count), (1, 1));
+        assert_eq!(stored.first_agent_reply_at, Some(T0 + 7));
+        assert_eq!(stored.served_agent_id, Some(a));
+        assert_eq!(stored.last_message_at, T0 + 7);
+        let ids: Vec<String> = messages_since(&db, mine.id, 0, 10)
+            .await
+            .expect("messages")
+            .into_iter()
+            .map(|m| m.client_msg_id)
+            .collect();
+        assert_eq!(ids, ["x1", "x5"]);
+        assert!(
+            messages_since(&db, theirs.id, 0, 10)
+                .await
+                .expect("messages")
+                .is_empty()
+        );
     })
     .await;
 }
@@ -867,6 +974,7 @@ async fn a_locked_sqlite_database_is_a_transient_error_and_the_resend_is_stored_
         conversation_id: c,
         msg: msg.clone(),
         now: T0,
+        member: None,
     }];
     let err = store_messages_grouped(&db, &group)
         .await

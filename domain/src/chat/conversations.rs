@@ -21,6 +21,52 @@ pub fn end_reason_of(conversation: &conversation::Model) -> Option<EndReason> {
         .and_then(EndReason::parse)
 }
 
+/// Who acts in a conversation: the agent assigned to it or its buyer, within their supplier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Member {
+    Agent { supplier_id: i64, agent_id: i64 },
+    Buyer { supplier_id: i64, buyer_id: i64 },
+}
+
+impl Member {
+    /// Whether `conversation` is this member's: `NotFound` when it is another supplier's,
+    /// `Forbidden` when it is another agent's (or still queued) or another buyer's.
+    pub fn check(self, conversation: &conversation::Model) -> Result<(), DomainError> {
+        let (supplier_id, theirs) = match self {
+            Member::Agent {
+                supplier_id,
+                agent_id,
+            } => (supplier_id, conversation.agent_id == Some(agent_id)),
+            Member::Buyer {
+                supplier_id,
+                buyer_id,
+            } => (supplier_id, conversation.buyer_id == buyer_id),
+        };
+        if conversation.supplier_id != supplier_id {
+            return Err(DomainError::NotFound);
+        }
+        if !theirs {
+            return Err(DomainError::Forbidden);
+        }
+        Ok(())
+    }
+}
+
+/// The conversation if it is `member`'s ([`Member::check`]); `NotFound` when it does not exist.
+pub async fn conversation_of(
+    db: &DatabaseConnection,
+    member: Member,
+    conversation_id: i64,
+) -> Result<conversation::Model, DomainError> {
+    let supplier_id = match member {
+        Member::Agent { supplier_id, .. } | Member::Buyer { supplier_id, .. } => supplier_id,
+    };
+    let conversation =
+        find_of_supplier::<conversation::Entity, _>(db, supplier_id, conversation_id).await?;
+    member.check(&conversation)?;
+    Ok(conversation)
+}
+
 /// The conversation if it is the agent's (assigned to them); `NotFound` when it does not exist
 /// or is another supplier's, `Forbidden` when it is another agent's or still queued.
 pub async fn conversation_for_agent(
@@ -29,12 +75,11 @@ pub async fn conversation_for_agent(
     agent_id: i64,
     conversation_id: i64,
 ) -> Result<conversation::Model, DomainError> {
-    let conversation =
-        find_of_supplier::<conversation::Entity, _>(db, supplier_id, conversation_id).await?;
-    if conversation.agent_id != Some(agent_id) {
-        return Err(DomainError::Forbidden);
-    }
-    Ok(conversation)
+    let member = Member::Agent {
+        supplier_id,
+        agent_id,
+    };
+    conversation_of(db, member, conversation_id).await
 }
 
 /// The conversation if it is the buyer's; `NotFound` when it does not exist or is another
@@ -45,12 +90,11 @@ pub async fn conversation_for_buyer(
     buyer_id: i64,
     conversation_id: i64,
 ) -> Result<conversation::Model, DomainError> {
-    let conversation =
-        find_of_supplier::<conversation::Entity, _>(db, supplier_id, conversation_id).await?;
-    if conversation.buyer_id != buyer_id {
-        return Err(DomainError::Forbidden);
-    }
-    Ok(conversation)
+    let member = Member::Buyer {
+        supplier_id,
+        buyer_id,
+    };
+    conversation_of(db, member, conversation_id).await
 }
 
 /// t1: the assigned agent opened the conversation, and is recorded as the agent who served it.

@@ -4,7 +4,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, Func, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::DomainError;
@@ -114,7 +114,7 @@ impl<'a> NewMessage<'a> {
 }
 
 /// Checks the limits; returns the body to store (trimmed).
-fn validate(msg: &NewMessage<'_>) -> Result<String, DomainError> {
+pub(super) fn validate(msg: &NewMessage<'_>) -> Result<String, DomainError> {
     let client_id_chars = msg.client_msg_id.chars().count();
     if client_id_chars == 0 || client_id_chars > MAX_CLIENT_MSG_ID_CHARS {
         return Err(DomainError::validation(
@@ -152,6 +152,35 @@ async fn find_by_client_id<C: ConnectionTrait>(
         .await?)
 }
 
+/// The row of a new message numbered `seq` (validation and checks done).
+pub(super) fn new_row(
+    conversation_id: i64,
+    seq: i32,
+    msg: &NewMessage<'_>,
+    body: String,
+    now: i64,
+) -> message::ActiveModel {
+    let (upload_id, order_id, font_size) = match msg.content {
+        Content::Text { font_size } => (None, None, font_size),
+        Content::Image { picture } => (Some(picture), None, FONT_SIZES[0]),
+        Content::Order { order } => (None, Some(order), FONT_SIZES[0]),
+    };
+    message::ActiveModel {
+        conversation_id: Set(conversation_id),
+        seq: Set(seq),
+        sender: Set(msg.sender.role().as_str().to_owned()),
+        sender_account_id: Set(msg.sender.account_id()),
+        client_msg_id: Set(msg.client_msg_id.to_owned()),
+        kind: Set(msg.content.kind().as_str().to_owned()),
+        body: Set(body),
+        font_size: Set(font_size),
+        upload_id: Set(upload_id),
+        order_id: Set(order_id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+}
+
 /// Stores one message inside `txn` (validation already done). See [`store_message`].
 async fn store_in(
     txn: &DatabaseTransaction,
@@ -172,33 +201,15 @@ async fn store_in(
         return Ok((existing, false));
     }
     let seq = next_seq(txn, conversation_id, msg.sender, now).await?;
-    let (upload_id, order_id, font_size) = match msg.content {
-        Content::Text { font_size } => (None, None, font_size),
-        Content::Image { picture } => (Some(picture), None, FONT_SIZES[0]),
-        Content::Order { order } => (None, Some(order), FONT_SIZES[0]),
-    };
-    let stored = message::ActiveModel {
-        conversation_id: Set(conversation_id),
-        seq: Set(seq),
-        sender: Set(msg.sender.role().as_str().to_owned()),
-        sender_account_id: Set(msg.sender.account_id()),
-        client_msg_id: Set(msg.client_msg_id.to_owned()),
-        kind: Set(msg.content.kind().as_str().to_owned()),
-        body: Set(body),
-        font_size: Set(font_size),
-        upload_id: Set(upload_id),
-        order_id: Set(order_id),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    let stored = new_row(conversation_id, seq, msg, body, now)
+        .insert(txn)
+        .await?;
     Ok((stored, true))
 }
 
 /// A picture must have been uploaded to this very conversation, an order card must be an
 /// order of its supplier and buyer: nobody can show another tenant's data by id.
-async fn check_content_belongs(
+pub(super) async fn check_content_belongs(
     txn: &DatabaseTransaction,
     conversation: &conversation::Model,
     content: &Content,
@@ -368,65 +379,6 @@ pub async fn store_messages_batch(
     }
     txn.commit().await?;
     Ok(stored)
-}
-
-/// One message of [`store_messages_grouped`]: its conversation, the message and its time.
-#[derive(Clone, Debug)]
-pub struct GroupedMessage<'a> {
-    pub conversation_id: i64,
-    pub msg: NewMessage<'a>,
-    pub now: i64,
-}
-
-/// Group commit: stores messages of ANY conversations in one transaction (one commit, so one
-/// fsync for all of them), each with the rules of [`store_message`] and its own outcome. Each
-/// message runs in a savepoint, so a refused one (invalid, ended conversation, a concurrent
-/// resend) does not refuse the others. `Err` when the transaction itself fails or a message
-/// fails with a transient error ([`DomainError::is_transient`]), and then nothing of the group
-/// is stored: the caller retries the whole group.
-pub async fn store_messages_grouped(
-    db: &DatabaseConnection,
-    group: &[GroupedMessage<'_>],
-) -> Result<Vec<Result<(message::Model, bool), DomainError>>, DomainError> {
-    let txn = begin_write(db).await?;
-    let mut outcomes = Vec::with_capacity(group.len());
-    for item in group {
-        let outcome = match validate(&item.msg) {
-            Err(err) => Err(err),
-            Ok(body) => {
-                let savepoint = txn.begin().await?;
-                match store_in(&savepoint, item.conversation_id, &item.msg, body, item.now).await {
-                    Ok(stored) => {
-                        savepoint.commit().await?;
-                        Ok(stored)
-                    }
-                    // A deadlock or a lost connection: the whole group is tried again.
-                    Err(err) if err.is_transient() => return Err(err),
-                    Err(err) => {
-                        savepoint.rollback().await?;
-                        // A concurrent resend won the race on PostgreSQL (unique client_msg_id).
-                        if err.is_unique_violation() {
-                            match find_by_client_id(
-                                &txn,
-                                item.conversation_id,
-                                item.msg.client_msg_id,
-                            )
-                            .await?
-                            {
-                                Some(existing) => Ok((existing, false)),
-                                None => Err(err),
-                            }
-                        } else {
-                            Err(err)
-                        }
-                    }
-                }
-            }
-        };
-        outcomes.push(outcome);
-    }
-    txn.commit().await?;
-    Ok(outcomes)
 }
 
 fn check_limit(limit: u64) -> Result<(), DomainError> {

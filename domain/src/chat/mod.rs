@@ -14,6 +14,7 @@
 pub mod agent_status;
 pub mod buyer_token;
 pub mod conversations;
+pub mod group;
 pub mod messages;
 pub mod pictures;
 pub mod routing;
@@ -22,13 +23,13 @@ pub mod views;
 pub use agent_status::{reset_status_on_login, set_serving};
 pub use buyer_token::{BuyerClaims, sign, upsert_buyer, verify};
 pub use conversations::{
-    EndReason, conversation_for_agent, conversation_for_buyer, end_conversation,
-    end_idle_conversations, end_reason_of, mark_agent_joined,
+    EndReason, Member, conversation_for_agent, conversation_for_buyer, conversation_of,
+    end_conversation, end_idle_conversations, end_reason_of, mark_agent_joined,
 };
+pub use group::{GroupOutcome, GroupedMessage, StoredMessage, store_messages_grouped};
 pub use messages::{
-    Content, FONT_SIZES, GroupedMessage, MAX_PAGE, MAX_TEXT_CHARS, NewMessage, Sender,
-    StoredContent, content_of, history_before, messages_since, store_message, store_messages_batch,
-    store_messages_grouped,
+    Content, FONT_SIZES, MAX_PAGE, MAX_TEXT_CHARS, NewMessage, Sender, StoredContent, content_of,
+    history_before, messages_since, store_message, store_messages_batch,
 };
 pub use routing::{
     assign_waiting_buyers, open_conversation, queue_position, release_agent_conversations, route,

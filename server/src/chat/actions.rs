@@ -3,13 +3,13 @@
 //! their frames ([`Side`]).
 
 use domain::DomainError;
-use domain::chat::{EndReason, NewMessage};
+use domain::chat::{EndReason, Member, NewMessage, StoredMessage};
 use domain::db::now_ms;
 use domain::entity::conversation;
 
 use super::ChatState;
 use super::hub::SocketId;
-use super::notify::{Origin, chat_messages};
+use super::notify::{Origin, chat_messages, text_message};
 use super::socket::Side;
 
 /// The frames a side answers these actions with, besides its `Error` ([`Side::refusal`]).
@@ -40,114 +40,86 @@ macro_rules! answers_with {
 }
 pub(super) use answers_with;
 
-/// Who acts in a conversation: the assigned agent or the conversation's buyer.
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Member {
-    Agent { supplier_id: i64, agent_id: i64 },
-    Buyer { supplier_id: i64, buyer_id: i64 },
+/// The conversation if it is the member's ([`domain::chat::conversation_of`]).
+async fn conversation_of(
+    chat: &ChatState,
+    member: Member,
+    conversation_id: i64,
+) -> Result<conversation::Model, DomainError> {
+    domain::chat::conversation_of(&chat.db, member, conversation_id).await
 }
 
-impl Member {
-    /// The conversation if it is this member's ([`domain::chat::conversation_for_agent`] /
-    /// [`domain::chat::conversation_for_buyer`]).
-    async fn conversation(
-        self,
-        chat: &ChatState,
-        conversation_id: i64,
-    ) -> Result<conversation::Model, DomainError> {
-        match self {
-            Member::Agent {
-                supplier_id,
-                agent_id,
-            } => {
-                domain::chat::conversation_for_agent(
-                    &chat.db,
-                    supplier_id,
-                    agent_id,
-                    conversation_id,
-                )
-                .await
-            }
-            Member::Buyer {
-                supplier_id,
-                buyer_id,
-            } => {
-                domain::chat::conversation_for_buyer(
-                    &chat.db,
-                    supplier_id,
-                    buyer_id,
-                    conversation_id,
-                )
-                .await
-            }
-        }
+fn origin(member: Member, socket: SocketId) -> Origin {
+    match member {
+        Member::Agent { .. } => Origin::Agent(socket),
+        Member::Buyer { .. } => Origin::Buyer(socket),
     }
+}
 
-    fn origin(self, socket: SocketId) -> Origin {
-        match self {
-            Member::Agent { .. } => Origin::Agent(socket),
-            Member::Buyer { .. } => Origin::Buyer(socket),
-        }
-    }
-
-    /// 结束方式 when this member ends the conversation.
-    fn end_reason(self) -> EndReason {
-        match self {
-            Member::Agent { .. } => EndReason::Agent,
-            Member::Buyer { .. } => EndReason::Buyer,
-        }
+/// 结束方式 when this member ends the conversation.
+fn end_reason(member: Member) -> EndReason {
+    match member {
+        Member::Agent { .. } => EndReason::Agent,
+        Member::Buyer { .. } => EndReason::Buyer,
     }
 }
 
 /// Stores one message (text, picture or order card), tells the others, and answers with the
-/// `Ack`, or the refusal naming the client id.
+/// `Ack`, or the refusal naming the client id. The writer checks on the locked conversation row
+/// that it is the member's and hands that row back, so a message costs its share of the group's
+/// statements and nothing else. `name` is the sender's shown name when the socket knows it (the
+/// buyer's); otherwise it is read.
 pub(super) async fn send<S: Answers>(
     chat: &ChatState,
-    member: Member,
+    (member, name): (Member, Option<&str>),
     socket: SocketId,
     conversation_id: i64,
     msg: &NewMessage<'_>,
 ) -> Vec<S::Out> {
-    let result = async {
-        let conversation = member.conversation(chat, conversation_id).await?;
-        let (stored, new) = chat.writer.store(conversation_id, msg, now_ms()).await?;
-        let seq = stored.seq;
-        if new {
+    let stored = chat
+        .writer
+        .store(conversation_id, Some(member), msg, now_ms())
+        .await;
+    let client_msg_id = msg.client_msg_id.to_owned();
+    match stored {
+        Ok(stored) => {
+            let seq = stored.message.seq;
             // Committed: from here on a failure is logged, never the sender's error (its Ack).
-            if let Err(err) = tell_stored(chat, member, socket, conversation, stored).await {
+            if stored.created
+                && let Err(err) = tell_stored(chat, origin(member, socket), name, stored).await
+            {
                 tracing::error!(error = %err, conversation_id, seq, "telling a stored message failed");
             }
+            vec![S::ack(client_msg_id, seq)]
         }
-        Ok::<_, DomainError>(seq)
-    }
-    .await;
-    let client_msg_id = msg.client_msg_id.to_owned();
-    match result {
-        Ok(seq) => vec![S::ack(client_msg_id, seq)],
         Err(err) => vec![S::error(&err, Some(client_msg_id))],
     }
 }
 
-/// Tells the others about a message just stored.
+/// Tells the others about a message just stored, to whom its conversation row (as the writer
+/// left it, so with the agent assigned now) says.
 async fn tell_stored(
     chat: &ChatState,
-    member: Member,
-    socket: SocketId,
-    conversation: conversation::Model,
-    stored: domain::entity::message::Model,
+    origin: Origin,
+    name: Option<&str>,
+    stored: StoredMessage,
 ) -> Result<(), DomainError> {
-    let conversation = match member {
-        // Re-read: an agent may have been assigned since this socket connected.
-        Member::Buyer { .. } => member.conversation(chat, conversation.id).await?,
-        Member::Agent { .. } => conversation,
+    let StoredMessage {
+        message,
+        conversation,
+        ..
+    } = stored;
+    let shown = match name {
+        Some(name) if message.kind == domain::entity::message::KIND_TEXT => {
+            Some(text_message(message, name))
+        }
+        _ => chat_messages(&chat.db, &conversation, vec![message])
+            .await?
+            .into_iter()
+            .next(),
     };
-    if let Some(m) = chat_messages(&chat.db, &conversation, vec![stored])
-        .await?
-        .into_iter()
-        .next()
-    {
-        chat.notifier
-            .message_stored(&conversation, m, member.origin(socket));
+    if let Some(m) = shown {
+        chat.notifier.message_stored(&conversation, m, origin);
     }
     Ok(())
 }
@@ -158,7 +130,7 @@ pub(super) async fn typing<S: Answers>(
     member: Member,
     conversation_id: i64,
 ) -> Vec<S::Out> {
-    match member.conversation(chat, conversation_id).await {
+    match conversation_of(chat, member, conversation_id).await {
         Ok(conversation) if conversation.ended_at.is_none() => {
             let by_agent = matches!(member, Member::Agent { .. });
             chat.notifier.typing(&conversation, by_agent);
@@ -176,9 +148,9 @@ pub(super) async fn end<S: Answers>(
     member: Member,
     conversation_id: i64,
 ) -> Vec<S::Out> {
-    let reason = member.end_reason();
+    let reason = end_reason(member);
     let result = async {
-        let before = member.conversation(chat, conversation_id).await?;
+        let before = conversation_of(chat, member, conversation_id).await?;
         let (conversation, ended) = domain::chat::end_conversation(
             &chat.db,
             before.supplier_id,

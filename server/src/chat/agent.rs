@@ -14,7 +14,7 @@ use domain::logins::{Role, Session};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::broadcast;
 
-use super::actions::{self, Member};
+use super::actions;
 use super::hub::SocketId;
 use super::limits::{SlotKey, TOO_MANY_ADDR_SOCKETS, TOO_MANY_AGENT_SOCKETS};
 use super::notify::{chat_messages, replay_since, summary};
@@ -23,6 +23,7 @@ use super::{
     ChatState, HISTORY_CHUNK, REVALIDATE_EVERY, configure, refuse_over_limit, refuse_socket,
     send_frame,
 };
+use domain::chat::Member;
 
 pub async fn agent_socket(
     ws: WebSocketUpgrade,
@@ -248,7 +249,7 @@ async fn handle(
         } => {
             let content = Content::Text { font_size };
             let msg = NewMessage::of(sender, &client_msg_id, content).with_body(&body);
-            actions::send::<AgentSocket>(chat, member, socket, conversation_id, &msg).await
+            actions::send::<AgentSocket>(chat, (member, None), socket, conversation_id, &msg).await
         }
         AgentFrame::SendImage {
             conversation_id,
@@ -260,7 +261,7 @@ async fn handle(
                 &client_msg_id,
                 Content::Image { picture: upload_id },
             );
-            actions::send::<AgentSocket>(chat, member, socket, conversation_id, &msg).await
+            actions::send::<AgentSocket>(chat, (member, None), socket, conversation_id, &msg).await
         }
         AgentFrame::SendOrder {
             conversation_id,
@@ -268,7 +269,7 @@ async fn handle(
             order_id,
         } => {
             let msg = NewMessage::of(sender, &client_msg_id, Content::Order { order: order_id });
-            actions::send::<AgentSocket>(chat, member, socket, conversation_id, &msg).await
+            actions::send::<AgentSocket>(chat, (member, None), socket, conversation_id, &msg).await
         }
         AgentFrame::Typing { conversation_id } => {
             actions::typing::<AgentSocket>(chat, member, conversation_id).await

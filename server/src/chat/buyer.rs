@@ -13,12 +13,13 @@ use futures_util::{Sink, Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
-use super::actions::{self, Member};
+use super::actions;
 use super::hub::{SocketId, SupplierEvent};
 use super::limits::{SlotKey, TOO_MANY_ADDR_SOCKETS, TOO_MANY_BUYER_SOCKETS};
 use super::notify::replay_since;
 use super::socket::{self, Side, Step};
 use super::{ChatState, HISTORY_CHUNK, configure, refuse_over_limit, refuse_socket, send_frame};
+use domain::chat::Member;
 
 #[derive(Deserialize)]
 pub struct BuyerQuery {
@@ -245,7 +246,14 @@ async fn handle(
         } => {
             let content = Content::Text { font_size };
             let msg = NewMessage::of(Sender::Buyer, &client_msg_id, content).with_body(&body);
-            actions::send::<BuyerSocket>(chat, member, socket, conversation_id, &msg).await
+            actions::send::<BuyerSocket>(
+                chat,
+                (member, Some(&buyer.name)),
+                socket,
+                conversation_id,
+                &msg,
+            )
+            .await
         }
         BuyerFrame::SendImage {
             client_msg_id,
@@ -253,7 +261,14 @@ async fn handle(
         } => {
             let content = Content::Image { picture: upload_id };
             let msg = NewMessage::of(Sender::Buyer, &client_msg_id, content);
-            actions::send::<BuyerSocket>(chat, member, socket, conversation_id, &msg).await
+            actions::send::<BuyerSocket>(
+                chat,
+                (member, Some(&buyer.name)),
+                socket,
+                conversation_id,
+                &msg,
+            )
+            .await
         }
         BuyerFrame::End => actions::end::<BuyerSocket>(chat, member, conversation_id).await,
         BuyerFrame::Typing => actions::typing::<BuyerSocket>(chat, member, conversation_id).await,

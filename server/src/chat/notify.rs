@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use app::chat::protocol::{
-    AgentServerFrame, BuyerServerFrame, ChatImage, ChatMessage, ConversationEnded,
+    AgentServerFrame, BuyerServerFrame, ChatContent, ChatImage, ChatMessage, ConversationEnded,
     ConversationSummary, EndReason, Sender,
 };
 use axum::extract::ws::Message;
@@ -273,18 +273,35 @@ pub async fn chat_messages(
             |upload| upload.and_then(|id| images.get(&id).cloned()),
             |order| order.and_then(|id| orders.get(&id).cloned()),
         );
-        out.push(ChatMessage {
-            conversation_id: row.conversation_id,
-            seq: row.seq,
-            sender,
-            sender_name,
-            body: row.body,
-            content,
-            client_msg_id: row.client_msg_id,
-            created_at: row.created_at,
-        });
+        out.push(chat_message(row, sender, sender_name, content));
     }
     Ok(out)
+}
+
+fn chat_message(
+    row: message::Model,
+    sender: Sender,
+    sender_name: String,
+    content: ChatContent,
+) -> ChatMessage {
+    ChatMessage {
+        conversation_id: row.conversation_id,
+        seq: row.seq,
+        sender,
+        sender_name,
+        body: row.body,
+        content,
+        client_msg_id: row.client_msg_id,
+        created_at: row.created_at,
+    }
+}
+
+/// A stored text message as both sides render it, its sender's name known already (nothing to
+/// read: no picture, no order card).
+pub fn text_message(row: message::Model, sender_name: &str) -> ChatMessage {
+    let sender = Sender::parse(&row.sender).unwrap_or(Sender::System);
+    let content = domain::chat::content_of(&row).map(|_| None, |_| None);
+    chat_message(row, sender, sender_name.to_owned(), content)
 }
 
 /// Sends the conversation's messages after `after_seq` to one socket, in seq order, at most

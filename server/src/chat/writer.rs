@@ -20,8 +20,7 @@
 use std::sync::Arc;
 
 use domain::DomainError;
-use domain::chat::{Content, GroupedMessage, NewMessage, Sender};
-use domain::entity::message;
+use domain::chat::{Content, GroupOutcome, GroupedMessage, Member, NewMessage, Sender};
 use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -30,7 +29,7 @@ const MAX_GROUP: usize = 256;
 /// Messages waiting for the writer before senders wait too (back-pressure).
 const QUEUE: usize = 4096;
 
-type Outcome = Result<(message::Model, bool), DomainError>;
+type Outcome = GroupOutcome;
 
 /// Where a [`FaultHook`] is called.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +53,7 @@ struct Request {
     body: String,
     content: Content,
     now: i64,
+    member: Option<Member>,
     reply: oneshot::Sender<Outcome>,
 }
 
@@ -80,10 +80,18 @@ impl MessageWriter {
         MessageWriter { tx }
     }
 
-    /// [`domain::chat::store_message`], committed together with whatever else is waiting.
-    /// An `Err` means the message may not be stored: the client keeps it and resends it with
-    /// the same client message id.
-    pub async fn store(&self, conversation_id: i64, msg: &NewMessage<'_>, now: i64) -> Outcome {
+    /// Stores a message as [`domain::chat::store_message`] does, committed together with
+    /// whatever else is waiting; when `member` is given, only in that member's conversation
+    /// (checked on the locked row: the caller reads nothing itself). An `Err` means the
+    /// message may not be stored: the client keeps it and resends it with the same client
+    /// message id.
+    pub async fn store(
+        &self,
+        conversation_id: i64,
+        member: Option<Member>,
+        msg: &NewMessage<'_>,
+        now: i64,
+    ) -> Outcome {
         let (reply, answer) = oneshot::channel();
         let request = Request {
             conversation_id,
@@ -92,6 +100,7 @@ impl MessageWriter {
             body: msg.body.to_owned(),
             content: msg.content,
             now,
+            member,
             reply,
         };
         self.tx
@@ -153,6 +162,7 @@ async fn write_group(db: DatabaseConnection, mut batch: Vec<Request>, hook: Opti
                 content: r.content,
             },
             now: r.now,
+            member: r.member,
         })
         .collect();
     let ids: Vec<&str> = batch.iter().map(|r| r.client_msg_id.as_str()).collect();
@@ -197,11 +207,11 @@ async fn write_group(db: DatabaseConnection, mut batch: Vec<Request>, hook: Opti
 /// A true resend from the client carries a later time and stays "not new".
 fn claim_earlier_commits(group: &[GroupedMessage<'_>], outcomes: &mut [Outcome]) {
     for (item, outcome) in group.iter().zip(outcomes.iter_mut()) {
-        if let Ok((stored, created)) = outcome
-            && !*created
-            && stored.created_at == item.now
+        if let Ok(stored) = outcome
+            && !stored.created
+            && stored.message.created_at == item.now
         {
-            *created = true;
+            stored.created = true;
         }
     }
 }
