@@ -8,6 +8,8 @@ mod common;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use app::chat::protocol::{
@@ -386,4 +388,150 @@ async fn a_message_whose_socket_dropped_before_the_ack_is_resent_and_stored_once
     assert!(agent_messages_until_quiet(&mut agent).await.is_empty());
     assert_eq!(fixture.stored_seqs(cid).await, vec![1, 2]);
     server.kill();
+}
+
+/// Buyers writing at once while the server is SIGKILLed: every message that was acknowledged is
+/// stored with the seq its `Ack` gave, each conversation's seqs run 1, 2, 3… without a gap or a
+/// double, and a message in flight at the kill, resent with its client id after the restart, is
+/// stored exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_during_group_writes_under_load_keeps_every_acked_message_once() {
+    use std::sync::atomic::Ordering;
+
+    const BUYERS: usize = 24;
+    let fixture = Fixture::new().await;
+    let supplier_id = fixture.supplier_id;
+    let server = ServerProcess::start(fixture.dir.path()).await;
+    let acked = Arc::new(AtomicUsize::new(0));
+    let mut writers = Vec::new();
+    for b in 0..BUYERS {
+        let ws = server.buyer(supplier_id, &format!("KL-{b}")).await;
+        writers.push(tokio::spawn(write_until_killed(ws, b, acked.clone())));
+    }
+    // Kill while every buyer has a message in flight, well into the run.
+    while acked.load(Ordering::SeqCst) < 120 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.kill();
+    let mut lives = Vec::new();
+    for writer in writers {
+        lives.push(writer.await.expect("writer"));
+    }
+    let total_acked: usize = lives.iter().map(|l| l.acked.len()).sum();
+    assert!(total_acked >= 120, "{total_acked} acknowledged");
+
+    for life in &lives {
+        let stored = stored_messages(&fixture, life.conversation_id).await;
+        let seqs: Vec<i32> = stored.iter().map(|(seq, _)| *seq).collect();
+        let expected: Vec<i32> = (1..=seqs.len() as i32).collect();
+        assert_eq!(seqs, expected, "seqs without gap or double");
+        for (client_msg_id, seq) in &life.acked {
+            assert!(
+                stored.contains(&(*seq, client_msg_id.clone())),
+                "acknowledged {client_msg_id} as {seq} is stored as such: {stored:?}"
+            );
+        }
+        // At most the message in flight is stored beyond what was acknowledged.
+        assert!(stored.len() <= life.acked.len() + 1, "{stored:?}");
+    }
+
+    // After the restart each buyer resends its last message (in flight at the kill, or just
+    // acknowledged): stored once, whether or not the first attempt had committed.
+    let server = ServerProcess::start(fixture.dir.path()).await;
+    for life in &lives {
+        let before = stored_messages(&fixture, life.conversation_id).await;
+        let mut ws = server
+            .buyer(supplier_id, &format!("KL-{}", life.buyer))
+            .await;
+        let in_flight = life.last_sent.clone().expect("a message was sent");
+        send_json(&mut ws, &buyer_says(&in_flight, "写到一半")).await;
+        let seq = ack_of(&mut ws, &in_flight)
+            .await
+            .expect("the resend is acknowledged");
+        let after = stored_messages(&fixture, life.conversation_id).await;
+        let copies = after.iter().filter(|(_, id)| *id == in_flight).count();
+        assert_eq!(copies, 1, "{in_flight} stored once: {after:?}");
+        assert!(after.contains(&(seq, in_flight.clone())));
+        let was_stored = before.iter().any(|(_, id)| *id == in_flight);
+        assert_eq!(after.len(), before.len() + usize::from(!was_stored));
+    }
+    server.kill();
+}
+
+/// What one buyer saw before the kill.
+struct Life {
+    buyer: usize,
+    conversation_id: i64,
+    /// (client id, seq) of every `Ack`.
+    acked: Vec<(String, i32)>,
+    /// The last message sent: in flight when the socket went, unless it went between messages.
+    last_sent: Option<String>,
+}
+
+/// Sends one message after another (each after the previous `Ack`, at most 8 a second: the
+/// socket's rate limit is 10) until the socket goes.
+async fn write_until_killed(mut ws: Ws, buyer: usize, acked: Arc<AtomicUsize>) -> Life {
+    use futures::SinkExt;
+    use std::sync::atomic::Ordering;
+    let BuyerServerFrame::Hello {
+        conversation_id, ..
+    } = buyer_recv(&mut ws).await
+    else {
+        panic!("Hello first")
+    };
+    let mut life = Life {
+        buyer,
+        conversation_id,
+        acked: Vec::new(),
+        last_sent: None,
+    };
+    for n in 0.. {
+        let id = format!("kl-{buyer}-{n}");
+        let text = serde_json::to_string(&buyer_says(&id, &format!("第{n}条"))).expect("json");
+        life.last_sent = Some(id.clone());
+        if ws.send(tungstenite_text(text)).await.is_err() {
+            return life;
+        }
+        let Some(seq) = ack_of(&mut ws, &id).await else {
+            return life;
+        };
+        life.acked.push((id, seq));
+        acked.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(125)).await;
+    }
+    life
+}
+
+fn tungstenite_text(text: String) -> tokio_tungstenite::tungstenite::Message {
+    tokio_tungstenite::tungstenite::Message::Text(text.into())
+}
+
+/// The seq of the `Ack` for `client_msg_id`, skipping other frames; `None` when the socket
+/// went first.
+async fn ack_of(ws: &mut Ws, client_msg_id: &str) -> Option<i32> {
+    loop {
+        let text = next_text(ws, Duration::from_secs(20)).await?;
+        match serde_json::from_str(&text).expect("a frame") {
+            BuyerServerFrame::Ack(ack) if ack.client_msg_id == client_msg_id => {
+                return Some(ack.seq);
+            }
+            BuyerServerFrame::Error { message, .. } => panic!("refused: {message}"),
+            _ => {}
+        }
+    }
+}
+
+/// (seq, client id) of every stored message of the conversation, in seq order.
+async fn stored_messages(fixture: &Fixture, conversation_id: i64) -> Vec<(i32, String)> {
+    let db = domain::db::connect(&db_url(fixture.dir.path()))
+        .await
+        .expect("connect");
+    let stored = domain::chat::messages_since(&db, conversation_id, 0, 500)
+        .await
+        .expect("messages")
+        .into_iter()
+        .map(|m| (m.seq, m.client_msg_id))
+        .collect();
+    db.close().await.expect("close");
+    stored
 }
