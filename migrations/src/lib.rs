@@ -11,6 +11,7 @@ mod m20261126_000001_agent_status;
 mod m20261127_000001_supplier_api_key_issued_at;
 mod m20261201_000001_account_disabled_and_last_login;
 mod m20261201_000002_conversation_served_agent;
+mod m20261202_000001_conversation_report_indexes;
 
 /// Runs the product's migrations in order (`Migrator::up(&db, None)`).
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_supplier_api_key_issued_at::Migration),
             Box::new(m20261201_000001_account_disabled_and_last_login::Migration),
             Box::new(m20261201_000002_conversation_served_agent::Migration),
+            Box::new(m20261202_000001_conversation_report_indexes::Migration),
         ]
     }
 }

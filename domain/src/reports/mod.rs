@@ -4,8 +4,10 @@
 //! [`ReportRow`]; the paged table ([`report_page`]) and the Excel export
 //! ([`crate::reports::export::write_report_xlsx`]) both go through it and through the same filtered,
 //! supplier-scoped query, so the two can never disagree. The durations inside it come from one
-//! private `Timings::of`, which the totals pass of the table also uses (it reads only the time
-//! and count columns, so a page over a year of conversations stays quick).
+//! private `Timings::of`. The table's totals line is one aggregate query over the same filtered
+//! rows (the private module `sql` writes the same maths as SQL expressions; a test holds it equal
+//! to [`TotalsAccumulator`], which the export feeds row by row), so a page over a year of
+//! conversations does not read them all.
 //!
 //! Times: t0 `entered_at` (buyer entered), t1 `agent_joined_at`, r1 `first_agent_reply_at`,
 //! t2 `ended_at`, all unix milliseconds (UTC). A report shows them to the second in
@@ -419,16 +421,9 @@ fn scoped(supplier_id: i64, filter: &ResolvedFilter) -> Select<conversation::Ent
         .filter(conversation::Column::EnteredAt.gte(filter.from_ms))
         .filter(conversation::Column::EnteredAt.lt(filter.to_ms))
         .apply_if(filter.agent.as_ref().map(|a| a.id), |q, agent_id| {
-            // The agent of the line (see `reported_agent_id`).
-            q.filter(
-                Condition::any()
-                    .add(conversation::Column::ServedAgentId.eq(agent_id))
-                    .add(
-                        Condition::all()
-                            .add(conversation::Column::ServedAgentId.is_null())
-                            .add(conversation::Column::AgentId.eq(agent_id)),
-                    ),
-            )
+            // The agent of the line (see `reported_agent_id`), spelled exactly as the index
+            // `ix_conversation_supplier_agent_entered` is, so that the database uses it.
+            q.filter(sql::reported_agent().eq(agent_id))
         })
         .apply_if(filter.buyer_external_id.clone(), |q, external_id| {
             q.filter(
@@ -552,54 +547,167 @@ where
     }
 }
 
-/// Conversations per query of [`filtered_totals`]: seven integers a row.
-const TOTALS_BATCH_SIZE: u64 = 5000;
+/// The SQL of the report's maths, for the aggregate that gives the totals line. Each function
+/// mirrors its Rust twin above, and `domain/tests/report_totals.rs` holds them equal.
+mod sql {
+    // Scoped here: its `max` would shadow the integers' elsewhere in this module.
+    use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func};
 
-/// (id, t0, t1, r1, t2, agent messages, buyer messages).
-type TimingColumns = (i64, i64, Option<i64>, Option<i64>, Option<i64>, i32, i32);
+    use crate::entity::conversation::{Column, Entity};
 
-/// The totals over every row matching `filter`, by the same [`Timings`] as [`compute_row`],
-/// reading only the columns they need (no buyer or agent): several times faster than walking
-/// the full rows, which matters because every page of the table shows them.
+    pub(super) fn col(column: Column) -> Expr {
+        Expr::col((Entity, column))
+    }
+
+    /// [`super::reported_agent_id`]: `COALESCE(served_agent_id, agent_id)`.
+    pub(super) fn reported_agent() -> Expr {
+        Func::coalesce([col(Column::ServedAgentId), col(Column::AgentId)]).into()
+    }
+
+    /// Added to every time before dividing by 1000: it makes the time positive, so SQL's `/`
+    /// (which truncates towards zero) rounds down as [`super::shown_secs`] does, for any time
+    /// within 31,000 years of 1970; and, a multiple of 1000, it cancels in every difference.
+    /// One addition instead of a `CASE` on the sign: the aggregate computes this per row.
+    const SHIFT_MS: i64 = 1_000_000_000_000_000;
+
+    /// [`super::shown_secs`] plus a constant (see [`SHIFT_MS`]); NULL stays NULL.
+    fn shifted_secs(ms: Expr) -> Expr {
+        ms.add(SHIFT_MS).div(1000)
+    }
+
+    /// [`super::secs_between`], to be summed: never negative. Where either time is NULL it is
+    /// NULL on SQLite (its two-argument `MAX`) and 0 on PostgreSQL (`GREATEST` skips NULLs):
+    /// the same to `SUM`. How many values a mean divides by is counted apart, from the columns
+    /// (see [`present`]), which is also cheaper than a second pass over this expression.
+    pub(super) fn secs_between(from: Expr, to: Expr) -> Expr {
+        Func::greatest([shifted_secs(to).sub(shifted_secs(from)), Expr::val(0)]).into()
+    }
+
+    /// NULL when either time is NULL: `COUNT` of it counts the rows where both are present,
+    /// i.e. where [`super::Timings`] has a value for the duration between them.
+    pub(super) fn present(a: Expr, b: Expr) -> Expr {
+        b.sub(a)
+    }
+
+    /// [`super::message_count`], to be summed: a stored count, never negative.
+    pub(super) fn message_count(column: Column) -> Expr {
+        Func::greatest([col(column), Expr::val(0)]).into()
+    }
+
+    /// `SUM` as a 64-bit integer on both databases (PostgreSQL's `SUM(bigint)` is `numeric`);
+    /// NULL over no values.
+    pub(super) fn sum(value: Expr) -> Expr {
+        Func::cast_as(Func::sum(value), Alias::new("BIGINT")).into()
+    }
+
+    pub(super) fn count(value: Expr) -> Expr {
+        Func::count(value).into()
+    }
+
+    pub(super) fn count_rows() -> Expr {
+        Func::count(Expr::col(Asterisk)).into()
+    }
+
+    /// `COALESCE(a, b, …)`.
+    pub(super) fn first_present(values: impl IntoIterator<Item = Expr>) -> Expr {
+        Func::coalesce(values).into()
+    }
+
+    pub(super) fn value(ms: i64) -> Expr {
+        Expr::val(ms)
+    }
+}
+
+/// What the totals aggregate returns: the counts and the sums behind each mean.
+#[derive(Debug, sea_orm::FromQueryResult)]
+struct TotalsSums {
+    count: i64,
+    served: i64,
+    wait_sum: Option<i64>,
+    session_sum: Option<i64>,
+    session_n: i64,
+    handling_sum: Option<i64>,
+    handling_n: i64,
+    first_response_sum: Option<i64>,
+    first_response_n: i64,
+    agent_msgs: Option<i64>,
+    buyer_msgs: Option<i64>,
+}
+
+impl Mean {
+    fn of(sum: Option<i64>, n: i64) -> Mean {
+        Mean {
+            sum: i128::from(sum.unwrap_or(0)),
+            n: u64::try_from(n).unwrap_or(0),
+        }
+    }
+}
+
+impl TotalsSums {
+    fn totals(&self) -> ReportTotals {
+        let whole = |n: Option<i64>| u64::try_from(n.unwrap_or(0)).unwrap_or(0);
+        ReportTotals {
+            count: whole(Some(self.count)),
+            served: whole(Some(self.served)),
+            avg_wait_secs: Mean::of(self.wait_sum, self.count).get(),
+            avg_session_secs: Mean::of(self.session_sum, self.session_n).get(),
+            avg_handling_secs: Mean::of(self.handling_sum, self.handling_n).get(),
+            avg_first_response_secs: Mean::of(self.first_response_sum, self.first_response_n).get(),
+            agent_msgs: whole(self.agent_msgs),
+            buyer_msgs: whole(self.buyer_msgs),
+        }
+    }
+}
+
+/// The totals over every row matching `filter`, in one aggregate query: the same numbers as a
+/// [`TotalsAccumulator`] fed every row by [`compute_row`] (the durations from the times as
+/// shown, a waiting buyer measured to `now_ms`, a mean over the rows that have the value), but
+/// the database reads the rows where they lie and sends back one line, whatever their number.
 async fn filtered_totals<C: ConnectionTrait>(
     db: &C,
     supplier_id: i64,
     filter: &ResolvedFilter,
     now_ms: i64,
 ) -> Result<ReportTotals, DomainError> {
-    let mut acc = TotalsAccumulator::default();
-    let mut last: Option<(i64, i64)> = None;
-    loop {
-        let batch: Vec<TimingColumns> = in_report_order(scoped(supplier_id, filter))
-            .apply_if(last, after)
-            .select_only()
-            .columns([
-                conversation::Column::Id,
-                conversation::Column::EnteredAt,
-                conversation::Column::AgentJoinedAt,
-                conversation::Column::FirstAgentReplyAt,
-                conversation::Column::EndedAt,
-                conversation::Column::AgentMsgCount,
-                conversation::Column::BuyerMsgCount,
-            ])
-            .limit(TOTALS_BATCH_SIZE)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let full = batch.len() as u64 == TOTALS_BATCH_SIZE;
-        for (id, t0, t1, r1, t2, agent_msgs, buyer_msgs) in batch {
-            last = Some((t0, id));
-            acc.push_parts(
-                t1.is_some(),
-                Timings::of(t0, t1, r1, t2, now_ms),
-                message_count(agent_msgs),
-                message_count(buyer_msgs),
-            );
-        }
-        if !full {
-            return Ok(acc.totals());
-        }
-    }
+    use conversation::Column::{AgentJoinedAt, EndedAt, EnteredAt, FirstAgentReplyAt};
+    let (t0, t1, r1, t2) = (
+        sql::col(EnteredAt),
+        sql::col(AgentJoinedAt),
+        sql::col(FirstAgentReplyAt),
+        sql::col(EndedAt),
+    );
+    // `Timings::of`: the wait runs to t1, else t2, else now.
+    let wait = sql::secs_between(
+        t0.clone(),
+        sql::first_present([t1.clone(), t2.clone(), sql::value(now_ms)]),
+    );
+    let session = sql::secs_between(t0, t2.clone());
+    let handling = sql::secs_between(t1.clone(), t2.clone());
+    let first_response = sql::secs_between(t1.clone(), r1.clone());
+    let sums = scoped(supplier_id, filter)
+        .select_only()
+        .expr_as(sql::count_rows(), "count")
+        .expr_as(sql::count(t1.clone()), "served")
+        .expr_as(sql::sum(wait), "wait_sum")
+        .expr_as(sql::sum(session), "session_sum")
+        .expr_as(sql::count(t2.clone()), "session_n")
+        .expr_as(sql::sum(handling), "handling_sum")
+        .expr_as(sql::count(sql::present(t1.clone(), t2)), "handling_n")
+        .expr_as(sql::sum(first_response), "first_response_sum")
+        .expr_as(sql::count(sql::present(t1, r1)), "first_response_n")
+        .expr_as(
+            sql::sum(sql::message_count(conversation::Column::AgentMsgCount)),
+            "agent_msgs",
+        )
+        .expr_as(
+            sql::sum(sql::message_count(conversation::Column::BuyerMsgCount)),
+            "buyer_msgs",
+        )
+        .into_model::<TotalsSums>()
+        .one(db)
+        .await?
+        .ok_or_else(|| DomainError::Internal("the totals query returned no row".to_owned()))?;
+    Ok(sums.totals())
 }
 
 /// One page of the supplier's 在线会话清单: the rows of `page` (1-based, `page_size` of
