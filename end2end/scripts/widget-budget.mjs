@@ -15,7 +15,8 @@
  *     (Network.webSocketHandshakeResponseReceived, same monotonic clock): from then on a
  *     message typed is sent.
  * Unthrottled, then throttled with Network.emulateNetworkConditions (150 ms latency,
- * 1.6 Mbit/s down, 750 kbit/s up); the median of the runs is printed. Finally the size of
+ * 1.6 Mbit/s down, 750 kbit/s up); the median of the runs is printed. Each run then opens the
+ * chat again in the same context, to show what the cache headers save. Finally the size of
  * /widget.js (the embed loader on the mall's page) as served to a browser that accepts br.
  *
  * Chromium is Debian's, with the flags of playwright.config.ts (never `npx playwright install`).
@@ -84,16 +85,11 @@ function kindOf(type, mimeType, url) {
   return 'other';
 }
 
-/** One first open of the chat in a fresh context; bytes by kind, seconds to live, and what each
- * response was served with. */
-async function openOnce(browser, url, throttled) {
-  const context = await browser.newContext({
-    viewport: { width: 400, height: 700 },
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-  });
+/** Opens the chat in a new page of `context` and reports the bytes of every response, by
+ * kind, with what each was served with, and the seconds to the buyer WebSocket's handshake. */
+async function openIn(context, url, throttled) {
+  const page = await context.newPage();
   try {
-    const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     const requests = new Map();
     const responses = [];
@@ -111,6 +107,7 @@ async function openOnce(browser, url, throttled) {
         status: e.response.status,
         encoding: h['content-encoding'] ?? '',
         cacheControl: h['cache-control'] ?? '',
+        fromCache: Boolean(e.response.fromDiskCache || e.response.fromPrefetchCache),
       });
     });
     cdp.on('Network.loadingFinished', (e) => {
@@ -132,10 +129,27 @@ async function openOnce(browser, url, throttled) {
     if (throttled) await cdp.send('Network.emulateNetworkConditions', THROTTLED);
     await page.goto(url, { waitUntil: 'commit' });
     await Promise.race([handshake, page.waitForTimeout(60_000)]);
-    // Everything the first open downloads, not only what came before the socket.
+    // Everything the open downloads, not only what came before the socket.
     await page.waitForLoadState('networkidle', { timeout: 30_000 }).catch(() => undefined);
     if (live === undefined) throw new Error(`the buyer socket did not open within 60 s (${url})`);
     return { live, responses };
+  } finally {
+    await page.close();
+  }
+}
+
+/** A buyer's first open of the chat (a fresh context: nothing cached), then a second open in
+ * the same browser (what the cache headers let it keep). */
+async function openTwice(browser, url, throttled) {
+  const context = await browser.newContext({
+    viewport: { width: 400, height: 700 },
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+  });
+  try {
+    const first = await openIn(context, url, throttled);
+    const again = await openIn(context, url, throttled);
+    return { first, again };
   } finally {
     await context.close();
   }
@@ -159,32 +173,40 @@ function byKind(responses) {
 function printResponses(responses) {
   for (const r of responses) {
     const path = new URL(r.url).pathname;
+    const status = r.fromCache ? 'cache' : String(r.status);
     console.log(
-      `    ${r.kind.padEnd(5)} ${String(r.status).padEnd(3)} ${kb(r.bytes).padStart(9)}  ` +
+      `      ${r.kind.padEnd(5)} ${status.padEnd(5)} ${kb(r.bytes).padStart(9)}  ` +
         `${(r.encoding || 'identity').padEnd(8)} ${(r.cacheControl || '(no cache-control)').padEnd(38)} ${path}`,
     );
   }
+}
+
+function report(label, opens, showResponses) {
+  const totals = opens.map((r) => r.responses.reduce((sum, x) => sum + x.bytes, 0));
+  const lives = opens.map((r) => r.live);
+  const kinds = byKind(opens[0].responses);
+  console.log(`  ${label}`);
+  console.log(`    live (navigation → buyer WebSocket open): median ${median(lives).toFixed(2)} s  ` +
+    `(runs: ${lives.map((s) => s.toFixed(2)).join(', ')})`);
+  console.log(`    bytes on the wire: median ${kb(median(totals))}  (${opens[0].responses.length} responses; ` +
+    KINDS.map((k) => `${k} ${kb(kinds[k])}`).join(', ') + ')');
+  if (showResponses) {
+    console.log('    responses of the first run (kind, status, bytes, content-encoding, cache-control, path):');
+    printResponses(opens[0].responses);
+  }
+  return { live: median(lives), bytes: median(totals) };
 }
 
 async function measure(browser, url, throttled, runs, verbose) {
   const label = throttled ? 'throttled (150 ms, 1.6 Mbit/s down, 750 kbit/s up)' : 'unthrottled (loopback)';
   const results = [];
   for (let i = 0; i < runs; i++) {
-    results.push(await openOnce(browser, url, throttled));
+    results.push(await openTwice(browser, url, throttled));
   }
-  const totals = results.map((r) => r.responses.reduce((s, x) => s + x.bytes, 0));
-  const lives = results.map((r) => r.live);
-  const kinds = byKind(results[0].responses);
-  console.log(`\n${label}, ${runs} run(s), fresh context each:`);
-  console.log(`  live (navigation → buyer WebSocket open): median ${median(lives).toFixed(2)} s  ` +
-    `(runs: ${lives.map((s) => s.toFixed(2)).join(', ')})`);
-  console.log(`  bytes on the wire: median ${kb(median(totals))}  (${results[0].responses.length} responses; ` +
-    KINDS.map((k) => `${k} ${kb(kinds[k])}`).join(', ') + ')');
-  if (verbose || !throttled) {
-    console.log('  responses of the first run (kind, status, bytes, content-encoding, cache-control, path):');
-    printResponses(results[0].responses);
-  }
-  return { live: median(lives), bytes: median(totals) };
+  console.log(`\n${label}, ${runs} run(s), a fresh browser context each:`);
+  const first = report('first open (empty cache):', results.map((r) => r.first), verbose || !throttled);
+  const again = report('second open (same browser):', results.map((r) => r.again), verbose || !throttled);
+  return { ...first, again };
 }
 
 /** /widget.js as a browser that accepts br gets it: the bytes of the body as sent. */
@@ -228,6 +250,7 @@ async function main() {
   console.log(`  first open, bytes on the wire       ${kb(slow.bytes).padEnd(12)} ≤ ${kb(AIM.bytes)}`);
   console.log(`  live, unthrottled                   ${(fast.live.toFixed(2) + ' s').padEnd(12)} —`);
   console.log(`  live, throttled                     ${(slow.live.toFixed(2) + ' s').padEnd(12)} ≤ ${AIM.liveThrottledSecs.toFixed(1)} s`);
+  console.log(`  second open: bytes, live throttled  ${kb(slow.again.bytes)}, ${slow.again.live.toFixed(2)} s`);
   console.log(`  embed loader (widget.js)            ${kb(loader.bytes).padEnd(12)} ≤ ${kb(AIM.loaderBytes)}`);
 }
 
