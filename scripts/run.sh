@@ -33,4 +33,8 @@ Stop with Ctrl-C.
 
 TEXT
 
+# No content hashes in file names while developing: `cargo leptos watch` rebuilds without them
+# after an edit anyway, and the server then names the plain files (server/src/assets.rs).
+export LEPTOS_HASH_FILES=false
+
 exec cargo leptos watch

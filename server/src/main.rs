@@ -19,7 +19,7 @@ use tower_http::{
 };
 
 use server::config::{Cli, Command, Config, ServeSettings};
-use server::{chat, export, guard, orders_api, security, ws};
+use server::{assets, chat, export, guard, orders_api, security, ws};
 
 #[tokio::main]
 async fn main() {
@@ -246,13 +246,24 @@ fn security(config: &Config, settings: &ServeSettings, addr: SocketAddr) -> secu
 /// guard and the body limit, the chat and the orders API with their own caps, and the layers
 /// every response goes through.
 fn router(
-    state: AppState,
+    mut state: AppState,
     chat_state: chat::ChatState,
     auth: Auth,
     config: &Config,
     security: Arc<security::Security>,
     read_timeout: Duration,
 ) -> Router {
+    // The site's files as built: the pages name the hashed files when the build has them.
+    let assets = assets::SiteAssets::detect(
+        &state.leptos_options,
+        &assets::SiteAssets::hash_file_beside_exe(&state.leptos_options),
+    );
+    assets.apply_to(&mut state.leptos_options);
+    tracing::info!(
+        site_root = %assets.root().display(),
+        hashed_names = assets.hashes().is_some(),
+        "serving the site's files"
+    );
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     Router::new()
@@ -265,7 +276,8 @@ fn router(
             axum::routing::get(export::export_sessions),
         )
         .leptos_routes(&state, routes, move || app::shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+        .fallback(assets::file_and_error_handler::<AppState, _>(
+            Arc::new(assets),
             app::shell,
         ))
         .layer(middleware::from_fn_with_state(
