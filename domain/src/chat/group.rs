@@ -6,7 +6,7 @@
 //! 2. one `SELECT` of the messages already stored under the group's client ids (resends);
 //! 3. seq numbers, counts and t1/r1 worked out in memory from the locked rows, in group order;
 //! 4. one multi-row `INSERT` of the new messages;
-//! 5. one `UPDATE` of the C conversations (`CASE id WHEN … THEN …` per column);
+//! 5. one `UPDATE … FROM (VALUES …)` of the C conversations;
 //! 6. one `SELECT` of the new rows (their ids), then the commit: one fsync for the group.
 //!
 //! Each message keeps the rules of [`super::store_message`] and its own outcome: a refused one
@@ -16,10 +16,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use sea_orm::sea_query::{CaseStatement, Expr, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, Value,
 };
 
 use super::conversations::Member;
@@ -233,49 +232,59 @@ fn count_message(conversation: &mut conversation::Model, sender: Sender, now: i6
     conversation.last_seq
 }
 
-/// Writes what the group changed on its conversations, in one statement.
+/// Writes what the group changed on its conversations, in one statement:
+/// `UPDATE conversation SET … FROM (VALUES (id, last_seq, …), …) AS v WHERE id = v.column1`
+/// (SQLite ≥ 3.33 and PostgreSQL). Not `CASE id WHEN … THEN …` per column: SQLite compares
+/// every constant of such a statement with every other while compiling it (quadratic: it was
+/// the largest cost of a 256-message group in the profile).
 async fn update_conversations(txn: &DatabaseTransaction, plan: &Plan) -> Result<(), DomainError> {
-    let touched: Vec<&conversation::Model> = plan
+    const COLUMNS: [&str; 7] = [
+        "last_seq",
+        "last_message_at",
+        "buyer_msg_count",
+        "agent_msg_count",
+        "first_agent_reply_at",
+        "agent_joined_at",
+        "served_agent_id",
+    ];
+    let backend = txn.get_database_backend();
+    let mut values: Vec<Value> = Vec::with_capacity(plan.touched.len() * (COLUMNS.len() + 1));
+    let mut rows = Vec::with_capacity(plan.touched.len());
+    for c in plan
         .touched
         .iter()
         .filter_map(|id| plan.conversations.get(id))
-        .collect();
-    let by_id = |value: fn(&conversation::Model) -> Value| -> SimpleExpr {
-        touched
-            .iter()
-            .fold(CaseStatement::new(), |case, c| {
-                case.case(conversation::Column::Id.eq(c.id), Expr::val(value(c)))
+    {
+        let first = values.len();
+        values.extend([
+            c.id.into(),
+            c.last_seq.into(),
+            c.last_message_at.into(),
+            c.buyer_msg_count.into(),
+            c.agent_msg_count.into(),
+            c.first_agent_reply_at.into(),
+            c.agent_joined_at.into(),
+            c.served_agent_id.into(),
+        ]);
+        let marks: Vec<String> = (first..values.len())
+            .map(|i| match backend {
+                DbBackend::Postgres => format!("${}", i + 1),
+                _ => "?".to_owned(),
             })
-            .into()
-    };
-    conversation::Entity::update_many()
-        .col_expr(conversation::Column::LastSeq, by_id(|c| c.last_seq.into()))
-        .col_expr(
-            conversation::Column::LastMessageAt,
-            by_id(|c| c.last_message_at.into()),
-        )
-        .col_expr(
-            conversation::Column::BuyerMsgCount,
-            by_id(|c| c.buyer_msg_count.into()),
-        )
-        .col_expr(
-            conversation::Column::AgentMsgCount,
-            by_id(|c| c.agent_msg_count.into()),
-        )
-        .col_expr(
-            conversation::Column::FirstAgentReplyAt,
-            by_id(|c| c.first_agent_reply_at.into()),
-        )
-        .col_expr(
-            conversation::Column::AgentJoinedAt,
-            by_id(|c| c.agent_joined_at.into()),
-        )
-        .col_expr(
-            conversation::Column::ServedAgentId,
-            by_id(|c| c.served_agent_id.into()),
-        )
-        .filter(conversation::Column::Id.is_in(plan.touched.iter().copied()))
-        .exec(txn)
+            .collect();
+        rows.push(format!("({})", marks.join(", ")));
+    }
+    let set: Vec<String> = COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, column)| format!("{column} = v.column{}", i + 2))
+        .collect();
+    let sql = format!(
+        "UPDATE conversation SET {} FROM (VALUES {}) AS v WHERE conversation.id = v.column1",
+        set.join(", "),
+        rows.join(", ")
+    );
+    txn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
     Ok(())
 }
