@@ -881,6 +881,72 @@ async fn a_group_checks_each_sender_and_stores_a_repeated_client_id_once() {
     .await;
 }
 
+/// Two writers (two server nodes on one PostgreSQL, or two pool connections) storing groups for
+/// the same conversations at once: the group locks its conversations before numbering, so every
+/// message gets its own seq, each conversation's seqs run 1, 2, 3… and each writer's messages
+/// keep their order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_groups_on_the_same_conversations_never_share_a_seq() {
+    const ROUNDS: usize = 12;
+    each_db(|db| async move {
+        let (s, _) = serving_shop(&db, "供应商并", "admin_par").await;
+        let mut conversations = Vec::new();
+        for b in 0..4 {
+            conversations.push(enter(&db, s, &format!("P{b}"), T0).await.id);
+        }
+        // Both writers start each round together, so their groups overlap.
+        let together = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let writer = |w: usize| {
+            let (db, conversations) = (db.clone(), conversations.clone());
+            let together = together.clone();
+            tokio::spawn(async move {
+                for round in 0..ROUNDS {
+                    together.wait().await;
+                    let ids: Vec<String> = conversations
+                        .iter()
+                        .map(|c| format!("w{w}-{c}-{round}"))
+                        .collect();
+                    let group: Vec<GroupedMessage<'_>> = conversations
+                        .iter()
+                        .zip(&ids)
+                        .map(|(&conversation_id, id)| GroupedMessage {
+                            conversation_id,
+                            msg: NewMessage::text(Sender::Buyer, id, "并发"),
+                            now: T0 + 1,
+                            member: None,
+                        })
+                        .collect();
+                    let stored = domain::db::retry_transient("test group", |_| {
+                        store_messages_grouped(&db, &group)
+                    })
+                    .await
+                    .expect("the group commits");
+                    assert!(stored.iter().all(|o| o.as_ref().is_ok_and(|m| m.created)));
+                }
+            })
+        };
+        let (a, b) = (writer(1), writer(2));
+        a.await.expect("writer 1");
+        b.await.expect("writer 2");
+        for c in conversations {
+            let stored = messages_since(&db, c, 0, 500).await.expect("messages");
+            let seqs: Vec<i32> = stored.iter().map(|m| m.seq).collect();
+            assert_eq!(seqs, (1..=2 * ROUNDS as i32).collect::<Vec<_>>());
+            for w in [1, 2] {
+                let rounds: Vec<String> = stored
+                    .iter()
+                    .filter(|m| m.client_msg_id.starts_with(&format!("w{w}-")))
+                    .map(|m| m.client_msg_id.clone())
+                    .collect();
+                let expected: Vec<String> = (0..ROUNDS).map(|r| format!("w{w}-{c}-{r}")).collect();
+                assert_eq!(rounds, expected, "writer {w}'s messages in its order");
+            }
+            assert_eq!(reload(&db, c).await.last_seq, 2 * ROUNDS as i32);
+        }
+    })
+    .await;
+}
+
 /// History replay reads bounded pages: a long conversation comes back page by page (never more
 /// than the page asked for), the pages concatenate to every message in order, and `has_more`
 /// says exactly when to ask again.
