@@ -236,6 +236,8 @@ async fn handle(
         supplier_id: buyer.supplier_id,
         buyer_id: buyer.id,
     };
+    // The socket knows the buyer's name: a text message needs no read to be shown.
+    let sender = (member, Some(buyer.name.as_str()));
     match frame {
         // Answered by the socket loop, page by page as it is read: see [`resume`].
         BuyerFrame::Resume { .. } => Vec::new(),
@@ -246,14 +248,7 @@ async fn handle(
         } => {
             let content = Content::Text { font_size };
             let msg = NewMessage::of(Sender::Buyer, &client_msg_id, content).with_body(&body);
-            actions::send::<BuyerSocket>(
-                chat,
-                (member, Some(&buyer.name)),
-                socket,
-                conversation_id,
-                &msg,
-            )
-            .await
+            actions::send::<BuyerSocket>(chat, sender, socket, conversation_id, &msg).await
         }
         BuyerFrame::SendImage {
             client_msg_id,
@@ -261,14 +256,7 @@ async fn handle(
         } => {
             let content = Content::Image { picture: upload_id };
             let msg = NewMessage::of(Sender::Buyer, &client_msg_id, content);
-            actions::send::<BuyerSocket>(
-                chat,
-                (member, Some(&buyer.name)),
-                socket,
-                conversation_id,
-                &msg,
-            )
-            .await
+            actions::send::<BuyerSocket>(chat, sender, socket, conversation_id, &msg).await
         }
         BuyerFrame::End => actions::end::<BuyerSocket>(chat, member, conversation_id).await,
         BuyerFrame::Typing => actions::typing::<BuyerSocket>(chat, member, conversation_id).await,
