@@ -138,6 +138,27 @@ proptest! {
     }
 }
 
+/// A sheet whose `<dimension ref>` runs backwards or names row 0 made calamine 0.38 panic
+/// (an overflow in `get_dimension`, found by `importer_takes_damaged_xml`): the importer
+/// refuses the file in Chinese instead.
+#[test]
+fn a_backwards_or_zero_dimension_is_refused_not_a_panic() {
+    for dimension in ["A0", "A0:J0", "J9:A1", "A1:A0", "B2:A1"] {
+        let bytes = rebuild_zip(&template(), |name, data| {
+            if name != "xl/worksheets/sheet1.xml" {
+                return data;
+            }
+            let xml = String::from_utf8(data).expect("utf-8");
+            let start = xml.find("<dimension ref=\"").expect("a dimension") + 16;
+            let end = start + xml[start..].find('"').expect("its end");
+            format!("{}{dimension}{}", &xml[..start], &xml[end..]).into_bytes()
+        });
+        if let Err(err) = parse_orders_xlsx(&bytes) {
+            assert!(!err.user_message().is_empty(), "{dimension}");
+        }
+    }
+}
+
 fn template() -> Vec<u8> {
     orders_template_xlsx().expect("template")
 }

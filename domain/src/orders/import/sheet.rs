@@ -216,6 +216,14 @@ pub(super) fn read_rows(bytes: &[u8]) -> Result<(Vec<SheetRow>, Errors), ImportE
         return Err(ImportError::NotXlsx);
     }
     check_archive(bytes)?;
+    // calamine can still panic on a damaged sheet (0.38: an overflow in `get_dimension` on a
+    // malformed `<dimension ref>`); such a file is refused like any other that is not an .xlsx,
+    // never a panic in the caller.
+    std::panic::catch_unwind(|| stream_sheet(bytes)).unwrap_or(Err(ImportError::NotXlsx))
+}
+
+/// The orders sheet (or the first one) of a checked archive, streamed cell by cell.
+fn stream_sheet(bytes: &[u8]) -> Result<(Vec<SheetRow>, Errors), ImportError> {
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| ImportError::NotXlsx)?;
     let names = workbook.sheet_names();
     let sheet = names
